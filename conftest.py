@@ -1,0 +1,26 @@
+"""Root conftest: shared fixtures for the whole suite.
+
+Fixture modules that start real servers live in ``tests/fixtures`` and are
+registered here so every test directory can use them.
+"""
+
+import pytest
+
+pytest_plugins = [
+    "tests.fixtures.mongo_server",
+    "tests.fixtures.moto_server",
+    "tests.fixtures.http_recorder",
+]
+
+
+@pytest.fixture(autouse=True)
+def _restore_settings():
+    """Give every test pristine ``sacred.SETTINGS`` (tests may change them)."""
+    import copy
+
+    from sacred.settings import SETTINGS
+
+    saved = copy.deepcopy(dict(SETTINGS))
+    yield
+    for key, value in saved.items():
+        SETTINGS[key] = value

@@ -1,0 +1,48 @@
+"""Sacred: configure, run, record and reproduce computational experiments.
+
+Public names: :class:`Experiment`, :class:`Ingredient`, :data:`SETTINGS`,
+:func:`cli_option`, :func:`host_info_gatherer`. They are imported on first use
+so that ``import sacred`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from sacred.settings import SETTINGS
+
+__version__ = "0.9.0.dev0"
+__all__ = [
+    "Experiment",
+    "Ingredient",
+    "SETTINGS",
+    "cli_option",
+    "host_info_gatherer",
+    "observers",
+    "__version__",
+]
+
+_LAZY = {
+    "Experiment": "sacred.experiment",
+    "Ingredient": "sacred.ingredient",
+    "cli_option": "sacred.commandline_options",
+    "host_info_gatherer": "sacred.host_info",
+    "observers": None,
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sacred' has no attribute {name!r}")
+    module_name = _LAZY[name]
+    if module_name is None:
+        value = importlib.import_module(f"sacred.{name}")
+    else:
+        value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

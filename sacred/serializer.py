@@ -1,0 +1,100 @@
+"""Turn arbitrary python values into JSON-ready data, and back, safely.
+
+``flatten`` is used by observers before storing values they do not control
+(info dict, results, config). Plain JSON values pass through untouched (the
+fast path); numpy scalars and arrays become python numbers and lists; pandas
+objects become plain dicts; anything else is encoded with jsonpickle so that
+nothing is lost and nothing crashes at the end of a long run.
+
+``restore`` reverses it without ever executing code: jsonpickle runs in safe
+mode, so a stored ``py/object`` tag cannot import or call anything.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any
+
+__all__ = ["flatten", "restore", "dumps", "loads", "json_default"]
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def _numpy_to_python(obj: Any) -> tuple[bool, Any]:
+    module = type(obj).__module__
+    if module == "numpy" or module.startswith("numpy."):
+        if hasattr(obj, "tolist"):
+            return True, obj.tolist()
+        if hasattr(obj, "item"):
+            return True, obj.item()
+    if module.startswith("pandas"):
+        if hasattr(obj, "to_dict"):
+            try:
+                return True, flatten(json.loads(obj.to_json()))
+            except Exception:  # noqa: BLE001 - fall back to jsonpickle below
+                return False, None
+    return False, None
+
+
+def flatten(obj: Any) -> Any:
+    """Return a JSON-serialisable version of ``obj`` (see module docstring)."""
+    if isinstance(obj, _PLAIN):
+        return obj
+    if isinstance(obj, float):
+        return obj
+    if isinstance(obj, dict):
+        return {(k if isinstance(k, str) else _key(k)): flatten(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [flatten(v) for v in obj]
+    if isinstance(obj, (_dt.datetime, _dt.date)):
+        return obj.isoformat()
+    converted, value = _numpy_to_python(obj)
+    if converted:
+        return flatten(value)
+    import jsonpickle
+
+    return json.loads(jsonpickle.encode(obj, unpicklable=True, make_refs=False, keys=False))
+
+
+def _key(key: Any) -> str:
+    converted, value = _numpy_to_python(key)
+    return str(value if converted else key)
+
+
+def restore(data: Any) -> Any:
+    """Decode data produced by :func:`flatten` without executing any code."""
+    if isinstance(data, (dict, list)) and _has_tags(data):
+        import jsonpickle
+
+        return jsonpickle.decode(json.dumps(data), safe=True, on_missing="ignore")
+    return data
+
+
+def _has_tags(data: Any) -> bool:
+    if isinstance(data, dict):
+        return any(str(k).startswith("py/") for k in data) or any(
+            _has_tags(v) for v in data.values()
+        )
+    if isinstance(data, list):
+        return any(_has_tags(v) for v in data)
+    return False
+
+
+def json_default(obj: Any) -> Any:
+    """``json.dumps(default=...)`` hook that flattens unknown objects."""
+    if isinstance(obj, (_dt.datetime, _dt.date)):
+        return obj.isoformat()
+    return flatten(obj)
+
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """``json.dumps`` of ``flatten(obj)`` (sorted keys, stable output)."""
+    kwargs.setdefault("sort_keys", True)
+    return json.dumps(flatten(obj), default=json_default, **kwargs)
+
+
+def loads(text: str) -> Any:
+    """Inverse of :func:`dumps`."""
+    return restore(json.loads(text))

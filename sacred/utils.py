@@ -1,0 +1,247 @@
+"""Small helpers and the exceptions user code catches by their Sacred names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+__all__ = [
+    "CircularDependencyError",
+    "ConfigAddedError",
+    "ConfigError",
+    "InvalidConfigError",
+    "MissingConfigError",
+    "NamedConfigNotFoundError",
+    "ObserverError",
+    "SacredError",
+    "SacredInterrupt",
+    "TimeoutInterrupt",
+    "apply_backspaces_and_linefeeds",
+    "get_by_dotted_path",
+    "iterate_flattened",
+    "join_paths",
+    "recursive_update",
+    "set_by_dotted_path",
+]
+
+PATHCHANGE = object()
+
+
+class SacredInterrupt(Exception):
+    """Base class for custom interrupts; ``STATUS`` becomes the run's status."""
+
+    STATUS = "INTERRUPTED"
+
+
+class TimeoutInterrupt(SacredInterrupt):
+    """Signal that the experiment timed out (status ``TIMEOUT``)."""
+
+    STATUS = "TIMEOUT"
+
+
+class SacredError(Exception):
+    """Base class for errors caused by user input that sacred reports plainly.
+
+    ``print_traceback`` tells the command line whether a traceback helps the
+    user; ``filter_traceback`` picks how it is filtered ("default", "always",
+    "never").
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        print_traceback: bool = False,
+        filter_traceback: str = "default",
+        print_usage: bool = False,
+    ) -> None:
+        super().__init__(*args)
+        self.print_traceback = print_traceback
+        self.filter_traceback = filter_traceback
+        self.print_usage = print_usage
+
+
+class CircularDependencyError(SacredError):
+    """Raised when ingredients (or other structures) form a cycle."""
+
+    def __init__(self, message: str = "Circular dependency detected", chain: tuple = ()):
+        super().__init__(message)
+        self.chain = tuple(chain)
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        if self.chain:
+            names = "->".join(getattr(c, "path", str(c)) for c in self.chain)
+            return f"{base}: {names}"
+        return base
+
+
+class ConfigError(SacredError):
+    """There is something wrong with a configuration entry or value."""
+
+    def __init__(self, message: str, conflicting_configs: tuple = (), **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.conflicting_configs = tuple(conflicting_configs)
+
+
+class InvalidConfigError(ConfigError):
+    """A config key or value is not allowed (e.g. a key containing ``.``)."""
+
+
+class ConfigAddedError(ConfigError, KeyError):
+    """An update adds config entries that nothing uses."""
+
+    def __init__(
+        self,
+        conflicting_configs: tuple,
+        message: str = "Added new config entry that is not used anywhere",
+        captured_args: tuple = (),
+        suggestions: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        self.captured_args = tuple(captured_args)
+        self.suggestions = dict(suggestions or {})
+        ConfigError.__init__(self, message, conflicting_configs=conflicting_configs)
+
+    def __str__(self) -> str:
+        lines = [f"{self.args[0]}: " + ", ".join(f'"{c}"' for c in self.conflicting_configs)]
+        for key in self.conflicting_configs:
+            close = self.suggestions.get(key)
+            if close:
+                lines.append(f'  Did you mean {" or ".join(repr(c) for c in close)} instead of "{key}"?')
+        if self.captured_args:
+            lines.append("  Possible config keys are: " + ", ".join(sorted(self.captured_args)))
+        return "\n".join(lines)
+
+
+class MissingConfigError(SacredError, TypeError):
+    """A captured function was called without a value for one of its parameters."""
+
+    def __init__(self, message: str, missing_configs: tuple = (), func: Any = None) -> None:
+        super().__init__(message)
+        self.missing_configs = tuple(missing_configs)
+        self.func = func
+
+
+class NamedConfigNotFoundError(SacredError, KeyError):
+    """A named config that is neither registered nor an existing config file."""
+
+    def __init__(self, named_config: str, available_named_configs: tuple = ()) -> None:
+        self.named_config = named_config
+        self.available_named_configs = tuple(available_named_configs)
+        super().__init__(named_config)
+
+    def __str__(self) -> str:
+        available = ", ".join(self.available_named_configs) or "none"
+        return (
+            f'Named config not found: "{self.named_config}" is neither a named config '
+            f"nor an existing config file. Available named configs: {available}"
+        )
+
+
+class ObserverError(SacredError):
+    """An observer failed in a way that must stop the run (e.g. in started_event)."""
+
+
+def join_paths(*parts: str) -> str:
+    """Join dotted paths, skipping empty parts: ``join_paths('a', '', 'b') == 'a.b'``."""
+    return ".".join(str(p).strip(".") for p in parts if p and str(p).strip("."))
+
+
+def split_dotted(path: str) -> list[str]:
+    """Split a dotted path into its parts (empty path -> empty list)."""
+    return [p for p in path.split(".") if p] if path else []
+
+
+def get_by_dotted_path(d: Mapping, path: str, default: Any = None) -> Any:
+    """Return ``d['a']['b']`` for ``path='a.b'`` or ``default`` when absent."""
+    current: Any = d
+    for part in split_dotted(path):
+        if not isinstance(current, Mapping) or part not in current:
+            return default
+        current = current[part]
+    return current
+
+
+def set_by_dotted_path(d: dict, path: str, value: Any) -> None:
+    """Set ``d['a']['b'] = value`` for ``path='a.b'``, creating dicts on the way."""
+    parts = split_dotted(path)
+    current = d
+    for part in parts[:-1]:
+        nxt = current.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            current[part] = nxt
+        current = nxt
+    current[parts[-1]] = value
+
+
+def recursive_update(d: dict, u: Mapping) -> dict:
+    """Merge ``u`` into ``d`` in place, descending into nested dicts."""
+    for key, value in u.items():
+        if isinstance(value, Mapping) and isinstance(d.get(key), dict):
+            recursive_update(d[key], value)
+        else:
+            d[key] = value
+    return d
+
+
+def iterate_flattened(d: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield ``(dotted_key, value)`` for every leaf of a nested mapping, sorted."""
+    for key in sorted(d, key=str):
+        value = d[key]
+        path = join_paths(prefix, str(key))
+        if isinstance(value, Mapping) and value:
+            yield from iterate_flattened(value, path)
+        else:
+            yield path, value
+
+
+def iterate_flattened_separately(d: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield leaves first, then each sub-dict as ``(path, PATHCHANGE)`` and its content.
+
+    This is the order ``print_config`` shows: plain entries of a level first,
+    then every nested dict under its own header.
+    """
+    plain = [k for k in d if not (isinstance(d[k], Mapping) and d[k])]
+    nested = [k for k in d if isinstance(d[k], Mapping) and d[k]]
+    for key in sorted(plain, key=str):
+        yield join_paths(prefix, str(key)), d[key]
+    for key in sorted(nested, key=str):
+        path = join_paths(prefix, str(key))
+        yield path, PATHCHANGE
+        yield from iterate_flattened_separately(d[key], path)
+
+
+def apply_backspaces_and_linefeeds(text: str) -> str:
+    """Interpret ``\\b`` and ``\\r`` in ``text`` as a terminal would.
+
+    A backspace removes the character before it on the current line; a
+    carriage return moves to the start of the line so that what follows
+    overwrites it (``"10%\\r20%"`` -> ``"20%"``). Newlines end lines.
+    """
+    orig_lines = text.split("\n")
+    out_lines = []
+    for orig_line in orig_lines:
+        chars: list[str] = []
+        cursor = 0
+        for ch in orig_line:
+            if ch == "\r":
+                cursor = 0
+            elif ch == "\b":
+                cursor = max(0, cursor - 1)
+            else:
+                if cursor < len(chars):
+                    chars[cursor] = ch
+                else:
+                    chars.append(ch)
+                cursor += 1
+        out_lines.append("".join(chars))
+    return "\n".join(out_lines)
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_identifier(name: str) -> bool:
+    """True if ``name`` is a valid python identifier (ascii)."""
+    return bool(_IDENTIFIER.match(name))
