@@ -245,3 +245,17 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def is_identifier(name: str) -> bool:
     """True if ``name`` is a valid python identifier (ascii)."""
     return bool(_IDENTIFIER.match(name))
+
+
+_URL_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]*)@")
+
+
+def mask_url_password(text: str) -> str:
+    """Replace passwords in URLs inside ``text`` by ``***``.
+
+    ``mongodb://user:secret@host/db`` becomes ``mongodb://user:***@host/db``.
+    Used for every URL that may end up in logs, errors or stored runs.
+    """
+    if not isinstance(text, str):
+        return text
+    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
