@@ -215,28 +215,42 @@ def iterate_flattened_separately(d: Mapping, prefix: str = "") -> Iterator[tuple
 def apply_backspaces_and_linefeeds(text: str) -> str:
     """Interpret ``\\b`` and ``\\r`` in ``text`` as a terminal would.
 
-    A backspace removes the character before it on the current line; a
-    carriage return moves to the start of the line so that what follows
-    overwrites it (``"10%\\r20%"`` -> ``"20%"``). Newlines end lines.
+    Each line (split at ``\\n``) is replayed with a cursor: a carriage return
+    moves the cursor to the start of the line, a backspace moves it one
+    character left (never past the start, and without erasing anything), and
+    every other character overwrites the one under the cursor or is appended.
+    So ``"10%\\r20%"`` -> ``"20%"``, ``"abc\\rX"`` -> ``"Xbc"``,
+    ``"ab\\b\\bcd"`` -> ``"cd"``.
+
+    When the whole text ends in a carriage return it keeps one ``\\r`` at the
+    end (``"10%\\r20%\\r"`` -> ``"20%\\r"``), because the next chunk of output
+    will overwrite that line. Used as ``ex.captured_out_filter``.
     """
-    orig_lines = text.split("\n")
-    out_lines = []
-    for orig_line in orig_lines:
-        chars: list[str] = []
+    if not isinstance(text, str):
+        raise TypeError(
+            f"apply_backspaces_and_linefeeds expects the captured output as str, "
+            f"got {type(text).__name__}"
+        )
+    if "\r" not in text and "\b" not in text:
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if "\r" not in line and "\b" not in line:
+            continue
+        screen = ""
         cursor = 0
-        for ch in orig_line:
-            if ch == "\r":
+        for piece in re.split("([\r\b])", line):
+            if piece == "\r":
                 cursor = 0
-            elif ch == "\b":
+            elif piece == "\b":
                 cursor = max(0, cursor - 1)
-            else:
-                if cursor < len(chars):
-                    chars[cursor] = ch
-                else:
-                    chars.append(ch)
-                cursor += 1
-        out_lines.append("".join(chars))
-    return "\n".join(out_lines)
+            elif piece:
+                screen = screen[:cursor] + piece + screen[cursor + len(piece) :]
+                cursor += len(piece)
+        lines[index] = screen
+    if text.endswith("\r"):
+        lines[-1] += "\r"
+    return "\n".join(lines)
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
