@@ -1,0 +1,70 @@
+"""Captured functions: missing arguments are filled in from the configuration.
+
+A captured function keeps per-run state set by the run before it executes:
+``config`` (the read-only config subtree it sees, after ``prefix``), ``logger``
+(for ``_log``), ``rnd`` (its own seed stream for ``_seed``/``_rnd``) and
+``run`` (for ``_run``).
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable
+from typing import Any
+
+from sacred.config.signature import Signature
+from sacred.randomness import create_rnd, get_seed
+
+__all__ = ["create_captured_function", "SPECIAL_ARGS"]
+
+SPECIAL_ARGS = ("_config", "_seed", "_rnd", "_log", "_run")
+
+
+def create_captured_function(function: Callable, prefix: str | None = None) -> Callable:
+    """Wrap ``function`` so that its missing arguments come from the config."""
+    if getattr(function, "_is_captured", False):
+        if prefix is not None and function.prefix != prefix:
+            function.prefix = prefix
+        return function
+    signature = Signature(function)
+    specials = [a for a in SPECIAL_ARGS if a in signature.arguments]
+
+    @functools.wraps(function)
+    def captured_function(*args: Any, **kwargs: Any) -> Any:
+        special: dict[str, Any] = {}
+        if specials:
+            if "_config" in specials:
+                special["_config"] = captured_function.config
+            if "_log" in specials:
+                special["_log"] = captured_function.logger
+            if "_run" in specials:
+                special["_run"] = captured_function.run
+            if "_seed" in specials or "_rnd" in specials:
+                rnd = captured_function.rnd
+                if rnd is None:
+                    rnd = captured_function.rnd = random.Random(get_seed())
+                seed = get_seed(rnd)
+                special["_seed"] = seed
+                if "_rnd" in specials:
+                    special["_rnd"] = create_rnd(seed)
+        args, kwargs = signature.construct_arguments(
+            args, kwargs, captured_function.config, special
+        )
+        captured_function.logger.debug("Started")
+        result = function(*args, **kwargs)
+        captured_function.logger.debug("Finished")
+        return result
+
+    import logging
+
+    captured_function._is_captured = True  # type: ignore[attr-defined]
+    captured_function.signature = signature  # type: ignore[attr-defined]
+    captured_function.prefix = prefix  # type: ignore[attr-defined]
+    captured_function.config = {}  # type: ignore[attr-defined]
+    captured_function.logger = logging.getLogger(function.__name__)  # type: ignore[attr-defined]
+    captured_function.rnd = None  # type: ignore[attr-defined]
+    captured_function.run = None  # type: ignore[attr-defined]
+    captured_function.uses_randomness = bool({"_seed", "_rnd"} & set(specials))  # type: ignore[attr-defined]
+    captured_function.unobserved = False  # type: ignore[attr-defined]
+    return captured_function

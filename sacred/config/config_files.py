@@ -1,0 +1,96 @@
+"""Load and save config files: ``.json``, ``.yaml``/``.yml``, ``.pickle``.
+
+Loading never executes code: YAML goes through the safe loader and JSON is
+plain JSON (no jsonpickle object reconstruction). ``.pickle`` files are the one
+documented exception: unpickling can run code, so only load pickles you trust.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from sacred.utils import ConfigError
+
+__all__ = ["HANDLERS", "load_config_file", "save_config_file", "is_config_file_name"]
+
+HANDLERS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".pickle": "pickle", ".pkl": "pickle"}
+
+
+def is_config_file_name(name: str) -> bool:
+    """True if ``name`` has an extension of a supported config file format."""
+    return Path(str(name)).suffix.lower() in HANDLERS
+
+
+def _format_of(path: Path) -> str:
+    fmt = HANDLERS.get(path.suffix.lower())
+    if fmt is None:
+        raise ConfigError(
+            f'Cannot read config file "{path}": unknown extension "{path.suffix}"; '
+            f"supported: {', '.join(sorted(HANDLERS))}"
+        )
+    return fmt
+
+
+def load_config_file(filename: str | os.PathLike) -> dict:
+    """Read a config file and return its content as a dict (errors name file and line)."""
+    path = Path(os.fspath(filename))
+    fmt = _format_of(path)
+    if not path.exists():
+        raise ConfigError(f'Config file "{path}" does not exist')
+    if path.is_dir():
+        raise ConfigError(f'Config file "{path}" is a directory')
+    try:
+        if fmt == "json":
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        elif fmt == "yaml":
+            import yaml
+
+            with open(path, encoding="utf-8") as f:
+                data = yaml.safe_load(f)
+        else:
+            with open(path, "rb") as f:
+                data = pickle.load(f)  # noqa: S301 - documented: pickle config files
+    except json.JSONDecodeError as err:
+        raise ConfigError(
+            f'Config file "{path}" is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})'
+        ) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f'Config file "{path}" is not UTF-8 text: {err}') from None
+    except Exception as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ConfigError(f'Config file "{path}" could not be parsed{where}: {err}') from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f'Config file "{path}" must contain a mapping at the top level, '
+            f"found {type(data).__name__}"
+        )
+    return data
+
+
+def save_config_file(data: Any, filename: str | os.PathLike) -> None:
+    """Write ``data`` to ``filename`` in the format its extension names (atomically)."""
+    path = Path(os.fspath(filename))
+    fmt = _format_of(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    if fmt == "json":
+        from sacred.serializer import flatten
+
+        tmp.write_text(json.dumps(flatten(data), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    elif fmt == "yaml":
+        import yaml
+
+        from sacred.serializer import flatten
+
+        tmp.write_text(yaml.safe_dump(flatten(data), sort_keys=True), encoding="utf-8")
+    else:
+        with open(tmp, "wb") as f:
+            pickle.dump(dict(data), f)
+    os.replace(tmp, path)

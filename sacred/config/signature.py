@@ -1,0 +1,91 @@
+"""Signature: fill a captured function's missing arguments from the config."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sacred.utils import MissingConfigError
+
+__all__ = ["Signature"]
+
+
+class Signature:
+    """The parameters of a function and how to complete a call from options."""
+
+    def __init__(self, func: Callable) -> None:
+        self.name = getattr(func, "__name__", repr(func))
+        sig = inspect.signature(func)
+        self.positional: list[str] = []
+        self.keyword_only: list[str] = []
+        self.defaults: dict[str, Any] = {}
+        self.vararg: str | None = None
+        self.kwarg: str | None = None
+        for param in sig.parameters.values():
+            if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+                self.positional.append(param.name)
+            elif param.kind is param.KEYWORD_ONLY:
+                self.keyword_only.append(param.name)
+            elif param.kind is param.VAR_POSITIONAL:
+                self.vararg = param.name
+            else:
+                self.kwarg = param.name
+            if param.default is not param.empty:
+                self.defaults[param.name] = param.default
+        self.arguments = self.positional + self.keyword_only
+        self._signature = sig
+
+    def __str__(self) -> str:
+        return f"{self.name}{self._signature}"
+
+    def get_free_parameters(self, args: tuple, kwargs: Mapping) -> list[str]:
+        """Names not given explicitly by ``args``/``kwargs``."""
+        given = set(self.positional[: len(args)]) | set(kwargs)
+        return [a for a in self.arguments if a not in given]
+
+    def construct_arguments(
+        self, args: tuple, kwargs: dict, options: Mapping, special: Mapping | None = None
+    ) -> tuple[tuple, dict]:
+        """Return ``(args, kwargs)`` completed from ``special`` values and ``options``.
+
+        Priority: explicit arguments > config options > defaults. Raises
+        ``TypeError`` for too many positionals or unexpected keywords and
+        :class:`MissingConfigError` for values nobody provides.
+        """
+        if self.vararg is None and len(args) > len(self.positional):
+            raise TypeError(
+                f"{self.name}() got too many positional arguments: takes "
+                f"{len(self.positional)}, got {len(args)}"
+            )
+        if self.kwarg is None:
+            unexpected = [k for k in kwargs if k not in self.arguments]
+            if unexpected:
+                raise TypeError(
+                    f"{self.name}() got unexpected keyword argument(s): "
+                    + ", ".join(repr(u) for u in unexpected)
+                )
+        duplicated = [p for p in self.positional[: len(args)] if p in kwargs]
+        if duplicated:
+            raise TypeError(
+                f"{self.name}() got multiple values for argument(s): "
+                + ", ".join(repr(d) for d in duplicated)
+            )
+        kwargs = dict(kwargs)
+        missing = []
+        for name in self.get_free_parameters(args, kwargs):
+            if special is not None and name in special:
+                kwargs[name] = special[name]
+            elif name in options:
+                kwargs[name] = options[name]
+            elif name not in self.defaults:
+                missing.append(name)
+        if missing:
+            raise MissingConfigError(
+                f"{self.name}() is missing value(s) for {', '.join(repr(m) for m in missing)}: "
+                "pass them explicitly or add them to the configuration",
+                missing_configs=tuple(missing),
+                func=self.name,
+            )
+        # keep positional order for parameters that follow given positionals
+        return tuple(args), kwargs

@@ -1,0 +1,121 @@
+"""Create a :class:`~sacred.run.Run` for an experiment: config, options, wiring."""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sacred.commandline_options import _parse_loglevel
+from sacred.config.custom_containers import make_read_only
+from sacred.config.initialize import check_added_entries, ordered_ingredients, resolve_config
+from sacred.randomness import derive_seed
+from sacred.run import Run
+from sacred.settings import SETTINGS
+from sacred.utils import ConfigError, get_by_dotted_path, join_paths
+
+__all__ = ["create_run", "mask_options"]
+
+
+def mask_options(options: dict) -> dict:
+    """A copy of ``options`` with passwords in URL values masked."""
+    try:
+        from sacred.commandline.main import mask_secrets
+    except ImportError:  # the command-line package is optional for ex.run()
+        from sacred.utils import mask_url_password
+
+        return {k: mask_url_password(v) if isinstance(v, str) else v for k, v in options.items()}
+    return mask_secrets(options)
+
+
+def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:
+    read_only = SETTINGS.CONFIG.READ_ONLY_CONFIG
+    root_seed = config.get("seed", 0)
+    for ingredient, path in ordered_ingredients(experiment):
+        for func in ingredient.captured_functions:
+            func_path = join_paths(path, func.prefix or "")
+            sub = get_by_dotted_path(config, func_path) if func_path else config
+            if sub is None:
+                if func.prefix:
+                    raise ConfigError(
+                        f"Captured function '{func.__name__}' has prefix '{func.prefix}', "
+                        f'but the config has no entry "{func_path}"',
+                        conflicting_configs=(func_path,),
+                    )
+                sub = {}
+            if not isinstance(sub, dict):
+                raise ConfigError(
+                    f"Captured function '{func.__name__}' has prefix '{func.prefix}', but the "
+                    f'config entry "{func_path}" is not a dict',
+                    conflicting_configs=(func_path,),
+                )
+            func.config = make_read_only(sub, func_path) if read_only else copy.deepcopy(sub)
+            func.logger = logger.getChild(func.__name__)
+            identity = join_paths(path, f"{func.__module__}.{func.__qualname__}")
+            func.rnd = random.Random(derive_seed(root_seed, identity))
+            func.run = run
+
+
+def create_run(
+    experiment: Any,
+    command_name: str,
+    config_updates: dict | None = None,
+    named_configs: Sequence[str] = (),
+    force: bool = False,
+    log_level: Any = None,
+    info: dict | None = None,
+    meta_info: dict | None = None,
+    options: dict | None = None,
+    command: Callable | None = None,
+) -> Run:
+    """Resolve the configuration and build a ready-to-start Run."""
+    logger = experiment._gather_logger()
+    if log_level is not None:
+        logger.setLevel(_parse_loglevel(log_level))
+    result = resolve_config(experiment, command_name, config_updates, named_configs, logger)
+    check_added_entries(result.summary, experiment, logger, force)
+    config = dict(result.config)
+    run_logger = logger.getChild(experiment.path)
+    experiment_info = experiment.get_experiment_info()
+    from sacred.host_info import get_host_info
+
+    host_info = get_host_info(experiment.additional_host_info)
+    pre_hooks, post_hooks = [], []
+    for ingredient, _ in ordered_ingredients(experiment):
+        pre_hooks += ingredient.pre_run_hooks
+        post_hooks += ingredient.post_run_hooks
+    if command is None:
+        command = dict(experiment.gather_commands())[command_name]
+    run = Run(
+        config,
+        result.summary,
+        command,
+        list(experiment.observers),
+        logger,
+        run_logger,
+        experiment_info,
+        host_info,
+        pre_hooks,
+        post_hooks,
+        experiment.captured_out_filter,
+    )
+    _wire_captured_functions(experiment, config, logger, run)
+    options = dict(options or {})
+    run.meta_info = {
+        "command": command_name,
+        "options": mask_options(options),
+        "named_configs": [str(n) for n in named_configs],
+        "config_updates": copy.deepcopy(dict(config_updates or {})),
+    }
+    run.meta_info.update(meta_info or {})
+    run.info = dict(info or {})
+    run.experiment = experiment
+    if getattr(command, "unobserved", False):
+        run.unobserved = True
+    for option in experiment.all_cli_options:
+        value = options.get(option.key)
+        if option.key == "--loglevel" or value is None or value is False:
+            continue
+        option.apply(value, run)
+    return run

@@ -1,0 +1,107 @@
+"""Fast, lock-free collection of metric points for a run.
+
+``log_scalar`` appends ``(step, value, time)`` to a per-metric list; the
+heartbeat thread reads everything after its last read position. Lists are
+append-only during a run, so the reader never races with the writer and no
+point is ever lost (list.append is atomic under the GIL).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import numbers
+import time
+from typing import Any
+
+__all__ = ["MetricsLogger", "linearize_metrics"]
+
+_FAST_TYPES = (int, float)
+_UTC = _dt.timezone.utc
+
+
+class MetricsLogger:
+    """Collects measurements and hands out those not yet delivered."""
+
+    def __init__(self) -> None:
+        self._points: dict[str, list] = {}
+        self._counters: dict[str, int] = {}
+        self._read_positions: dict[str, int] = {}
+
+    def log_scalar_metric(self, metric_name: str, value: Any, step: int | None = None) -> None:
+        """Record one measurement (auto step per metric when ``step`` is None)."""
+        if type(value) not in _FAST_TYPES:
+            value = _check_value(metric_name, value)
+        points = self._points.get(metric_name)
+        if points is None:
+            if not isinstance(metric_name, str) or not metric_name:
+                raise TypeError(f"Metric name must be a non-empty string, got {metric_name!r}")
+            points = self._points[metric_name] = []
+            self._counters[metric_name] = 0
+        if step is None:
+            step = self._counters[metric_name]
+            self._counters[metric_name] = step + 1
+        elif type(step) is not int:
+            step = _check_step(metric_name, step)
+        points.append((step, value, time.time()))
+
+    def get_last_metrics(self) -> dict[str, dict[str, list]]:
+        """Points logged since the previous call, as ``{name: {steps, values, timestamps}}``."""
+        result = {}
+        for name in list(self._points):
+            points = self._points[name]
+            start = self._read_positions.get(name, 0)
+            end = len(points)
+            if end <= start:
+                continue
+            self._read_positions[name] = end
+            chunk = points[start:end]
+            result[name] = {
+                "name": name,
+                "steps": [p[0] for p in chunk],
+                "values": [p[1] for p in chunk],
+                "timestamps": [
+                    _dt.datetime.fromtimestamp(p[2], _UTC).replace(tzinfo=None) for p in chunk
+                ],
+            }
+        return result
+
+    def has_pending(self) -> bool:
+        """True when points were logged since the previous read."""
+        return any(len(p) > self._read_positions.get(n, 0) for n, p in self._points.items())
+
+
+def _check_value(metric_name: str, value: Any) -> float | int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return value.item() if hasattr(value, "item") else float(value)
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:
+        try:
+            item = value.item()
+        except Exception:  # noqa: BLE001 - reported below
+            item = None
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            return item
+    raise TypeError(
+        f'log_scalar("{metric_name}", ...) needs a number, got {type(value).__name__}: {value!r:.80}'
+    )
+
+
+def _check_step(metric_name: str, step: Any) -> int:
+    try:
+        if isinstance(step, bool) or int(step) != step:
+            raise ValueError
+        return int(step)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f'log_scalar("{metric_name}", ..., step={step!r}): step must be an integer'
+        ) from None
+
+
+def linearize_metrics(logged_metrics: dict[str, dict[str, list]]) -> list[dict]:
+    """Flatten ``{name: {steps, values, timestamps}}`` into a list of point dicts."""
+    points = []
+    for name, series in logged_metrics.items():
+        for step, value, ts in zip(series["steps"], series["values"], series["timestamps"]):
+            points.append({"name": name, "step": step, "value": value, "timestamp": ts})
+    return points

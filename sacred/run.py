@@ -1,0 +1,503 @@
+"""The Run: one execution of a command, from start to its recorded end."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import signal
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from sacred.events import EventBus
+from sacred.metrics_logger import MetricsLogger
+from sacred.settings import SETTINGS
+from sacred.utils import ObserverError, SacredInterrupt
+
+__all__ = ["Run", "utcnow", "format_filtered_stacktrace"]
+
+
+def utcnow() -> _dt.datetime:
+    """The current UTC time as a naive datetime (the format observers store)."""
+    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
+
+
+class SigTermInterrupt(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM."""
+
+
+class Run:
+    """Represent and manage a single run of an experiment."""
+
+    def __init__(
+        self,
+        config: dict,
+        config_modifications: Any,
+        main_function: Callable,
+        observers: list,
+        root_logger: Any,
+        run_logger: Any,
+        experiment_info: dict,
+        host_info: dict,
+        pre_run_hooks: list,
+        post_run_hooks: list,
+        captured_out_filter: Callable[[str], str] | None = None,
+    ) -> None:
+        self._id: Any = None
+        """The ID of this run as assigned by the first observer"""
+        self.captured_out: str | None = None
+        """Captured stdout and stderr"""
+        self.config = config
+        """The final configuration used for this run"""
+        self.config_modifications = config_modifications
+        """A ConfigSummary object with information about config changes"""
+        self.experiment_info = experiment_info
+        """A dictionary with information about the experiment"""
+        self.host_info = host_info
+        """A dictionary with information about the host"""
+        self.info: dict = {}
+        """Custom info dict that will be sent to the observers"""
+        self.root_logger = root_logger
+        """The root logger that was used to create all the others"""
+        self.run_logger = run_logger
+        """The logger that is used for this run"""
+        self.main_function = main_function
+        """The main function that is executed with this run"""
+        self.observers = list(observers)
+        """A list of all observers that observe this run"""
+        self.pre_run_hooks = list(pre_run_hooks)
+        """List of pre-run hooks (captured functions called before this run)"""
+        self.post_run_hooks = list(post_run_hooks)
+        """List of post-run hooks (captured functions called after this run)"""
+        self.result: Any = None
+        """The return value of the main function"""
+        self.status: str | None = None
+        """The current status of the run, from QUEUED to COMPLETED"""
+        self.start_time: _dt.datetime | None = None
+        """The datetime when this run was started"""
+        self.stop_time: _dt.datetime | None = None
+        """The datetime when this run stopped"""
+        self.debug = False
+        """Determines whether this run is executed in debug mode"""
+        self.pdb = False
+        """If true the pdb debugger is automatically started after a failure"""
+        self.meta_info: dict = {}
+        """A custom comment for this run"""
+        self.beat_interval: float = float(SETTINGS.DEFAULT_BEAT_INTERVAL)
+        """The time between two heartbeat events measured in seconds"""
+        self.unobserved = False
+        """Indicates whether this run should be unobserved"""
+        self.force = False
+        """Disable warnings about suspicious changes"""
+        self.queue_only = False
+        """If true then this run will only fire the queued_event and quit"""
+        self.captured_out_filter = captured_out_filter
+        """Filter function to be applied to captured output"""
+        self.fail_trace: list[str] | None = None
+        """A stacktrace, in case the run failed"""
+        self.capture_mode: str | None = None
+        """Determines the way the stdout/stderr are captured"""
+        self.heartbeat_time: _dt.datetime | None = None
+        """The last time this run communicated with the observers"""
+        self._heartbeat: _Heartbeat | None = None
+        self._output_file: Any = None
+        self._metrics = MetricsLogger()
+        self._raw_output_parts: list[str] = []
+        self._raw_output_len = 0
+        self._filtered_cache: tuple[int, str] = (-1, "")
+        self._emit_lock = threading.RLock()
+        self._bus: EventBus | None = None
+        self._stop_reported = False
+        self.command_name = experiment_info.get("command")
+
+    # ------------------------------------------------------------------ user API
+
+    def open_resource(self, filename: str | os.PathLike, mode: str = "r") -> Any:
+        """Open a file, report it to the observers as a resource, and return it."""
+        path = self._existing_file(filename, "Resource")
+        self._emit("resource_event", {"filename": path})
+        return open(path, mode)  # noqa: SIM115 - the caller owns the file
+
+    def add_resource(self, filename: str | os.PathLike) -> None:
+        """Add a file as a resource (stored once, with its md5 sum)."""
+        path = self._existing_file(filename, "Resource")
+        self._emit("resource_event", {"filename": path})
+
+    def add_artifact(
+        self,
+        filename: str | os.PathLike,
+        name: str | None = None,
+        metadata: dict | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Add a file as an artifact (``name`` defaults to the file's name)."""
+        path = self._existing_file(filename, "Artifact")
+        name = os.path.basename(path) if name is None else str(name)
+        self._emit(
+            "artifact_event",
+            {"name": name, "filename": path, "metadata": metadata, "content_type": content_type},
+        )
+
+    def log_scalar(self, metric_name: str, value: Any, step: int | None = None) -> None:
+        """Add a new measurement; ``step`` defaults to a per-metric counter."""
+        self._metrics.log_scalar_metric(metric_name, value, step)
+
+    def warn_if_unobserved(self) -> None:
+        """Log a warning when nothing records this run."""
+        if not self.observers and not self.debug and not self.unobserved:
+            self.run_logger.warning("No observers have been added to this run")
+
+    @staticmethod
+    def _existing_file(filename: str | os.PathLike, what: str) -> str:
+        path = os.path.abspath(os.fspath(filename))
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'{what} file "{os.fspath(filename)}" does not exist')
+        return path
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __call__(self, *args: Any) -> Any:
+        """Start this run; return the return value of the main function."""
+        if self.start_time is not None:
+            raise RuntimeError(
+                f"A run can only be started once. (Last start was {self.start_time})"
+            )
+        if self.unobserved:
+            self.observers = []
+        else:
+            self.observers = sorted(self.observers, key=lambda o: -getattr(o, "priority", 0))
+        self._bus = EventBus(self.observers, self, self.run_logger)
+        if self.queue_only:
+            self._emit_queued()
+            return None
+        self.warn_if_unobserved()
+        from sacred.capture import capture_output
+        from sacred.randomness import seed_global_generators
+
+        self.run_logger.info("Running command '%s'", self.meta_info.get("command", ""))
+        seeder = seed_global_generators(self.config.get("seed", 0))
+
+        mode = self.capture_mode or (SETTINGS.CAPTURE_MODE if self.observers else "no")
+        self.capture_mode = mode
+        sigterm = _SigTermGuard()
+        error: BaseException | None = None
+        try:
+            with capture_output(mode) as self._output_file:
+                self._emit_started()
+                self._start_heartbeat()
+                try:
+                    self._execute(args)
+                finally:
+                    self._stop_heartbeat()
+        except BaseException as err:  # noqa: BLE001 - recorded below, then re-raised
+            error = err
+        seeder.remove()
+        sigterm.defer()
+        try:
+            self._collect_output()
+            self._record_end(error)
+            self._finish()
+        finally:
+            sigterm.restore()
+        if error is not None:
+            raise error
+        return self.result
+
+    def _execute(self, args: tuple) -> None:
+        for hook in self.pre_run_hooks:
+            hook()
+        self.result = self.main_function(*args)
+        for hook in self.post_run_hooks:
+            hook()
+
+    def _record_end(self, err: BaseException | None) -> None:
+        if self._stop_reported:
+            return
+        self._stop_reported = True
+        self.stop_time = utcnow()
+        elapsed = _elapsed(self.start_time, self.stop_time)
+        self._final_beat()
+        if err is None:
+            self.status = "COMPLETED"
+            if self.result is not None:
+                self.run_logger.info("Result: %s", self.result)
+            self.run_logger.info("Completed after %s", elapsed)
+            self._emit("completed_event", {"stop_time": self.stop_time, "result": self.result})
+            return
+        if isinstance(err, ObserverError) and self.status is None:
+            # an observer failed in started_event: the run never began
+            self.status = "FAILED"
+            self.fail_trace = format_filtered_stacktrace(err, self.debug)
+            return
+        if isinstance(err, (KeyboardInterrupt, SacredInterrupt)):
+            self.status = getattr(err, "STATUS", "INTERRUPTED")
+            self.run_logger.warning("Aborted after %s!", elapsed)
+            self._emit(
+                "interrupted_event", {"interrupt_time": self.stop_time, "status": self.status}
+            )
+            return
+        self.status = "FAILED"
+        self.fail_trace = format_filtered_stacktrace(err, self.debug)
+        self.run_logger.error("Failed after %s!", elapsed)
+        self._emit("failed_event", {"fail_time": self.stop_time, "fail_trace": self.fail_trace})
+        if self.pdb:
+            import pdb
+
+            pdb.post_mortem(err.__traceback__)
+
+    def _finish(self) -> None:
+        for observer in self.observers:
+            join = getattr(observer, "join", None)
+            if join is None:
+                continue
+            try:
+                join()
+            except Exception as err:  # noqa: BLE001 - reported, the run is over
+                self.run_logger.warning(
+                    "Observer %s failed in join: %s: %s", type(observer).__name__, type(err).__name__, err
+                )
+
+    # ------------------------------------------------------------------ events
+
+    def _emit(self, event: str, kwargs: dict, fail_fast: bool = False) -> None:
+        if self._bus is None:
+            self._bus = EventBus(self.observers, self, self.run_logger)
+        with self._emit_lock:
+            self._bus.emit(event, kwargs, fail_fast=fail_fast)
+
+    def _id_assigning_event(self, event: str, kwargs: dict) -> None:
+        bus = self._bus
+        assert bus is not None
+        with self._emit_lock:
+            for observer in bus.observers:
+                kwargs["_id"] = self._id
+                try:
+                    _id = bus.call(observer, event, kwargs)
+                except Exception as err:
+                    raise ObserverError(
+                        f"Observer {type(observer).__name__} failed in {event}: "
+                        f"{type(err).__name__}: {err}"
+                    ) from err
+                if self._id is None and _id is not None:
+                    self._id = _id
+            kwargs["_id"] = self._id
+            bus.emit_plugins(event, kwargs)
+
+    def _emit_queued(self) -> None:
+        queue_time = utcnow()
+        self.meta_info["queue_time"] = queue_time
+        command = self.meta_info.get("command", getattr(self.main_function, "__name__", ""))
+        self._id_assigning_event(
+            "queued_event",
+            {
+                "ex_info": self.experiment_info,
+                "command": command,
+                "host_info": self.host_info,
+                "queue_time": queue_time,
+                "config": self.config,
+                "meta_info": self.meta_info,
+                "_id": self._id,
+            },
+        )
+        self.status = "QUEUED"
+        self.run_logger.info("Queued-up run with id %s", self._id)
+
+    def _emit_started(self) -> None:
+        self.status = None
+        self.start_time = utcnow()
+        command = self.meta_info.get("command", getattr(self.main_function, "__name__", ""))
+        self._id_assigning_event(
+            "started_event",
+            {
+                "ex_info": self.experiment_info,
+                "command": command,
+                "host_info": self.host_info,
+                "start_time": self.start_time,
+                "config": self.config,
+                "meta_info": self.meta_info,
+                "_id": self._id,
+            },
+        )
+        self.status = "RUNNING"
+        if self._id is None:
+            self.run_logger.info("Started")
+        else:
+            self.run_logger.info('Started run with ID "%s"', self._id)
+
+    # ------------------------------------------------------------------ heartbeat
+
+    def _start_heartbeat(self) -> None:
+        if not self.observers and not _has_plugins():
+            return
+        if self.beat_interval and self.beat_interval > 0:
+            self._heartbeat = _Heartbeat(self.beat_interval, self._beat)
+            self._heartbeat.start()
+
+    def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+
+    def _collect_output(self) -> None:
+        output = self._output_file
+        if output is None:
+            return
+        try:
+            new = output.read_new()
+        except Exception:  # noqa: BLE001 - capture problems must not hide the run's end
+            self.run_logger.debug("Could not read captured output", exc_info=True)
+            return
+        if new:
+            self._raw_output_parts.append(new)
+            self._raw_output_len += len(new)
+
+    def _current_output(self) -> str:
+        if len(self._raw_output_parts) > 1:
+            self._raw_output_parts[:] = ["".join(self._raw_output_parts)]
+        text = self._raw_output_parts[0] if self._raw_output_parts else ""
+        if self.captured_out_filter is None:
+            return text
+        cached_len, cached = self._filtered_cache
+        if cached_len == len(text):
+            return cached
+        try:
+            filtered = self.captured_out_filter(text)
+        except Exception as err:  # noqa: BLE001 - keep the raw text rather than lose it
+            self.run_logger.warning("captured_out_filter failed: %s: %s", type(err).__name__, err)
+            filtered = text
+        self._filtered_cache = (len(text), filtered)
+        return filtered
+
+    def _beat(self, final: bool = False) -> None:
+        with self._emit_lock:
+            self._collect_output()
+            self.captured_out = self._current_output()
+            metrics = self._metrics.get_last_metrics()
+            if metrics:
+                self._emit("log_metrics", {"metrics_by_name": metrics, "info": self.info})
+            self.heartbeat_time = utcnow()
+            self._emit(
+                "heartbeat_event",
+                {
+                    "info": self.info,
+                    "captured_out": self.captured_out,
+                    "beat_time": self.heartbeat_time,
+                    "result": self.result,
+                },
+            )
+
+    def _final_beat(self) -> None:
+        if not self.observers and not _has_plugins():
+            self.captured_out = self._current_output()
+            return
+        try:
+            self._beat(final=True)
+        except Exception as err:  # noqa: BLE001 - the stop event must still go out
+            self.run_logger.warning("Final heartbeat failed: %s: %s", type(err).__name__, err)
+
+
+def _has_plugins() -> bool:
+    from sacred import events
+
+    return events._plugin_manager is not None and bool(events._plugin_manager.get_plugins())
+
+
+class _Heartbeat:
+    """Calls ``beat`` every ``interval`` seconds in a daemon thread until stopped."""
+
+    def __init__(self, interval: float, beat: Callable[[], None]) -> None:
+        self.interval = interval
+        self.beat = beat
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sacred-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001 - observers' errors are logged by the bus
+                import logging
+
+                logging.getLogger(__name__).warning("Heartbeat failed", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+
+def _elapsed(start: _dt.datetime | None, stop: _dt.datetime) -> str:
+    if start is None:
+        return "0:00:00"
+    delta = stop - start
+    return str(_dt.timedelta(seconds=int(delta.total_seconds())))
+
+
+class _SigTermGuard:
+    """Turns SIGTERM into an interrupt of the main thread while the run executes.
+
+    While the run's end is being recorded, a SIGTERM is only remembered and
+    delivered again once the record is complete, so schedulers that stop jobs
+    with SIGTERM still get an INTERRUPTED entry with the output so far.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.pending = False
+        self.previous: Any = None
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            previous = signal.getsignal(signal.SIGTERM)
+        except (ValueError, AttributeError):
+            return
+        if previous not in (signal.SIG_DFL, None):
+            return  # somebody else (e.g. a scheduler integration) handles SIGTERM
+        self.previous = previous
+        self.active = True
+        signal.signal(signal.SIGTERM, self._interrupt)
+
+    @staticmethod
+    def _interrupt(signum: int, frame: Any) -> None:
+        raise SigTermInterrupt("SIGTERM received")
+
+    def _remember(self, signum: int, frame: Any) -> None:
+        self.pending = True
+
+    def defer(self) -> None:
+        """From now on only remember SIGTERM."""
+        if self.active:
+            signal.signal(signal.SIGTERM, self._remember)
+
+    def restore(self) -> None:
+        """Restore the previous handler and re-deliver a remembered SIGTERM."""
+        if not self.active:
+            return
+        self.active = False
+        signal.signal(signal.SIGTERM, self.previous)
+        if self.pending:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+_SACRED_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _is_sacred_frame(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_SACRED_DIR + os.sep)
+
+
+def format_filtered_stacktrace(err: BaseException, debug: bool = False) -> list[str]:
+    """The exception's traceback as lines, without sacred's own frames unless ``debug``."""
+    if debug:
+        return traceback.format_exception(type(err), err, err.__traceback__)
+    tb = err.__traceback__
+    frames = [f for f in traceback.extract_tb(tb) if not _is_sacred_frame(f.filename)]
+    lines = ["Traceback (most recent calls WITHOUT Sacred internals):\n"]
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(err), err)
+    return lines
+
