@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["MetricsLogger", "linearize_metrics"]
 
 _FAST_TYPES = (int, float)
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 
 
 class MetricsLogger:
@@ -102,6 +102,6 @@ def linearize_metrics(logged_metrics: dict[str, dict[str, list]]) -> list[dict]:
     """Flatten ``{name: {steps, values, timestamps}}`` into a list of point dicts."""
     points = []
     for name, series in logged_metrics.items():
-        for step, value, ts in zip(series["steps"], series["values"], series["timestamps"]):
+        for step, value, ts in zip(series["steps"], series["values"], series["timestamps"], strict=True):
             points.append({"name": name, "step": step, "value": value, "timestamp": ts})
     return points
