@@ -1,0 +1,354 @@
+"""FileStorageObserver: the run layout of :mod:`sacred.observers.run_layout` on local disk.
+
+``ex.observers.append(FileStorageObserver('my_runs'))`` or ``-F my_runs``
+writes one numbered folder per run (``my_runs/1``, ``my_runs/2``, ...), source
+snapshots in ``my_runs/_sources`` and resources in ``my_runs/_resources``.
+
+Local specifics:
+
+* a run folder is claimed with ``os.mkdir`` (fails if it exists, so
+  concurrent processes each get their own id);
+* files are replaced atomically: a temp file in the same folder is written,
+  fsynced and moved over the target with ``os.replace``;
+* with a mako template (``my_runs/template.html`` or ``template=...``) a
+  report ``report.<ext of template>`` is rendered into the run folder when
+  the run ends. Templates are code, so only a template owned by the user
+  running the experiment and not writable by group or others is rendered;
+  any other is refused with a warning that says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+from sacred.observers.run_layout import LayoutObserver, StorageBackend, safe_flatten
+
+__all__ = ["FileStorageObserver", "LocalBackend", "template_problem"]
+
+logger = logging.getLogger("sacred.observers")
+
+PathLike = str | bytes | Path
+
+TEMPLATES_EXTRA = "pip install sacred[templates]"
+
+
+class LocalBackend(StorageBackend):
+    """Store the layout's files on the local file system."""
+
+    def join(self, *parts: str) -> str:
+        """``os.path.join``."""
+        return os.path.join(*parts)
+
+    def basename(self, path: str) -> str:
+        """``os.path.basename``."""
+        return os.path.basename(path)
+
+    def make_dir_exclusive(self, path: str) -> bool:
+        """``os.mkdir`` (parents created first); False if the folder exists."""
+        parent = os.path.dirname(path)
+        try:
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            os.mkdir(path)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise type(exc)(
+                exc.errno,
+                f"Cannot create run folder {path!r}: {exc.strerror}. "
+                "Pass a writable directory as the FileStorageObserver basedir",
+            ) from None
+        return True
+
+    def list_dirs(self, path: str) -> list[str]:
+        """Names of the sub-folders of ``path``."""
+        try:
+            with os.scandir(path) as entries:
+                return [e.name for e in entries if e.is_dir()]
+        except FileNotFoundError:
+            return []
+
+    def exists(self, path: str) -> bool:
+        """``os.path.exists``."""
+        return os.path.exists(path)
+
+    def read_bytes(self, path: str) -> bytes | None:
+        """File content or None."""
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def _temp_path(self, path: str) -> str:
+        folder, name = os.path.split(path)
+        return os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+    def _open_temp(self, path: str) -> tuple[int, str]:
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        tmp = self._temp_path(path)
+        # 0o666 & ~umask, like a plain open(): readers of shared runs folders keep access
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        return fd, tmp
+
+    def write_bytes_atomic(self, path: str, data: bytes) -> None:
+        """Temp file in the same folder + fsync + ``os.replace``."""
+        fd, tmp = self._open_temp(path)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            _silent_remove(tmp)
+            raise
+        self._count(path, len(data))
+
+    def append_bytes(self, path: str, data: bytes) -> None:
+        """Append and fsync."""
+        with open(path, "ab") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        self._count(path, len(data))
+
+    def upload_file(self, local_filename: str, path: str) -> None:
+        """Copy a file in atomically (a reader never sees a partial copy)."""
+        fd, tmp = self._open_temp(path)
+        copied = 0
+        try:
+            with os.fdopen(fd, "wb") as out, open(local_filename, "rb") as src:
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    out.write(chunk)
+                    copied += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            _silent_remove(tmp)
+            raise
+        self._count(path, copied)
+
+    def remove(self, path: str) -> None:
+        """Remove a file if present."""
+        _silent_remove(path)
+
+
+def _silent_remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _as_str_path(value: PathLike, what: str) -> str:
+    try:
+        return os.fsdecode(os.fspath(value))
+    except TypeError:
+        raise TypeError(f"FileStorageObserver {what} must be a path (str or Path), got {value!r}") from None
+
+
+def _check_basedir(basedir: str) -> None:
+    if os.path.exists(basedir):
+        if not os.path.isdir(basedir):
+            raise NotADirectoryError(
+                f"FileStorageObserver basedir {basedir!r} exists but is a file, not a "
+                "directory; pass a directory path (it is created when missing)"
+            )
+        probe = basedir
+    else:
+        probe = os.path.dirname(os.path.abspath(basedir))
+        while not os.path.exists(probe):
+            probe = os.path.dirname(probe)
+        if not os.path.isdir(probe):
+            raise NotADirectoryError(
+                f"FileStorageObserver basedir {basedir!r} cannot be created: {probe!r} is a "
+                "file, not a directory"
+            )
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"FileStorageObserver basedir {basedir!r} is not writable ({probe!r} does not "
+            "allow creating files); pass a directory you can write to"
+        )
+
+
+def template_problem(st: os.stat_result) -> str | None:
+    """Why a template with this ``stat`` must not be rendered, or None if it may."""
+    user = os.geteuid()
+    if st.st_uid != user:
+        return (
+            f"it is owned by uid {st.st_uid}, not by the user running the experiment "
+            f"(uid {user}); a template is code, so only your own template is rendered"
+        )
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"it is writable by group or others (mode {stat.S_IMODE(st.st_mode):o}); "
+            "anyone who can edit it could run code in your experiments. "
+            "Make it private with 'chmod go-w'"
+        )
+    return None
+
+
+def _import_mako_template() -> Any:
+    try:
+        from mako.template import Template
+    except ImportError:
+        raise ImportError(
+            f"Rendering a FileStorageObserver template needs mako: {TEMPLATES_EXTRA}"
+        ) from None
+    return Template
+
+
+class FileStorageObserver(LayoutObserver):
+    """Store runs as files in ``basedir`` (see the module docstring)."""
+
+    VERSION = "FileStorageObserver-0.7.0"
+
+    @classmethod
+    def create(cls, *args: Any, **kwargs: Any) -> FileStorageObserver:
+        """Deprecated alias of ``FileStorageObserver(...)``."""
+        warnings.warn(
+            "FileStorageObserver.create(...) is deprecated. Please use "
+            "FileStorageObserver(...) instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return cls(*args, **kwargs)
+
+    @classmethod
+    def create_from(cls, *args: Any, **kwargs: Any) -> FileStorageObserver:
+        """Deprecated alias of ``FileStorageObserver(...)``."""
+        warnings.warn(
+            "FileStorageObserver.create_from(...) is deprecated. Please use "
+            "FileStorageObserver(...) instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return cls(*args, **kwargs)
+
+    def __init__(
+        self,
+        basedir: PathLike,
+        resource_dir: PathLike | None = None,
+        source_dir: PathLike | None = None,
+        template: PathLike | None = None,
+        priority: int = 20,
+        copy_artifacts: bool = True,
+        copy_sources: bool = True,
+    ) -> None:
+        base = _as_str_path(basedir, "basedir")
+        _check_basedir(base)
+        resources = (
+            _as_str_path(resource_dir, "resource_dir")
+            if resource_dir is not None
+            else os.path.join(base, "_resources")
+        )
+        sources = (
+            _as_str_path(source_dir, "source_dir")
+            if source_dir is not None
+            else os.path.join(base, "_sources")
+        )
+        self.template: str | None = None
+        if template is not None:
+            self.template = _as_str_path(template, "template")
+            if not os.path.isfile(self.template):
+                raise FileNotFoundError(
+                    f"FileStorageObserver template {self.template!r} does not exist or is "
+                    "not a file; pass the path of a mako template file"
+                )
+            _import_mako_template()
+        super().__init__(
+            LocalBackend(),
+            base,
+            resources,
+            sources,
+            priority=priority,
+            copy_sources=copy_sources,
+            copy_artifacts=copy_artifacts,
+        )
+
+    # -- local references, as Sacred 0.8.7 writes them ---------------------------------
+
+    def source_reference(self, stored_path: str) -> str:
+        """Stored sources are named relative to basedir (``_sources/exp_<md5>.py``)."""
+        return os.path.relpath(stored_path, self.basedir)
+
+    def uncopied_source_reference(self, local_filename: str) -> str:
+        """Sources not copied are named by their path relative to basedir."""
+        return os.path.relpath(local_filename, self.basedir)
+
+    def _resource_target(self, filename: str) -> str:
+        if not self.copy_artifacts and _is_inside(filename, self.basedir):
+            # already in the runs folder (e.g. another run's artifact): reference it
+            return os.path.abspath(filename)
+        return super()._resource_target(filename)
+
+    # -- template rendering ----------------------------------------------------------------
+
+    def _template_file(self) -> str | None:
+        if self.template is not None:
+            return self.template
+        default = os.path.join(self.basedir, "template.html")
+        return default if os.path.isfile(default) else None
+
+    def run_ended(self) -> None:
+        """Render the template (if any) into ``report.<ext>`` in the run folder."""
+        template = self._template_file()
+        if template is None or self.run_dir is None:
+            return
+        try:
+            source = _read_trusted_template(template)
+        except OSError as exc:
+            logger.warning("Not rendering template %s: %s", template, exc)
+            return
+        if source is None:
+            return
+        try:
+            Template = _import_mako_template()
+        except ImportError as exc:
+            logger.warning("Not rendering template %s: %s", template, exc)
+            return
+        try:
+            report = Template(text=source, uri=os.path.basename(template)).render(
+                run=safe_flatten(self.run_entry),
+                config=self.config,
+                info=self.info,
+                cout=self.cout,
+                savedir=self.run_dir,
+            )
+        except Exception as exc:  # noqa: BLE001 - a broken template must not fail the run
+            logger.warning("Template %s failed to render: %s: %s", template, type(exc).__name__, exc)
+            return
+        ext = os.path.splitext(template)[1]
+        self.backend.write_bytes_atomic(
+            os.path.join(self.run_dir, "report" + ext), str(report).encode("utf-8")
+        )
+
+
+def _read_trusted_template(template: str) -> str | None:
+    """Read ``template`` if it may be rendered; log why not and return None otherwise.
+
+    The checks use ``fstat`` on the opened file, so the file that is checked
+    is the file that is read.
+    """
+    with open(template, encoding="utf-8") as f:
+        problem = template_problem(os.fstat(f.fileno()))
+        if problem is not None:
+            logger.warning("Refusing to render template %s: %s", template, problem)
+            return None
+        return f.read()
+
+
+def _is_inside(filename: str, folder: str) -> bool:
+    path = os.path.realpath(filename)
+    root = os.path.realpath(folder)
+    return os.path.commonpath([path, root]) == root

@@ -1,0 +1,626 @@
+"""The FileStorage run layout, independent of where the bytes go.
+
+``FileStorageObserver`` (local disk), ``S3Observer`` and
+``GoogleCloudStorageObserver`` all write the same tree::
+
+    basedir/
+      1/  2/  3/ ...          one folder per run, numeric ids ascending
+        run.json              the run entry (command, experiment, host, meta,
+                              status, start/heartbeat/stop times, result,
+                              fail_trace, artifacts, resources)
+        config.json           the configuration
+        cout.txt              the captured output
+        info.json             the info dict (only once it is non-empty)
+        metrics.json          {name: {"steps": [...], "values": [...], "timestamps": [...]}}
+        <artifact names>      the artifacts, by name
+      _sources/name_<md5>.py  source snapshots, stored once per content
+      _resources/name_<md5>.x resources, stored once per content
+
+This module holds everything about that tree: file names, the id allocation
+protocol, how ``run.json`` is built, how metrics are merged. A backend
+(:class:`StorageBackend`) only knows how to put bytes somewhere.
+
+Design, and why:
+
+* **Ids.** A run folder is claimed with an exclusive create
+  (:meth:`StorageBackend.make_dir_exclusive`: ``os.mkdir`` locally, a
+  conditional put elsewhere). Whoever loses the race tries the next number,
+  so many processes sharing one basedir never share or lose a run.
+* **Atomic files.** Every JSON file is replaced as a whole
+  (:meth:`StorageBackend.write_bytes_atomic`: temp file in the same folder,
+  fsync, ``os.replace``), so a reader or a crash sees the old or the new
+  content, never half of it.
+* **Heartbeats cost what changed.** ``cout.txt`` gets only the new suffix of
+  the captured output appended (it is rewritten only when a filter changed
+  text already written). ``info.json`` is rewritten only when its content
+  changed. ``run.json`` is small and bounded and is rewritten on each event.
+* **Metrics are linear in the number of points.** Each ``log_metrics`` call
+  appends its new points as one JSON line to a journal
+  (``.metrics.journal`` in the run folder); the journal holds every point
+  delivered, so a crash loses nothing. ``metrics.json`` itself, always valid
+  JSON, is rewritten only when the number of points has doubled since its
+  last rewrite, and once more when the run ends, after which the journal is
+  removed. With N points the rewrites cost at most about 2N + N point
+  writes, whatever the number of beats. While a run is alive (or after a
+  crash) :func:`read_metrics` gives the complete series by replaying the
+  journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import posixpath
+import threading
+from abc import ABC, abstractmethod
+from collections import Counter
+from typing import Any
+
+from sacred.observers.base import RunObserver
+from sacred.serializer import flatten
+
+__all__ = [
+    "StorageBackend",
+    "LayoutObserver",
+    "RUN_FILES",
+    "METRICS_JOURNAL",
+    "read_metrics",
+    "merge_metrics",
+    "stored_name",
+    "file_md5",
+    "check_artifact_name",
+    "check_run_id",
+    "dump_json",
+]
+
+logger = logging.getLogger("sacred.observers")
+
+RUN_JSON = "run.json"
+CONFIG_JSON = "config.json"
+COUT_TXT = "cout.txt"
+INFO_JSON = "info.json"
+METRICS_JSON = "metrics.json"
+METRICS_JOURNAL = ".metrics.journal"
+RUN_FILES = (RUN_JSON, CONFIG_JSON, COUT_TXT, INFO_JSON, METRICS_JSON, METRICS_JOURNAL)
+
+MAX_ID_ATTEMPTS = 100_000
+RELIST_EVERY = 64
+
+
+class StorageBackend(ABC):
+    """Where the layout's bytes go. Paths are backend paths built with :meth:`join`.
+
+    ``bytes_written`` counts payload bytes per file name (the last path
+    component), so the cost of heartbeats can be measured.
+    """
+
+    def __init__(self) -> None:
+        self.bytes_written: Counter[str] = Counter()
+
+    def _count(self, path: str, nbytes: int) -> None:
+        self.bytes_written[self.basename(path)] += nbytes
+
+    @abstractmethod
+    def join(self, *parts: str) -> str:
+        """Join path parts the way this backend spells paths."""
+
+    @abstractmethod
+    def basename(self, path: str) -> str:
+        """The last component of ``path``."""
+
+    @abstractmethod
+    def make_dir_exclusive(self, path: str) -> bool:
+        """Create folder ``path``; False if it already exists (another run owns it)."""
+
+    @abstractmethod
+    def list_dirs(self, path: str) -> list[str]:
+        """Names of the folders directly inside ``path`` (empty if none)."""
+
+    @abstractmethod
+    def exists(self, path: str) -> bool:
+        """True if a file exists at ``path``."""
+
+    @abstractmethod
+    def read_bytes(self, path: str) -> bytes | None:
+        """The content of file ``path``, or None if it does not exist."""
+
+    @abstractmethod
+    def write_bytes_atomic(self, path: str, data: bytes) -> None:
+        """Replace file ``path`` by ``data`` so readers see old or new, never half."""
+
+    @abstractmethod
+    def append_bytes(self, path: str, data: bytes) -> None:
+        """Append ``data`` to file ``path`` (created when missing)."""
+
+    @abstractmethod
+    def upload_file(self, local_filename: str, path: str) -> None:
+        """Store the local file ``local_filename`` at ``path``."""
+
+    @abstractmethod
+    def remove(self, path: str) -> None:
+        """Remove file ``path`` if it exists."""
+
+    def journal_append(self, path: str, record: bytes) -> None:
+        """Append one journal record (a line); backends may store records apart."""
+        self.append_bytes(path, record)
+
+    def journal_read(self, path: str) -> bytes:
+        """All journal records at ``path`` concatenated (empty if none)."""
+        return self.read_bytes(path) or b""
+
+    def journal_remove(self, path: str) -> None:
+        """Remove the journal at ``path``."""
+        self.remove(path)
+
+    def describe(self, path: str) -> str:
+        """A human-readable location for messages."""
+        return path
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def dump_json(obj: Any) -> bytes:
+    """The layout's JSON form: indented, sorted keys, values flattened safely."""
+    return json.dumps(safe_flatten(obj), indent=2, sort_keys=True).encode("utf-8")
+
+
+def safe_flatten(obj: Any) -> Any:
+    """``flatten(obj)``; if even that fails, store ``repr`` so a long run never dies here."""
+    try:
+        return flatten(obj)
+    except Exception as exc:  # noqa: BLE001 - never crash at the end of a run
+        logger.warning("Could not serialise %s value (%s); storing its repr", type(obj), exc)
+        return {"py/repr": repr(obj)}
+
+
+def file_md5(filename: str) -> str:
+    """MD5 hex digest of a local file's content."""
+    digest = hashlib.md5()
+    with open(filename, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def stored_name(filename: str, md5: str) -> str:
+    """``data/res.txt`` with md5 ``abc`` is stored as ``res_abc.txt``."""
+    base = os.path.basename(filename)
+    stem, ext = os.path.splitext(base)
+    return f"{stem}_{md5}{ext}"
+
+
+def check_artifact_name(name: Any) -> str:
+    """Return ``name`` normalised to a relative path inside the run folder, or raise.
+
+    Names may contain sub-folders (``plots/loss.png``) but cannot leave the run
+    folder, be absolute, or replace one of the run's own files.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"Artifact name must be a non-empty string, got {name!r}")
+    text = name.replace("\\", "/")
+    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+        raise ValueError(
+            f"Artifact name {name!r} is an absolute path; use a name relative to the run "
+            "folder such as 'model.pt' or 'plots/loss.png'"
+        )
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." for p in parts):
+        raise ValueError(
+            f"Artifact name {name!r} would leave the run folder; use a name without '..' "
+            "such as 'model.pt' or 'plots/loss.png'"
+        )
+    if len(parts) == 1 and parts[0] in RUN_FILES:
+        raise ValueError(
+            f"Artifact name {name!r} would overwrite the run's own {parts[0]}; "
+            f"choose another name (reserved: {', '.join(RUN_FILES)})"
+        )
+    return "/".join(parts)
+
+
+def check_run_id(_id: Any) -> str:
+    """Return the folder name for a given run id, or raise if it cannot be one."""
+    name = str(_id)
+    if (
+        not name
+        or name in (".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\0" in name
+        or name.startswith("_")
+    ):
+        raise ValueError(
+            f"Run id {_id!r} cannot name a run folder; use a plain name without "
+            "'/', '\\', a leading '_' or '..' (e.g. 42 or 'baseline')"
+        )
+    return name
+
+
+def merge_metrics(into: dict, new_points: dict) -> int:
+    """Append ``new_points`` (``{name: {steps, values, timestamps}}``) to ``into``.
+
+    Returns the number of points added. Values are flattened (numpy scalars
+    become numbers, datetimes ISO strings).
+    """
+    added = 0
+    for name, record in new_points.items():
+        series = into.setdefault(str(name), {"steps": [], "values": [], "timestamps": []})
+        steps = list(record.get("steps", []))
+        values = list(record.get("values", []))
+        stamps = list(record.get("timestamps", []))
+        series["steps"].extend(safe_flatten(steps))
+        series["values"].extend(safe_flatten(values))
+        series["timestamps"].extend(safe_flatten(stamps))
+        added += len(values)
+    return added
+
+
+def _journal_records(data: bytes) -> list[dict]:
+    records = []
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            # a record cut short by a crash: every complete record before it counts
+            continue
+    return records
+
+
+def read_metrics(backend: StorageBackend, run_dir: str) -> dict:
+    """The complete metrics of a run, also while it runs or after a crash.
+
+    Replays the journal when one exists (it holds every delivered point),
+    otherwise reads the final ``metrics.json``.
+    """
+    journal = backend.journal_read(backend.join(run_dir, METRICS_JOURNAL))
+    if journal:
+        merged: dict = {}
+        for record in _journal_records(journal):
+            merge_metrics(merged, record)
+        return merged
+    data = backend.read_bytes(backend.join(run_dir, METRICS_JSON))
+    return json.loads(data) if data else {}
+
+
+# --- the observer ---------------------------------------------------------------
+
+
+class LayoutObserver(RunObserver):
+    """Writes runs in the FileStorage layout through a :class:`StorageBackend`.
+
+    Subclasses set up the backend and the three folders (``basedir``,
+    ``resource_dir``, ``source_dir``) and may override
+    :meth:`resource_reference` / :meth:`source_reference` and :meth:`run_ended`.
+    """
+
+    def __init__(
+        self,
+        backend: StorageBackend,
+        basedir: str,
+        resource_dir: str,
+        source_dir: str,
+        priority: int = 20,
+        copy_sources: bool = True,
+        copy_artifacts: bool = True,
+    ) -> None:
+        self.backend = backend
+        self.basedir = basedir
+        self.resource_dir = resource_dir
+        self.source_dir = source_dir
+        self.priority = priority
+        self.copy_sources = copy_sources
+        self.copy_artifacts = copy_artifacts
+        self._lock = threading.RLock()
+        self._reset()
+
+    # -- state ------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self.run_dir: str | None = None
+        self.run_entry: dict = {}
+        self.config: dict = {}
+        self.info: dict = {}
+        self.cout = ""
+        self._info_bytes: bytes | None = None
+        self.metrics: dict = {}
+        self._points_total = 0
+        self._points_at_rewrite = 0
+        self._metrics_dirty = False
+
+    @property
+    def dir(self) -> str | None:
+        """The current run's folder (Sacred 0.8.7 name)."""
+        return self.run_dir
+
+    # -- paths ------------------------------------------------------------------
+
+    def _path(self, *parts: str) -> str:
+        assert self.run_dir is not None
+        return self.backend.join(self.run_dir, *parts)
+
+    def source_reference(self, stored_path: str) -> str:
+        """How ``run.json`` names a stored source: relative to basedir."""
+        prefix = self.basedir.rstrip("/") + "/" if self.basedir else ""
+        if prefix and stored_path.startswith(prefix):
+            return stored_path[len(prefix):]
+        return stored_path
+
+    def resource_reference(self, stored_path: str) -> str:
+        """How ``run.json`` names a stored resource: its path in the store."""
+        return stored_path
+
+    # -- id allocation ----------------------------------------------------------------
+
+    def _max_numeric_id(self) -> int:
+        ids = [int(d) for d in self.backend.list_dirs(self.basedir) if d.isdigit()]
+        return max(ids, default=0)
+
+    def _claim_run_dir(self, _id: Any) -> Any:
+        """Claim a run folder exclusively; returns the run id."""
+        if _id is not None:
+            name = check_run_id(_id)
+            path = self.backend.join(self.basedir, name)
+            if not self.backend.make_dir_exclusive(path):
+                raise FileExistsError(
+                    f"Run id {_id!r} is already taken: {self.backend.describe(path)} exists. "
+                    "Choose another --id or leave it out to get the next free number."
+                )
+            self.run_dir = path
+            return _id
+        candidate = self._max_numeric_id() + 1
+        for attempt in range(1, MAX_ID_ATTEMPTS + 1):
+            path = self.backend.join(self.basedir, str(candidate))
+            if self.backend.make_dir_exclusive(path):
+                self.run_dir = path
+                return candidate
+            candidate += 1
+            if attempt % RELIST_EVERY == 0:
+                candidate = max(candidate, self._max_numeric_id() + 1)
+        raise RuntimeError(
+            f"Could not claim a run folder in {self.backend.describe(self.basedir)} "
+            f"after {MAX_ID_ATTEMPTS} attempts"
+        )
+
+    # -- writing helpers -----------------------------------------------------------------
+
+    def _write_json(self, name: str, obj: Any) -> None:
+        self.backend.write_bytes_atomic(self._path(name), dump_json(obj))
+
+    def save_run_entry(self) -> None:
+        """Write ``run.json`` (atomically)."""
+        self._write_json(RUN_JSON, self.run_entry)
+
+    def _store_once(self, local_filename: str, store_dir: str, md5: str | None = None) -> str:
+        md5 = md5 or file_md5(local_filename)
+        target = self.backend.join(store_dir, stored_name(local_filename, md5))
+        if not self.backend.exists(target):
+            self.backend.upload_file(local_filename, target)
+        return target
+
+    def _save_sources(self, ex_info: dict) -> list[list[str]]:
+        base_dir = ex_info.get("base_dir") or ""
+        references = []
+        for rel_path, md5 in ex_info.get("sources", []):
+            local = os.path.join(base_dir, rel_path)
+            if self.copy_sources:
+                stored = self._store_once(local, self.source_dir, md5)
+                references.append([rel_path, self.source_reference(stored)])
+            else:
+                references.append([rel_path, self.uncopied_source_reference(local)])
+        return references
+
+    def uncopied_source_reference(self, local_filename: str) -> str:
+        """How ``run.json`` names a source that was not copied (``copy_sources=False``)."""
+        return os.path.abspath(local_filename)
+
+    def _copy_sources_into_run_dir(self, ex_info: dict) -> None:
+        base_dir = ex_info.get("base_dir") or ""
+        for rel_path, _md5 in ex_info.get("sources", []):
+            try:
+                name = check_artifact_name(rel_path)
+            except ValueError:
+                logger.warning(
+                    "Source %s lies outside the experiment's base_dir; not copied into "
+                    "the queued run's folder",
+                    rel_path,
+                )
+                continue
+            self.backend.upload_file(os.path.join(base_dir, rel_path), self._path(name))
+
+    # -- events -------------------------------------------------------------------------
+
+    def queued_event(
+        self,
+        ex_info: dict,
+        command: str,
+        host_info: dict,
+        queue_time: Any,
+        config: dict,
+        meta_info: dict,
+        _id: Any,
+    ) -> Any:
+        """Store a QUEUED run: run.json, config.json and a copy of the sources."""
+        with self._lock:
+            self._reset()
+            meta = dict(meta_info or {})
+            meta.setdefault("queue_time", queue_time)
+            experiment = dict(ex_info)
+            experiment["sources"] = [list(s) for s in ex_info.get("sources", [])]
+            self.run_entry = {
+                "experiment": experiment,
+                "command": command,
+                "host": host_info,
+                "meta": meta,
+                "status": "QUEUED",
+            }
+            self.config = config
+            run_id = self._claim_run_dir(_id)
+            self.save_run_entry()
+            self._write_json(CONFIG_JSON, config)
+            self._copy_sources_into_run_dir(ex_info)
+            return run_id
+
+    def started_event(
+        self,
+        ex_info: dict,
+        command: str,
+        host_info: dict,
+        start_time: Any,
+        config: dict,
+        meta_info: dict,
+        _id: Any,
+    ) -> Any:
+        """Claim the run folder and write run.json, config.json, cout.txt, metrics.json."""
+        with self._lock:
+            self._reset()
+            experiment = dict(ex_info)
+            experiment["sources"] = self._save_sources(ex_info)
+            self.run_entry = {
+                "experiment": experiment,
+                "command": command,
+                "host": host_info,
+                "start_time": start_time,
+                "meta": meta_info,
+                "status": "RUNNING",
+                "resources": [],
+                "artifacts": [],
+                "heartbeat": None,
+                "result": None,
+            }
+            self.config = config
+            run_id = self._claim_run_dir(_id)
+            self.save_run_entry()
+            self._write_json(CONFIG_JSON, config)
+            self.backend.write_bytes_atomic(self._path(COUT_TXT), b"")
+            self.backend.write_bytes_atomic(self._path(METRICS_JSON), b"{}")
+            return run_id
+
+    def heartbeat_event(self, info: dict, captured_out: str, beat_time: Any, result: Any) -> None:
+        """Write what changed: new output, a changed info dict, the run entry."""
+        with self._lock:
+            if self.run_dir is None:
+                return
+            self._save_info(info)
+            self._save_cout(captured_out)
+            self.run_entry["heartbeat"] = beat_time
+            self.run_entry["result"] = result
+            self.save_run_entry()
+
+    def _save_info(self, info: dict | None) -> None:
+        self.info = info or {}
+        if not self.info and self._info_bytes is None:
+            return
+        data = dump_json(self.info)
+        if data != self._info_bytes:
+            self.backend.write_bytes_atomic(self._path(INFO_JSON), data)
+            self._info_bytes = data
+
+    def _save_cout(self, captured_out: str | None) -> None:
+        text = captured_out or ""
+        if text == self.cout:
+            return
+        if text.startswith(self.cout):
+            self.backend.append_bytes(self._path(COUT_TXT), text[len(self.cout):].encode("utf-8"))
+        else:
+            self.backend.write_bytes_atomic(self._path(COUT_TXT), text.encode("utf-8"))
+        self.cout = text
+
+    def log_metrics(self, metrics_by_name: dict, info: dict) -> None:
+        """Journal the new points; rewrite metrics.json when the points have doubled."""
+        with self._lock:
+            if self.run_dir is None or not metrics_by_name:
+                return
+            record: dict = {}
+            added = merge_metrics(record, metrics_by_name)
+            if not added:
+                return
+            line = json.dumps(record, sort_keys=True).encode("utf-8") + b"\n"
+            self.backend.journal_append(self._path(METRICS_JOURNAL), line)
+            merge_metrics(self.metrics, record)
+            self._points_total += added
+            self._metrics_dirty = True
+            if self._points_total >= 2 * self._points_at_rewrite:
+                self._rewrite_metrics()
+
+    def _rewrite_metrics(self) -> None:
+        self._write_json(METRICS_JSON, self.metrics)
+        self._points_at_rewrite = self._points_total
+        self._metrics_dirty = False
+
+    def _finish_metrics(self) -> None:
+        if self._metrics_dirty:
+            self._rewrite_metrics()
+        if self._points_total:
+            self.backend.journal_remove(self._path(METRICS_JOURNAL))
+
+    def _end_run(self, status: str, stop_time: Any, **fields: Any) -> None:
+        if self.run_dir is None:
+            return
+        self._finish_metrics()
+        self.run_entry["status"] = status
+        self.run_entry["stop_time"] = stop_time
+        self.run_entry.update(fields)
+        self.save_run_entry()
+        self.run_ended()
+
+    def run_ended(self) -> None:
+        """Hook called after the final run.json was written (e.g. to render a report)."""
+
+    def completed_event(self, stop_time: Any, result: Any) -> None:
+        """Status COMPLETED with the result."""
+        with self._lock:
+            self._end_run("COMPLETED", stop_time, result=result)
+
+    def interrupted_event(self, interrupt_time: Any, status: str) -> None:
+        """Status INTERRUPTED (or the custom interrupt's status)."""
+        with self._lock:
+            self._end_run(status, interrupt_time)
+
+    def failed_event(self, fail_time: Any, fail_trace: list[str]) -> None:
+        """Status FAILED with the formatted trace."""
+        with self._lock:
+            self._end_run("FAILED", fail_time, fail_trace=fail_trace)
+
+    def resource_event(self, filename: str) -> None:
+        """Store the resource once (by content hash) and list it in run.json."""
+        with self._lock:
+            if self.run_dir is None:
+                return
+            entry = [filename, self._resource_target(filename)]
+            if entry not in self.run_entry.setdefault("resources", []):
+                self.run_entry["resources"].append(entry)
+            self.save_run_entry()
+
+    def _resource_target(self, filename: str) -> str:
+        return self.resource_reference(self._store_once(filename, self.resource_dir))
+
+    def artifact_event(
+        self,
+        name: str,
+        filename: str,
+        metadata: dict | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Copy the artifact into the run folder under ``name`` and list it in run.json."""
+        with self._lock:
+            if self.run_dir is None:
+                return
+            safe_name = check_artifact_name(name)
+            self.backend.upload_file(filename, self._path(*safe_name.split("/")))
+            artifacts = self.run_entry.setdefault("artifacts", [])
+            if safe_name not in artifacts:
+                artifacts.append(safe_name)
+            self.save_run_entry()
+
+    def join(self) -> None:
+        """Nothing is buffered: every event is written when it arrives."""
+
+
+def posix_join(*parts: str) -> str:
+    """Join object-store key parts with ``/``, dropping empty parts and stray slashes."""
+    cleaned = [p.strip("/") for p in parts if p and p.strip("/")]
+    return posixpath.join(*cleaned) if cleaned else ""
