@@ -61,8 +61,12 @@ def test_defaults_match_sacred_087():
         ":white_check_mark: *{experiment[name]}* completed after _{elapsed_time}_ "
         "with result=`{result}`"
     )
-    assert obs.interrupted_text == ":warning: *{experiment[name]}* interrupted after _{elapsed_time}_"
-    assert obs.failed_text == ":x: *{experiment[name]}* failed after _{elapsed_time}_ with `{error}`"
+    assert (
+        obs.interrupted_text == ":warning: *{experiment[name]}* interrupted after _{elapsed_time}_"
+    )
+    assert (
+        obs.failed_text == ":x: *{experiment[name]}* failed after _{elapsed_time}_ with `{error}`"
+    )
 
 
 def test_completed_posts_json_to_the_webhook(http_recorder):
@@ -285,7 +289,9 @@ def test_slack_end_to_end_through_an_experiment(http_recorder, caplog):
         return 5
 
     http_recorder.answer(500, "down")
-    ex.observers.append(SlackObserver(webhook(http_recorder), completed_text="{ex_info[name]}={result}"))
+    ex.observers.append(
+        SlackObserver(webhook(http_recorder), completed_text="{ex_info[name]}={result}")
+    )
     with caplog.at_level(logging.WARNING):
         run = ex.run()  # the failing endpoint does not fail the run
     assert run.status == "COMPLETED"
