@@ -37,7 +37,8 @@ class ConfigDict:
         """Merge the dict over ``preset``; ``fixed`` values win."""
         fixed = dict(fixed or {})
         defaults = copy.deepcopy(dict(preset or {}))
-        recursive_update(defaults, copy.deepcopy(self._conf))
+        # validate again: the key rules in SETTINGS may have changed since construction
+        recursive_update(defaults, normalize_or_die(self._conf))
         result = copy.deepcopy(defaults)
         recursive_update(result, copy.deepcopy(fixed))
         summary = compute_changes(result, fixed, defaults=defaults)

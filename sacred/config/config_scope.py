@@ -120,7 +120,7 @@ def _defaults(preset: dict, values: dict, local: DogmaticDict) -> dict:
     defaults: dict = {}
     for key in local.assigned:
         if key in values:
-            defaults[key] = values[key]
+            defaults[key] = copy.deepcopy(values[key])
     for path, attempted in local.nested_blocked.items():
         try:
             set_by_dotted_path(defaults, path, normalize_value(undogmatize(attempted)))
