@@ -59,11 +59,7 @@ class LocalBackend(StorageBackend):
         except FileExistsError:
             return False
         except OSError as exc:
-            raise type(exc)(
-                exc.errno,
-                f"Cannot create run folder {path!r}: {exc.strerror}. "
-                "Pass a writable directory as the FileStorageObserver basedir",
-            ) from None
+            raise _clear_os_error(exc, "create run folder", path) from None
         return True
 
     def list_dirs(self, path: str) -> list[str]:
@@ -92,11 +88,14 @@ class LocalBackend(StorageBackend):
 
     def _open_temp(self, path: str) -> tuple[int, str]:
         parent = os.path.dirname(path)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
         tmp = self._temp_path(path)
-        # 0o666 & ~umask, like a plain open(): readers of shared runs folders keep access
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            # 0o666 & ~umask, like a plain open(): readers of shared runs folders keep access
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as exc:
+            raise _clear_os_error(exc, "write", path) from None
         return fd, tmp
 
     def write_bytes_atomic(self, path: str, data: bytes) -> None:
@@ -141,6 +140,15 @@ class LocalBackend(StorageBackend):
     def remove(self, path: str) -> None:
         """Remove a file if present."""
         _silent_remove(path)
+
+
+def _clear_os_error(exc: OSError, action: str, path: str) -> OSError:
+    """The same kind of OSError, with a message that names the path and the fix."""
+    return type(exc)(
+        exc.errno,
+        f"FileStorageObserver cannot {action} {path!r}: {exc.strerror}. "
+        "Pass a writable directory as the FileStorageObserver basedir",
+    )
 
 
 def _silent_remove(path: str) -> None:

@@ -168,12 +168,24 @@ def dump_json(obj: Any) -> bytes:
 
 
 def safe_flatten(obj: Any) -> Any:
-    """``flatten(obj)``; if even that fails, store ``repr`` so a long run never dies here."""
+    """``flatten(obj)``, never raising: a value that cannot be encoded is stored as its repr.
+
+    Only the offending value is replaced, so a long run never dies at its end
+    because one entry of its result or info dict is exotic.
+    """
     try:
         return flatten(obj)
     except Exception as exc:  # noqa: BLE001 - never crash at the end of a run
-        logger.warning("Could not serialise %s value (%s); storing its repr", type(obj), exc)
-        return {"py/repr": repr(obj)}
+        if isinstance(obj, dict):
+            return {(k if isinstance(k, str) else str(k)): safe_flatten(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [safe_flatten(v) for v in obj]
+        try:
+            text = repr(obj)
+        except Exception:  # noqa: BLE001
+            text = f"<{type(obj).__name__} object>"
+        logger.warning("Could not serialise a %s value (%s); storing its repr", type(obj).__name__, exc)
+        return text
 
 
 def file_md5(filename: str) -> str:
