@@ -1,0 +1,501 @@
+"""Capture what a run writes to stdout and stderr (modes ``no``, ``sys``, ``fd``).
+
+API, as ``sacred/run.py`` uses it::
+
+    with capture_output(mode) as captured:   # mode: "no" | "sys" | "fd"
+        ...                                  # the run; prints still reach the terminal
+        text = captured.read_new()           # from any thread: output since the last call
+    rest = captured.read_new()               # after exit: everything not read yet
+
+* ``capture_output(mode)`` checks the mode (``ValueError`` naming the mode and
+  the allowed ones) and returns a :class:`CapturedOutput`, which is its own
+  context manager: entering starts capturing, leaving stops it, restores the
+  streams and drains what is left, also when the body raises. ``start()`` and
+  ``close()`` do the same without ``with``; ``close()`` may be called twice.
+* ``read_new()`` is thread-safe (the heartbeat thread calls it while the main
+  thread prints). Before reading it flushes Python's ``sys.stdout`` and
+  ``sys.stderr`` (in ``fd`` mode also C stdio, ``fflush(NULL)``), so text that
+  was printed before the call is part of its result. Each piece of output is
+  returned exactly once, in the order it was written; stdout and stderr are
+  interleaved in one text.
+* ``no``: nothing is captured, ``read_new()`` returns ``""``.
+* ``sys``: ``sys.stdout`` and ``sys.stderr`` are replaced by tee streams that
+  write to the original stream and into the capture (text and ``.buffer``
+  bytes). Output of C code and child processes is not seen.
+* ``fd``: file descriptors 1 and 2 are pointed at one pipe; a reader thread
+  copies everything to the original stdout (so the terminal still shows it)
+  and decodes it as UTF-8 (``errors="replace"``) into the capture. C-level
+  writes and child processes are captured too. On close, the descriptors are
+  restored and the pipe is drained until end of file, waiting at most
+  ``drain_timeout`` seconds for child processes that still hold it open.
+  POSIX only (it needs ``select.poll``).
+
+Nested captures work: an inner capture writes through to the streams that
+were current when it started, which may belong to an outer capture.
+"""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import logging
+import os
+import sys
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+__all__ = ["CAPTURE_MODES", "CapturedOutput", "capture_output", "flush_standard_streams"]
+
+CAPTURE_MODES = ("no", "sys", "fd")
+"""The capture modes ``capture_output`` accepts."""
+
+DEFAULT_DRAIN_TIMEOUT = 1.0
+"""Seconds ``fd`` capture waits at close for child processes to release the pipe."""
+
+logger = logging.getLogger("sacred.capture")
+
+
+def capture_output(mode: str, *, drain_timeout: float = DEFAULT_DRAIN_TIMEOUT) -> CapturedOutput:
+    """Return a context manager that captures stdout/stderr in ``mode``.
+
+    ``mode`` is one of ``"no"``, ``"sys"``, ``"fd"``; anything else raises a
+    ``ValueError`` naming it. ``drain_timeout`` only matters for ``fd``: how
+    long closing waits for the pipe to reach end of file.
+    """
+    if mode == "no":
+        return CapturedOutput()
+    if mode == "sys":
+        return _SysCapture()
+    if mode == "fd":
+        if not isinstance(drain_timeout, int | float) or drain_timeout < 0:
+            raise ValueError(f"drain_timeout must be a number >= 0, got {drain_timeout!r}")
+        return _FdCapture(float(drain_timeout))
+    allowed = ", ".join(repr(m) for m in CAPTURE_MODES)
+    raise ValueError(f"Unknown capture mode {mode!r}; allowed capture modes are {allowed}")
+
+
+class CapturedOutput:
+    """Output captured during a run; the ``no`` mode captures nothing.
+
+    Subclasses implement the ``sys`` and ``fd`` modes. Pieces of text are kept
+    in a deque (append and popleft are atomic), so writers never take a lock
+    to hand text to ``read_new``.
+    """
+
+    mode = "no"
+
+    def __init__(self) -> None:
+        self._pieces: collections.deque[str] = collections.deque()
+        self._started = False
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """True once the capture was stopped and the streams restored."""
+        return self._closed
+
+    def start(self) -> CapturedOutput:
+        """Start capturing (what ``with`` does on entry); returns ``self``."""
+        if self._started:
+            raise RuntimeError(f"this {self.mode!r} capture was already started")
+        self._started = True
+        self._start()
+        return self
+
+    def close(self) -> None:
+        """Stop capturing, restore the streams and keep what is left for ``read_new``."""
+        if not self._started or self._closed:
+            return
+        self._closed = True
+        self._stop()
+
+    def read_new(self) -> str:
+        """Return the text written since the previous call (thread-safe)."""
+        if self._started and not self._closed:
+            self._collect_pending()
+        return self._take_pieces()
+
+    def __enter__(self) -> CapturedOutput:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _take_pieces(self) -> str:
+        pieces = self._pieces
+        return "".join([pieces.popleft() for _ in range(len(pieces))])
+
+    def _start(self) -> None:
+        """Begin capturing; the ``no`` mode has nothing to do."""
+
+    def _stop(self) -> None:
+        """Stop capturing; the ``no`` mode has nothing to do."""
+
+    def _collect_pending(self) -> None:
+        """Move output that was written but not yet captured into the deque."""
+
+
+# --------------------------------------------------------------------- sys mode
+
+
+class _TeeBinaryStream:
+    """``sys.stdout.buffer`` stand-in: bytes go to the original buffer and, decoded, to the capture."""
+
+    def __init__(self, original: Any, append: Any, encoding: str) -> None:
+        self._original = original
+        self._append = append
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+
+    def write(self, data: Any) -> int:
+        """Write bytes to the original buffer and decode them into the capture."""
+        data = bytes(data)
+        text = self._decoder.decode(data)
+        if text:
+            self._append(text)
+        if self._original is not None:
+            self._original.write(data)
+        return len(data)
+
+    def writelines(self, lines: Any) -> None:
+        """Write each bytes object of ``lines``."""
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Flush the original buffer."""
+        if self._original is not None:
+            self._original.flush()
+
+    def writable(self) -> bool:
+        """A tee is always writable."""
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        original = self.__dict__.get("_original")
+        if original is None:
+            raise AttributeError(name)
+        return getattr(original, name)
+
+
+class _TeeTextStream:
+    """Replacement for ``sys.stdout``/``sys.stderr`` in ``sys`` mode.
+
+    Text goes into the capture first, then to the stream that was current
+    when the capture started. Anything else (``fileno``, ``isatty``,
+    ``encoding``, ...) is answered by that original stream.
+    """
+
+    def __init__(self, original: Any, append: Any) -> None:
+        self._original = original
+        self._append = append
+        self._binary: _TeeBinaryStream | None = None
+
+    @property
+    def original(self) -> Any:
+        """The stream this tee writes through to."""
+        return self._original
+
+    def write(self, text: str) -> int:
+        """Capture ``text`` and write it to the original stream."""
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._append(text)
+        if self._original is not None:
+            self._original.write(text)
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        """Write each string of ``lines``."""
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Flush the original stream."""
+        if self._original is not None:
+            self._original.flush()
+
+    def writable(self) -> bool:
+        """A tee is always writable."""
+        return True
+
+    @property
+    def buffer(self) -> _TeeBinaryStream:
+        """Binary view whose writes are captured as well."""
+        if self._binary is None:
+            original_buffer = getattr(self._original, "buffer", None)
+            encoding = getattr(self._original, "encoding", None) or "utf-8"
+            self._binary = _TeeBinaryStream(original_buffer, self._append, encoding)
+        return self._binary
+
+    def __getattr__(self, name: str) -> Any:
+        original = self.__dict__.get("_original")
+        if original is None:
+            raise AttributeError(name)
+        return getattr(original, name)
+
+
+class _SysCapture(CapturedOutput):
+    """``sys`` mode: tee ``sys.stdout`` and ``sys.stderr`` into the capture."""
+
+    mode = "sys"
+
+    def _start(self) -> None:
+        self._saved_stdout = sys.stdout
+        self._saved_stderr = sys.stderr
+        append = self._pieces.append
+        sys.stdout = _TeeTextStream(self._saved_stdout, append)
+        sys.stderr = _TeeTextStream(self._saved_stderr, append)
+
+    def _stop(self) -> None:
+        try:
+            flush_standard_streams()
+        finally:
+            sys.stdout = self._saved_stdout
+            sys.stderr = self._saved_stderr
+
+    def _collect_pending(self) -> None:
+        flush_standard_streams()
+
+
+# ---------------------------------------------------------------------- fd mode
+
+_READ_SIZE = 1 << 20
+_PIPE_SIZE = 1 << 20
+_POLL_INTERVAL_MS = 200
+_MAX_READS_PER_COLLECT = 64
+_ECHO_WAIT_SECONDS = 10.0
+
+
+class _FdCapture(CapturedOutput):
+    """``fd`` mode: descriptors 1 and 2 write into a pipe drained by a reader thread.
+
+    Reading the pipe (by the reader thread, or by ``read_new`` to pick up what
+    was just flushed) always happens under ``_read_lock``, together with the
+    echo to the terminal and the decoding, so the order of the output is kept.
+    """
+
+    mode = "fd"
+
+    def __init__(self, drain_timeout: float) -> None:
+        super().__init__()
+        self._drain_timeout = drain_timeout
+        self._read_lock = threading.Lock()
+        self._read_fd: int | None = None
+        self._saved_fds: dict[int, int | None] = {}
+        self._echo_fd: int | None = None
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._at_eof = False
+        self._give_up_at: float | None = None
+        self._notes: list[str] = []
+        self._thread: threading.Thread | None = None
+
+    def _start(self) -> None:
+        import select  # noqa: F401 - fail early where poll() is missing
+
+        if not hasattr(select, "poll"):
+            raise ValueError("capture mode 'fd' needs select.poll(); use 'sys' on this platform")
+        flush_standard_streams(c_level=True)
+        self._saved_fds = {fd: _dup_if_open(fd) for fd in (1, 2)}
+        self._echo_fd = self._saved_fds[1]
+        read_fd, write_fd = os.pipe()
+        _enlarge_pipe(write_fd)
+        os.set_blocking(read_fd, False)
+        try:
+            os.dup2(write_fd, 1)
+            os.dup2(write_fd, 2)
+        except OSError:
+            self._restore_fds()
+            self._close_saved_fds()
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        self._read_fd = read_fd
+        self._thread = threading.Thread(target=self._pump, name="sacred-capture-fd", daemon=True)
+        self._thread.start()
+
+    def _stop(self) -> None:
+        try:
+            flush_standard_streams(c_level=True)
+        finally:
+            self._restore_fds()
+            self._give_up_at = time.monotonic() + self._drain_timeout
+            thread = self._thread
+            if thread is not None:
+                thread.join(self._drain_timeout + 2 * _POLL_INTERVAL_MS / 1000 + 5)
+            with self._read_lock:
+                if self._read_fd is not None:
+                    os.close(self._read_fd)
+                    self._read_fd = None
+                self._echo_fd = None
+                self._finish_decoding()
+            self._close_saved_fds()
+            if thread is not None and thread.is_alive():
+                self._notes.append("the capture reader thread did not stop in time")
+            for note in self._notes:
+                logger.debug("fd capture: %s", note)
+
+    def _collect_pending(self) -> None:
+        flush_standard_streams(c_level=True)
+        with self._read_lock:
+            self._read_available(_MAX_READS_PER_COLLECT)
+
+    def _close_saved_fds(self) -> None:
+        for saved in self._saved_fds.values():
+            if saved is not None:
+                os.close(saved)
+        self._saved_fds = {}
+
+    def _restore_fds(self) -> None:
+        for fd, saved in self._saved_fds.items():
+            if saved is not None:
+                os.dup2(saved, fd)
+            else:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def _pump(self) -> None:
+        """Reader thread: wait for data, copy it until end of file or the give-up time."""
+        import select
+
+        with self._read_lock:
+            if self._read_fd is None:
+                return
+            poller = select.poll()
+            poller.register(self._read_fd, select.POLLIN)
+        while True:
+            poller.poll(_POLL_INTERVAL_MS)
+            with self._read_lock:
+                if self._read_fd is None or self._at_eof:
+                    return
+                if not self._read_available(_MAX_READS_PER_COLLECT):
+                    return
+                give_up_at = self._give_up_at
+                if give_up_at is not None and time.monotonic() >= give_up_at:
+                    self._read_available(_MAX_READS_PER_COLLECT)
+                    self._notes.append(
+                        f"stopped reading after {self._drain_timeout:g}s without end of "
+                        "file; a child process probably still holds stdout/stderr "
+                        "(its later output is not captured)"
+                    )
+                    return
+
+    def _read_available(self, max_reads: int) -> bool:
+        """Read what the pipe holds now (lock held); False once end of file is reached."""
+        if self._read_fd is None or self._at_eof:
+            return False
+        for _ in range(max_reads):
+            try:
+                data = os.read(self._read_fd, _READ_SIZE)
+            except BlockingIOError:
+                return True
+            if not data:
+                self._at_eof = True
+                return False
+            self._echo(data)
+            text = self._decoder.decode(data)
+            if text:
+                self._pieces.append(text)
+        return True
+
+    def _finish_decoding(self) -> None:
+        tail = self._decoder.decode(b"", final=True)
+        if tail:
+            self._pieces.append(tail)
+
+    def _echo(self, data: bytes) -> None:
+        """Write ``data`` to the original stdout; stop echoing if it is gone."""
+        if self._echo_fd is None:
+            return
+        try:
+            _write_all(self._echo_fd, data)
+        except OSError as err:
+            self._notes.append(f"stopped copying output to the original stdout: {err}")
+            self._echo_fd = None
+
+
+def _dup_if_open(fd: int) -> int | None:
+    try:
+        return os.dup(fd)
+    except OSError:
+        return None
+
+
+def _enlarge_pipe(fd: int) -> None:
+    """Make the pipe hold more, so writers block less while the reader catches up."""
+    try:
+        import fcntl
+
+        set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+        if set_size is not None:
+            fcntl.fcntl(fd, set_size, _PIPE_SIZE)
+    except OSError:
+        pass  # above /proc/sys/fs/pipe-max-size: the default size works too
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd``, also when it is non-blocking."""
+    import select
+
+    view = memoryview(data)
+    deadline = time.monotonic() + _ECHO_WAIT_SECONDS
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise OSError(
+                    f"original stdout accepted no data for {_ECHO_WAIT_SECONDS:g}s"
+                ) from None
+            select.select([], [fd], [], remaining)
+            continue
+        view = view[written:]
+
+
+# ------------------------------------------------------------------- flushing
+
+_libc_fflush: Any = None
+_libc_loaded = False
+
+
+def _flush_c_stdio() -> None:
+    """Call ``fflush(NULL)`` so text buffered by C code reaches its descriptor."""
+    global _libc_fflush, _libc_loaded
+    if not _libc_loaded:
+        _libc_loaded = True
+        try:
+            import ctypes
+
+            fflush = ctypes.CDLL(None).fflush
+            fflush.argtypes = [ctypes.c_void_p]
+            fflush.restype = ctypes.c_int
+            _libc_fflush = fflush
+        except (OSError, AttributeError, TypeError):
+            _libc_fflush = None
+    if _libc_fflush is not None:
+        _libc_fflush(None)
+
+
+def flush_standard_streams(c_level: bool = False) -> None:
+    """Flush ``sys.stdout``/``sys.stderr`` (and their originals); with ``c_level`` also C stdio."""
+    seen: set[int] = set()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        if stream is None or id(stream) in seen:
+            continue
+        seen.add(id(stream))
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass  # closed or exotic stream: nothing buffered we could deliver
+    if c_level:
+        _flush_c_stdio()

@@ -1,0 +1,486 @@
+"""Output capture in the modes no / sys / fd (sacred.capture)."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sacred.capture import CAPTURE_MODES, CapturedOutput, capture_output
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def python_streams_on_fds():
+    """Point sys.stdout/sys.stderr at descriptors 1 and 2, as in a plain program.
+
+    pytest's own capture replaces them (again at the start of each test phase)
+    with objects that bypass fd 1 and 2, which would hide prints from fd mode.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", closefd=False, buffering=1)  # noqa: SIM115
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def read_all_after_exit(mode: str, body) -> str:
+    with capture_output(mode) as captured:
+        body()
+    return captured.read_new()
+
+
+# ------------------------------------------------------------------- the API
+
+
+def test_capture_modes_are_the_documented_ones():
+    assert CAPTURE_MODES == ("no", "sys", "fd")
+
+
+@pytest.mark.parametrize("bad_mode", ["fdd", "", "SYS", "none", None, 1])
+def test_an_unknown_mode_is_rejected_naming_it_and_the_allowed_modes(bad_mode):
+    with pytest.raises(ValueError) as info:
+        capture_output(bad_mode)
+    message = str(info.value)
+    assert repr(bad_mode) in message
+    assert "'no', 'sys', 'fd'" in message
+
+
+def test_a_negative_drain_timeout_is_rejected():
+    with pytest.raises(ValueError, match="drain_timeout must be a number >= 0, got -1"):
+        capture_output("fd", drain_timeout=-1)
+
+
+@pytest.mark.parametrize("mode", CAPTURE_MODES)
+def test_a_capture_can_only_be_started_once_and_closed_twice(mode):
+    with python_streams_on_fds():
+        captured = capture_output(mode)
+        assert isinstance(captured, CapturedOutput)
+        assert captured.mode == mode
+        with captured:
+            with pytest.raises(RuntimeError, match="already started"):
+                captured.start()
+        assert captured.closed
+        captured.close()
+        assert captured.read_new() == ""
+
+
+# ----------------------------------------------------------------- mode "no"
+
+
+def test_no_mode_captures_nothing_and_leaves_the_streams_alone():
+    with python_streams_on_fds():
+        stdout_before, stderr_before = sys.stdout, sys.stderr
+        with capture_output("no") as captured:
+            assert sys.stdout is stdout_before and sys.stderr is stderr_before
+            print("not captured", flush=True)
+            os.write(1, b"not captured either\n")
+            assert captured.read_new() == ""
+        assert captured.read_new() == ""
+
+
+# ---------------------------------------------------------------- mode "sys"
+
+
+def test_sys_mode_tees_stdout_and_stderr_in_write_order(monkeypatch):
+    fake_out, fake_err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", fake_out)
+    monkeypatch.setattr(sys, "stderr", fake_err)
+    with capture_output("sys") as captured:
+        print("one")
+        print("two", file=sys.stderr)
+        sys.stdout.write("three\n")
+        sys.stdout.writelines(["four\n", "five\n"])
+    assert captured.read_new() == "one\ntwo\nthree\nfour\nfive\n"
+    assert fake_out.getvalue() == "one\nthree\nfour\nfive\n"
+    assert fake_err.getvalue() == "two\n"
+    assert sys.stdout is fake_out and sys.stderr is fake_err
+
+
+def test_sys_mode_read_new_returns_each_piece_once(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    with capture_output("sys") as captured:
+        print("a")
+        assert captured.read_new() == "a\n"
+        assert captured.read_new() == ""
+        print("b")
+        assert captured.read_new() == "b\n"
+        print("c")
+    assert captured.read_new() == "c\n"
+    assert captured.read_new() == ""
+
+
+def test_sys_mode_restores_the_streams_when_the_body_raises(monkeypatch):
+    fake_out, fake_err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", fake_out)
+    monkeypatch.setattr(sys, "stderr", fake_err)
+    with pytest.raises(KeyError):
+        with capture_output("sys") as captured:
+            print("before the error")
+            raise KeyError("boom")
+    assert sys.stdout is fake_out and sys.stderr is fake_err
+    assert captured.read_new() == "before the error\n"
+
+
+def test_sys_mode_captures_tracebacks_logging_and_buffer_writes(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    log = logging.getLogger("test_capture.sys_mode")
+    with capture_output("sys") as captured:
+        handler = logging.StreamHandler()  # binds sys.stderr as it is now
+        log.addHandler(handler)
+        try:
+            log.warning("logged %d", 42)
+        finally:
+            log.removeHandler(handler)
+        try:
+            raise ValueError("shown in the traceback")
+        except ValueError:
+            traceback.print_exc()
+        sys.stdout.buffer.write("bytes é\n".encode())
+        sys.stdout.buffer.write(b"\xc3")  # first half of an "é"
+        sys.stdout.buffer.write(b"\xa9\n")
+    text = captured.read_new()
+    assert "logged 42\n" in text
+    assert "ValueError: shown in the traceback" in text
+    assert text.endswith("bytes é\né\n")
+
+
+def test_sys_mode_answers_stream_questions_from_the_original(monkeypatch):
+    original = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    monkeypatch.setattr(sys, "stdout", original)
+    with capture_output("sys"):
+        assert sys.stdout is not original
+        assert sys.stdout.encoding == "latin-1"
+        assert sys.stdout.isatty() is False
+        assert sys.stdout.writable()
+        with pytest.raises(TypeError, match="must be str, not bytes"):
+            sys.stdout.write(b"bytes")
+
+
+def test_sys_mode_with_threads_loses_nothing(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    per_thread = 2000
+
+    def chatter(name: str) -> None:
+        for i in range(per_thread):
+            print(f"{name} {i}")
+
+    with capture_output("sys") as captured:
+        threads = [threading.Thread(target=chatter, args=(f"t{n}",)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        pieces = []
+        while any(t.is_alive() for t in threads) and len(pieces) < 100_000:
+            pieces.append(captured.read_new())
+        for thread in threads:
+            thread.join(30)
+    pieces.append(captured.read_new())
+    lines = "".join(pieces).splitlines()
+    for n in range(4):
+        assert [line for line in lines if line.startswith(f"t{n} ")] == [
+            f"t{n} {i}" for i in range(per_thread)
+        ]
+
+
+def test_nested_sys_captures_both_see_the_inner_output(monkeypatch):
+    fake_out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", fake_out)
+    with capture_output("sys") as outer:
+        print("outer only")
+        with capture_output("sys") as inner:
+            print("both")
+        print("outer again")
+    assert inner.read_new() == "both\n"
+    assert outer.read_new() == "outer only\nboth\nouter again\n"
+    assert fake_out.getvalue() == "outer only\nboth\nouter again\n"
+
+
+# ----------------------------------------------------------------- mode "fd"
+
+
+def test_fd_mode_captures_python_c_raw_and_child_process_output():
+    with python_streams_on_fds():
+        libc = ctypes.CDLL(None)
+
+        def body() -> None:
+            print("python print")
+            sys.stdout.flush()
+            os.write(1, b"raw stdout\n")
+            os.write(2, b"raw stderr\n")
+            libc.printf(b"c printf %d\n", ctypes.c_int(7))
+            libc.fflush(None)
+            subprocess.run(["echo", "child process"], check=True)
+            subprocess.run(["sh", "-c", "echo child stderr >&2"], check=True)
+            print("last", file=sys.stderr)
+
+        text = read_all_after_exit("fd", body)
+        assert text == (
+            "python print\nraw stdout\nraw stderr\nc printf 7\nchild process\nchild stderr\nlast\n"
+        )
+
+
+def test_fd_mode_keeps_the_write_order_of_stdout_and_stderr():
+    with python_streams_on_fds():
+
+        def body() -> None:
+            for i in range(50):
+                os.write(1 if i % 2 else 2, f"{i};".encode())
+
+        assert read_all_after_exit("fd", body) == "".join(f"{i};" for i in range(50))
+
+
+def test_fd_mode_read_new_sees_what_was_printed_before_the_call():
+    with python_streams_on_fds():
+        with capture_output("fd") as captured:
+            print("buffered in python")  # not flushed by us
+            assert captured.read_new() == "buffered in python\n"
+            ctypes.CDLL(None).printf(b"buffered in C\n")
+            assert captured.read_new() == "buffered in C\n"
+            assert captured.read_new() == ""
+            print("at exit")
+        assert captured.read_new() == "at exit\n"
+        assert captured.read_new() == ""
+
+
+def test_fd_mode_restores_descriptors_and_streams_when_the_body_raises():
+    with python_streams_on_fds():
+        stat_before = [os.fstat(fd) for fd in (1, 2)]
+        stdout_before = sys.stdout
+        with pytest.raises(ZeroDivisionError):
+            with capture_output("fd") as captured:
+                os.write(1, b"before\n")
+                1 / 0  # noqa: B018
+        stat_after = [os.fstat(fd) for fd in (1, 2)]
+        assert [(s.st_dev, s.st_ino) for s in stat_after] == [
+            (s.st_dev, s.st_ino) for s in stat_before
+        ]
+        assert sys.stdout is stdout_before
+        assert captured.read_new() == "before\n"
+
+
+def test_fd_mode_decodes_characters_split_across_writes():
+    with python_streams_on_fds():
+        encoded = "é€😀".encode()
+        with capture_output("fd") as captured:
+            pieces = []
+            for i in range(len(encoded)):
+                os.write(1, encoded[i : i + 1])
+                pieces.append(captured.read_new())
+        pieces.append(captured.read_new())
+        assert "".join(pieces) == "é€😀"
+
+
+def test_fd_mode_replaces_invalid_utf8():
+    with python_streams_on_fds():
+
+        def body() -> None:
+            os.write(1, b"ok \xff\xfe end\n")
+            os.write(1, b"cut \xe2\x82")  # truncated at the very end
+
+        assert read_all_after_exit("fd", body) == "ok \ufffd\ufffd end\ncut \ufffd"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    text=st.text(max_size=200),
+    cuts=st.lists(st.integers(min_value=0, max_value=1000), max_size=8),
+    read_between=st.booleans(),
+)
+def test_fd_mode_returns_any_text_written_in_any_byte_chunks(text, cuts, read_between):
+    with python_streams_on_fds():
+        data = text.encode()
+        bounds = sorted({0, len(data), *(c % (len(data) + 1) for c in cuts)})
+        with capture_output("fd") as captured:
+            pieces = []
+            for start, end in zip(bounds, bounds[1:], strict=False):
+                os.write(1, data[start:end])
+                if read_between:
+                    pieces.append(captured.read_new())
+        pieces.append(captured.read_new())
+        assert "".join(pieces) == text
+
+
+def test_fd_mode_with_a_concurrent_reader_loses_nothing():
+    with python_streams_on_fds():
+        lines = 20_000
+        collected: list[str] = []
+        stop = threading.Event()
+
+        with capture_output("fd") as captured:
+
+            def heartbeat() -> None:
+                for _ in range(1_000_000):
+                    if stop.is_set():
+                        return
+                    collected.append(captured.read_new())
+                    time.sleep(0.0005)
+
+            beat = threading.Thread(target=heartbeat)
+            beat.start()
+            try:
+                for i in range(lines):
+                    print(f"line {i}")
+            finally:
+                stop.set()
+                beat.join(30)
+        collected.append(captured.read_new())
+        assert "".join(collected).splitlines() == [f"line {i}" for i in range(lines)]
+        assert len([piece for piece in collected if piece]) > 1
+
+
+def test_nested_fd_captures_both_see_the_inner_output():
+    with python_streams_on_fds():
+        with capture_output("fd") as outer:
+            os.write(1, b"outer only\n")
+            with capture_output("fd") as inner:
+                os.write(2, b"both\n")
+                print("both, printed")
+            os.write(1, b"outer again\n")
+        assert inner.read_new() == "both\nboth, printed\n"
+        assert outer.read_new() == "outer only\nboth\nboth, printed\nouter again\n"
+
+
+def test_fd_mode_gives_up_on_a_child_that_keeps_the_pipe_open(caplog):
+    with python_streams_on_fds():
+        caplog.set_level(logging.DEBUG, logger="sacred.capture")
+        child = None
+        try:
+            with capture_output("fd", drain_timeout=0.3) as captured:
+                child = subprocess.Popen(["sh", "-c", "echo early; exec sleep 60"])
+                for _ in range(400):  # wait (bounded) until the child wrote its line
+                    if "early" in captured.read_new():
+                        break
+                    time.sleep(0.01)
+                else:
+                    pytest.fail("the child's output never arrived")
+                print("after the child started")
+            assert child.poll() is None  # it really still holds the pipe
+        finally:
+            if child is not None:
+                child.kill()
+                child.wait(10)
+        assert captured.read_new() == "after the child started\n"
+        assert any("a child process probably still holds" in r.getMessage() for r in caplog.records)
+
+
+def test_fd_mode_captures_output_of_a_child_that_ends_after_the_body():
+    with python_streams_on_fds():
+        with capture_output("fd", drain_timeout=20) as captured:
+            subprocess.Popen(["sh", "-c", "sleep 0.2; echo late child"])
+        assert captured.read_new() == "late child\n"
+
+
+# ------------------------------------------------------- nothing left behind
+
+
+@pytest.mark.parametrize("mode", CAPTURE_MODES)
+def test_no_thread_or_descriptor_is_left_behind(mode):
+    with python_streams_on_fds():
+        fds_before = open_fds()
+        threads_before = set(threading.enumerate())
+        for _ in range(3):
+            with capture_output(mode) as captured:
+                print("x")
+                os.write(1, b"y\n")
+                subprocess.run(["true"], check=True)
+                captured.read_new()
+            captured.read_new()
+        assert open_fds() == fds_before
+        assert set(threading.enumerate()) == threads_before
+
+
+def test_nothing_is_left_behind_after_giving_up_on_a_child():
+    with python_streams_on_fds():
+        fds_before = open_fds()
+        threads_before = set(threading.enumerate())
+        child = None
+        try:
+            with capture_output("fd", drain_timeout=0.1):
+                child = subprocess.Popen(["sleep", "60"])
+        finally:
+            if child is not None:
+                child.kill()
+                child.wait(10)
+        assert open_fds() == fds_before
+        assert set(threading.enumerate()) == threads_before
+
+
+# ------------------------------------------- whole programs, 100,000 lines
+
+PROGRAM = textwrap.dedent(
+    """
+    import json, os, sys, threading
+    from sacred.capture import capture_output
+
+    mode, count, result_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    fds_before = len(os.listdir("/proc/self/fd"))
+    threads_before = len(threading.enumerate())
+    pieces = []
+    with capture_output(mode) as captured:
+        for i in range(count):
+            print(f"line {i}")
+            if i % 25000 == 0:
+                pieces.append(captured.read_new())
+    pieces.append(captured.read_new())
+    result = {
+        "text": "".join(pieces),
+        "fds_left": len(os.listdir("/proc/self/fd")) - fds_before,
+        "threads_left": len(threading.enumerate()) - threads_before,
+    }
+    with open(result_path, "w", encoding="utf-8") as f:
+        json.dump(result, f)
+    """
+)
+
+
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["block-buffered", "unbuffered"])
+@pytest.mark.parametrize("mode", ["sys", "fd"])
+def test_a_program_printing_100000_lines_has_all_of_them_captured_in_order(
+    mode, unbuffered, tmp_path
+):
+    script = tmp_path / "program.py"
+    script.write_text(PROGRAM, encoding="utf-8")
+    result_path = tmp_path / "result.json"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONIOENCODING": "utf-8"}
+    env.pop("PYTHONUNBUFFERED", None)
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    count = 100_000
+    proc = subprocess.run(
+        [sys.executable, str(script), mode, str(count), str(result_path)],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    expected = "".join(f"line {i}\n" for i in range(count))
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    assert result["text"] == expected
+    assert proc.stdout.decode() == expected  # still shown on the terminal
+    assert result["fds_left"] == 0
+    assert result["threads_left"] == 0
