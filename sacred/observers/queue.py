@@ -1,0 +1,401 @@
+"""``QueueObserver``: deliver another observer's events from a background thread.
+
+Events are put on an in-memory queue and a worker thread delivers them, in
+order, every ``interval`` seconds (20 by default, as documented). When the
+wrapped observer raises (e.g. its database is unreachable), the event stays at
+the head of the queue and is retried after ``retry_interval`` seconds; later
+events wait behind it, so the order is kept.
+
+The run's id
+------------
+``started_event`` / ``queued_event`` must return the run id. They are
+delivered **synchronously** (one attempt, in the caller's thread) so that
+normally the wrapped observer allocates the id exactly as without a queue.
+If that attempt fails, the run still starts: the id is the ``_id`` the run
+already has (``--id`` or an earlier observer), else the wrapped observer's
+``provisional_id()`` if it has one (MongoObserver: a fresh ObjectId string),
+else a random hex string; the start event is queued with that ``_id`` and
+delivered later like every other event.
+
+The end of the run
+------------------
+``join()`` (called by the run at its very end) wakes the worker and waits at
+most ``max_wait`` seconds (default 120) for the queue to drain. Events still
+undelivered then are given up: an error is logged naming each of them, and if
+the wrapped observer has ``save_undelivered_events(events)`` (MongoObserver
+does: it writes the run to its failure folder) that is called and the path is
+logged. An attempt already in flight when the deadline passes is not
+interrupted (it is bounded by the wrapped observer's own timeouts); it is then
+handled by the worker thread when that attempt returns.
+
+Heartbeats describe the whole state of a run, so an undelivered heartbeat is
+replaced by a newer one instead of both being sent.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from sacred.observers.base import RunObserver
+
+__all__ = ["QueueObserver", "DEFAULT_MAX_WAIT"]
+
+logger = logging.getLogger("sacred.observers.queue")
+
+DEFAULT_MAX_WAIT = 120.0
+_JOIN_GRACE_SECONDS = 5.0
+
+
+@dataclass(eq=False)
+class _Event:
+    name: str
+    kwargs: dict
+    failures: int = 0
+
+
+def _call_accepting(method: Any, kwargs: dict) -> Any:
+    """Call ``method`` with the subset of ``kwargs`` its signature accepts."""
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return method(**kwargs)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return method(**kwargs)
+    return method(**{k: v for k, v in kwargs.items() if k in params})
+
+
+def _snapshot(value: Any) -> Any:
+    """Copy mutable event data so later changes by the run do not leak in."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - some user objects cannot be copied
+        return value
+
+
+def _check_seconds(name: str, value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"QueueObserver: {name} must be a number of seconds, got {value!r}") from None
+    if seconds < 0 or seconds != seconds:
+        raise ValueError(f"QueueObserver: {name} must be >= 0 seconds, got {value!r}")
+    return seconds
+
+
+class QueueObserver(RunObserver):
+    """Wrap ``observer`` so its events are buffered and retried by a background thread.
+
+    ``interval``: seconds between deliveries; ``retry_interval``: seconds
+    before retrying after a failure; ``max_wait``: longest time ``join()``
+    waits for the queue to drain at the end of the run.
+    """
+
+    def __init__(
+        self,
+        observer: RunObserver,
+        interval: float = 20.0,
+        retry_interval: float = 10.0,
+        max_wait: float = DEFAULT_MAX_WAIT,
+    ) -> None:
+        if observer is None or not hasattr(observer, "started_event"):
+            raise ValueError(
+                f"QueueObserver needs an observer to wrap (a RunObserver), got {observer!r}"
+            )
+        self._observer = observer
+        self.interval = _check_seconds("interval", interval)
+        self.retry_interval = _check_seconds("retry_interval", retry_interval)
+        self.max_wait = _check_seconds("max_wait", max_wait)
+        self._queue: deque[_Event] = deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._abandon = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._in_flight: _Event | None = None
+        self._last_delivered: _Event | None = None
+        self._given_up_events: list[_Event] = []
+        self._dump_in_worker = False
+        self._run_id: Any = None
+        self.given_up: list[tuple[str, dict]] = []
+        self.failure_dump: str | None = None
+
+    @property
+    def observer(self) -> RunObserver:
+        """The wrapped observer."""
+        return self._observer
+
+    @property
+    def priority(self) -> int:  # type: ignore[override]
+        """The wrapped observer's priority."""
+        return getattr(self._observer, "priority", 0)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._observer, name)
+
+    def __repr__(self) -> str:
+        return f"QueueObserver({self._observer!r}, interval={self.interval}, max_wait={self.max_wait})"
+
+    # ------------------------------------------------------------------ start
+    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+        """Deliver the start synchronously to get the id (see module docstring)."""
+        return self._start_event(
+            "started_event",
+            dict(ex_info=ex_info, command=command, host_info=host_info, start_time=start_time,
+                 config=config, meta_info=meta_info, _id=_id),
+        )
+
+    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
+        """Deliver the queued event synchronously to get the id (see module docstring)."""
+        return self._start_event(
+            "queued_event",
+            dict(ex_info=ex_info, command=command, host_info=host_info, queue_time=queue_time,
+                 config=config, meta_info=meta_info, _id=_id),
+        )
+
+    def _start_event(self, name: str, kwargs: dict) -> Any:
+        self._reset()
+        try:
+            run_id = _call_accepting(getattr(self._observer, name), kwargs)
+        except Exception as exc:  # noqa: BLE001 - retried from the queue
+            run_id = kwargs["_id"]
+            if run_id is None:
+                provisional = getattr(self._observer, "provisional_id", None)
+                run_id = provisional() if callable(provisional) else uuid.uuid4().hex
+            logger.warning(
+                "QueueObserver: %s of %s failed (%s); the run continues with id %r and the "
+                "event will be retried in the background",
+                name, type(self._observer).__name__, exc, run_id,
+            )
+            kwargs = dict(kwargs, _id=run_id)
+            self._queue.append(_Event(name, _snapshot(kwargs), failures=1))
+            self._start_worker(first_wait=self.retry_interval)
+        else:
+            self._start_worker(first_wait=self.interval)
+        self._run_id = run_id
+        return run_id
+
+    def _reset(self) -> None:
+        self._stop_worker()
+        self._queue.clear()
+        self._closing.clear()
+        self._abandon.clear()
+        self._wake.clear()
+        self.given_up = []
+        self.failure_dump = None
+
+    # -------------------------------------------------------- other events
+    def heartbeat_event(self, info, captured_out, beat_time, result):
+        """Queue a heartbeat (replacing an older undelivered one)."""
+        event = _Event(
+            "heartbeat_event",
+            dict(info=_snapshot(info), captured_out=captured_out, beat_time=beat_time,
+                 result=_snapshot(result)),
+        )
+        with self._lock:
+            stale = [e for e in self._queue if e.name == "heartbeat_event" and e is not self._in_flight]
+            for old in stale:
+                self._queue.remove(old)
+            self._queue.append(event)
+
+    def log_metrics(self, metrics_by_name, info):
+        """Queue new metric points."""
+        self._put("log_metrics", metrics_by_name=_snapshot(metrics_by_name), info=_snapshot(info))
+
+    def resource_event(self, filename):
+        """Queue a resource."""
+        self._put("resource_event", filename=filename)
+
+    def artifact_event(self, name, filename, metadata=None, content_type=None):
+        """Queue an artifact."""
+        self._put("artifact_event", name=name, filename=filename,
+                  metadata=_snapshot(metadata), content_type=content_type)
+
+    def completed_event(self, stop_time, result):
+        """Queue the completion and wake the worker."""
+        self._put("completed_event", stop_time=stop_time, result=_snapshot(result))
+        self._wake.set()
+
+    def interrupted_event(self, interrupt_time, status):
+        """Queue the interruption and wake the worker."""
+        self._put("interrupted_event", interrupt_time=interrupt_time, status=status)
+        self._wake.set()
+
+    def failed_event(self, fail_time, fail_trace):
+        """Queue the failure and wake the worker."""
+        self._put("failed_event", fail_time=fail_time, fail_trace=list(fail_trace or []))
+        self._wake.set()
+
+    def _put(self, name: str, **kwargs: Any) -> None:
+        with self._lock:
+            self._queue.append(_Event(name, kwargs))
+        if self._worker is None:
+            self._start_worker(first_wait=self.interval)
+
+    # ------------------------------------------------------------------ end
+    def join(self) -> None:
+        """Wait (at most ``max_wait`` seconds) until every event is delivered."""
+        self._closing.set()
+        self._wake.set()
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout=self.max_wait)
+        worker_busy = False
+        with self._lock:
+            pending = list(self._queue)
+        if pending or (worker is not None and worker.is_alive()):
+            self._abandon.set()
+            self._wake.set()
+            if worker is not None:
+                worker.join(timeout=_JOIN_GRACE_SECONDS)
+            worker_busy = worker is not None and worker.is_alive()
+            with self._lock:
+                pending = list(self._queue)
+            if pending:
+                self._give_up(pending, announce=True, dump=not worker_busy)
+        if not worker_busy:
+            self._worker = None
+        joiner = getattr(self._observer, "join", None)
+        if callable(joiner) and not worker_busy:
+            try:
+                joiner()
+            except Exception as exc:  # noqa: BLE001 - the run is over; report only
+                logger.error("QueueObserver: join of %s failed: %s", type(self._observer).__name__, exc)
+
+    def _give_up(self, events: list[_Event], announce: bool, dump: bool) -> None:
+        if announce:
+            with self._lock:
+                for event in events:
+                    if event in self._queue:
+                        self._queue.remove(event)
+            self._given_up_events = list(events)
+            self.given_up = [(e.name, e.kwargs) for e in events]
+            logger.error(
+                "QueueObserver: giving up on %d undelivered event(s) of run %r after waiting "
+                "%.1fs for %s: %s",
+                len(events), self._run_id, self.max_wait, type(self._observer).__name__,
+                ", ".join(e.name for e in events),
+            )
+        if not dump:
+            logger.error(
+                "QueueObserver: a delivery attempt is still in progress; the undelivered events "
+                "are saved when it returns"
+            )
+            with self._lock:
+                self._dump_in_worker = True
+            worker = self._worker
+            if worker is None or not worker.is_alive():
+                self._dump_if_flagged()
+            return
+        saver = getattr(self._observer, "save_undelivered_events", None)
+        if not callable(saver):
+            return
+        try:
+            self.failure_dump = saver([(e.name, e.kwargs) for e in events])
+        except Exception as exc:  # noqa: BLE001 - last resort, report only
+            logger.error("QueueObserver: could not save the undelivered events: %s", exc)
+            return
+        if self.failure_dump:
+            logger.error("QueueObserver: undelivered events of run %r were saved to %s",
+                         self._run_id, self.failure_dump)
+
+    # --------------------------------------------------------------- worker
+    def _start_worker(self, first_wait: float) -> None:
+        if self._worker is not None and self._worker.is_alive():
+            return
+        self._dump_in_worker = False
+        self._worker = threading.Thread(
+            target=self._work, args=(first_wait,), name="sacred-queue-observer", daemon=True
+        )
+        self._worker.start()
+
+    def _stop_worker(self) -> None:
+        worker = self._worker
+        if worker is not None and worker.is_alive():
+            self._abandon.set()
+            self._wake.set()
+            worker.join(timeout=_JOIN_GRACE_SECONDS)
+        self._worker = None
+
+    def _work(self, first_wait: float) -> None:
+        wait = first_wait
+        while True:
+            if not self._closing.is_set():
+                self._wake.wait(timeout=wait)
+            self._wake.clear()
+            if self._abandon.is_set():
+                break
+            delivered_all = self._drain()
+            if self._abandon.is_set():
+                break
+            if delivered_all and self._closing.is_set():
+                return
+            wait = self.interval if delivered_all else self.retry_interval
+            if not delivered_all and self._closing.is_set():
+                # At the end of the run retry at retry_interval until join gives up.
+                if self._abandon.wait(timeout=self.retry_interval):
+                    break
+        self._dump_if_flagged()
+
+    def _dump_if_flagged(self) -> None:
+        with self._lock:
+            flagged, self._dump_in_worker = self._dump_in_worker, False
+        if flagged:
+            events = [e for e in self._given_up_events if e is not self._last_delivered]
+            self.given_up = [(e.name, e.kwargs) for e in events]
+            if events:
+                self._give_up(events, announce=False, dump=True)
+
+    def _drain(self) -> bool:
+        while not self._abandon.is_set():
+            with self._lock:
+                if not self._queue:
+                    return True
+                event = self._queue[0]
+                self._in_flight = event
+            try:
+                _call_accepting(getattr(self._observer, event.name), event.kwargs)
+            except Exception as exc:  # noqa: BLE001 - retried later, logged
+                event.failures += 1
+                log = logger.warning if event.failures == 1 else logger.debug
+                log("QueueObserver: delivering %s to %s failed (attempt %d): %s; retrying in %.1fs",
+                    event.name, type(self._observer).__name__, event.failures, exc,
+                    self.retry_interval)
+                return False
+            finally:
+                with self._lock:
+                    self._in_flight = None
+            with self._lock:
+                self._last_delivered = event
+                if self._queue and self._queue[0] is event:
+                    self._queue.popleft()
+            if event.failures:
+                logger.info("QueueObserver: delivered %s after %d failed attempt(s)",
+                            event.name, event.failures)
+        return False
+
+    @property
+    def pending_events(self) -> int:
+        """Number of events not delivered yet."""
+        with self._lock:
+            return len(self._queue)
+
+
+def wait_until_delivered(observer: QueueObserver, timeout: float) -> bool:
+    """Wake ``observer``'s worker and wait up to ``timeout`` s for an empty queue (tests, tools)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        observer._wake.set()
+        if observer.pending_events == 0:
+            return True
+        time.sleep(0.02)
+    return observer.pending_events == 0
