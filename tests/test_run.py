@@ -1,0 +1,581 @@
+"""Runs: lifecycle, events, observers, heartbeats, metrics (spec: Experiment Overview, Events)."""
+
+import datetime
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from sacred import Experiment
+from sacred.observers import RunObserver
+from sacred.utils import ObserverError, SacredInterrupt, TimeoutInterrupt
+
+
+class Recorder(RunObserver):
+    """Records every event with its arguments."""
+
+    def __init__(self, priority=0, returns_id=None, name="rec"):
+        self.priority = priority
+        self.returns_id = returns_id
+        self.name = name
+        self.events = []
+
+    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
+        self.events.append(("queued", dict(queue_time=queue_time, _id=_id, config=config)))
+        return self.returns_id
+
+    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+        self.events.append(
+            ("started", dict(ex_info=ex_info, command=command, host_info=host_info,
+                             start_time=start_time, config=config, meta_info=meta_info, _id=_id))
+        )
+        return self.returns_id
+
+    def heartbeat_event(self, info, captured_out, beat_time, result):
+        self.events.append(("heartbeat", dict(info=dict(info), captured_out=captured_out,
+                                              beat_time=beat_time, result=result)))
+
+    def completed_event(self, stop_time, result):
+        self.events.append(("completed", dict(stop_time=stop_time, result=result)))
+
+    def interrupted_event(self, interrupt_time, status):
+        self.events.append(("interrupted", dict(interrupt_time=interrupt_time, status=status)))
+
+    def failed_event(self, fail_time, fail_trace):
+        self.events.append(("failed", dict(fail_time=fail_time, fail_trace=fail_trace)))
+
+    def resource_event(self, filename):
+        self.events.append(("resource", dict(filename=filename)))
+
+    def artifact_event(self, name, filename, metadata=None, content_type=None):
+        self.events.append(("artifact", dict(name=name, filename=filename, metadata=metadata,
+                                             content_type=content_type)))
+
+    def log_metrics(self, metrics_by_name, info):
+        self.events.append(("metrics", dict(metrics_by_name=metrics_by_name)))
+
+    def names(self):
+        return [e[0] for e in self.events]
+
+    def of(self, name):
+        return [e[1] for e in self.events if e[0] == name]
+
+
+def make_ex(main=None, observers=()):
+    ex = Experiment("run_demo")
+
+    @ex.config
+    def cfg():
+        a = 1
+
+    if main is None:
+        def main(a):
+            return a * 2
+    ex.main(main)
+    ex.observers.extend(observers)
+    return ex
+
+
+def test_run_returns_run_with_documented_attributes():
+    rec = Recorder()
+    run = make_ex(observers=[rec]).run(info={"i": 1}, meta_info={"m": 2})
+    for attr in ["config", "config_modifications", "main_function", "observers", "root_logger",
+                 "run_logger", "experiment_info", "host_info", "pre_run_hooks", "post_run_hooks",
+                 "captured_out_filter", "beat_interval", "capture_mode", "captured_out", "debug",
+                 "fail_trace", "force", "info", "meta_info", "pdb", "queue_only", "result",
+                 "start_time", "status", "stop_time", "unobserved", "_id"]:
+        assert hasattr(run, attr), attr
+    assert run.status == "COMPLETED" and run.result == 2
+    assert run.info == {"i": 1} and run.meta_info["m"] == 2
+    assert run.meta_info["command"] == "main"
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    assert abs((now - run.start_time).total_seconds()) < 300
+    assert run.start_time.tzinfo is None and run.stop_time >= run.start_time
+
+
+def test_events_in_order_with_documented_arguments(tmp_path):
+    rec = Recorder(returns_id=17)
+    artifact = tmp_path / "model.bin"
+    artifact.write_bytes(b"weights")
+    resource = tmp_path / "data.csv"
+    resource.write_text("1,2")
+
+    def main(a, _run):
+        _run.add_resource(str(resource))
+        _run.add_artifact(str(artifact), name="model", metadata={"k": 1}, content_type="x/y")
+        _run.log_scalar("loss", 0.5)
+        print("hello")
+        return a
+
+    run = make_ex(main, [rec]).run()
+    names = rec.names()
+    assert names[0] == "started" and names[-1] == "completed"
+    assert names.index("resource") < names.index("artifact") < names.index("metrics")
+    assert names[-2] == "heartbeat" and names[-3] == "metrics"
+    started = rec.of("started")[0]
+    assert started["command"] == "main" and started["config"]["a"] == 1
+    assert started["ex_info"]["name"] == "run_demo" and "hostname" in started["host_info"]
+    assert started["_id"] is None and run._id == 17
+    assert rec.of("artifact")[0] == dict(name="model", filename=str(artifact),
+                                         metadata={"k": 1}, content_type="x/y")
+    assert rec.of("resource")[0]["filename"] == str(resource)
+    assert rec.of("completed")[0]["result"] == 1
+
+
+def test_queue_only_fires_only_queued_event():
+    rec = Recorder(returns_id="q1")
+    executed = []
+
+    def main():
+        executed.append(True)
+
+    run = make_ex(main, [rec]).run(options={"--queue": True})
+    assert rec.names() == ["queued"] and executed == []
+    assert run.status == "QUEUED" and run._id == "q1"
+    assert "queue_time" in run.meta_info
+
+
+@pytest.mark.parametrize(
+    "exc, status",
+    [(KeyboardInterrupt, "INTERRUPTED"), (TimeoutInterrupt, "TIMEOUT")],
+)
+def test_interrupts_set_status(exc, status):
+    rec = Recorder()
+
+    def main():
+        raise exc()
+
+    with pytest.raises(exc):
+        make_ex(main, [rec]).run()
+    assert rec.names()[-1] == "interrupted"
+    assert rec.of("interrupted")[0]["status"] == status
+
+
+def test_custom_interrupt_status():
+    class CustomInterrupt(SacredInterrupt):
+        STATUS = "MY_CUSTOM_STATUS"
+
+    rec = Recorder()
+
+    def main():
+        raise CustomInterrupt()
+
+    ex = make_ex(main, [rec])
+    with pytest.raises(CustomInterrupt):
+        ex.run()
+    assert rec.of("interrupted")[0]["status"] == "MY_CUSTOM_STATUS"
+
+
+def test_failed_event_has_filtered_trace_and_output():
+    rec = Recorder()
+
+    def main():
+        print("before the failure")
+        raise ValueError("boom")
+
+    ex = make_ex(main, [rec])
+    with pytest.raises(ValueError):
+        ex.run(options={"--capture": "sys"})
+    trace = "".join(rec.of("failed")[0]["fail_trace"])
+    assert "ValueError: boom" in trace and "WITHOUT Sacred internals" in trace
+    assert "sacred/run.py" not in trace
+    assert "before the failure" in rec.of("heartbeat")[-1]["captured_out"]
+    with pytest.raises(ValueError):
+        ex.run(options={"--debug": True})
+    assert "sacred/run.py" in "".join(rec.of("failed")[-1]["fail_trace"])
+
+
+def test_observers_by_priority_first_id_wins_and_id_option():
+    order = []
+
+    class Named(Recorder):
+        def started_event(self, **kwargs):
+            order.append(self.name)
+            return self.returns_id
+
+    low = Named(priority=1, returns_id="low", name="low")
+    high = Named(priority=50, returns_id="high", name="high")
+    run = make_ex(observers=[low, high]).run()
+    assert order == ["high", "low"] and run._id == "high"
+    run = make_ex(observers=[low]).run(options={"--id": "forced"})
+    assert run._id == "forced"
+
+
+def test_spec_my_observer_works_unchanged():
+    calls = []
+
+    class MyObserver(RunObserver):
+        def queued_event(self, ex_info, command, queue_time, config, meta_info, _id):
+            calls.append("queued")
+
+        def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+            calls.append("started")
+
+        def heartbeat_event(self, info, captured_out, beat_time, result):
+            calls.append("heartbeat")
+
+        def completed_event(self, stop_time, result):
+            calls.append("completed")
+
+        def interrupted_event(self, interrupt_time, status):
+            pass
+
+        def failed_event(self, fail_time, fail_trace):
+            pass
+
+        def resource_event(self, filename):
+            pass
+
+        def artifact_event(self, name, filename):
+            pass
+
+    make_ex(observers=[MyObserver()]).run()
+    make_ex(observers=[MyObserver()]).run(options={"--queue": True})
+    assert calls == ["started", "heartbeat", "completed", "queued"]
+
+
+def test_wrong_observer_signature_names_observer_and_event():
+    class Broken(RunObserver):
+        def completed_event(self, stop_time, result, extra):
+            pass
+
+    with pytest.raises(ObserverError, match=r"Broken.completed_event.*extra"):
+        make_ex(observers=[Broken()]).run()
+
+
+def test_observer_failing_in_heartbeat_is_logged_and_keeps_receiving(caplog):
+    class Flaky(Recorder):
+        def heartbeat_event(self, **kwargs):
+            raise ConnectionError("db down")
+
+    flaky = Flaky()
+
+    def main():
+        time.sleep(0.3)
+
+    with caplog.at_level(logging.WARNING):
+        run = make_ex(main, [flaky]).run(options={"--beat_interval": 0.05})
+    assert run.status == "COMPLETED"
+    assert flaky.names()[-1] == "completed"
+    assert "Flaky failed in heartbeat_event" in caplog.text
+
+
+def test_observer_failing_in_started_event_fails_the_run():
+    class Bad(Recorder):
+        def started_event(self, **kwargs):
+            raise RuntimeError("cannot connect")
+
+    executed = []
+
+    def main():
+        executed.append(1)
+
+    with pytest.raises(ObserverError, match="Bad failed in started_event"):
+        make_ex(main, [Bad()]).run()
+    assert executed == []
+
+
+def test_plugins_join_the_event_bus():
+    from sacred import events
+
+    seen = []
+
+    class Plugin:
+        @events.hookimpl
+        def started_event(self, run, command):
+            seen.append(("started", command))
+
+        @events.hookimpl
+        def completed_event(self, run, result):
+            seen.append(("completed", result, run.status))
+
+    plugin = Plugin()
+    events.register_plugin(plugin)
+    try:
+        make_ex().run()
+    finally:
+        events.unregister_plugin(plugin)
+    assert seen == [("started", "main"), ("completed", 2, "COMPLETED")]
+
+
+def test_heartbeat_carries_info_output_and_intermediate_result():
+    rec = Recorder()
+
+    def main(_run):
+        _run.info["epoch"] = 1
+        _run.result = 0.5
+        print("progress")
+        time.sleep(0.4)
+        return 1.0
+
+    threads_before = set(threading.enumerate())
+    fds_before = len(os.listdir("/proc/self/fd"))
+    make_ex(main, [rec]).run(options={"--beat_interval": 0.05, "--capture": "sys"})
+    beats = rec.of("heartbeat")
+    assert len(beats) >= 3
+    mid = beats[-2]
+    assert mid["info"] == {"epoch": 1} and mid["result"] == 0.5
+    assert "progress" in mid["captured_out"]
+    assert beats[-1]["result"] == 1.0
+    time.sleep(0.05)
+    assert set(threading.enumerate()) <= threads_before
+    assert len(os.listdir("/proc/self/fd")) <= fds_before
+
+
+def test_beat_interval_from_settings():
+    from sacred import SETTINGS
+
+    SETTINGS.DEFAULT_BEAT_INTERVAL = 0.05
+    rec = Recorder()
+    make_ex(lambda: time.sleep(0.3), [rec]).run()
+    assert len(rec.of("heartbeat")) >= 3
+
+
+def test_fd_capture_includes_child_processes():
+    rec = Recorder()
+
+    def main():
+        # pytest replaces sys.stdout; sys.__stdout__ writes to file descriptor 1
+        print("python line", file=sys.__stdout__, flush=True)
+        subprocess.run([sys.executable, "-c", "print('child line')"], check=True)
+        os.write(1, b"raw fd line\n")
+
+    make_ex(main, [rec]).run(options={"--capture": "fd"})
+    out = rec.of("heartbeat")[-1]["captured_out"]
+    assert out.index("python line") < out.index("child line") < out.index("raw fd line")
+
+
+def test_captured_out_filter_applies_backspaces():
+    from sacred.utils import apply_backspaces_and_linefeeds
+
+    rec = Recorder()
+
+    def main():
+        for i in (10, 20, 30):
+            print(f"{i}%", end="\r")
+        print("99%\b\b\b100%")
+
+    ex = make_ex(main, [rec])
+    ex.captured_out_filter = apply_backspaces_and_linefeeds
+    run = ex.run(options={"--capture": "sys"})
+    assert run.captured_out == "100%\n"
+
+
+def test_metrics_steps_timestamps_numpy_and_nothing_lost():
+    rec = Recorder()
+
+    def main(_run):
+        _run.log_scalar("training.loss", 1.5, 10)
+        _run.log_scalar("training.loss", np.float32(2.5), 20)
+        for i in range(5000):
+            _run.log_scalar("training.accuracy", i)
+        _run.log_scalar("last", np.int64(7))
+
+    ex = make_ex(main, [rec])
+    ex.run(options={"--beat_interval": 0.01})
+    merged = {}
+    for batch in rec.of("metrics"):
+        for name, series in batch["metrics_by_name"].items():
+            m = merged.setdefault(name, {"steps": [], "values": [], "timestamps": []})
+            for key in m:
+                m[key] += series[key]
+    assert merged["training.loss"]["steps"] == [10, 20]
+    assert merged["training.loss"]["values"] == [1.5, 2.5]
+    assert merged["training.accuracy"]["steps"] == list(range(5000))
+    assert merged["last"]["values"] == [7] and type(merged["last"]["values"][0]) is int
+    assert all(isinstance(t, datetime.datetime) for t in merged["training.accuracy"]["timestamps"])
+
+
+def test_ex_log_scalar_and_bad_metric_values():
+    ex = make_ex()
+    with pytest.raises(RuntimeError, match="only be used while the experiment is running"):
+        ex.log_scalar("x", 1)
+    with pytest.raises(RuntimeError, match="ex.info"):
+        _ = ex.info
+
+    @ex.command
+    def bad(_run):
+        _run.log_scalar("loss", "not a number")
+
+    with pytest.raises(TypeError, match='log_scalar\\("loss"'):
+        ex.run("bad")
+
+
+def test_resources_and_artifacts_errors_name_the_file(tmp_path):
+    def main(_run):
+        _run.add_artifact(str(tmp_path / "missing.bin"))
+
+    with pytest.raises(FileNotFoundError, match="missing.bin"):
+        make_ex(main).run()
+
+    def main2(_run):
+        with _run.open_resource(str(tmp_path / "nope.txt")):
+            pass
+
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        make_ex(main2).run()
+
+
+def test_open_resource_through_experiment(tmp_path):
+    path = tmp_path / "res.txt"
+    path.write_text("content")
+    rec = Recorder()
+    ex = make_ex(observers=[rec])
+
+    @ex.command
+    def read():
+        with ex.open_resource(str(path)) as f:
+            return f.read()
+
+    assert ex.run("read").result == "content"
+    assert rec.of("resource")[0]["filename"] == str(path)
+
+
+def test_pre_and_post_run_hooks_and_failing_hook():
+    calls = []
+    ex = make_ex(lambda a: calls.append("main"))
+
+    @ex.pre_run_hook
+    def pre(a):
+        calls.append(("pre", a))
+
+    @ex.post_run_hook
+    def post():
+        calls.append("post")
+
+    ex.run()
+    assert calls == [("pre", 1), "main", "post"]
+
+    rec = Recorder()
+    ex.observers.append(rec)
+
+    @ex.pre_run_hook
+    def broken():
+        raise RuntimeError("hook broke")
+
+    with pytest.raises(RuntimeError):
+        ex.run()
+    assert "hook broke" in "".join(rec.of("failed")[0]["fail_trace"])
+
+
+def test_log_lines(caplog):
+    with caplog.at_level(logging.INFO):
+        make_ex().run()
+    messages = [r.getMessage() for r in caplog.records if r.name == "run_demo"]
+    assert messages[:3] == [
+        "No observers have been added to this run",
+        "Running command 'main'",
+        "Started",
+    ]
+    assert messages[-1] == "Completed after 0:00:00"
+
+
+def test_log_is_child_of_experiment_logger_and_logger_replaceable(caplog):
+    ex = make_ex()
+    custom = logging.getLogger("my_custom_logger")
+    ex.logger = custom
+
+    @ex.command
+    def cmd(_log):
+        _log.warning("My warning message!")
+        return _log.name
+
+    with caplog.at_level(logging.INFO):
+        assert ex.run("cmd").result == "my_custom_logger.cmd"
+    assert "My warning message!" in caplog.text
+
+
+def test_unobserved_option_and_unobserved_command():
+    rec = Recorder()
+    ex = make_ex(observers=[rec])
+    ex.run(options={"--unobserved": True})
+
+    @ex.command(unobserved=True)
+    def helper():
+        return "helped"
+
+    assert ex.run("helper").result == "helped"
+    assert rec.events == []
+
+
+def test_interactive_guard():
+    code = "from sacred import Experiment\nEx = Experiment('x')\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode != 0 and "interactive mode" in result.stderr
+    ok = "from sacred import Experiment\nEx = Experiment('x', interactive=True)\nprint('ok')\n"
+    assert subprocess.run([sys.executable, "-c", ok], capture_output=True, text=True).stdout == "ok\n"
+
+
+def test_sigterm_is_recorded_as_interrupted(tmp_path):
+    script = tmp_path / "sigterm_exp.py"
+    marker = tmp_path / "started"
+    script.write_text(textwrap.dedent(f"""
+        import json, time
+        from sacred import Experiment
+        from sacred.observers import RunObserver
+
+        class Dump(RunObserver):
+            def heartbeat_event(self, info, captured_out, beat_time, result):
+                self.out = captured_out
+            def interrupted_event(self, interrupt_time, status):
+                with open({str(tmp_path / 'result.json')!r}, 'w') as f:
+                    json.dump({{'status': status, 'out': self.out}}, f)
+
+        ex = Experiment('sigterm_exp')
+        ex.observers.append(Dump())
+
+        @ex.main
+        def main():
+            print('working', flush=True)
+            open({str(marker)!r}, 'w').close()
+            for _ in range(600):
+                time.sleep(0.1)
+
+        ex.run(options={{'--capture': 'sys'}})
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.terminate()
+    proc.wait(timeout=60)
+    import json
+
+    data = json.loads((tmp_path / "result.json").read_text())
+    assert data["status"] == "INTERRUPTED"
+    assert "working" in data["out"]
+    assert proc.returncode != 0
+
+
+def test_enforce_clean_fails_before_start_on_dirty_repo(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    script = repo / "exp.py"
+    script.write_text(textwrap.dedent("""
+        from sacred import Experiment
+        ex = Experiment('clean_demo')
+
+        @ex.main
+        def main():
+            print('RAN')
+
+        if __name__ == '__main__':
+            ex.run(options={'--enforce_clean': True})
+    """))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-qm", "init"]):
+        subprocess.run(cmd, cwd=repo, check=True, env=env)
+    clean = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=repo)
+    assert "RAN" in clean.stdout, clean.stderr
+    script.write_text(script.read_text() + "\n# dirty\n")
+    dirty = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=repo)
+    assert "RAN" not in dirty.stdout and dirty.returncode != 0
+    assert "Uncommited changes" in dirty.stderr or "dirty" in dirty.stderr.lower()
