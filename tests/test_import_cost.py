@@ -1,0 +1,51 @@
+"""`import sacred` stays cheap: no optional backend is imported."""
+
+import subprocess
+import sys
+
+import pytest
+
+OPTIONAL = ["pymongo", "sqlalchemy", "tinydb", "numpy", "pandas", "mako", "boto3", "git",
+            "cpuinfo", "hashfs", "rich", "pluggy", "jsonpickle", "yaml"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import sacred",
+        "from sacred import Experiment, Ingredient, SETTINGS, cli_option, host_info_gatherer",
+        "from sacred.observers import RunObserver",
+    ],
+)
+def test_import_sacred_imports_no_optional_backend(statement):
+    code = f"{statement}\nimport sys\nprint(sorted(m for m in {OPTIONAL!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_public_import_paths_exist():
+    code = """
+from sacred import Experiment, Ingredient, SETTINGS, cli_option, host_info_gatherer
+from sacred.observers import (RunObserver, FileStorageObserver, MongoObserver,
+    QueuedMongoObserver, QueueObserver, TinyDbObserver, TinyDbReader, SqlObserver,
+    S3Observer, GoogleCloudStorageObserver, SlackObserver, TelegramObserver)
+from sacred.observer import RunObserver
+from sacred.utils import (SacredInterrupt, TimeoutInterrupt, apply_backspaces_and_linefeeds,
+    ConfigAddedError, MissingConfigError, CircularDependencyError)
+from sacred.run import Run
+from sacred.ingredient import Ingredient
+from sacred.experiment import Experiment
+from sacred.config.config_scope import ConfigScope
+from sacred.config.config_dict import ConfigDict
+from sacred.commandline_options import CLIOption, cli_option
+from sacred.host_info import (get_host_info, host_info_getter, host_info_gatherer,
+    host_info_gatherers, HostInfoGetter)
+from sacred.settings import SETTINGS
+from sacred.stflow import LogFileWriter
+import sacred.observers.tinydb_hashfs
+assert issubclass(__import__('sacred.utils').utils.ConfigAddedError, KeyError)
+assert issubclass(__import__('sacred.utils').utils.MissingConfigError, TypeError)
+print('ok')
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
