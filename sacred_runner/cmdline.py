@@ -1,0 +1,198 @@
+"""Parse ``sacred collect|run [ARGS] [with UPDATES...] [OPTIONS]``.
+
+Each subcommand has its own argparse parser, parsed with intermixed
+positionals so that options may stand anywhere, also after ``with``.
+Experiment flags (``--capture``, ``--beat_interval``, ``--loglevel``,
+``--file_storage``, ...) are generated from
+:data:`sacred.commandline_options.BUILTIN_OPTIONS`; where their short form
+clashes with a runner flag (``-c``, ``-p``, ``-q``) only the long form is
+accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sacred_runner.errors import UsageError
+
+__all__ = [
+    "SUBCOMMANDS",
+    "OptionParser",
+    "ParsedArgs",
+    "build_parser",
+    "split_positionals",
+    "EXPERIMENT_FLAG_PREFIX",
+]
+
+SUBCOMMANDS = ("run", "collect")
+EXPERIMENT_FLAG_PREFIX = "exp_"
+RUNNER_SHORT_FLAGS = {"-c", "-p", "-q", "-h", "-k", "-v", "-x"}
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises :class:`UsageError` instead of exiting with code 2."""
+
+    def error(self, message: str) -> Any:  # noqa: D401 - argparse API
+        raise UsageError(f"{self.prog}: {message}\nTry '{self.prog} --help' for the list of options.")
+
+
+class OptionParser:
+    """What ``sacred_addoption`` receives: add options to both subcommands, or ini keys."""
+
+    def __init__(self, parsers: dict[str, argparse.ArgumentParser], ini: Any) -> None:
+        self._parsers = parsers
+        self._ini = ini
+        self._plugin_group: dict[str, Any] = {}
+
+    def addoption(self, *flags: str, **kwargs: Any) -> None:
+        """Add an option to ``sacred run`` and ``sacred collect`` (argparse keywords)."""
+        for name, parser in self._parsers.items():
+            group = self._plugin_group.get(name)
+            if group is None:
+                group = parser.add_argument_group("options added by plugins")
+                self._plugin_group[name] = group
+            try:
+                group.add_argument(*flags, **kwargs)
+            except argparse.ArgumentError as error:
+                raise UsageError(f"a plugin added a conflicting option {flags}: {error}") from None
+
+    def addini(self, name: str, help: str, kind: str = "string", default: Any = None) -> None:
+        """Declare an ini key (``kind``: string, args, linelist, bool, float)."""
+        from sacred_runner.inifile import IniKey
+
+        if kind not in ("string", "args", "linelist", "bool", "float"):
+            raise ValueError(f"ini key kind must be string, args, linelist, bool or float; got {kind!r}")
+        self._ini.add_key(IniKey(name, help, kind, default))
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    general = parser.add_argument_group("general")
+    general.add_argument("-c", "--config-file", dest="inifile", metavar="FILE",
+                         help="read configuration from FILE instead of finding sacred.ini / pyproject.toml")
+    general.add_argument("--rootdir", metavar="DIR",
+                         help="use DIR as the rootdir (where .sacred/ and sacred_plugins.py live)")
+    general.add_argument("-p", dest="plugins", action="append", default=[], metavar="NAME",
+                         help="load plugin module NAME early; '-p no:NAME' disables a plugin")
+    general.add_argument("-k", dest="keyword", default="", metavar="EXPR",
+                         help="select by names matching EXPR: substrings combined with and/or/not "
+                              "and parentheses, e.g. -k 'mnist and not slow'")
+    general.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    general.add_argument("-v", "--verbose", action="count", default=0, help="more output")
+    general.add_argument("--color", choices=("yes", "no", "auto"), default="auto",
+                         help="colored, live terminal output: yes, no, auto (default: auto)")
+
+
+def _add_experiment_flags(parser: argparse.ArgumentParser) -> None:
+    from sacred.commandline_options import BUILTIN_OPTIONS
+
+    group = parser.add_argument_group(
+        "experiment flags (passed to every run, as in 'python file.py COMMAND --flag')"
+    )
+    for option in BUILTIN_OPTIONS:
+        if option.key == "--help":
+            continue
+        name = option.key[2:]
+        flags = []
+        if option.short_flag and option.short_flag not in RUNNER_SHORT_FLAGS:
+            flags.append(option.short_flag)
+        flags.append("--" + name)
+        if "_" in name:
+            flags.append("--" + name.replace("_", "-"))
+        help_text = option.get_description().split("\n")[0] or name
+        if option.is_flag:
+            group.add_argument(*flags, dest=EXPERIMENT_FLAG_PREFIX + name, action="store_true",
+                               default=None, help=help_text)
+        else:
+            group.add_argument(*flags, dest=EXPERIMENT_FLAG_PREFIX + name, metavar=option.arg,
+                               default=None, help=help_text)
+
+
+def build_parser(subcommand: str) -> argparse.ArgumentParser:
+    """The argparse parser of ``sacred SUBCOMMAND`` (built-in options only)."""
+    if subcommand == "collect":
+        parser = _ArgumentParser(
+            prog="sacred collect",
+            description="List experiment files, experiments, their commands (default marked), "
+                        "named configs with their docs, config entries and ingredients.",
+        )
+        parser.add_argument("args", nargs="*", metavar="PATH|NODE_ID",
+                            help="files, directories or node ids (file.py::experiment)")
+        _add_common_options(parser)
+        parser.add_argument("--json", action="store_true", help="print the collected tree as JSON")
+        return parser
+    if subcommand == "run":
+        parser = _ArgumentParser(
+            prog="sacred run",
+            description="Run the command of every collected experiment as its own observed run: "
+                        "sacred run [PATHS|NODE_IDS] [COMMAND] [with UPDATES...] [OPTIONS]",
+        )
+        parser.add_argument("args", nargs="*", metavar="ARG",
+                            help="paths or node ids, then optionally a COMMAND, then "
+                                 "'with' followed by config updates (key=value) and named configs")
+        _add_common_options(parser)
+        session = parser.add_argument_group("session")
+        session.add_argument("-x", "--exitfirst", action="store_true",
+                             help="stop the session at the first failed run")
+        session.add_argument("--lf", "--last-failed", dest="last_failed", action="store_true",
+                             help="rerun only what failed last time (all if nothing failed)")
+        session.add_argument("--isolate", dest="isolate", action="store_true", default=None,
+                             help="run each experiment in its own subprocess")
+        session.add_argument("--no-isolate", dest="isolate", action="store_false",
+                             help="run experiments in this process (overrides the ini key)")
+        _add_experiment_flags(parser)
+        return parser
+    raise UsageError(f"unknown command {subcommand!r}; use one of: {', '.join(SUBCOMMANDS)}")
+
+
+@dataclass
+class ParsedArgs:
+    """The positionals of ``sacred run`` split into targets, command and updates."""
+
+    targets: list[str] = field(default_factory=list)
+    command: str | None = None
+    updates: list[str] = field(default_factory=list)
+
+
+def _is_target(token: str, invocation_dir: Any) -> bool:
+    from pathlib import Path
+
+    return (Path(invocation_dir) / token.split("::", 1)[0]).exists()
+
+
+def split_positionals(tokens: Sequence[str], invocation_dir: Any, allow_command: bool = True) -> ParsedArgs:
+    """Split positionals at ``with``; before it, existing paths / node ids and one COMMAND.
+
+    A token that is neither an existing path nor a valid command name is a
+    usage error naming it.
+    """
+    tokens = list(tokens)
+    updates: list[str] = []
+    if "with" in tokens:
+        index = tokens.index("with")
+        tokens, updates = tokens[:index], tokens[index + 1:]
+        if not updates:
+            raise UsageError("'with' must be followed by config updates (key=value) or named configs")
+        if not allow_command:
+            raise UsageError("'with' is only accepted by 'sacred run'")
+    parsed = ParsedArgs(updates=updates)
+    for token in tokens:
+        if _is_target(token, invocation_dir):
+            parsed.targets.append(token)
+            continue
+        looks_like_path = "/" in token or "\\" in token or token.endswith(".py") or "::" in token
+        if looks_like_path or not allow_command or not _is_command_name(token):
+            raise UsageError(f"file or directory not found: {token}")
+        if parsed.command is not None:
+            raise UsageError(
+                f"file or directory not found: {token} (and {parsed.command!r} was already "
+                "taken as the command; give at most one COMMAND)"
+            )
+        parsed.command = token
+    return parsed
+
+
+def _is_command_name(token: str) -> bool:
+    return all(part.isidentifier() for part in token.split("."))

@@ -1,0 +1,152 @@
+"""Plain-data records of collection and execution, picklable for a fresh process.
+
+A :class:`RunItem` holds everything needed to execute one run anywhere:
+the file path, the experiment's attribute name, the command, config updates,
+named configs and options. Nothing in it refers to live objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "CommandInfo",
+    "NamedConfigInfo",
+    "ExperimentNode",
+    "CollectError",
+    "RunItem",
+    "RunOutcome",
+    "NOT_FAILED_STATUSES",
+]
+
+# statuses that do not count as a failed run; every other one does (FAILED,
+# ERROR, TIMEOUT, custom interrupt statuses)
+NOT_FAILED_STATUSES = frozenset({"COMPLETED", "QUEUED", "INTERRUPTED"})
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """A command of an experiment (``builtin`` for print_config and friends)."""
+
+    name: str
+    doc: str | None = None
+    is_default: bool = False
+    builtin: bool = False
+
+
+@dataclass(frozen=True)
+class NamedConfigInfo:
+    """A named config of an experiment and its documentation."""
+
+    name: str
+    doc: str | None = None
+
+
+@dataclass
+class ExperimentNode:
+    """One experiment found in a file: what ``sacred collect`` shows."""
+
+    path: str  # absolute path of the file
+    relpath: str  # path relative to the rootdir, with '/' separators
+    attribute: str  # module attribute holding the Experiment
+    name: str  # the experiment's name (ex.path)
+    node_name: str  # the name used in node ids (the name, made unique within the file)
+    doc: str | None = None
+    commands: list[CommandInfo] = field(default_factory=list)
+    named_configs: list[NamedConfigInfo] = field(default_factory=list)
+    ingredients: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)  # dotted key -> value (JSON-ready)
+    config_docs: dict[str, str] = field(default_factory=dict)
+    config_error: str | None = None
+
+    @property
+    def nodeid(self) -> str:
+        """``file.py::experiment``."""
+        return f"{self.relpath}::{self.node_name}"
+
+    @property
+    def default_command(self) -> str | None:
+        """The name of the default command, if any."""
+        for command in self.commands:
+            if command.is_default:
+                return command.name
+        return None
+
+    def has_command(self, name: str) -> bool:
+        """True if ``name`` is one of this experiment's commands (built-ins included)."""
+        return any(command.name == name for command in self.commands)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``sacred collect --json``)."""
+        data = asdict(self)
+        data["nodeid"] = self.nodeid
+        data["default_command"] = self.default_command
+        return data
+
+
+@dataclass(frozen=True)
+class CollectError:
+    """A file that could not be collected: where and why."""
+
+    path: str
+    relpath: str
+    line: int | None
+    message: str
+    traceback: str = ""
+
+    def location(self) -> str:
+        """``file:line`` (or the file alone)."""
+        return f"{self.relpath}:{self.line}" if self.line else self.relpath
+
+
+@dataclass
+class RunItem:
+    """One run to execute: plain, picklable data."""
+
+    path: str
+    relpath: str
+    attribute: str
+    experiment_name: str
+    node_name: str
+    command: str
+    config_updates: dict[str, Any] = field(default_factory=dict)
+    named_configs: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+    unobserved: bool = False
+
+    @property
+    def nodeid(self) -> str:
+        """``file.py::experiment::command``."""
+        return f"{self.relpath}::{self.node_name}::{self.command}"
+
+    def keywords(self) -> list[str]:
+        """Names ``-k`` matches against."""
+        filename = self.relpath.rsplit("/", 1)[-1]
+        return [self.nodeid, self.experiment_name, self.node_name, self.command, filename]
+
+
+@dataclass
+class RunOutcome:
+    """What happened to one run, assembled from its observer events.
+
+    ``status`` is the run's status (COMPLETED, FAILED, INTERRUPTED, TIMEOUT,
+    QUEUED, a custom interrupt status) or ERROR when the run never started
+    (e.g. a config error).
+    """
+
+    status: str = "ERROR"
+    run_id: Any = None
+    start_time: Any = None
+    stop_time: Any = None
+    duration: float = 0.0
+    result: str | None = None
+    fail_trace: list[str] = field(default_factory=list)
+    error_message: str | None = None
+    stores: list[str] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        """True unless the run COMPLETED, was QUEUED or was INTERRUPTED by the user."""
+        return self.status not in NOT_FAILED_STATUSES

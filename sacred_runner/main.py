@@ -1,0 +1,192 @@
+"""Entry point of the ``sacred`` command: parse, configure plugins, run the session.
+
+``main(argv)`` returns an :class:`ExitCode`; ``console_main`` exits with it.
+User mistakes end as one ``ERROR:`` line and exit code 4, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from sacred_runner.cmdline import SUBCOMMANDS, OptionParser, build_parser, split_positionals
+from sacred_runner.errors import ExitCode, UsageError
+
+__all__ = ["Config", "main", "console_main"]
+
+TOP_LEVEL_HELP = """\
+usage: sacred [--version] [-h] {run,collect} ...
+
+Collect experiment files and run them, shaped like pytest.
+
+commands:
+  run       run every collected experiment's command as its own observed run:
+            sacred run [PATHS|NODE_IDS] [COMMAND] [with UPDATES...] [OPTIONS]
+  collect   list experiment files, experiments, commands, named configs
+
+options:
+  -h, --help  show this help message and exit
+  --version   show the version and exit
+
+'sacred run --help' and 'sacred collect --help' list every option.
+Configuration is read from sacred.ini ([sacred]) or pyproject.toml ([tool.sacred]).
+"""
+
+
+class Config:
+    """Everything a plugin needs about this invocation (passed to most hooks)."""
+
+    def __init__(self, subcommand: str, option: argparse.Namespace, ini: Any,
+                 pluginmanager: Any, invocation_dir: Path, stdout: TextIO) -> None:
+        self.subcommand = subcommand
+        self.option = option
+        self.ini = ini
+        self.pluginmanager = pluginmanager
+        self.hook = pluginmanager.hook
+        self.invocation_dir = invocation_dir
+        self.stdout = stdout
+        self.warnings: list[str] = []
+        self.session: Any = None
+        self.parsed = split_positionals(option.args, invocation_dir, allow_command=subcommand == "run")
+        self.updates = self._split_updates(self.parsed.updates)
+        isolate = getattr(option, "isolate", None)
+        self.isolate = bool(self.getini("isolate") if isolate is None else isolate)
+        for name in ini.unknown_keys():
+            self.warnings.append(f"{ini.values[name].where()}: unknown config key {name!r} (ignored)")
+
+    @staticmethod
+    def _split_updates(texts: list[str]) -> tuple[dict, list[str]]:
+        if not texts:
+            return {}, []
+        from sacred.commandline.values import split_updates
+        from sacred.utils import SacredError
+
+        try:
+            return split_updates(texts)
+        except (SacredError, ValueError) as error:
+            raise UsageError(str(error)) from None
+
+    @property
+    def rootdir(self) -> Path:
+        """The rootdir (where the config file, ``.sacred/`` and ``sacred_plugins.py`` live)."""
+        return self.ini.rootdir
+
+    @property
+    def inipath(self) -> Path | None:
+        """The config file in use, or None."""
+        return self.ini.inipath
+
+    def getini(self, name: str) -> Any:
+        """The converted value of the ini key ``name`` (or its default)."""
+        return self.ini.get(name)
+
+    def warn(self, message: str) -> None:
+        """Print a warning line (on stderr)."""
+        print(f"WARNING: {message}", file=sys.stderr)
+
+
+def _version_text() -> str:
+    from sacred_runner import __version__
+
+    return f"sacred {__version__} (sacred_runner) on Python {platform.python_version()}"
+
+
+def _early_options(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespace:
+    """Parse what is needed before plugins load; unknown (plugin) options are ignored."""
+    namespace, _unknown = parser.parse_known_intermixed_args(args)
+    return namespace
+
+
+def _blocked_and_requested(names: list[str]) -> tuple[list[str], list[str]]:
+    blocked, requested = [], []
+    for name in names:
+        if name.startswith("no:"):
+            if not name[3:]:
+                raise UsageError("'-p no:' needs a plugin name, e.g. -p no:terminal")
+            blocked.append(name[3:])
+        else:
+            requested.append(name)
+    return blocked, requested
+
+
+def _run(argv: list[str], stdout: TextIO) -> ExitCode:
+    if not argv:
+        raise UsageError("missing command: use 'sacred run' or 'sacred collect' (see 'sacred --help')")
+    first = argv[0]
+    if first in ("--version", "-V"):
+        print(_version_text(), file=stdout)
+        return ExitCode.OK
+    if first in ("-h", "--help"):
+        print(TOP_LEVEL_HELP, file=stdout, end="")
+        return ExitCode.OK
+    if first not in SUBCOMMANDS:
+        raise UsageError(f"unknown command {first!r}: use one of {', '.join(SUBCOMMANDS)} (see 'sacred --help')")
+    subcommand, args = first, argv[1:]
+    invocation_dir = Path.cwd()
+    from sacred_runner.inifile import locate_config
+    from sacred_runner.plugins import create_plugin_manager, load_plugins
+
+    parser = build_parser(subcommand)
+    early = _early_options(parser, args)
+    wants_help = "-h" in args or "--help" in args
+    ini = locate_config(early.args, early.inifile, early.rootdir, invocation_dir)
+    addopts = list(ini.get("addopts")) + shlex.split(os.environ.get("SACRED_ADDOPTS", ""))
+    full_args = addopts + args
+    early = _early_options(parser, full_args)
+    blocked, requested = _blocked_and_requested(list(early.plugins))
+    manager = create_plugin_manager(blocked)
+    load_plugins(manager, list(ini.get("plugins")) + requested, ini.rootdir)
+    manager.hook.sacred_addoption.call_historic(kwargs={"parser": OptionParser({subcommand: parser}, ini)})
+    if wants_help:
+        parser.print_help(stdout)
+        return ExitCode.OK
+    option = parser.parse_intermixed_args(full_args)
+    config = Config(subcommand, option, ini, manager, invocation_dir, stdout)
+    from sacred_runner.session import Session
+
+    session = Session(config)
+    config.session = session
+    manager.hook.sacred_configure(config=config)
+    try:
+        return session.main()
+    finally:
+        manager.hook.sacred_unconfigure(config=config)
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> ExitCode:
+    """Run the ``sacred`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    stdout = stdout or sys.stdout
+    try:
+        return _run(argv, stdout)
+    except UsageError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except Exception:  # noqa: BLE001 - a bug of ours or of a plugin
+        print("INTERNAL ERROR: the sacred runner itself failed; please report this:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
+
+
+def console_main() -> int:
+    """The ``sacred`` console script."""
+    code = int(main())
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(console_main())

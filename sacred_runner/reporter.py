@@ -1,0 +1,358 @@
+"""The terminal reporter (itself a plugin): header, collect tree, live runs, failures, summary.
+
+On a terminal (and unless ``--color=no``) a rich live display shows one line
+per run (name, status, elapsed, latest metrics) and a progress bar across the
+session. Otherwise output is plain, stable, color-free text, one line per
+finished run. ``-q`` shortens and ``-v`` lengthens the output.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from typing import Any
+
+from sacred_runner.hookspecs import hookimpl
+
+__all__ = ["TerminalReporter", "filter_trace", "format_metrics"]
+
+_STATUS_STYLE = {
+    "COMPLETED": "green", "QUEUED": "cyan", "RUNNING": "yellow", "PENDING": "dim",
+    "INTERRUPTED": "yellow", "FAILED": "red", "ERROR": "red", "TIMEOUT": "red",
+}
+_RUNNER_FRAME_MARKERS = ("/sacred_runner/", "/pluggy/", "\\sacred_runner\\", "\\pluggy\\")
+
+
+def filter_trace(lines: list[str]) -> list[str]:
+    """Drop traceback frames that belong to the runner or pluggy (not the user's code)."""
+    kept: list[str] = []
+    skip_code_line = False
+    for chunk in lines:
+        for line in chunk.splitlines(keepends=True):
+            stripped = line.lstrip()
+            if stripped.startswith('File "'):
+                skip_code_line = any(marker in line for marker in _RUNNER_FRAME_MARKERS)
+                if skip_code_line:
+                    continue
+            elif skip_code_line and line.startswith("    ") and not stripped.startswith("File"):
+                continue
+            else:
+                skip_code_line = False
+            kept.append(line)
+    return kept
+
+
+def format_metrics(metrics: dict[str, Any], limit: int = 4) -> str:
+    """``loss=0.25 acc=0.9`` for the latest value of up to ``limit`` metrics."""
+    parts = []
+    for name, value in list(metrics.items())[:limit]:
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        parts.append(f"{name}={shown}")
+    return " ".join(parts)
+
+
+def _pluralize(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+class _LiveView:
+    """The renderable of the live display: active/finished run lines and a progress bar."""
+
+    def __init__(self, reporter: TerminalReporter) -> None:
+        self.reporter = reporter
+
+    def __rich__(self) -> Any:
+        from rich.console import Group
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+        from rich.text import Text
+
+        reporter = self.reporter
+        with reporter.lock:
+            lines = list(reporter.lines.values())
+        table = Table.grid(padding=(0, 2))
+        for _ in range(4):
+            table.add_column()
+        now = time.monotonic()
+        for line in lines[-30:]:
+            elapsed = (line["end"] or now) - line["begin"]
+            status = line["status"]
+            table.add_row(
+                Text(line["nodeid"]),
+                Text(status, style=_STATUS_STYLE.get(status, "red")),
+                Text(f"{elapsed:6.1f}s"),
+                Text(format_metrics(line["metrics"]), style="cyan"),
+            )
+        done = sum(1 for line in lines if line["end"] is not None)
+        total = max(reporter.total, 1)
+        bar = Table.grid(padding=(0, 1))
+        bar.add_row(ProgressBar(total=total, completed=done, width=40), Text(f"{done}/{reporter.total} runs"))
+        return Group(table, bar)
+
+
+class TerminalReporter:
+    """Prints everything the user sees; other plugins add summary sections through it."""
+
+    def __init__(self) -> None:
+        self.config: Any = None
+        self.console: Any = None
+        self.live: Any = None
+        self.lock = threading.Lock()
+        self.lines: dict[str, dict] = {}
+        self.total = 0
+        self.verbosity = 0
+        self.live_enabled = False
+
+    # ----------------------------------------------------------------- output
+
+    def write_line(self, text: str = "", style: str | None = None) -> None:
+        """Print one line (styled only on a color terminal)."""
+        if self.console is None:
+            print(text, file=sys.stdout)
+            return
+        self.console.print(text, style=style if self.console.color_system else None,
+                           markup=False, highlight=False, soft_wrap=True)
+
+    def section(self, title: str, style: str | None = None) -> None:
+        """A ``==== title ====`` separator line."""
+        width = 79
+        text = f" {title} "
+        side = max(3, (width - len(text)) // 2)
+        self.write_line("=" * side + text + "=" * max(3, width - side - len(text)), style=style)
+
+    # ----------------------------------------------------------------- hooks
+
+    @hookimpl
+    def sacred_configure(self, config: Any) -> None:
+        """Create the console according to ``--color`` and the verbosity flags."""
+        from rich.console import Console
+
+        self.config = config
+        self.verbosity = config.option.verbose - config.option.quiet
+        color = config.option.color
+        stream = config.stdout
+        if color == "no":
+            self.console = Console(file=stream, color_system=None, force_terminal=False,
+                                   no_color=True, highlight=False, width=200)
+        else:
+            self.console = Console(file=stream, force_terminal=True if color == "yes" else None,
+                                   highlight=False)
+            if not self.console.is_terminal:
+                self.console = Console(file=stream, color_system=None, force_terminal=False,
+                                       no_color=True, highlight=False, width=200)
+        self.live_enabled = bool(self.console.is_terminal and self.console.color_system)
+
+    @hookimpl
+    def sacred_sessionstart(self, session: Any) -> None:
+        """Header: versions, rootdir, config file, plugins (and plugin lines)."""
+        if self.verbosity < 0 or (session.config.subcommand == "collect" and session.config.option.json):
+            return
+        import platform
+
+        from sacred_runner import __version__
+        from sacred_runner.plugins import external_plugin_names
+
+        config = session.config
+        self.section("sacred session starts", style="bold")
+        self.write_line(f"platform {sys.platform} -- Python {platform.python_version()}, sacred {__version__}")
+        configfile = config.inipath.name if config.inipath else "(none)"
+        self.write_line(f"rootdir: {config.rootdir}, configfile: {configfile}")
+        plugins = external_plugin_names(config.pluginmanager)
+        if plugins:
+            self.write_line("plugins: " + ", ".join(plugins))
+        for extra in config.hook.sacred_report_header(config=config):
+            for line in [extra] if isinstance(extra, str) else (extra or []):
+                self.write_line(line)
+        for warning in config.warnings:
+            self.write_line(f"WARNING: {warning}", style="yellow")
+
+    @hookimpl
+    def sacred_collection_finish(self, session: Any) -> None:
+        """The collect listing, or the 'collected N runs' line before running."""
+        config = session.config
+        if config.subcommand == "collect":
+            self._report_collect(session)
+            return
+        if self.verbosity >= 0:
+            text = f"collected {_pluralize(len(session.items), 'run')}"
+            if session.deselected:
+                text += f" ({len(session.deselected)} deselected)"
+            if session.collect_errors:
+                text += f" / {_pluralize(len(session.collect_errors), 'error')}"
+            self.write_line(text, style="bold")
+            for deselected in session.deselected:
+                self.write_line(f"  deselected {deselected.label}: {deselected.reason}")
+            self.write_line()
+        self.total = len(session.items)
+        if self.live_enabled and session.items and not (session.collect_errors and config.option.exitfirst):
+            from rich.live import Live
+
+            self.live = Live(_LiveView(self), console=self.console, refresh_per_second=8,
+                             transient=False, redirect_stdout=True, redirect_stderr=True)
+            self.live.start()
+
+    def _report_collect(self, session: Any) -> None:
+        if session.config.option.json:
+            data = {
+                "rootdir": str(session.config.rootdir),
+                "configfile": str(session.config.inipath) if session.config.inipath else None,
+                "experiments": [node.to_dict() for node in session.nodes],
+                "errors": [vars(error) | {"location": error.location()} for error in session.collect_errors],
+            }
+            print(json.dumps(data, indent=2, default=repr), file=session.config.stdout)
+            return
+        if self.verbosity < 0:
+            for node in session.nodes:
+                for command in node.commands:
+                    if not command.builtin or self.verbosity > 0:
+                        self.write_line(f"{node.nodeid}::{command.name}")
+            return
+        current_file = None
+        for node in session.nodes:
+            if node.relpath != current_file:
+                current_file = node.relpath
+                self.write_line(f"<File {node.relpath}>", style="bold")
+            doc = f"  {node.doc.splitlines()[0]}" if node.doc else ""
+            self.write_line(f"  <Experiment {node.node_name}>{doc}", style="bold")
+            for command in node.commands:
+                if command.builtin and self.verbosity <= 0:
+                    continue
+                mark = " (default)" if command.is_default else ""
+                doc = f"  {command.doc.splitlines()[0]}" if command.doc else ""
+                self.write_line(f"    <Command {command.name}>{mark}{doc}")
+            for named in node.named_configs:
+                doc = f"  {named.doc.splitlines()[0]}" if named.doc else ""
+                self.write_line(f"    <NamedConfig {named.name}>{doc}")
+            for ingredient in node.ingredients:
+                self.write_line(f"    <Ingredient {ingredient}>")
+            if node.config_error:
+                self.write_line(f"    <Config error: {node.config_error}>", style="red")
+            for key, value in node.config.items():
+                doc = node.config_docs.get(key)
+                self.write_line(f"    <Config {key} = {value!r}>" + (f"  # {doc}" if doc else ""))
+        self.write_line()
+        self._report_collect_errors(session)
+        self.write_line(f"{_pluralize(len(session.nodes), 'experiment')} collected"
+                        + (f", {_pluralize(len(session.collect_errors), 'error')}" if session.collect_errors else "")
+                        + f" in {session.duration:.2f}s")
+
+    def _report_collect_errors(self, session: Any) -> None:
+        if not session.collect_errors:
+            return
+        self.section("ERRORS", style="red")
+        for error in session.collect_errors:
+            self.write_line(f"ERROR collecting {error.location()}: {error.message}", style="red")
+            if self.verbosity > 0 and error.traceback:
+                for line in filter_trace([error.traceback]):
+                    self.write_line(line.rstrip("\n"))
+
+    @hookimpl
+    def sacred_run_event(self, item: Any, event: str, payload: dict) -> None:
+        """Update the live line of the run."""
+        with self.lock:
+            line = self.lines.setdefault(item.nodeid, {
+                "nodeid": item.nodeid, "status": "PENDING", "begin": time.monotonic(),
+                "end": None, "metrics": {},
+            })
+            if event in ("started_event", "queued_event"):
+                line["status"] = "RUNNING" if event == "started_event" else "QUEUED"
+                line["begin"] = time.monotonic()
+            elif event == "log_metrics":
+                for name, series in (payload.get("metrics_by_name") or {}).items():
+                    if series.get("values"):
+                        line["metrics"][name] = series["values"][-1]
+        if self.verbosity > 0 and not self.live_enabled and event == "started_event":
+            self.write_line(f"{item.nodeid} STARTED id={payload.get('_id')}")
+
+    @hookimpl
+    def sacred_run_report(self, item: Any, outcome: Any) -> None:
+        """One line per finished run (plain mode) or the final state of its live line."""
+        with self.lock:
+            line = self.lines.setdefault(item.nodeid, {
+                "nodeid": item.nodeid, "begin": time.monotonic(), "metrics": {},
+            })
+            line["status"] = outcome.status
+            line["end"] = time.monotonic()
+            line["metrics"].update(outcome.metrics)
+        if self.live_enabled or self.verbosity < 0:
+            return
+        parts = [item.nodeid, outcome.status, f"{outcome.duration:.2f}s"]
+        if outcome.result is not None:
+            parts.append(f"result={outcome.result}")
+        if outcome.run_id is not None:
+            parts.append(f"id={outcome.run_id}")
+        if self.verbosity > 0 and outcome.metrics:
+            parts.append(format_metrics(outcome.metrics))
+        self.write_line(" ".join(parts), style=_STATUS_STYLE.get(outcome.status, "red"))
+
+    @hookimpl(tryfirst=True)
+    def sacred_terminal_summary(self, reporter: Any, exitstatus: int, config: Any) -> None:
+        """Failures with filtered tracebacks, then the summary table."""
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+        session = config.session
+        if config.subcommand != "run":
+            return
+        self._report_collect_errors(session)
+        failures = [(item, outcome) for item, outcome in session.results if outcome.failed]
+        if failures and self.verbosity >= -1:
+            self.section("FAILURES", style="red")
+            for item, outcome in failures:
+                title = f" {item.nodeid} "
+                self.write_line("_" * 20 + title + "_" * max(3, 59 - len(title)), style="red")
+                if outcome.fail_trace:
+                    for text in filter_trace(outcome.fail_trace):
+                        self.write_line(text.rstrip("\n"))
+                if outcome.error_message:
+                    self.write_line(outcome.error_message)
+        if session.results and self.verbosity >= 0:
+            self._summary_table(session)
+
+    def _summary_table(self, session: Any) -> None:
+        headers = ["experiment", "command", "status", "duration", "result", "run id", "store"]
+        rows = []
+        for item, outcome in session.results:
+            rows.append([
+                f"{item.relpath}::{item.node_name}", item.command, outcome.status, f"{outcome.duration:.2f}s",
+                outcome.result if outcome.result is not None else "-",
+                str(outcome.run_id) if outcome.run_id is not None else "-",
+                ", ".join(outcome.stores) or ("unobserved" if item.unobserved else "-"),
+            ])
+        self.section("summary", style="bold")
+        if self.live_enabled:
+            from rich.table import Table
+
+            table = Table(*headers, show_lines=False)
+            for row in rows:
+                table.add_row(*row, style=_STATUS_STYLE.get(row[2], "red"))
+            self.console.print(table)
+            return
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        self.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+        for row in rows:
+            self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+    @hookimpl(trylast=True)
+    def sacred_sessionfinish(self, session: Any, exitstatus: int) -> None:
+        """The final ``N completed, M failed ... in Xs`` line."""
+        if session.config.subcommand != "run":
+            return
+        counts: dict[str, int] = {}
+        for _, outcome in session.results:
+            key = "failed" if outcome.failed else outcome.status.lower()
+            counts[key] = counts.get(key, 0) + 1
+        parts = [f"{count} {name}" for name, count in sorted(counts.items())]
+        if session.deselected:
+            parts.append(f"{len(session.deselected)} deselected")
+        if session.collect_errors:
+            parts.append(_pluralize(len(session.collect_errors), "error"))
+        text = ", ".join(parts) or "no runs"
+        if session.interrupted:
+            text = "Interrupted: " + text
+        elif session.stopped_early:
+            text += " (stopped at the first failure, -x)"
+        style = "red" if exitstatus not in (0, 5) else "green"
+        self.section(f"{text} in {session.duration:.2f}s", style=style)

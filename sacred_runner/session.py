@@ -1,0 +1,273 @@
+"""The session: collect, select, run each item, summarise. Calls the hooks in order."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sacred_runner.collect import collect_error_from, iter_experiment_files, relative_to_root
+from sacred_runner.errors import ExitCode, UsageError
+from sacred_runner.items import CollectError, ExperimentNode, RunItem, RunOutcome
+
+__all__ = ["Session", "Target"]
+
+ITEM_OPTIONS_FROM_INI = {"capture": "--capture", "beat_interval": "--beat_interval", "loglevel": "--loglevel"}
+
+
+@dataclass
+class Target:
+    """A path argument, optionally narrowed to ``::experiment`` and ``::command``."""
+
+    path: Path
+    experiment: str | None = None
+    command: str | None = None
+
+
+@dataclass
+class Deselected:
+    """An item (or experiment) left out, and why."""
+
+    label: str
+    reason: str
+
+
+@dataclass
+class Session:
+    """State of one ``sacred collect`` / ``sacred run`` invocation."""
+
+    config: Any
+    nodes: list[ExperimentNode] = field(default_factory=list)
+    collect_errors: list[CollectError] = field(default_factory=list)
+    items: list[RunItem] = field(default_factory=list)
+    deselected: list[Deselected] = field(default_factory=list)
+    results: list[tuple[RunItem, RunOutcome]] = field(default_factory=list)
+    interrupted: bool = False
+    stopped_early: bool = False
+    start_time: float = field(default_factory=time.monotonic)
+
+    # ----------------------------------------------------------------- helpers
+
+    def deselect(self, item: RunItem | ExperimentNode | str, reason: str) -> None:
+        """Drop ``item`` from the run with a ``reason`` the summary shows."""
+        label = item if isinstance(item, str) else item.nodeid
+        if isinstance(item, RunItem) and item in self.items:
+            self.items.remove(item)
+        self.deselected.append(Deselected(label, reason))
+
+    @property
+    def duration(self) -> float:
+        """Seconds since the session started."""
+        return time.monotonic() - self.start_time
+
+    # ----------------------------------------------------------------- collection
+
+    def _targets(self) -> list[Target]:
+        config = self.config
+        tokens = config.parsed.targets
+        if not tokens:
+            ini_paths = config.getini("paths")
+            if ini_paths and config.invocation_dir.resolve() == config.rootdir.resolve():
+                tokens = []
+                for entry in ini_paths:
+                    if not (config.rootdir / entry).exists():
+                        raise UsageError(f"{config.inipath}: 'paths' names {entry!r}, which does not exist")
+                    tokens.append(str(config.rootdir / entry))
+            else:
+                tokens = [str(config.invocation_dir)]
+        targets = []
+        for token in tokens:
+            path_part, *names = token.split("::")
+            path = Path(config.invocation_dir, path_part).resolve()
+            if not path.exists():
+                raise UsageError(f"file or directory not found: {path_part}")
+            if names and not path.is_file():
+                raise UsageError(f"a node id must start with a file: {token}")
+            if path.is_file() and path.suffix != ".py":
+                raise UsageError(f"not a Python file: {path_part} (experiment files end with .py)")
+            if len(names) > 2 or any(not n for n in names):
+                raise UsageError(f"bad node id {token!r}: use file.py::experiment or file.py::experiment::command")
+            targets.append(Target(path, *names))
+        return targets
+
+    def collect(self) -> None:
+        """Find files, collect experiments via ``sacred_collect_file``, apply node-id filters."""
+        config = self.config
+        targets = self._targets()
+        patterns = config.getini("experiment_files")
+        norecurse = config.getini("norecursedirs")
+        files: list[Path] = []
+        for target in targets:
+            found = [target.path] if target.path.is_file() else list(
+                iter_experiment_files(target.path, patterns, norecurse)
+            )
+            files.extend(f for f in found if f not in files)
+        by_file: dict[Path, list[ExperimentNode]] = {}
+        for path in files:
+            relpath = relative_to_root(path, config.rootdir)
+            try:
+                nodes = config.hook.sacred_collect_file(path=path, config=config) or []
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:  # noqa: BLE001 - a collection error, reported
+                self.collect_errors.append(collect_error_from(error, path, relpath))
+                continue
+            by_file[path] = nodes
+        self.targets = targets
+        for path, nodes in by_file.items():
+            wanted = [t for t in targets if t.path == path and t.experiment]
+            whole = any(t.path == path and not t.experiment for t in targets) or any(
+                t.path.is_dir() and path.is_relative_to(t.path) for t in targets
+            )
+            for target in wanted:
+                if not any(n.node_name == target.experiment for n in nodes):
+                    available = ", ".join(n.node_name for n in nodes) or "none"
+                    raise UsageError(
+                        f"not found: {relative_to_root(path, config.rootdir)}::{target.experiment} "
+                        f"(experiments in that file: {available})"
+                    )
+            for node in nodes:
+                if whole or any(t.experiment == node.node_name for t in wanted):
+                    self.nodes.append(node)
+
+    # ----------------------------------------------------------------- selection
+
+    def _item_options(self) -> tuple[dict, bool]:
+        from sacred.commandline_options import BUILTIN_OPTIONS
+        from sacred_runner.builtin_plugins import OBSERVER_OPTION_NAMES
+
+        config = self.config
+        options: dict[str, Any] = {}
+        for key, option_key in ITEM_OPTIONS_FROM_INI.items():
+            value = config.getini(key)
+            if value is not None:
+                options[option_key] = value
+        unobserved = False
+        for option in BUILTIN_OPTIONS:
+            name = option.key[2:]
+            value = getattr(config.option, "exp_" + name, None)
+            if value is None or name in OBSERVER_OPTION_NAMES or name == "help":
+                continue
+            if name == "unobserved":
+                unobserved = bool(value)
+                continue
+            options[option.key] = value
+        return options, unobserved
+
+    def build_items(self) -> None:
+        """Turn collected experiments into run items; deselect what cannot take the session's updates."""
+        from sacred_runner.keywords import parse_keyword_expression
+
+        config = self.config
+        keyword = parse_keyword_expression(config.option.keyword)
+        command = config.parsed.command
+        updates, with_named = config.updates
+        default_named = config.getini("named_configs")
+        options, unobserved = self._item_options()
+        if command is not None and self.nodes and not any(n.has_command(command) for n in self.nodes):
+            raise UsageError(
+                f"{command!r} is neither an existing path nor a command of any collected experiment "
+                f"(commands: {', '.join(sorted({c.name for n in self.nodes for c in n.commands}))})"
+            )
+        rejected_for_updates: list[str] = []
+        candidates = 0
+        for node in self.nodes:
+            target_commands = {t.command for t in self.targets if t.experiment == node.node_name and t.command}
+            node_command = next(iter(target_commands), None) or command or node.default_command
+            if node_command is None:
+                self.deselect(node, "has no default command (name one, e.g. sacred run PATH COMMAND)")
+                continue
+            if not node.has_command(node_command):
+                self.deselect(node, f"has no command {node_command!r}")
+                continue
+            available = {n.name for n in node.named_configs}
+            named = tuple([n for n in default_named if n in available] + list(with_named))
+            item = RunItem(
+                path=node.path, relpath=node.relpath, attribute=node.attribute,
+                experiment_name=node.name, node_name=node.node_name, command=node_command,
+                config_updates=updates, named_configs=named, options=dict(options), unobserved=unobserved,
+            )
+            if not keyword.matches(item.keywords()):
+                self.deselect(item, f"not selected by -k {config.option.keyword!r}")
+                continue
+            candidates += 1
+            if updates or with_named:
+                reason = self._check(item)
+                if reason is not None:
+                    rejected_for_updates.append(f"{item.nodeid} {reason}")
+                    self.deselect(item, reason)
+                    continue
+            self.items.append(item)
+        if rejected_for_updates and candidates == len(rejected_for_updates):
+            raise UsageError(
+                "no selected experiment accepts the given updates / named configs:\n  "
+                + "\n  ".join(rejected_for_updates)
+            )
+
+    def _check(self, item: RunItem) -> str | None:
+        from sacred_runner.experiments import check_updates, load_experiment
+
+        experiment = load_experiment(item.path, item.attribute)
+        return check_updates(experiment, item.command, item.config_updates, item.named_configs)
+
+    # ----------------------------------------------------------------- running
+
+    def run_items(self) -> None:
+        """Run each item through ``sacred_run_item``; stop on Ctrl+C, or on failure with ``-x``."""
+        from sacred_runner.execute import SessionInterrupted
+
+        hook = self.config.hook
+        for item in list(self.items):
+            observers = [o for group in hook.sacred_make_observers(item=item, config=self.config) for o in (group or [])]
+            try:
+                outcome = hook.sacred_run_item(item=item, observers=observers, session=self)
+            except SessionInterrupted as interrupt:
+                outcome = interrupt.outcome
+                self.interrupted = True
+            except KeyboardInterrupt:
+                outcome = RunOutcome(status="INTERRUPTED", error_message="interrupted by the user")
+                self.interrupted = True
+            if outcome is None:
+                outcome = RunOutcome(status="ERROR", error_message="no plugin executed this item")
+            self.results.append((item, outcome))
+            hook.sacred_run_report(item=item, outcome=outcome)
+            if self.interrupted:
+                break
+            if outcome.failed and self.config.option.exitfirst:
+                self.stopped_early = True
+                break
+
+    def exit_status(self) -> ExitCode:
+        """The exit code this session ends with."""
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if self.config.subcommand == "run" and self.collect_errors and self.config.option.exitfirst:
+            return ExitCode.INTERRUPTED
+        if any(outcome.failed for _, outcome in self.results) or self.collect_errors:
+            return ExitCode.RUNS_FAILED
+        if self.config.subcommand == "collect":
+            return ExitCode.OK if self.nodes else ExitCode.NO_RUNS_COLLECTED
+        if not self.results:
+            return ExitCode.NO_RUNS_COLLECTED
+        return ExitCode.OK
+
+    def main(self) -> ExitCode:
+        """Run the whole session and return its exit code."""
+        hook = self.config.hook
+        hook.sacred_sessionstart(session=self)
+        try:
+            self.collect()
+            if self.config.subcommand == "run":
+                self.build_items()
+                hook.sacred_collection_modifyitems(session=self, config=self.config, items=self.items)
+            hook.sacred_collection_finish(session=self)
+            if self.config.subcommand == "run" and not (self.collect_errors and self.config.option.exitfirst):
+                self.run_items()
+        except KeyboardInterrupt:
+            self.interrupted = True
+        status = self.exit_status()
+        reporter = self.config.pluginmanager.get_plugin("terminal")
+        hook.sacred_terminal_summary(reporter=reporter, exitstatus=int(status), config=self.config)
+        hook.sacred_sessionfinish(session=self, exitstatus=int(status))
+        return status
