@@ -32,6 +32,7 @@ def mask_options(options: dict) -> dict:
 def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:
     read_only = SETTINGS.CONFIG.READ_ONLY_CONFIG
     root_seed = config.get("seed", 0)
+    views: dict[str, Any] = {}  # one read-only view per config path, shared
     for ingredient, path in ordered_ingredients(experiment):
         for func in ingredient.captured_functions:
             func_path = join_paths(path, func.prefix or "")
@@ -50,7 +51,12 @@ def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Ru
                     f'config entry "{func_path}" is not a dict',
                     conflicting_configs=(func_path,),
                 )
-            func.config = make_read_only(sub, func_path) if read_only else copy.deepcopy(sub)
+            if read_only:
+                if func_path not in views:
+                    views[func_path] = make_read_only(sub, func_path)
+                func.config = views[func_path]
+            else:
+                func.config = copy.deepcopy(sub)
             func.logger = logger.getChild(func.__name__)
             identity = join_paths(path, f"{func.__module__}.{func.__qualname__}")
             func.rnd = random.Random(derive_seed(root_seed, identity))

@@ -199,8 +199,13 @@ def _rebuild_read_only_list(items: list, path: str) -> ReadOnlyList:
 def make_read_only(value: Any, path: str = "") -> Any:
     """Recursively wrap dicts and lists of ``value`` in read-only containers."""
     if isinstance(value, dict):
+        prefix = f"{path}." if path else ""
         return ReadOnlyDict(
-            {k: make_read_only(v, join_paths(path, str(k))) for k, v in value.items()}, _path=path
+            {
+                k: make_read_only(v, f"{prefix}{k}") if isinstance(v, (dict, list)) else v
+                for k, v in value.items()
+            },
+            _path=path,
         )
     if isinstance(value, list):
         return ReadOnlyList([make_read_only(v, path) for v in value], _path=path)
