@@ -63,6 +63,7 @@ from sacred.serializer import flatten
 
 __all__ = [
     "StorageBackend",
+    "ObjectStoreBackend",
     "LayoutObserver",
     "RUN_FILES",
     "METRICS_JOURNAL",
@@ -636,3 +637,87 @@ def posix_join(*parts: str) -> str:
     """Join object-store key parts with ``/``, dropping empty parts and stray slashes."""
     cleaned = [p.strip("/") for p in parts if p and p.strip("/")]
     return posixpath.join(*cleaned) if cleaned else ""
+
+
+class ObjectStoreBackend(StorageBackend):
+    """Common logic of bucket stores (S3, GCS): keys joined with ``/``.
+
+    A folder exists when an object exists under its prefix. Claiming a run
+    folder is an exclusive create of its ``run.json`` (a conditional put that
+    fails if the object exists). Each single put is atomic on these stores.
+    The metrics journal is a series of small objects (``.metrics.journal/N``),
+    so appending a record never rewrites earlier ones.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._journal_seq: Counter[str] = Counter()
+
+    @abstractmethod
+    def put(self, key: str, data: bytes, if_absent: bool = False) -> bool:
+        """Store ``data`` at ``key``; with ``if_absent`` only if no object exists (else False)."""
+
+    @abstractmethod
+    def get(self, key: str) -> bytes | None:
+        """The object at ``key`` or None."""
+
+    @abstractmethod
+    def list_prefixes(self, prefix: str) -> list[str]:
+        """Sub-prefixes directly under ``prefix`` (which ends with ``/`` or is empty)."""
+
+    @abstractmethod
+    def list_keys(self, prefix: str, limit: int | None = None) -> list[str]:
+        """Keys starting with ``prefix`` (at most ``limit``)."""
+
+    @abstractmethod
+    def delete_keys(self, keys: list[str]) -> None:
+        """Delete the given keys (missing keys are fine)."""
+
+    def join(self, *parts: str) -> str:
+        """Join key parts with ``/``."""
+        return posix_join(*parts)
+
+    def basename(self, path: str) -> str:
+        """Last key component."""
+        return posixpath.basename(path.rstrip("/"))
+
+    def make_dir_exclusive(self, path: str) -> bool:
+        """Claim ``path`` by creating ``path/run.json`` only if nothing is there yet."""
+        if self.list_keys(path.rstrip("/") + "/", limit=1):
+            return False
+        return self.put(self.join(path, RUN_JSON), b"{}", if_absent=True)
+
+    def list_dirs(self, path: str) -> list[str]:
+        """Folder names directly under ``path``."""
+        prefix = path.rstrip("/") + "/" if path.strip("/") else ""
+        return [p[len(prefix):].strip("/") for p in self.list_prefixes(prefix)]
+
+    def read_bytes(self, path: str) -> bytes | None:
+        """The object at ``path`` or None."""
+        return self.get(path)
+
+    def write_bytes_atomic(self, path: str, data: bytes) -> None:
+        """A single put (atomic on bucket stores)."""
+        self.put(path, data)
+        self._count(path, len(data))
+
+    def remove(self, path: str) -> None:
+        """Delete the object at ``path``."""
+        self.delete_keys([path])
+
+    def journal_append(self, path: str, record: bytes) -> None:
+        """Store the record as the next object under ``path/``."""
+        self._journal_seq[path] += 1
+        key = self.join(path, f"{self._journal_seq[path]:010d}")
+        self.put(key, record)
+        self._count(path, len(record))
+
+    def journal_read(self, path: str) -> bytes:
+        """All records under ``path/`` in order."""
+        keys = sorted(self.list_keys(path.rstrip("/") + "/"))
+        return b"".join(self.get(k) or b"" for k in keys)
+
+    def journal_remove(self, path: str) -> None:
+        """Delete every record under ``path/``."""
+        self.delete_keys(self.list_keys(path.rstrip("/") + "/"))
+        self._journal_seq.pop(path, None)
