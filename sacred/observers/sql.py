@@ -1,0 +1,528 @@
+"""SqlObserver: store runs in any database SQLAlchemy 2 can reach.
+
+The tables (see :mod:`sacred.observers.sql_schema`) are created on first use;
+several processes may create them at the same moment and write runs
+concurrently: creation is serialised with an advisory lock on PostgreSQL and
+retried elsewhere, shared rows (sources, hosts, dependencies, ...) are
+deduplicated through unique ``lookup`` keys, and run ids come from the
+database's own auto-increment key.
+
+Heartbeats and metric writes never stop a run: a failure is logged, the
+transaction rolled back and unsaved metric points are retried with the next
+heartbeat, in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import numbers
+import os
+import time
+from typing import Any
+
+from sacred.observers.base import RunObserver
+from sacred.observers.sql_schema import SqlTables, build_tables
+from sacred.serializer import flatten
+from sacred.utils import ObserverError, mask_url_password
+
+__all__ = ["SqlObserver"]
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install sacred[sql]"
+DRIVER_HINTS = {
+    "postgresql": "pip install sacred[postgres] (psycopg2)",
+    "mysql": "pip install mysqlclient",
+}
+CREATE_ATTEMPTS = 8
+ADVISORY_LOCK_KEY = 0x5AC2ED  # any constant shared by all SqlObservers
+
+
+def _import_sqlalchemy() -> Any:
+    try:
+        import sqlalchemy
+    except ImportError as exc:
+        raise ImportError(
+            f"The SQL observer needs the sqlalchemy package ({exc}). Install it with: {INSTALL_HINT}"
+        ) from exc
+    return sqlalchemy
+
+
+def _json(value: Any) -> str:
+    return json.dumps(flatten(value), sort_keys=True)
+
+
+def _lookup(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _numeric_result(result: Any) -> float | None:
+    """``float(result)`` for real numbers (numpy scalars included), else None."""
+    if isinstance(result, numbers.Real):
+        try:
+            return float(result)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return None
+
+
+def _read_text(path: str) -> str:
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", errors="replace")
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+class SqlObserver(RunObserver):
+    """Store runs in the SQL database at ``url`` (``dialect://user:password@host/db``)."""
+
+    def __init__(self, url: str, schema: str | None = None) -> None:
+        sa = _import_sqlalchemy()
+        if not isinstance(url, str) or not url.strip():
+            raise ValueError(
+                f"SqlObserver needs a database URL such as sqlite:///runs.db or "
+                f"postgresql://user:password@host/db, got {url!r}"
+            )
+        self.url = url
+        self.masked_url = mask_url_password(url)
+        try:
+            parsed = sa.engine.make_url(url)
+        except sa.exc.ArgumentError:
+            raise ValueError(
+                f"SqlObserver: {self.masked_url!r} is not a database URL; expected "
+                "dialect[+driver]://user:password@host:port/database, e.g. sqlite:///runs.db"
+            ) from None
+        kwargs: dict[str, Any] = {}
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        if is_sqlite:
+            # wait for other writers instead of failing with "database is locked"
+            kwargs["connect_args"] = {"timeout": 60}
+            if parsed.database:
+                directory = os.path.dirname(os.path.abspath(parsed.database))
+                if not os.path.isdir(directory):
+                    raise ValueError(
+                        f"SqlObserver: the directory of the SQLite file in {self.masked_url!r} "
+                        f"does not exist ({directory})"
+                    )
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            engine = sa.create_engine(parsed, **kwargs)
+        except (ImportError, sa.exc.NoSuchModuleError) as exc:
+            backend = parsed.get_backend_name()
+            hint = DRIVER_HINTS.get(backend, f"install the driver for {parsed.drivername}")
+            raise ImportError(
+                f"SqlObserver cannot load the database driver for {self.masked_url} ({exc}); {hint}"
+            ) from None
+        if is_sqlite:
+            _use_immediate_transactions(engine)
+        from sqlalchemy.orm import Session
+
+        self._setup(engine, Session(engine), schema)
+
+    @classmethod
+    def create_from(cls, engine: Any, session: Any, schema: str | None = None) -> SqlObserver:
+        """Use an existing SQLAlchemy ``engine`` and ``session``."""
+        _import_sqlalchemy()
+        self = cls.__new__(cls)
+        self.url = engine.url.render_as_string(hide_password=False)
+        self.masked_url = engine.url.render_as_string(hide_password=True)
+        self._setup(engine, session, schema)
+        return self
+
+    def _setup(self, engine: Any, session: Any, schema: str | None) -> None:
+        self.engine = engine
+        self.session = session
+        self.tables: SqlTables = build_tables(schema)
+        self.run_id: str | None = None
+        self._schema_ready = False
+        self._pending_metrics: list[dict] = []
+
+    # ------------------------------------------------------------------ helpers
+
+    def _database_error(self, action: str, exc: BaseException) -> ObserverError:
+        reason = mask_url_password(str(getattr(exc, "orig", None) or exc)).strip()
+        return ObserverError(f"SqlObserver could not {action} at {self.masked_url}: {reason}")
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        sa = _import_sqlalchemy()
+        last_error: BaseException | None = None
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                with self.engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(
+                            sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY}
+                        )
+                    if self.tables.metadata.schema and conn.dialect.name != "sqlite":
+                        conn.execute(
+                            sa.schema.CreateSchema(self.tables.metadata.schema, if_not_exists=True)
+                        )
+                    self.tables.metadata.create_all(conn, checkfirst=True)
+                self._schema_ready = True
+                return
+            except sa.exc.OperationalError as exc:
+                if not _is_race(exc):
+                    raise self._database_error("connect to the database", exc) from None
+                last_error = exc
+            except (sa.exc.ProgrammingError, sa.exc.IntegrityError) as exc:
+                last_error = exc  # another process created the same table meanwhile
+            time.sleep(0.05 * (attempt + 1))
+        raise self._database_error("create the sacred tables", last_error)  # type: ignore[arg-type]
+
+    def _get_or_create(self, table: Any, key: str, values: dict) -> int:
+        """Return the primary key of the row with ``lookup == key``, inserting it if absent."""
+        sa = _import_sqlalchemy()
+        pk = next(iter(table.primary_key.columns))
+        found = self.session.execute(sa.select(pk).where(table.c.lookup == key)).scalar()
+        if found is not None:
+            return found
+        try:
+            with self.session.begin_nested():
+                result = self.session.execute(sa.insert(table).values(lookup=key, **values))
+                return result.inserted_primary_key[0]
+        except sa.exc.IntegrityError:
+            # a concurrent writer inserted the same row first
+            return self.session.execute(sa.select(pk).where(table.c.lookup == key)).scalar_one()
+
+    def _link(self, table: Any, values: dict) -> None:
+        sa = _import_sqlalchemy()
+        exists = self.session.execute(
+            sa.select(sa.func.count())
+            .select_from(table)
+            .where(*[table.c[k] == v for k, v in values.items()])
+        ).scalar()
+        if exists:
+            return
+        try:
+            with self.session.begin_nested():
+                self.session.execute(sa.insert(table).values(**values))
+        except sa.exc.IntegrityError:
+            pass  # already linked by a concurrent writer
+
+    def _host_id(self, host_info: dict) -> int:
+        os_parts = list(host_info.get("os") or [None, None]) + [None, None]
+        host_json = _json(host_info)
+        return self._get_or_create(
+            self.tables.host,
+            _lookup("host", host_json),
+            {
+                "cpu": host_info.get("cpu"),
+                "hostname": host_info.get("hostname"),
+                "os": os_parts[0],
+                "os_info": os_parts[1],
+                "python_version": host_info.get("python_version"),
+                "host_info": host_json,
+            },
+        )
+
+    def _experiment_id(self, ex_info: dict) -> int:
+        t = self.tables
+        base_dir = ex_info.get("base_dir") or ""
+        sources = [
+            (rel, md5, os.path.join(base_dir, rel)) for rel, md5, *_ in ex_info.get("sources", [])
+        ]
+        deps = list(ex_info.get("dependencies", []))
+        repos = list(ex_info.get("repositories", []))
+        identity = [
+            ex_info.get("name"),
+            base_dir,
+            [(rel, md5) for rel, md5, _ in sources],
+            deps,
+            repos,
+            ex_info.get("mainfile"),
+            ex_info.get("doc"),
+        ]
+        md5sum = _md5(json.dumps(identity, sort_keys=True, default=str).encode())
+        experiment_id = self._get_or_create(
+            t.experiment,
+            _lookup("experiment", md5sum),
+            {
+                "name": ex_info.get("name"),
+                "md5sum": md5sum,
+                "base_dir": base_dir,
+                "mainfile": ex_info.get("mainfile"),
+                "doc": ex_info.get("doc"),
+            },
+        )
+        for rel, md5, path in sources:
+            content = _read_text(path) if os.path.exists(path) else None
+            source_id = self._get_or_create(
+                t.source,
+                _lookup("source", rel, md5),
+                {"filename": rel, "md5sum": md5, "content": content},
+            )
+            self._link(
+                t.experiments_sources, {"experiment_id": experiment_id, "source_id": source_id}
+            )
+        for dep in deps:
+            name, _, version = str(dep).partition("==")
+            dep_id = self._get_or_create(
+                t.dependency, _lookup("dependency", dep), {"name": name, "version": version or None}
+            )
+            self._link(
+                t.experiments_dependencies,
+                {"experiment_id": experiment_id, "dependency_id": dep_id},
+            )
+        for repo in repos:
+            url, commit, dirty = repo.get("url"), repo.get("commit"), repo.get("dirty")
+            repo_id = self._get_or_create(
+                t.repository,
+                _lookup("repository", url, commit, dirty),
+                {"url": mask_url_password(url), "commit": commit, "dirty": dirty},
+            )
+            self._link(
+                t.experiments_repositories,
+                {"experiment_id": experiment_id, "repository_id": repo_id},
+            )
+        return experiment_id
+
+    def _insert_run(self, _id: Any, fields: dict) -> str:
+        sa = _import_sqlalchemy()
+        run = self.tables.run
+        if _id is not None:
+            run_id = str(_id)
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(sa.insert(run).values(run_id=run_id, **fields))
+            except sa.exc.IntegrityError:
+                raise ObserverError(
+                    f"SqlObserver: a run with id {run_id!r} already exists in {self.masked_url}"
+                ) from None
+            return run_id
+        pk = self.session.execute(sa.insert(run).values(**fields)).inserted_primary_key[0]
+        # the row's own auto-increment key is unique across writers; if an
+        # explicitly given id already took that text, move past it
+        for offset in range(1000):
+            candidate = str(pk + offset)
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(
+                        sa.update(run).where(run.c.id == pk).values(run_id=candidate)
+                    )
+                return candidate
+            except sa.exc.IntegrityError:
+                continue
+        raise ObserverError(f"SqlObserver: no free run id found near {pk} in {self.masked_url}")
+
+    def _start(self, ex_info, command, host_info, config, meta_info, _id, fields) -> str:
+        sa = _import_sqlalchemy()
+        self._ensure_schema()
+        try:
+            fields = {
+                "command": command,
+                "config": _json(config),
+                "meta": _json(meta_info),
+                "priority": meta_info.get("priority"),
+                "comment": meta_info.get("comment"),
+                "captured_out": "",
+                "info": _json({}),
+                "host_id": self._host_id(host_info),
+                "experiment_id": self._experiment_id(ex_info),
+                **fields,
+            }
+            self.run_id = self._insert_run(_id, fields)
+            self.session.commit()
+        except ObserverError:
+            self.session.rollback()
+            raise
+        except sa.exc.SQLAlchemyError as exc:
+            self.session.rollback()
+            raise self._database_error("store the run", exc) from None
+        return self.run_id
+
+    def _update_run(self, **values: Any) -> None:
+        sa = _import_sqlalchemy()
+        run = self.tables.run
+        self.session.execute(sa.update(run).where(run.c.run_id == self.run_id).values(**values))
+
+    def _write_pending_metrics(self) -> None:
+        if self._pending_metrics:
+            sa = _import_sqlalchemy()
+            self.session.execute(sa.insert(self.tables.metric), self._pending_metrics)
+
+    def _final_update(self, action: str, **values: Any) -> None:
+        if self.run_id is None:
+            return
+        sa = _import_sqlalchemy()
+        try:
+            self._write_pending_metrics()
+            self._update_run(**values)
+            self.session.commit()
+            self._pending_metrics = []
+        except sa.exc.SQLAlchemyError as exc:
+            self.session.rollback()
+            raise self._database_error(action, exc) from None
+
+    # ------------------------------------------------------------------ events
+
+    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
+        """Store the run with status QUEUED; returns its id."""
+        fields = {"status": "QUEUED", "queue_time": queue_time}
+        return self._start(ex_info, command, host_info, config, meta_info, _id, fields)
+
+    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+        """Store the run (status RUNNING), its experiment, host and sources; returns its id."""
+        fields = {"status": "RUNNING", "start_time": start_time}
+        return self._start(ex_info, command, host_info, config, meta_info, _id, fields)
+
+    def heartbeat_event(self, info, captured_out, beat_time, result):
+        """Update info, output, heartbeat time and result; failures are only logged."""
+        if self.run_id is None:
+            return
+        try:
+            self._write_pending_metrics()
+            self._update_run(
+                info=_json(info or {}),
+                captured_out=captured_out,
+                heartbeat=beat_time,
+                result=_numeric_result(result),
+                result_json=_json(result),
+            )
+            self.session.commit()
+            self._pending_metrics = []
+        except Exception as exc:  # noqa: BLE001 - a heartbeat must never kill the run
+            self.session.rollback()
+            logger.warning(
+                "SqlObserver: heartbeat not saved to %s (%s); will retry",
+                self.masked_url,
+                mask_url_password(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__,
+            )
+
+    def log_metrics(self, metrics_by_name, info):
+        """Queue new metric points; they are written with the heartbeat that follows."""
+        if self.run_id is None:
+            return
+        for name, series in metrics_by_name.items():
+            for step, value, stamp in zip(
+                series.get("steps", []),
+                series.get("values", []),
+                series.get("timestamps", []),
+                strict=False,
+            ):
+                self._pending_metrics.append(
+                    {
+                        "run_id": self.run_id,
+                        "name": name,
+                        "step": int(step) if step is not None else None,
+                        "value": _numeric_result(value),
+                        "timestamp": stamp,
+                    }
+                )
+
+    def completed_event(self, stop_time, result):
+        """Mark the run COMPLETED with its result."""
+        self._final_update(
+            "mark the run completed",
+            stop_time=stop_time,
+            status="COMPLETED",
+            result=_numeric_result(result),
+            result_json=_json(result),
+        )
+
+    def interrupted_event(self, interrupt_time, status):
+        """Mark the run with ``status`` (INTERRUPTED, TIMEOUT, ...)."""
+        self._final_update("mark the run interrupted", stop_time=interrupt_time, status=status)
+
+    def failed_event(self, fail_time, fail_trace):
+        """Mark the run FAILED and keep its trace."""
+        self._final_update(
+            "mark the run failed",
+            stop_time=fail_time,
+            status="FAILED",
+            fail_trace="".join(fail_trace or []),
+        )
+
+    def resource_event(self, filename):
+        """Store the resource's content once and link it to the run."""
+        if self.run_id is None:
+            return
+        sa = _import_sqlalchemy()
+        try:
+            content = _read_bytes(filename)
+            md5sum = _md5(content)
+            resource_id = self._get_or_create(
+                self.tables.resource,
+                _lookup("resource", filename, md5sum),
+                {"filename": filename, "md5sum": md5sum, "content": content},
+            )
+            self._link(
+                self.tables.runs_resources, {"run_id": self.run_id, "resource_id": resource_id}
+            )
+            self.session.commit()
+        except sa.exc.SQLAlchemyError as exc:
+            self.session.rollback()
+            raise self._database_error(f"store resource {filename}", exc) from None
+
+    def artifact_event(self, name, filename, metadata=None, content_type=None):
+        """Store the artifact's content with the run."""
+        if self.run_id is None:
+            return
+        sa = _import_sqlalchemy()
+        try:
+            content = _read_bytes(filename)
+            self.session.execute(
+                sa.insert(self.tables.artifact).values(
+                    filename=name,
+                    content=content,
+                    run_id=self.run_id,
+                    path=filename,
+                    md5sum=_md5(content),
+                    content_type=content_type,
+                    artifact_metadata=_json(metadata) if metadata is not None else None,
+                )
+            )
+            self.session.commit()
+        except sa.exc.SQLAlchemyError as exc:
+            self.session.rollback()
+            raise self._database_error(f"store artifact {name}", exc) from None
+
+    def join(self):
+        """Write metric points still waiting for a heartbeat."""
+        if self.run_id is None or not self._pending_metrics:
+            return
+        self._final_update("store metrics")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SqlObserver):
+            return self.masked_url == other.masked_url and self.tables.metadata.schema == (
+                other.tables.metadata.schema
+            )
+        return NotImplemented
+
+    __hash__ = RunObserver.__hash__
+
+
+def _use_immediate_transactions(engine: Any) -> None:
+    """Let SQLAlchemy, not pysqlite, begin SQLite transactions, as ``BEGIN IMMEDIATE``.
+
+    pysqlite's own transaction handling breaks SAVEPOINTs; and a deferred
+    transaction that reads before it writes fails at once with "database is
+    locked" when another process writes, instead of waiting for it.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _no_pysqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _is_race(exc: BaseException) -> bool:
+    """True for errors that mean another process is creating the same tables."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "already exists" in text or "database is locked" in text
