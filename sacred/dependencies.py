@@ -328,7 +328,7 @@ def _referenced_modules(namespace: dict) -> Iterator[ModuleType]:
     """Modules referenced by a namespace: module objects and the ``__module__`` of other values."""
     modules = sys.modules
     for value in list(namespace.values()):
-        if isinstance(value, ModuleType):
+        if issubclass(type(value), ModuleType):  # type() never runs user attribute hooks
             yield value
             continue
         try:
