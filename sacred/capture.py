@@ -269,6 +269,8 @@ class _SysCapture(CapturedOutput):
 _READ_SIZE = 1 << 20
 _PIPE_SIZE = 1 << 20
 _POLL_INTERVAL_MS = 200
+_BATCH_SECONDS = 0.002
+_BATCH_BELOW_BYTES = 1 << 15
 _MAX_READS_PER_COLLECT = 64
 _ECHO_WAIT_SECONDS = 10.0
 
@@ -292,6 +294,7 @@ class _FdCapture(CapturedOutput):
         self._echo_fd: int | None = None
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._at_eof = False
+        self._bytes_last_read = 0
         self._give_up_at: float | None = None
         self._notes: list[str] = []
         self._thread: threading.Thread | None = None
@@ -304,7 +307,7 @@ class _FdCapture(CapturedOutput):
         flush_standard_streams(c_level=True)
         self._saved_fds = {fd: _dup_if_open(fd) for fd in (1, 2)}
         self._echo_fd = self._saved_fds[1]
-        read_fd, write_fd = os.pipe()
+        read_fd, write_fd = (_move_above_standard_fds(fd) for fd in os.pipe())
         _enlarge_pipe(write_fd)
         os.set_blocking(read_fd, False)
         try:
@@ -388,9 +391,14 @@ class _FdCapture(CapturedOutput):
                         "(its later output is not captured)"
                     )
                     return
+            if give_up_at is None and self._bytes_last_read < _BATCH_BELOW_BYTES:
+                # Let small writes pile up: one large read costs far less
+                # (GIL, syscalls, echo) than many small ones.
+                time.sleep(_BATCH_SECONDS)
 
     def _read_available(self, max_reads: int) -> bool:
         """Read what the pipe holds now (lock held); False once end of file is reached."""
+        self._bytes_last_read = 0
         if self._read_fd is None or self._at_eof:
             return False
         for _ in range(max_reads):
@@ -401,6 +409,7 @@ class _FdCapture(CapturedOutput):
             if not data:
                 self._at_eof = True
                 return False
+            self._bytes_last_read += len(data)
             self._echo(data)
             text = self._decoder.decode(data)
             if text:
@@ -424,10 +433,25 @@ class _FdCapture(CapturedOutput):
 
 
 def _dup_if_open(fd: int) -> int | None:
+    """A close-on-exec copy of ``fd`` numbered above 2, or None when ``fd`` is closed."""
+    import fcntl
+
     try:
-        return os.dup(fd)
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
     except OSError:
         return None
+
+
+def _move_above_standard_fds(fd: int) -> int:
+    """Renumber ``fd`` above 2 (it lands on 0-2 when those were closed at start)."""
+    if fd > 2:
+        return fd
+    import fcntl
+
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    finally:
+        os.close(fd)
 
 
 def _enlarge_pipe(fd: int) -> None:

@@ -484,3 +484,72 @@ def test_a_program_printing_100000_lines_has_all_of_them_captured_in_order(
     assert proc.stdout.decode() == expected  # still shown on the terminal
     assert result["fds_left"] == 0
     assert result["threads_left"] == 0
+
+
+C_STDIO_PROGRAM = textwrap.dedent(
+    """
+    import ctypes, json, sys
+    from sacred.capture import capture_output
+
+    libc = ctypes.CDLL(None)
+    with capture_output("fd") as captured:
+        libc.printf(b"in C, before read_new\\n")
+        first = captured.read_new()
+        libc.printf(b"in C, before exit\\n")
+    with open(sys.argv[1], "w", encoding="utf-8") as f:
+        json.dump([first, captured.read_new()], f)
+    """
+)
+
+
+def test_fd_mode_flushes_output_buffered_by_c_stdio(tmp_path):
+    script = tmp_path / "c_program.py"
+    script.write_text(C_STDIO_PROGRAM, encoding="utf-8")
+    result_path = tmp_path / "result.json"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("PYTHONUNBUFFERED", None)  # it would make C stdio unbuffered too
+    proc = subprocess.run(
+        [sys.executable, str(script), str(result_path)],
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    first, rest = json.loads(result_path.read_text(encoding="utf-8"))
+    assert first == "in C, before read_new\n"
+    assert rest == "in C, before exit\n"
+
+
+CLOSED_STDOUT_PROGRAM = textwrap.dedent(
+    """
+    import json, os, sys
+    from sacred.capture import capture_output
+
+    with capture_output("fd") as captured:
+        os.write(1, b"to the closed stdout\\n")
+        os.write(2, b"to stderr\\n")
+    try:
+        os.fstat(1)
+        stdout_state = "open"
+    except OSError:
+        stdout_state = "closed"
+    with open(sys.argv[1], "w", encoding="utf-8") as f:
+        json.dump([captured.read_new(), stdout_state], f)
+    """
+)
+
+
+def test_fd_mode_works_when_the_program_started_with_stdout_closed(tmp_path):
+    script = tmp_path / "closed_stdout.py"
+    script.write_text(CLOSED_STDOUT_PROGRAM, encoding="utf-8")
+    result_path = tmp_path / "result.json"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    command = f'exec "{sys.executable}" "{script}" "{result_path}" >&-'
+    proc = subprocess.run(
+        ["sh", "-c", command], capture_output=True, env=env, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    text, stdout_state = json.loads(result_path.read_text(encoding="utf-8"))
+    assert text == "to the closed stdout\nto stderr\n"
+    assert stdout_state == "closed"  # restored as it was
