@@ -70,6 +70,8 @@ class OptionParser:
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
     general = parser.add_argument_group("general")
+    # help is handled after plugins added their options, so it lists them too
+    general.add_argument("-h", "--help", action="store_true", help="show this help message and exit")
     general.add_argument("-c", "--config-file", dest="inifile", metavar="FILE",
                          help="read configuration from FILE instead of finding sacred.ini / pyproject.toml")
     general.add_argument("--rootdir", metavar="DIR",
@@ -114,7 +116,7 @@ def build_parser(subcommand: str) -> argparse.ArgumentParser:
     """The argparse parser of ``sacred SUBCOMMAND`` (built-in options only)."""
     if subcommand == "collect":
         parser = _ArgumentParser(
-            prog="sacred collect",
+            prog="sacred collect", add_help=False,
             description="List experiment files, experiments, their commands (default marked), "
                         "named configs with their docs, config entries and ingredients.",
         )
@@ -125,7 +127,7 @@ def build_parser(subcommand: str) -> argparse.ArgumentParser:
         return parser
     if subcommand == "run":
         parser = _ArgumentParser(
-            prog="sacred run",
+            prog="sacred run", add_help=False,
             description="Run the command of every collected experiment as its own observed run: "
                         "sacred run [PATHS|NODE_IDS] [COMMAND] [with UPDATES...] [OPTIONS]",
         )

@@ -227,6 +227,8 @@ def _read_pyproject(path: Path) -> dict[str, IniValue] | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         line = _toml_error_line(str(error))
+        if line is None and "end of document" in str(error):
+            line = max(1, len(text.splitlines()))
         where = f"{path}:{line}" if line else str(path)
         raise UsageError(f"{where}: cannot parse config file: {error}") from None
     tool = data.get("tool", {})

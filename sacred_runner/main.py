@@ -135,7 +135,6 @@ def _run(argv: list[str], stdout: TextIO) -> ExitCode:
 
     parser = build_parser(subcommand)
     early = _early_options(parser, args)
-    wants_help = "-h" in args or "--help" in args
     ini = locate_config(early.args, early.inifile, early.rootdir, invocation_dir)
     addopts = list(ini.get("addopts")) + shlex.split(os.environ.get("SACRED_ADDOPTS", ""))
     full_args = addopts + args
@@ -144,7 +143,7 @@ def _run(argv: list[str], stdout: TextIO) -> ExitCode:
     manager = create_plugin_manager(blocked)
     load_plugins(manager, list(ini.get("plugins")) + requested, ini.rootdir)
     manager.hook.sacred_addoption.call_historic(kwargs={"parser": OptionParser({subcommand: parser}, ini)})
-    if wants_help:
+    if early.help:
         parser.print_help(stdout)
         return ExitCode.OK
     option = parser.parse_intermixed_args(full_args)

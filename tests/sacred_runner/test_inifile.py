@@ -1,0 +1,97 @@
+"""Rootdir and config-file discovery (as pytest's) and reading the [sacred] keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sacred_runner.errors import UsageError
+from sacred_runner.inifile import locate_config
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_config_is_found_by_walking_up_from_the_common_ancestor(tmp_path):
+    write(tmp_path / "sacred.ini", "[sacred]\nisolate = true\n")
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "c").mkdir(parents=True)
+    ini = locate_config(["a/b", "a/c"], invocation_dir=tmp_path)
+    assert ini.rootdir == tmp_path
+    assert ini.inipath == tmp_path / "sacred.ini"
+    assert ini.get("isolate") is True
+
+
+def test_nearest_config_wins_and_pyproject_counts_only_with_the_table(tmp_path):
+    write(tmp_path / "sacred.ini", "[sacred]\n")
+    write(tmp_path / "sub" / "pyproject.toml", "[tool.other]\nx = 1\n")
+    assert locate_config(["sub"], invocation_dir=tmp_path).inipath == tmp_path / "sacred.ini"
+    write(tmp_path / "sub" / "pyproject.toml", "[tool.sacred]\nobservers = ['file_storage:r']\n")
+    ini = locate_config(["sub"], invocation_dir=tmp_path)
+    assert ini.inipath == tmp_path / "sub" / "pyproject.toml"
+    assert ini.rootdir == tmp_path / "sub"
+    assert ini.get("observers") == ["file_storage:r"]
+
+
+def test_without_config_the_common_ancestor_is_the_rootdir(tmp_path):
+    (tmp_path / "x" / "y").mkdir(parents=True)
+    write(tmp_path / "x" / "y" / "exp_a.py", "")
+    ini = locate_config(["x/y/exp_a.py::ex"], invocation_dir=tmp_path)
+    assert ini.inipath is None and ini.rootdir == tmp_path / "x" / "y"
+
+
+def test_dash_c_and_rootdir_override(tmp_path):
+    write(tmp_path / "sacred.ini", "[sacred]\n")
+    other = write(tmp_path / "conf" / "custom.ini", "[sacred]\nloglevel = DEBUG\n")
+    (tmp_path / "root").mkdir()
+    ini = locate_config([], inifile="conf/custom.ini", invocation_dir=tmp_path)
+    assert ini.inipath == other and ini.rootdir == other.parent and ini.get("loglevel") == "DEBUG"
+    ini = locate_config([], inifile="conf/custom.ini", rootdir="root", invocation_dir=tmp_path)
+    assert ini.rootdir == tmp_path / "root"
+    with pytest.raises(UsageError, match="does not exist: missing.ini"):
+        locate_config([], inifile="missing.ini", invocation_dir=tmp_path)
+    with pytest.raises(UsageError, match="--rootdir does not exist"):
+        locate_config([], rootdir="nowhere", invocation_dir=tmp_path)
+
+
+def test_malformed_ini_names_file_and_line(tmp_path):
+    write(tmp_path / "sacred.ini", "[sacred]\nisolate = true\nno equals sign here\n")
+    with pytest.raises(UsageError, match=r"sacred\.ini:3: cannot parse"):
+        locate_config([], invocation_dir=tmp_path)
+
+
+def test_malformed_pyproject_names_file_and_line(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.sacred]\nobservers = [\n")
+    with pytest.raises(UsageError, match=r"pyproject\.toml:\d+: cannot parse"):
+        locate_config([], invocation_dir=tmp_path)
+
+
+def test_bad_value_names_file_line_and_key(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.x]\na=1\n[tool.sacred]\ncapture = 'no'\nisolate = 'maybe'\n")
+    ini = locate_config([], invocation_dir=tmp_path)
+    with pytest.raises(UsageError, match=r"pyproject\.toml:5: bad value for 'isolate': expected true or false"):
+        ini.get("isolate")
+    write(tmp_path / "pyproject.toml", "[tool.sacred]\nbeat_interval = -1\n")
+    with pytest.raises(UsageError, match=r":2: bad value for 'beat_interval'"):
+        locate_config([], invocation_dir=tmp_path).get("beat_interval")
+
+
+def test_defaults_and_unknown_keys(tmp_path):
+    write(tmp_path / "sacred.ini", "[sacred]\nfrobnicate = 1\n")
+    ini = locate_config([], invocation_dir=tmp_path)
+    assert ini.get("experiment_files") == ["exp_*.py", "*_exp.py", "*_experiment.py", "experiment_*.py"]
+    assert ini.get("store") == ".sacred/runs"
+    assert ini.unknown_keys() == ["frobnicate"]
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z0-9_.*-]{1,8}", fullmatch=True), min_size=1, max_size=5))
+def test_args_values_round_trip_through_ini_text(tmp_path_factory, words):
+    folder = tmp_path_factory.mktemp("ini")
+    write(folder / "sacred.ini", "[sacred]\nexperiment_files = " + " ".join(words) + "\n")
+    assert locate_config([], invocation_dir=folder).get("experiment_files") == words
