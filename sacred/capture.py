@@ -300,7 +300,7 @@ class _FdCapture(CapturedOutput):
         self._thread: threading.Thread | None = None
 
     def _start(self) -> None:
-        import select  # noqa: F401 - fail early where poll() is missing
+        import select
 
         if not hasattr(select, "poll"):
             raise ValueError("capture mode 'fd' needs select.poll(); use 'sys' on this platform")
@@ -330,20 +330,25 @@ class _FdCapture(CapturedOutput):
         finally:
             self._restore_fds()
             self._give_up_at = time.monotonic() + self._drain_timeout
-            thread = self._thread
-            if thread is not None:
-                thread.join(self._drain_timeout + 2 * _POLL_INTERVAL_MS / 1000 + 5)
-            with self._read_lock:
-                if self._read_fd is not None:
-                    os.close(self._read_fd)
-                    self._read_fd = None
-                self._echo_fd = None
-                self._finish_decoding()
-            self._close_saved_fds()
-            if thread is not None and thread.is_alive():
-                self._notes.append("the capture reader thread did not stop in time")
-            for note in self._notes:
-                logger.debug("fd capture: %s", note)
+            try:
+                if self._thread is not None:
+                    self._thread.join(self._drain_timeout + _POLL_INTERVAL_MS / 1000 + 5)
+            finally:
+                self._release_pipe()
+
+    def _release_pipe(self) -> None:
+        """Close the read end and the saved descriptors; log what went wrong on the way."""
+        with self._read_lock:
+            if self._read_fd is not None:
+                os.close(self._read_fd)
+                self._read_fd = None
+            self._echo_fd = None
+            self._finish_decoding()
+        self._close_saved_fds()
+        if self._thread is not None and self._thread.is_alive():
+            self._notes.append("the capture reader thread did not stop in time")
+        for note in self._notes:
+            logger.debug("fd capture: %s", note)
 
     def _collect_pending(self) -> None:
         flush_standard_streams(c_level=True)
@@ -375,13 +380,16 @@ class _FdCapture(CapturedOutput):
                 return
             poller = select.poll()
             poller.register(self._read_fd, select.POLLIN)
-        while True:
+        while self._pump_once(poller):
+            pass
+
+    def _pump_once(self, poller: Any) -> bool:
+        """Wait for data and copy it; False when the reader thread should stop."""
+        try:
             poller.poll(_POLL_INTERVAL_MS)
             with self._read_lock:
-                if self._read_fd is None or self._at_eof:
-                    return
                 if not self._read_available(_MAX_READS_PER_COLLECT):
-                    return
+                    return False
                 give_up_at = self._give_up_at
                 if give_up_at is not None and time.monotonic() >= give_up_at:
                     self._read_available(_MAX_READS_PER_COLLECT)
@@ -390,11 +398,18 @@ class _FdCapture(CapturedOutput):
                         "file; a child process probably still holds stdout/stderr "
                         "(its later output is not captured)"
                     )
-                    return
-            if give_up_at is None and self._bytes_last_read < _BATCH_BELOW_BYTES:
-                # Let small writes pile up: one large read costs far less
-                # (GIL, syscalls, echo) than many small ones.
-                time.sleep(_BATCH_SECONDS)
+                    return False
+        except Exception as err:  # noqa: BLE001 - the pipe must keep draining
+            # Stopping here would leave writers blocked on a full pipe.
+            if len(self._notes) < 10:
+                self._notes.append(f"reading the pipe failed: {type(err).__name__}: {err}")
+            time.sleep(_POLL_INTERVAL_MS / 1000)
+            return self._give_up_at is None or time.monotonic() < self._give_up_at
+        if give_up_at is None and self._bytes_last_read < _BATCH_BELOW_BYTES:
+            # Let small writes pile up: one large read costs far less
+            # (GIL, syscalls, echo) than many small ones.
+            time.sleep(_BATCH_SECONDS)
+        return True
 
     def _read_available(self, max_reads: int) -> bool:
         """Read what the pipe holds now (lock held); False once end of file is reached."""
