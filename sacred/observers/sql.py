@@ -54,6 +54,17 @@ def _json(value: Any) -> str:
     return json.dumps(flatten(value), sort_keys=True)
 
 
+def _mask_secrets(value: Any) -> Any:
+    """Mask passwords in every URL inside ``value`` (e.g. ``--sql`` in the meta options)."""
+    if isinstance(value, str):
+        return mask_url_password(value)
+    if isinstance(value, dict):
+        return {k: _mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask_secrets(v) for v in value]
+    return value
+
+
 def _lookup(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -323,7 +334,7 @@ class SqlObserver(RunObserver):
             fields = {
                 "command": command,
                 "config": _json(config),
-                "meta": _json(meta_info),
+                "meta": _json(_mask_secrets(meta_info)),
                 "priority": meta_info.get("priority"),
                 "comment": meta_info.get("comment"),
                 "captured_out": "",

@@ -444,3 +444,72 @@ def test_missing_driver_names_what_to_install(monkeypatch):
     with pytest.raises(ImportError, match=r"pip install sacred\[postgres\]") as err:
         SqlObserver("postgresql://bob:hunter2@127.0.0.1/db")
     assert "hunter2" not in str(err.value)
+
+
+# ------------------------------------------------------------------ end to end
+
+
+def _make_experiment(name="sql_e2e"):
+    from sacred import Experiment
+
+    ex = Experiment(name)
+
+    @ex.config
+    def cfg():
+        steps = 3
+        fail = False
+
+    @ex.main
+    def main(steps, fail, _run):
+        for i in range(steps):
+            _run.log_scalar("loss", 1.0 / (i + 1), i)
+        print("finished")
+        if fail:
+            raise ValueError("asked to fail")
+        return steps * 2
+
+    return ex
+
+
+def test_sql_flag_records_a_real_run(db_url):
+    run = _make_experiment().run_commandline(
+        ["prog", "-s", db_url, "--capture", "sys", "with", "steps=2"]
+    )
+    (row,) = table_rows(db_url, "run")
+    assert row["run_id"] == str(run._id) and row["status"] == "COMPLETED" and row["result"] == 4
+    assert json.loads(row["config"])["steps"] == 2
+    assert "finished" in row["captured_out"]
+    assert [m["value"] for m in table_rows(db_url, "metric", order_by="step")] == [1.0, 0.5]
+    assert table_rows(db_url, "experiment")[0]["name"] == "sql_e2e"
+    assert len(table_rows(db_url, "source")) >= 1
+
+
+def test_queue_flag_stores_a_queued_run(db_url):
+    run = _make_experiment().run_commandline(["prog", "-q", "-s", db_url])
+    (row,) = table_rows(db_url, "run")
+    assert row["status"] == "QUEUED" and row["queue_time"] is not None and row["start_time"] is None
+    assert row["run_id"] == str(run._id)
+
+
+def test_observer_records_a_failing_experiment(db_url):
+    ex = _make_experiment()
+    ex.observers.append(SqlObserver(db_url))
+    with pytest.raises(ValueError, match="asked to fail"):
+        ex.run(config_updates={"fail": True})
+    (row,) = table_rows(db_url, "run")
+    assert row["status"] == "FAILED" and "ValueError: asked to fail" in row["fail_trace"]
+
+
+def test_urls_in_meta_options_are_stored_masked(db_url, experiment_dir):
+    obs = SqlObserver(db_url)
+    obs.started_event(
+        ex_info(experiment_dir),
+        "main",
+        HOST,
+        T0,
+        {},
+        {"command": "main", "options": {"--sql": "postgresql://u:secret@h/db"}},
+        None,
+    )
+    meta = json.loads(table_rows(db_url, "run")[0]["meta"])
+    assert meta["options"]["--sql"] == "postgresql://u:***@h/db"

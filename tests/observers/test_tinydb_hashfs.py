@@ -534,3 +534,74 @@ def test_concurrent_processes_lose_no_run(tmp_path, experiment_dir):
     assert len({r["_id"] for r in runs.values()}) == 40
     assert all(r["status"] == "COMPLETED" for r in runs.values())
     assert len(TinyDbReader(str(basedir)).fetch_metadata(exp_name="worker")) == 40
+
+
+# ------------------------------------------------------------------ end to end
+
+
+def _make_experiment(name="tiny_e2e"):
+    from sacred import Experiment
+
+    ex = Experiment(name)
+
+    @ex.config
+    def cfg():
+        steps = 3
+        fail = False
+
+    @ex.main
+    def main(steps, fail, _run):
+        for i in range(steps):
+            _run.log_scalar("loss", 1.0 / (i + 1), i)
+        print("finished")
+        if fail:
+            raise ValueError("asked to fail")
+        return steps * 2
+
+    return ex
+
+
+def test_tiny_db_flag_records_a_real_run(tmp_path):
+    basedir = tmp_path / "flagged"
+    run = _make_experiment().run_commandline(
+        ["prog", "-t", str(basedir), "--capture", "sys", "with", "steps=2"]
+    )
+    reader = TinyDbReader(str(basedir))
+    (entry,) = reader.fetch_metadata(indices=-1)
+    assert entry["_id"] == run._id and entry["status"] == "COMPLETED" and entry["result"] == 4
+    assert entry["config"]["steps"] == 2
+    assert "finished" in entry["captured_out"]
+    assert entry["metrics"]["loss"]["values"] == [1.0, 0.5]
+    assert isinstance(entry["start_time"], dt.datetime)
+    for source in entry["experiment"]["sources"]:
+        assert isinstance(source[2], BufferedReaderWrapper)
+        source[2].close()
+    (report,) = reader.fetch_report(exp_name="tiny_e2e")
+    assert "Experiment: tiny_e2e" in report and "    steps: 2" in report and "    4\n" in report
+
+
+def test_observer_records_a_failing_experiment(tmp_path):
+    ex = _make_experiment()
+    ex.observers.append(TinyDbObserver(str(tmp_path / "runs")))
+    with pytest.raises(ValueError, match="asked to fail"):
+        ex.run(config_updates={"fail": True})
+    (entry,) = TinyDbReader(str(tmp_path / "runs")).fetch_metadata(indices=0)
+    assert entry["status"] == "FAILED"
+    assert "ValueError: asked to fail" in "".join(entry["fail_trace"])
+    assert entry["stop_time"] >= entry["start_time"]
+
+
+def test_urls_in_meta_options_are_stored_masked(tmp_path, experiment_dir):
+    obs = TinyDbObserver(str(tmp_path / "runs"))
+    obs.started_event(
+        make_ex_info(experiment_dir),
+        "run",
+        HOST_INFO,
+        T0,
+        {},
+        {"command": "run", "options": {"--sql": "postgresql://u:secret@h/db"}},
+        None,
+    )
+    assert (
+        raw(tmp_path / "runs")["runs"]["1"]["meta"]["options"]["--sql"] == "postgresql://u:***@h/db"
+    )
