@@ -79,3 +79,80 @@ def points(name: str, start_step: int, count: int) -> dict:
             "timestamps": [now] * count,
         }
     }
+
+
+E2E_EXPERIMENT = '''"""An end-to-end experiment for the layout observers."""
+import sys
+from sacred import Experiment
+
+ex = Experiment("e2e")
+OBSERVER_SETUP
+
+
+@ex.config
+def cfg():
+    fail = False
+
+
+@ex.automain
+def main(_run, fail):
+    print("training")
+    for i in range(5):
+        _run.log_scalar("loss", 1.0 / (i + 1))
+    _run.info["best"] = 0.5
+    with open("model.txt", "w") as f:
+        f.write("weights")
+    _run.add_artifact("model.txt")
+    with _run.open_resource("res.txt") as f:
+        f.read()
+    if fail:
+        raise ValueError("boom")
+    return 42
+'''
+
+
+def write_e2e_experiment(folder, observer_setup: str = "") -> str:
+    """Write ``exp.py`` and ``res.txt`` into ``folder``; returns the experiment path."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "res.txt"), "w") as f:
+        f.write("resource data\n")
+    path = os.path.join(folder, "exp.py")
+    with open(path, "w") as f:
+        f.write(E2E_EXPERIMENT.replace("OBSERVER_SETUP", observer_setup))
+    return path
+
+
+def run_e2e(folder, *args: str, env: dict | None = None):
+    """Run the experiment in ``folder`` as a script; returns the CompletedProcess."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    full_env = dict(env if env is not None else os.environ)
+    full_env["PYTHONPATH"] = root + os.pathsep + full_env.get("PYTHONPATH", "")
+    return subprocess.run(
+        [sys.executable, "exp.py", *args],
+        cwd=folder,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def check_e2e_runs(read_json, read_bytes, prefix: str) -> None:
+    """Assert the completed run 1 and failed run 2 stored under ``prefix``."""
+    done = read_json(f"{prefix}1/run.json")
+    assert done["status"] == "COMPLETED" and done["result"] == 42
+    assert done["artifacts"] == ["model.txt"]
+    assert done["resources"][0][0].endswith("res.txt")
+    assert done["experiment"]["name"] == "e2e"
+    assert done["experiment"]["sources"][0][1].startswith("_sources/exp_")
+    assert read_json(f"{prefix}1/metrics.json")["loss"]["steps"] == [0, 1, 2, 3, 4]
+    assert read_json(f"{prefix}1/info.json") == {"best": 0.5}
+    assert read_json(f"{prefix}1/config.json")["fail"] is False
+    assert read_bytes(f"{prefix}1/model.txt") == b"weights"
+    assert b"training" in read_bytes(f"{prefix}1/cout.txt")
+    failed = read_json(f"{prefix}2/run.json")
+    assert failed["status"] == "FAILED"
+    assert failed["fail_trace"][-1].strip() == "ValueError: boom"

@@ -531,3 +531,45 @@ def test_non_json_values_are_stored_in_flattened_form(tmp_path, src_dir):
     result = load(tmp_path / "runs" / "1" / "run.json")["result"]
     assert result["model"]["value"] == 7
     assert result["bad"] == "<Unencodable>"
+
+
+# --- end to end through a real Experiment --------------------------------------------------------
+
+
+def test_experiment_with_file_storage_flag_end_to_end(tmp_path):
+    from layout_helpers import check_e2e_runs, run_e2e, write_e2e_experiment
+
+    folder = tmp_path / "proj"
+    write_e2e_experiment(folder)
+    assert run_e2e(folder, "-F", "runs").returncode == 0
+    failed = run_e2e(folder, "-F", "runs", "with", "fail=True")
+    assert failed.returncode != 0 and "boom" in failed.stderr
+    runs = folder / "runs"
+    check_e2e_runs(
+        lambda p: json.loads((runs / p).read_text()), lambda p: (runs / p).read_bytes(), ""
+    )
+    assert len(list((runs / "_sources").iterdir())) == 1
+    assert len(list((runs / "_resources").iterdir())) == 1
+    assert run_e2e(folder, "-F", "runs", "--id", "7").returncode == 0
+    assert (runs / "7" / "run.json").exists()
+    assert run_e2e(folder, "-F", "runs", "-q").returncode == 0
+    assert load(runs / "8" / "run.json")["status"] == "QUEUED"
+
+
+def test_example_template_renders_a_report(tmp_path, src_dir):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    example = REPO_ROOT / "examples" / "my_runs" / "template.html"
+    (runs / "template.html").write_text(example.read_text())
+    os.chmod(runs / "template.html", 0o644)
+    obs = FileStorageObserver(runs)
+    start(obs, src_dir)
+    art = tmp_path / "a.bin"
+    art.write_bytes(b"x")
+    obs.artifact_event("a.bin", str(art))
+    obs.heartbeat_event({"best": 1}, "<b>out</b>", utcnow(), None)
+    obs.failed_event(utcnow(), ["Traceback\n", "ValueError: boom\n"])
+    report = (runs / "1" / "report.html").read_text()
+    assert "layout_test" in report and 'class="FAILED"' in report
+    assert "&lt;b&gt;out&lt;/b&gt;" in report  # output is escaped
+    assert "ValueError: boom" in report and 'href="a.bin"' in report

@@ -195,3 +195,24 @@ def test_missing_client_names_the_extra(monkeypatch):
     monkeypatch.delattr(google.cloud, "storage", raising=False)
     with pytest.raises(ImportError, match=r"pip install sacred\[gcs\]"):
         GoogleCloudStorageObserver(bucket="b", basedir="exp")
+
+
+def test_experiment_with_gcs_observer_end_to_end(client, bucket, tmp_path):
+    import os
+
+    from layout_helpers import check_e2e_runs, run_e2e, write_e2e_experiment
+
+    folder = tmp_path / "proj"
+    setup = (
+        "from sacred.observers import GoogleCloudStorageObserver\n"
+        f"ex.observers.append(GoogleCloudStorageObserver(bucket={bucket!r}, basedir='/exp/'))\n"
+    )
+    write_e2e_experiment(folder, setup)
+    assert run_e2e(folder, env=dict(os.environ)).returncode == 0
+    failed = run_e2e(folder, "with", "fail=True", env=dict(os.environ))
+    assert failed.returncode != 0 and "boom" in failed.stderr
+    check_e2e_runs(
+        lambda p: json.loads(get_bytes(client, bucket, p)),
+        lambda p: get_bytes(client, bucket, p),
+        "exp/",
+    )

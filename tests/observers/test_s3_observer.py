@@ -199,3 +199,21 @@ def test_missing_boto3_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(ImportError, match=r"pip install sacred\[s3\]"):
         S3Observer(bucket="any-bucket", basedir="exp", region="eu-west-1")
+
+
+def test_experiment_with_s3_flag_end_to_end(s3, bucket, tmp_path):
+    import os
+
+    from layout_helpers import check_e2e_runs, run_e2e, write_e2e_experiment
+
+    folder = tmp_path / "proj"
+    write_e2e_experiment(folder)
+    uri = f"s3://{bucket}/team/exp"
+    assert run_e2e(folder, "-S", uri, env=dict(os.environ)).returncode == 0
+    failed = run_e2e(folder, "-S", uri, "with", "fail=True", env=dict(os.environ))
+    assert failed.returncode != 0 and "boom" in failed.stderr
+    check_e2e_runs(
+        lambda p: get_json(s3, bucket, p),
+        lambda p: s3.get_object(Bucket=bucket, Key=p)["Body"].read(),
+        "team/exp/",
+    )
