@@ -553,3 +553,39 @@ def test_fd_mode_works_when_the_program_started_with_stdout_closed(tmp_path):
     text, stdout_state = json.loads(result_path.read_text(encoding="utf-8"))
     assert text == "to the closed stdout\nto stderr\n"
     assert stdout_state == "closed"  # restored as it was
+
+
+BROKEN_TERMINAL_PROGRAM = textwrap.dedent(
+    """
+    import json, os, sys
+    from sacred.capture import capture_output
+
+    with capture_output("fd") as captured:
+        for i in range(20000):
+            os.write(1, f"line {i}\\n".encode())
+    with open(sys.argv[1], "w", encoding="utf-8") as f:
+        json.dump(captured.read_new(), f)
+    """
+)
+
+
+def test_fd_mode_keeps_capturing_when_the_original_stdout_goes_away(tmp_path):
+    script = tmp_path / "broken_terminal.py"
+    script.write_text(BROKEN_TERMINAL_PROGRAM, encoding="utf-8")
+    result_path = tmp_path / "result.json"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(result_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        assert child.stdout.readline() == b"line 0\n"
+        child.stdout.close()  # like `program | head -1`
+        assert child.wait(60) == 0
+    finally:
+        child.kill()
+        child.wait(10)
+    text = json.loads(result_path.read_text(encoding="utf-8"))
+    assert text.splitlines() == [f"line {i}" for i in range(20000)]
