@@ -1,0 +1,128 @@
+"""--isolate: crashes become that run's failure (also in the store) and the session goes on."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from sacred_runner.items import RunItem
+
+
+def stored(sacredtester, run_id):
+    return json.loads((sacredtester.path / ".sacred" / "runs" / str(run_id) / "run.json").read_text())
+
+
+def crash_experiment(sacredtester, name, how):
+    sacredtester.write(name, f"""\
+        import ctypes, os
+        from sacred import Experiment
+        ex = Experiment({name[:-3]!r})
+        @ex.automain
+        def main(_run):
+            _run.log_scalar("before_crash", 1.0)
+            {how}
+        """)
+
+
+def test_os_exit_and_segfault_are_failures_and_the_session_goes_on(sacredtester):
+    crash_experiment(sacredtester, "exp_1exit.py", "os._exit(7)")
+    crash_experiment(sacredtester, "exp_2segv.py", "ctypes.string_at(0)")
+    sacredtester.experiment("exp_3ok.py", result="a + 41")
+    result = sacredtester.run("run", "--isolate")
+    assert result.ret == 1, result.stderr
+    assert "exp_1exit.py::exp_1exit::main FAILED" in result.stdout
+    assert "exp_2segv.py::exp_2segv::main FAILED" in result.stdout
+    assert "exp_3ok.py::exp_3ok::main COMPLETED" in result.stdout and "result=42" in result.stdout
+    failures = result.stdout.split("FAILURES")[1]
+    assert "it exited with code 7" in failures and "SIGSEGV" in failures
+    first, second, third = (stored(sacredtester, i) for i in (1, 2, 3))
+    assert first["status"] == "FAILED" and "exited with code 7" in "".join(first["fail_trace"])
+    assert second["status"] == "FAILED" and "SIGSEGV" in "".join(second["fail_trace"])
+    assert third["status"] == "COMPLETED" and third["result"] == 42
+
+
+def test_isolate_from_the_ini_and_no_isolate_override(sacredtester):
+    sacredtester.write("exp_pid.py", """\
+        import os
+        from sacred import Experiment
+        ex = Experiment("pid")
+        @ex.automain
+        def main():
+            return os.getpid()
+        """)
+    sacredtester.write("sacred.ini", "[sacred]\nisolate = true\n")
+    isolated = sacredtester.run("run")
+    assert isolated.ret == 0 and f"result={os.getpid()} " not in isolated.stdout
+    here = sacredtester.run("run", "--no-isolate")
+    assert here.ret == 0 and f"result={os.getpid()} " in here.stdout
+
+
+@pytest.mark.parametrize("isolate", ["--isolate", "--no-isolate"])
+def test_error_before_the_run_starts_is_reported_as_error(sacredtester, isolate):
+    sacredtester.write("exp_badcfg.py", """\
+        from sacred import Experiment
+        ex = Experiment("badcfg")
+        @ex.config
+        def cfg():
+            ratio = 1 / 0
+        @ex.automain
+        def main(ratio):
+            return ratio
+        """)
+    sacredtester.experiment("exp_ok.py")
+    result = sacredtester.run("run", isolate)
+    assert result.ret == 1
+    assert "exp_badcfg.py::badcfg::main ERROR" in result.stdout
+    assert "exp_ok.py::exp_ok::main COMPLETED" in result.stdout
+    assert "ZeroDivisionError" in result.stdout.split("FAILURES")[1]
+    assert not (sacredtester.path / ".sacred/runs/2").exists()
+
+
+def test_run_item_is_plain_picklable_data():
+    import pickle
+
+    item = RunItem("/x/exp_a.py", "exp_a.py", "ex", "a", "a", "main", {"lr": 0.1}, ("big",), {"--capture": "no"})
+    assert pickle.loads(pickle.dumps(item)) == item
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+def test_ctrl_c_records_the_current_run_as_interrupted_and_exits_2(sacredtester, isolate):
+    sacredtester.write("exp_1wait.py", """\
+        import time
+        from pathlib import Path
+        from sacred import Experiment
+        ex = Experiment("wait")
+        @ex.automain
+        def main():
+            Path("started").write_text("1")
+            for _ in range(600):
+                time.sleep(0.1)
+        """)
+    sacredtester.experiment("exp_2never.py")
+    from tests.sacred_runner.conftest import REPO_ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    args = [sys.executable, "-m", "sacred_runner", "run", "--color=no"] + (["--isolate"] if isolate else [])
+    process = subprocess.Popen(args, cwd=sacredtester.path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (sacredtester.path / "started").exists():
+            assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)  # as the terminal does on Ctrl+C
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 2, out + err
+    assert "exp_1wait.py::wait::main INTERRUPTED" in out
+    assert "exp_2never" not in out.split("collected")[1].split("summary")[0].replace("deselected", "")
+    assert "Interrupted" in out
+    assert stored(sacredtester, 1)["status"] == "INTERRUPTED"

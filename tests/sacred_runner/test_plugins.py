@@ -1,0 +1,173 @@
+"""Plugins: an installed third-party plugin sees every hook; -p, -p no:, the local plugin file."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+
+RECORDER = '''\
+"""A third-party plugin that records each hook call into $RECORD_FILE."""
+import json, os
+from sacred_runner.hookspecs import hookimpl
+
+def _record(name, **details):
+    with open(os.environ["RECORD_FILE"], "a") as stream:
+        stream.write(json.dumps({"hook": name, **details}) + "\\n")
+
+@hookimpl
+def sacred_addoption(parser):
+    parser.addoption("--recorder-tag", default="none", help="a tag the recorder writes")
+    parser.addini("recorder_label", "a label the recorder writes", "string", "nolabel")
+    _record("sacred_addoption")
+
+@hookimpl
+def sacred_configure(config):
+    _record("sacred_configure", tag=config.option.recorder_tag, label=config.getini("recorder_label"))
+
+@hookimpl
+def sacred_report_header(config):
+    return "recorder: listening"
+
+@hookimpl
+def sacred_sessionstart(session):
+    _record("sacred_sessionstart")
+
+@hookimpl
+def sacred_collect_file(path, config):
+    _record("sacred_collect_file", path=path.name)
+
+@hookimpl
+def sacred_collection_modifyitems(session, config, items):
+    _record("sacred_collection_modifyitems", items=[item.nodeid for item in items])
+    for item in list(items):
+        if "skipme" in item.nodeid:
+            session.deselect(item, "skipped by the recorder")
+
+@hookimpl
+def sacred_collection_finish(session):
+    _record("sacred_collection_finish")
+
+@hookimpl
+def sacred_make_observers(item, config):
+    _record("sacred_make_observers")
+    return []
+
+@hookimpl(hookwrapper=True)
+def sacred_run_item(item, observers, session):
+    _record("sacred_run_item", nodeid=item.nodeid)
+    yield
+
+@hookimpl
+def sacred_run_event(item, event, payload):
+    _record("sacred_run_event", event=event, id=payload.get("_id"))
+
+@hookimpl
+def sacred_run_report(item, outcome):
+    _record("sacred_run_report", status=outcome.status)
+
+@hookimpl
+def sacred_terminal_summary(reporter, exitstatus, config):
+    reporter.write_line("recorder summary section")
+    _record("sacred_terminal_summary", exitstatus=exitstatus)
+
+@hookimpl
+def sacred_sessionfinish(session, exitstatus):
+    _record("sacred_sessionfinish", exitstatus=exitstatus)
+
+@hookimpl
+def sacred_unconfigure(config):
+    _record("sacred_unconfigure")
+'''
+
+ALL_HOOKS = {
+    "sacred_addoption", "sacred_configure", "sacred_sessionstart", "sacred_collect_file",
+    "sacred_collection_modifyitems", "sacred_collection_finish", "sacred_make_observers",
+    "sacred_run_item", "sacred_run_event", "sacred_run_report", "sacred_terminal_summary",
+    "sacred_sessionfinish", "sacred_unconfigure",
+}
+
+
+def install_recorder(tmp_path):
+    """An 'installed' distribution: a module plus dist-info with a sacred_runner entry point."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "recorder_plugin.py").write_text(RECORDER)
+    dist = site / "recorder_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: recorder-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[sacred_runner]\nrecorder = recorder_plugin\n")
+    return site
+
+
+def read_records(path):
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_entry_point_plugin_sees_every_hook(sacredtester, tmp_path):
+    site = install_recorder(tmp_path)
+    record = tmp_path / "record.jsonl"
+    sacredtester.experiment("exp_a.py", result="a")
+    sacredtester.experiment("exp_skipme.py")
+    sacredtester.write("sacred.ini", "[sacred]\nrecorder_label = from-ini\n")
+    env = {"RECORD_FILE": str(record), "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    from tests.sacred_runner.conftest import REPO_ROOT
+
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(REPO_ROOT)])
+    result = sacredtester.run_subprocess("run", "--recorder-tag", "T1", "--color=no", env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    records = read_records(record)
+    assert {r["hook"] for r in records} == ALL_HOOKS
+    configure = next(r for r in records if r["hook"] == "sacred_configure")
+    assert configure["tag"] == "T1" and configure["label"] == "from-ini"
+    events = [r["event"] for r in records if r["hook"] == "sacred_run_event"]
+    assert events[0] == "started_event" and "completed_event" in events
+    started = next(r for r in records if r.get("event") == "started_event")
+    assert started["id"] == 1
+    assert [r["status"] for r in records if r["hook"] == "sacred_run_report"] == ["COMPLETED"]
+    assert "plugins: recorder-plugin-1.0" in result.stdout
+    assert "recorder: listening" in result.stdout
+    assert "recorder summary section" in result.stdout
+    assert "deselected exp_skipme.py::exp_skipme::main: skipped by the recorder" in result.stdout
+    assert "recorder" in sacredtester.run_subprocess("run", "--help", env=env).stdout.replace("-", "")
+
+    record.unlink()
+    blocked = sacredtester.run_subprocess("run", "-p", "no:recorder", env=env)
+    assert blocked.ret == 0 and not record.exists()
+
+
+def test_dash_p_loads_a_module_and_no_blocks_builtins(sacredtester, tmp_path, monkeypatch):
+    (tmp_path / "mymod_plugin.py").write_text(textwrap.dedent('''\
+        from sacred_runner.hookspecs import hookimpl
+        @hookimpl
+        def sacred_report_header(config):
+            return ["mymod was here"]
+        '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sacredtester.experiment("exp_a.py")
+    result = sacredtester.run("run", "-p", "mymod_plugin")
+    assert result.ret == 0 and "mymod was here" in result.stdout and "plugins: mymod_plugin" in result.stdout
+    silent = sacredtester.run("run", "-p", "no:terminal")
+    assert silent.ret == 0 and silent.stdout == ""
+    no_store = sacredtester.run("run", "-p", "no:observers")
+    assert no_store.ret == 0
+    assert not (sacredtester.path / ".sacred" / "runs" / "3").exists()
+
+
+def test_local_plugin_file_in_the_rootdir(sacredtester):
+    sacredtester.experiment("exp_a.py", result="a")
+    sacredtester.write("sacred_plugins.py", '''\
+        from sacred_runner.hookspecs import hookimpl
+        @hookimpl
+        def sacred_run_report(item, outcome):
+            print("LOCAL saw", item.nodeid, outcome.status, outcome.result)
+        ''')
+    result = sacredtester.run("run")
+    assert "LOCAL saw exp_a.py::exp_a::main COMPLETED 1" in result.stdout
+
+
+def test_broken_local_plugin_is_a_usage_error_with_its_line(sacredtester):
+    sacredtester.experiment("exp_a.py")
+    sacredtester.write("sacred_plugins.py", "x = 1\nraise ValueError('oops')\n")
+    result = sacredtester.run("run")
+    assert result.ret == 4 and "sacred_plugins.py:2" in result.stderr and "oops" in result.stderr
