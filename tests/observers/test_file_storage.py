@@ -332,7 +332,7 @@ def test_growing_output_is_appended_not_rewritten(tmp_path, src_dir):
     obs = FileStorageObserver(tmp_path / "runs")
     start(obs, src_dir)
     out = ""
-    for beat in range(300):
+    for beat in range(150):
         out += f"epoch {beat} loss 0.123456\n"
         obs.heartbeat_event({"static": True}, out, utcnow(), None)
     obs.completed_event(utcnow(), None)
@@ -355,7 +355,7 @@ def test_output_rewritten_by_a_filter_is_replaced_whole(tmp_path, src_dir):
 def test_metric_writes_stay_linear_in_the_number_of_points(tmp_path, src_dir):
     obs = FileStorageObserver(tmp_path / "runs")
     start(obs, src_dir)
-    beats, per_beat = 500, 4
+    beats, per_beat = 200, 5
     for beat in range(beats):
         obs.log_metrics(points("loss", beat * per_beat, per_beat), {})
         obs.heartbeat_event({}, "", utcnow(), None)
