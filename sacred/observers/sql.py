@@ -155,6 +155,7 @@ class SqlObserver(RunObserver):
         self.session = session
         self.tables: SqlTables = build_tables(schema)
         self.run_id: str | None = None
+        self._saved_out: str | None = None
         self._schema_ready = False
         self._pending_metrics: list[dict] = []
 
@@ -345,6 +346,7 @@ class SqlObserver(RunObserver):
             }
             self.run_id = self._insert_run(_id, fields)
             self.session.commit()
+            self._saved_out = ""
         except ObserverError:
             self.session.rollback()
             raise
@@ -357,6 +359,15 @@ class SqlObserver(RunObserver):
         sa = _import_sqlalchemy()
         run = self.tables.run
         self.session.execute(sa.update(run).where(run.c.run_id == self.run_id).values(**values))
+
+    def _output_update(self, captured_out: str | None) -> Any:
+        """The new output as an append (``captured_out || suffix``) when only text was added."""
+        captured_out = captured_out or ""
+        saved = self._saved_out
+        if saved is None or not captured_out.startswith(saved):
+            return captured_out
+        column = self.tables.run.c.captured_out
+        return column + captured_out[len(saved) :]
 
     def _write_pending_metrics(self) -> None:
         if self._pending_metrics:
@@ -396,13 +407,14 @@ class SqlObserver(RunObserver):
             self._write_pending_metrics()
             self._update_run(
                 info=_json(info or {}),
-                captured_out=captured_out,
+                captured_out=self._output_update(captured_out),
                 heartbeat=beat_time,
                 result=_numeric_result(result),
                 result_json=_json(result),
             )
             self.session.commit()
             self._pending_metrics = []
+            self._saved_out = captured_out
         except Exception as exc:  # noqa: BLE001 - a heartbeat must never kill the run
             self.session.rollback()
             logger.warning(

@@ -351,6 +351,21 @@ def test_heartbeat_failure_is_logged_and_metrics_retried(db_url, experiment_dir,
     assert rows(db_url, "SELECT captured_out FROM run")[0]["captured_out"] == "xy"
 
 
+def test_heartbeat_appends_only_new_output(db_url, experiment_dir):
+    obs = SqlObserver(db_url)
+    start(obs, experiment_dir)
+    obs.heartbeat_event(info={}, captured_out="line 1\n", beat_time=T0, result=None)
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:  # mark the stored text: an append keeps the mark
+        conn.execute(sa.text("UPDATE run SET captured_out = 'MARK\n'"))
+    engine.dispose()
+    obs.heartbeat_event(info={}, captured_out="line 1\nline 2\n", beat_time=T0, result=None)
+    assert table_rows(db_url, "run")[0]["captured_out"] == "MARK\nline 2\n"
+    # output that was rewritten (\r progress bars) is stored whole again
+    obs.heartbeat_event(info={}, captured_out="line 1\nline 3\n", beat_time=T0, result=None)
+    assert table_rows(db_url, "run")[0]["captured_out"] == "line 1\nline 3\n"
+
+
 # ------------------------------------------------------------------ concurrency
 
 WRITER = textwrap.dedent(
