@@ -175,28 +175,36 @@ class Run:
         from sacred.capture import capture_output
         from sacred.randomness import seed_global_generators
 
-        self.run_logger.info("Running command '%s'", self.meta_info.get("command", ""))
         seeder = seed_global_generators(self.config.get("seed", 0))
-
         mode = self.capture_mode or (SETTINGS.CAPTURE_MODE if self.observers else "no")
         self.capture_mode = mode
         sigterm = _SigTermGuard()
         error: BaseException | None = None
         try:
+            # the log lines of the run's start and end are part of its captured output
             with capture_output(mode) as self._output_file:
-                self._emit_started()
-                self._start_heartbeat()
+                self.run_logger.info("Running command '%s'", self.meta_info.get("command", ""))
                 try:
-                    self._execute(args)
-                finally:
-                    self._stop_heartbeat()
-        except BaseException as err:  # noqa: BLE001 - recorded below, then re-raised
-            error = err
-        seeder.remove()
-        sigterm.defer()
+                    self._emit_started()
+                    self._start_heartbeat()
+                    try:
+                        self._execute(args)
+                    finally:
+                        self._stop_heartbeat()
+                except BaseException as err:  # noqa: BLE001 - recorded below, then re-raised
+                    error = err
+                sigterm.defer()
+                self._conclude(error)
+        except BaseException as err:  # noqa: BLE001 - capture itself failed
+            if error is None:
+                error = err
+                self._conclude(error)
+        finally:
+            seeder.remove()
+            sigterm.defer()
         try:
             self._collect_output()
-            self._record_end(error)
+            self._report_end(error)
             self._finish()
         finally:
             sigterm.restore()
@@ -211,40 +219,43 @@ class Run:
         for hook in self.post_run_hooks:
             hook()
 
-    def _record_end(self, err: BaseException | None) -> None:
-        if self._stop_reported:
-            return
-        self._stop_reported = True
+    def _conclude(self, err: BaseException | None) -> None:
+        """Set status, stop time and trace, and log the end of the run."""
         self.stop_time = utcnow()
         elapsed = _elapsed(self.start_time, self.stop_time)
-        self._final_beat()
         if err is None:
             self.status = "COMPLETED"
             if self.result is not None:
                 self.run_logger.info("Result: %s", self.result)
             self.run_logger.info("Completed after %s", elapsed)
-            self._emit("completed_event", {"stop_time": self.stop_time, "result": self.result})
-            return
-        if isinstance(err, ObserverError) and self.status is None:
-            # an observer failed in started_event: the run never began
-            self.status = "FAILED"
-            self.fail_trace = format_filtered_stacktrace(err, self.debug)
-            return
-        if isinstance(err, (KeyboardInterrupt, SacredInterrupt)):
+        elif isinstance(err, (KeyboardInterrupt, SacredInterrupt)):
             self.status = getattr(err, "STATUS", "INTERRUPTED")
             self.run_logger.warning("Aborted after %s!", elapsed)
+        else:
+            self.status = "FAILED"
+            self.fail_trace = format_filtered_stacktrace(err, self.debug)
+            self.run_logger.error("Failed after %s!", elapsed)
+
+    def _report_end(self, err: BaseException | None) -> None:
+        """Send the final heartbeat and exactly one stop event."""
+        if self._stop_reported:
+            return
+        self._stop_reported = True
+        self._final_beat()
+        if self.status == "COMPLETED":
+            self._emit("completed_event", {"stop_time": self.stop_time, "result": self.result})
+        elif self.status == "FAILED":
+            self._emit(
+                "failed_event", {"fail_time": self.stop_time, "fail_trace": self.fail_trace}
+            )
+            if self.pdb and err is not None:
+                import pdb
+
+                pdb.post_mortem(err.__traceback__)
+        else:
             self._emit(
                 "interrupted_event", {"interrupt_time": self.stop_time, "status": self.status}
             )
-            return
-        self.status = "FAILED"
-        self.fail_trace = format_filtered_stacktrace(err, self.debug)
-        self.run_logger.error("Failed after %s!", elapsed)
-        self._emit("failed_event", {"fail_time": self.stop_time, "fail_trace": self.fail_trace})
-        if self.pdb:
-            import pdb
-
-            pdb.post_mortem(err.__traceback__)
 
     def _finish(self) -> None:
         for observer in self.observers:
