@@ -43,6 +43,7 @@ class Session:
     items: list[RunItem] = field(default_factory=list)
     deselected: list[Deselected] = field(default_factory=list)
     results: list[tuple[RunItem, RunOutcome]] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
     interrupted: bool = False
     stopped_early: bool = False
     start_time: float = field(default_factory=time.monotonic)

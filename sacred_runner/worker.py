@@ -38,12 +38,7 @@ class PipeObserver(RunObserver):
 
     def _call(self, event: str, **kwargs: Any) -> Any:
         with self._lock:
-            try:
-                _send(self.connection, ("event", event, kwargs))
-            except (pickle.PicklingError, TypeError, AttributeError):
-                from sacred.serializer import flatten
-
-                self.connection.send(("event", event, flatten(kwargs)))
+            _send(self.connection, ("event", event, kwargs))
             kind, value = self.connection.recv()
         if kind == "error":
             raise RuntimeError(value)
