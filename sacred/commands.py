@@ -87,9 +87,7 @@ def _with_comment(line: str, doc: str | None, indent: str, use_color: bool) -> s
     doc_lines = [d.strip() for d in str(doc).splitlines() if d.strip()] or [""]
     padding = COMMENT_COLUMN - len(line) if len(line) <= COMMENT_COLUMN - 2 else 4
     first = _paint("# " + doc_lines[0], GREY, use_color)
-    rest = [
-        " " * (len(line) + padding) + _paint("# " + d, GREY, use_color) for d in doc_lines[1:]
-    ]
+    rest = [" " * (len(line) + padding) + _paint("# " + d, GREY, use_color) for d in doc_lines[1:]]
     return "\n".join([line + " " * padding + first] + rest)
 
 
@@ -210,7 +208,9 @@ def _named_config_doc(config: Any) -> str | None:
     return inspect.cleandoc(doc) if isinstance(doc, str) and doc.strip() else None
 
 
-def format_named_configs(named_configs: list[tuple[str, Any]], use_color: bool | None = None) -> str:
+def format_named_configs(
+    named_configs: list[tuple[str, Any]], use_color: bool | None = None
+) -> str:
     """The text ``print_named_configs`` shows for ``(name, config)`` pairs."""
     use_color = colors_enabled() if use_color is None else use_color
     lines = [f"Named Configurations ({_paint('doc', GREY, use_color)}):"]

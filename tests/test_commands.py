@@ -181,7 +181,9 @@ def test_print_config_command_piped_is_plain(hello):
     assert "  message = 'Hello Bob!'" in out
     assert "  recipient = 'Bob'                  # who to greet" in out
     assert "  d:\n    bar = 2\n    foo = True\n" in out
-    assert "  dataset:\n" in out and "    filename = 'my_dataset.npy'      # where the data is" in out
+    assert (
+        "  dataset:\n" in out and "    filename = 'my_dataset.npy'      # where the data is" in out
+    )
     assert "INFO - hello_config - Running command 'print_config'" in result.stderr
     assert 'Changed type of config entry "d.foo" from int to bool' in result.stderr
 
@@ -325,8 +327,12 @@ def test_named_configs_layout():
             self.doc = doc
 
     text = format_named_configs(
-        [("rude", Scope("A rude named config")), ("polite", Scope(None)), ("file", "x.json"),
-         ("multi", Scope("First.\n\nMore."))],
+        [
+            ("rude", Scope("A rude named config")),
+            ("polite", Scope(None)),
+            ("file", "x.json"),
+            ("multi", Scope("First.\n\nMore.")),
+        ],
         use_color=False,
     )
     assert text.splitlines() == [

@@ -101,7 +101,9 @@ def apply_option_hooks(experiment: Any, args: dict[str, Any]) -> dict[str, Any]:
     for hook in getattr(experiment, "option_hooks", []):
         hook(options=options)
     result = {key: value for key, value in args.items() if key in _PARSER_KEYS}
-    canonical = {k: v for k, v in options.items() if k not in _PARSER_KEYS and canonical_key(k) == k}
+    canonical = {
+        k: v for k, v in options.items() if k not in _PARSER_KEYS and canonical_key(k) == k
+    }
     respelled = {
         canonical_key(k): v
         for k, v in options.items()

@@ -219,7 +219,9 @@ def test_pdb_flag_enters_post_mortem_debugging(exp, flag):
     assert "(Pdb)" in result.stdout and "'inspected'" in result.stdout
 
 
-@pytest.mark.parametrize("args", [["-b", "2.5"], ["--beat_interval=2.5"], ["--beat-interval", "2.5"]])
+@pytest.mark.parametrize(
+    "args", [["-b", "2.5"], ["--beat_interval=2.5"], ["--beat-interval", "2.5"]]
+)
 def test_beat_interval_flag(exp, tmp_path, args):
     run = stored_run(tmp_path, *args)[2]
     assert float(run["meta"]["options"]["--beat_interval"]) == 2.5
@@ -328,7 +330,8 @@ def test_custom_bare_flag(exp, tmp_path, flag):
 
 
 @pytest.mark.parametrize(
-    "args", [["-w", "hi there"], ["-whi there"], ["--own-value=hi there"], ["--own-value", "hi there"]]
+    "args",
+    [["-w", "hi there"], ["-whi there"], ["--own-value=hi there"], ["--own-value", "hi there"]],
 )
 def test_custom_valued_flag(exp, tmp_path, args):
     run_dir = stored_run(tmp_path, *args)[1]

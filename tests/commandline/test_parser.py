@@ -83,7 +83,11 @@ def test_dotted_ingredient_commands_are_commands():
 )
 def test_flags_may_stand_before_or_after_command_and_updates(line):
     args = parse(line)
-    assert (args["COMMAND"], args["UPDATE"], args["--loglevel"]) == ("print_config", ["a=1"], "ERROR")
+    assert (args["COMMAND"], args["UPDATE"], args["--loglevel"]) == (
+        "print_config",
+        ["a=1"],
+        "ERROR",
+    )
 
 
 @pytest.mark.parametrize(

@@ -31,9 +31,7 @@ def make_experiment() -> Experiment:
         Details that the command list leaves out.
         """
 
-    ex = Experiment(
-        "usage_demo", ingredients=[data], additional_cli_options=[own_flag, own_value]
-    )
+    ex = Experiment("usage_demo", ingredients=[data], additional_cli_options=[own_flag, own_value])
     ex.doc = "A demo experiment.\n\nIt has a two-paragraph docstring.\n"
 
     @ex.command
