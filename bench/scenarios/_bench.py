@@ -1,0 +1,73 @@
+"""Shared plumbing for scenario scripts: arguments, timing and the result file.
+
+Scenario scripts run under both packages' interpreters, so this module uses
+only the standard library and the documented public API of sacred.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+clock = time.perf_counter
+
+
+class Result:
+    """Measurements and completeness checks of one scenario invocation."""
+
+    def __init__(self) -> None:
+        self.metrics: dict[str, dict] = {}
+        self.checks: dict[str, dict] = {}
+
+    def metric(self, name: str, value: float, unit: str, better: str = "lower") -> None:
+        """Record a figure; ``better`` is ``"lower"`` or ``"higher"``."""
+        if better not in ("lower", "higher"):
+            raise ValueError(f"better must be 'lower' or 'higher', got {better!r}")
+        self.metrics[name] = {"value": float(value), "unit": unit, "better": better}
+
+    def check(self, name: str, ok: bool, detail: str, lost: int = 0) -> None:
+        """Record a completeness check; ``lost`` counts items missing from storage."""
+        self.checks[name] = {"ok": bool(ok), "detail": detail, "lost": int(lost)}
+
+    def write(self, path: str) -> None:
+        """Write the result as JSON to ``path``."""
+        Path(path).write_text(json.dumps({"metrics": self.metrics, "checks": self.checks}))
+
+
+def parse_args(description: str, **extra: dict) -> argparse.Namespace:
+    """Parse the arguments every scenario takes, plus ``extra`` name -> add_argument kwargs."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", required=True, help="where to write the result JSON")
+    parser.add_argument("--workdir", required=True, help="scratch directory for stores")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
+    parser.add_argument("--rep", type=int, default=0, help="repetition number (alternates order)")
+    for name, kwargs in extra.items():
+        parser.add_argument(f"--{name}", **kwargs)
+    return parser.parse_args()
+
+
+def median(values: list[float]) -> float:
+    """Median of a non-empty list."""
+    return statistics.median(values)
+
+
+def dir_size(path: str) -> int:
+    """Total bytes of all files below ``path``."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            total += os.path.getsize(os.path.join(root, name))
+    return total
+
+
+def only_run_dir(basedir: str) -> str:
+    """The single numbered run directory of a FileStorage ``basedir``."""
+    runs = [d for d in os.listdir(basedir) if d.isdigit()]
+    if len(runs) != 1:
+        raise RuntimeError(f"expected exactly one run in {basedir}, found {sorted(runs)}")
+    return os.path.join(basedir, runs[0])
+

@@ -1,0 +1,83 @@
+"""Scenario 2: per-run overhead inside one process.
+
+Runs a trivial experiment with a 20-entry config scope many times via
+``ex.run()``, first without observers, then with a FileStorageObserver, and
+reports milliseconds per run for each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from _bench import Result, clock, parse_args
+from sacred import Experiment
+from sacred.observers import FileStorageObserver
+
+ex = Experiment("per_run")
+
+
+@ex.config
+def cfg():
+    lr = 0.01  # learning rate
+    batch_size = 32
+    epochs = 10
+    momentum = 0.9
+    dropout = 0.5
+    hidden = 128
+    layers = 3
+    activation = "relu"
+    optimizer = "sgd"
+    seed_offset = 7
+    weight_decay = 1e-4
+    warmup = 100
+    schedule = [30, 60, 90]
+    dataset = "mnist"
+    augment = True
+    shuffle = True
+    workers = 4
+    verbose = False
+    tag = "bench"
+    model = {"kind": "mlp", "width": hidden}
+
+
+@ex.main
+def main(lr, batch_size, epochs):
+    return lr * batch_size * epochs
+
+
+def timed_runs(count: int) -> float:
+    """Run the experiment ``count`` times; return ms per run."""
+    start = clock()
+    for _ in range(count):
+        run = ex.run()
+        if run.result != 0.01 * 32 * 10:
+            raise RuntimeError(f"unexpected result {run.result!r}")
+    return (clock() - start) * 1000 / count
+
+
+def main_() -> None:
+    args = parse_args(__doc__)
+    result = Result()
+    count = 50 if args.quick else 200
+    ex.run()  # warm-up: one-time costs (host info, source discovery) are not per run
+    result.metric("no_observer", timed_runs(count), "ms/run")
+
+    store = os.path.join(args.workdir, "fs")
+    ex.observers.append(FileStorageObserver(store))
+    ex.run()  # warm-up with the observer
+    result.metric("file_storage", timed_runs(count), "ms/run")
+
+    runs = [d for d in os.listdir(store) if d.isdigit()]
+    completed = 0
+    for run in runs:
+        with open(os.path.join(store, run, "run.json")) as f:
+            completed += json.load(f).get("status") == "COMPLETED"
+    expected = count + 1
+    result.check("runs stored", completed == expected, f"{completed}/{expected} COMPLETED",
+                 lost=expected - completed)
+    result.write(args.out)
+
+
+if __name__ == "__main__":
+    main_()
