@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -472,7 +473,7 @@ json_values = st.recursive(
 def test_info_roundtrips_through_plain_tinydb_serialization(tmp_path, experiment_dir, info):
     if any(isinstance(v, str) and v.startswith("{Tiny") for v in _leaves(info)):
         return  # such strings are tags by definition of the format
-    basedir = tmp_path / f"runs{abs(hash(repr(info)))}"
+    basedir = tmp_path / f"runs_{uuid.uuid4().hex}"  # hypothesis may repeat an example
     obs = TinyDbObserver(str(basedir), flush_interval=0)
     start(obs, experiment_dir)
     obs.heartbeat_event(info=info, captured_out="", beat_time=T0, result=None)
