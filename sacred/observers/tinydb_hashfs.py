@@ -398,9 +398,9 @@ class _LockedJsonFile:
             )
         return data
 
-    def run_id_exists(self, run_id: Any) -> bool:
-        """True if a run document with ``_id == run_id`` exists (call under lock)."""
-        return any(existing == run_id for existing in self._run_ids.values())
+    def find_run(self, run_id: Any) -> str | None:
+        """The doc id of the run document with ``_id == run_id``, or None (call under lock)."""
+        return next((k for k, v in self._run_ids.items() if v == run_id), None)
 
     def put_run(self, doc_id: str | None, document: dict) -> str:
         """Insert (doc_id None) or replace a run document and write the file (under lock)."""
@@ -453,8 +453,8 @@ class _TinyDbTable:
     def locked(self) -> Iterator[None]:
         yield
 
-    def run_id_exists(self, run_id: Any) -> bool:
-        return any(doc.get("_id") == run_id for doc in self.runs.all())
+    def find_run(self, run_id: Any) -> str | None:
+        return next((str(d.doc_id) for d in self.runs.all() if d.get("_id") == run_id), None)
 
     def put_run(self, doc_id: str | None, document: dict) -> str:
         if doc_id is None:
@@ -475,6 +475,9 @@ def _format_version() -> str:
 
 class TinyDbObserver(RunObserver):
     """Store runs in ``basedir/metadata.json`` (TinyDB) and files in ``basedir/hashfs``.
+
+    A run started with the ``_id`` of a stored run is refused unless
+    ``overwrite`` is true, in which case it replaces that run's entry.
 
     ``flush_interval`` bounds how often heartbeats rewrite the file (seconds);
     the start and the end of a run are always written at once.
@@ -566,14 +569,18 @@ class TinyDbObserver(RunObserver):
 
     def _insert(self, entry: dict, _id: Any) -> Any:
         with self._store.locked():
+            existing = None
             if _id is None:
                 _id = uuid.uuid4().hex
-            elif self._store.run_id_exists(_id) and self.overwrite is None:
-                raise ObserverError(
-                    f"TinyDbObserver: a run with _id {_id!r} already exists in {self.root}"
-                )
+            else:
+                existing = self._store.find_run(_id)
+                if existing is not None and not self.overwrite:
+                    raise ObserverError(
+                        f"TinyDbObserver: a run with _id {_id!r} already exists in {self.root}; "
+                        "pass overwrite=True to replace it"
+                    )
             entry["_id"] = _id
-            self.doc_id = self._store.put_run(None, entry)
+            self.doc_id = self._store.put_run(existing, entry)
         self.run_entry = entry
         self._dirty = False
         self._last_flush = time.monotonic()

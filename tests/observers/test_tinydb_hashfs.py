@@ -226,6 +226,11 @@ def test_given_id_is_used_and_duplicates_are_refused(tmp_path, experiment_dir):
     assert start(TinyDbObserver(str(basedir)), experiment_dir, _id="fixed") == "fixed"
     with pytest.raises(ObserverError, match="fixed"):
         start(TinyDbObserver(str(basedir)), experiment_dir, _id="fixed")
+    start(
+        TinyDbObserver(str(basedir), overwrite=True), experiment_dir, _id="fixed", config={"C": 9}
+    )
+    runs = raw(basedir)["runs"]
+    assert list(runs) == ["1"] and runs["1"]["config"] == {"C": 9}
 
 
 def test_non_json_info_values_are_flattened(tmp_path, experiment_dir):
