@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import time
@@ -71,3 +72,33 @@ def only_run_dir(basedir: str) -> str:
         raise RuntimeError(f"expected exactly one run in {basedir}, found {sorted(runs)}")
     return os.path.join(basedir, runs[0])
 
+
+
+class WarningCounter(logging.Handler):
+    """Counts warnings and errors logged anywhere (e.g. an observer that failed).
+
+    The "no observers" warning of unobserved runs is expected and not counted.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Remember the message of every counted record."""
+        message = record.getMessage()
+        if "no observers" not in message.lower():
+            self.messages.append(message)
+
+    def __enter__(self) -> WarningCounter:
+        logging.getLogger().addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        logging.getLogger().removeHandler(self)
+
+    def report(self, result: Result) -> None:
+        """Add a check to ``result`` that fails when anything was counted."""
+        first = self.messages[0][:200] if self.messages else ""
+        result.check("no warnings logged", not self.messages,
+                     f"{len(self.messages)} warnings/errors" + (f", first: {first}" if first else ""))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from _bench import Result, clock, only_run_dir, parse_args
+from _bench import Result, WarningCounter, clock, only_run_dir, parse_args
 from sacred import Experiment
 from sacred.observers import FileStorageObserver
 
@@ -57,7 +57,9 @@ def main_() -> None:
     store = os.path.join(args.workdir, "fs")
     ex.observers.append(FileStorageObserver(store))
     start = clock()
-    ex.run(config_updates={"points": points}, options={"--beat_interval": 0.1})
+    with WarningCounter() as warnings:
+        ex.run(config_updates={"points": points}, options={"--beat_interval": 0.1})
+    warnings.report(result)
     end = clock()
     loop = marks["loop_end"] - marks["loop_start"]
     result.metric("calls_per_s", points / loop, "calls/s", better="higher")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 
-from _bench import Result, clock, parse_args
+from _bench import Result, WarningCounter, clock, parse_args
 from sacred import Experiment
 from sacred.observers import FileStorageObserver
 
@@ -60,13 +60,14 @@ def main_() -> None:
     args = parse_args(__doc__)
     result = Result()
     count = 50 if args.quick else 200
-    ex.run()  # warm-up: one-time costs (host info, source discovery) are not per run
-    result.metric("no_observer", timed_runs(count), "ms/run")
-
     store = os.path.join(args.workdir, "fs")
-    ex.observers.append(FileStorageObserver(store))
-    ex.run()  # warm-up with the observer
-    result.metric("file_storage", timed_runs(count), "ms/run")
+    with WarningCounter() as warnings:
+        ex.run()  # warm-up: one-time costs (host info, source discovery) are not per run
+        result.metric("no_observer", timed_runs(count), "ms/run")
+        ex.observers.append(FileStorageObserver(store))
+        ex.run()  # warm-up with the observer
+        result.metric("file_storage", timed_runs(count), "ms/run")
+    warnings.report(result)
 
     runs = [d for d in os.listdir(store) if d.isdigit()]
     completed = 0

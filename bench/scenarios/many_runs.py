@@ -1,0 +1,108 @@
+"""Scenario 7: many runs into one store.
+
+After one warm-up run, runs a small experiment RUNS times into one store (FileStorage, TinyDB or SQL
+on SQLite) and reports milliseconds per run over the first and the last fifth
+(the first and last hundred of 500), their ratio (1.0 = flat), and for
+FileStorage the time to list every run by reading each ``run.json``'s status.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+from _bench import Result, WarningCounter, clock, parse_args
+from sacred import Experiment
+
+ex = Experiment("many_runs")
+
+
+@ex.config
+def cfg():
+    lr = 0.01
+    epochs = 3
+    name = "trial"
+    layers = [64, 32]
+
+
+@ex.main
+def main(_run, lr, epochs):
+    _run.log_scalar("loss", lr * epochs)
+    return lr * epochs
+
+
+def make_observer(backend: str, workdir: str):
+    """The observer for ``backend`` writing below ``workdir``."""
+    if backend == "fs":
+        from sacred.observers import FileStorageObserver
+
+        return FileStorageObserver(os.path.join(workdir, "fs"))
+    if backend == "tinydb":
+        from sacred.observers import TinyDbObserver
+
+        return TinyDbObserver(os.path.join(workdir, "tinydb"))
+    if backend == "sql":
+        from sacred.observers import SqlObserver
+
+        return SqlObserver(f"sqlite:///{os.path.join(workdir, 'runs.db')}")
+    raise ValueError(f"unknown backend {backend!r}; use fs, tinydb or sql")
+
+
+def list_file_storage(basedir: str) -> dict[str, str]:
+    """Run id -> status, read from every ``run.json`` (what a run browser does)."""
+    statuses = {}
+    for entry in os.listdir(basedir):
+        if entry.isdigit():
+            with open(os.path.join(basedir, entry, "run.json")) as f:
+                statuses[entry] = json.load(f).get("status")
+    return statuses
+
+
+def stored_statuses(backend: str, workdir: str) -> list[str]:
+    """Status of every run found in the store, read without the library."""
+    if backend == "fs":
+        return list(list_file_storage(os.path.join(workdir, "fs")).values())
+    if backend == "tinydb":
+        with open(os.path.join(workdir, "tinydb", "metadata.json")) as f:
+            runs = json.load(f).get("runs", {})
+        return [run.get("status") for run in runs.values()]
+    with sqlite3.connect(os.path.join(workdir, "runs.db")) as db:
+        return [row[0] for row in db.execute("SELECT status FROM run")]
+
+
+def main_() -> None:
+    args = parse_args(__doc__, backend={"choices": ["fs", "tinydb", "sql"], "required": True},
+                      runs={"type": int, "required": True})
+    result = Result()
+    ex.observers.append(make_observer(args.backend, args.workdir))
+    durations = []
+    with WarningCounter() as warnings:
+        ex.run()  # warm-up: one-time costs (host info, opening the store) are not per run
+        for _ in range(args.runs):
+            start = clock()
+            ex.run()
+            durations.append(clock() - start)
+    warnings.report(result)
+    fifth = max(1, args.runs // 5)
+    first = 1000 * sum(durations[:fifth]) / fifth
+    last = 1000 * sum(durations[-fifth:]) / fifth
+    result.metric("first_fifth", first, "ms/run")
+    result.metric("last_fifth", last, "ms/run")
+    result.metric("growth", last / first, "x")
+    if args.backend == "fs":
+        start = clock()
+        listed = list_file_storage(os.path.join(args.workdir, "fs"))
+        result.metric("list_all", 1000 * (clock() - start), "ms")
+        if len(listed) != args.runs + 1:
+            raise RuntimeError(f"listing found {len(listed)} runs, expected {args.runs + 1}")
+    statuses = stored_statuses(args.backend, args.workdir)
+    completed = statuses.count("COMPLETED")
+    expected = args.runs + 1
+    result.check("runs stored", completed == expected,
+                 f"{completed}/{expected} COMPLETED (incl. warm-up)", lost=expected - completed)
+    result.write(args.out)
+
+
+if __name__ == "__main__":
+    main_()
