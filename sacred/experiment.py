@@ -202,6 +202,34 @@ class Experiment(Ingredient):
             command=commands[command_name],
         )
 
+    def resolve_config(
+        self,
+        command_name: str | None = None,
+        config_updates: dict | None = None,
+        named_configs: Sequence[str] = (),
+        check_unused: bool = True,
+    ) -> Any:
+        """Run the configuration process without starting a run.
+
+        Returns the final configuration as a ``ConfigSummary`` (a dict with
+        ``added``, ``modified``, ``typechanged`` and ``docs``). Raises what a
+        run would raise for bad updates: ``NamedConfigNotFoundError``,
+        ``InvalidConfigError`` and, with ``check_unused``, ``ConfigAddedError``
+        for updates that nothing uses. Logs nothing.
+        """
+        from sacred.config.initialize import check_added_entries, resolve_config
+
+        quiet = logging.getLogger("sacred.resolve_config")
+        quiet.propagate = False
+        if not quiet.handlers:
+            quiet.addHandler(logging.NullHandler())
+        summary = resolve_config(
+            self, command_name or self.default_command, config_updates, tuple(named_configs), quiet
+        ).config
+        if check_unused:
+            check_added_entries(summary, self, quiet, force=True)
+        return summary
+
     # ------------------------------------------------------------------ live run helpers
 
     def _require_run(self, what: str) -> Any:

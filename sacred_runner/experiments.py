@@ -6,7 +6,6 @@ the ``with`` updates and named configs of a session, without starting a run.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -108,15 +107,8 @@ def describe_experiment(
     return node
 
 
-_QUIET = logging.getLogger("sacred_runner.dry_config")
-_QUIET.addHandler(logging.NullHandler())
-_QUIET.propagate = False
-
-
 def _resolve(experiment: Any, command: str | None, updates: dict, named_configs: tuple) -> Any:
-    from sacred.config.initialize import resolve_config
-
-    return resolve_config(experiment, command, updates, tuple(named_configs), _QUIET).config
+    return experiment.resolve_config(command, updates, tuple(named_configs), check_unused=False)
 
 
 def check_updates(
@@ -128,12 +120,10 @@ def check_updates(
     nothing in the experiment uses, or a named config it does not have, is
     reported as a reason.
     """
-    from sacred.config.initialize import check_added_entries
     from sacred.utils import ConfigAddedError, NamedConfigNotFoundError
 
     try:
-        summary = _resolve(experiment, command, updates, named_configs)
-        check_added_entries(summary, experiment, _QUIET, True)
+        experiment.resolve_config(command, updates, tuple(named_configs), check_unused=True)
     except NamedConfigNotFoundError as error:
         available = ", ".join(error.available_named_configs) or "none"
         return f"has no named config {error.named_config!r} (available: {available})"

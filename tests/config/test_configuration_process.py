@@ -383,3 +383,13 @@ def test_config_hook_must_take_three_arguments():
         @ex.config_hook
         def hook(config):
             return {}
+
+
+def test_resolve_config_without_running(named_configs_demo):
+    summary = named_configs_demo.resolve_config(named_configs=["variant1"], config_updates={"a": 2})
+    assert summary["b"] == 6 and summary["c"] == "bar" and "a" in summary.modified
+    with pytest.raises(ConfigAddedError):
+        named_configs_demo.resolve_config(config_updates={"zzz": 1})
+    assert "zzz" in named_configs_demo.resolve_config(
+        config_updates={"zzz": 1}, check_unused=False
+    )
