@@ -54,7 +54,7 @@ def flatten(obj: Any) -> Any:
         return flatten(value)
     import jsonpickle
 
-    return json.loads(jsonpickle.encode(obj, unpicklable=True, make_refs=False, keys=False))
+    return json.loads(jsonpickle.encode(obj, unpicklable=True, make_refs=False, keys=True))
 
 
 def _key(key: Any) -> str:
@@ -67,7 +67,7 @@ def restore(data: Any) -> Any:
     if isinstance(data, (dict, list)) and _has_tags(data):
         import jsonpickle
 
-        return jsonpickle.decode(json.dumps(data), safe=True, on_missing="ignore")
+        return jsonpickle.decode(json.dumps(data), keys=True, safe=True, on_missing="ignore")
     return data
 
 
