@@ -6,8 +6,8 @@ fast path); numpy scalars and arrays become python numbers and lists; pandas
 objects become plain dicts; anything else is encoded with jsonpickle so that
 nothing is lost and nothing crashes at the end of a long run.
 
-``restore`` reverses it without ever executing code: jsonpickle runs in safe
-mode, so a stored ``py/object`` tag cannot import or call anything.
+``restore`` decodes data tags without ever executing code: a stored
+``py/object`` or ``py/reduce`` tag cannot import or call anything.
 """
 
 from __future__ import annotations
@@ -63,22 +63,36 @@ def _key(key: Any) -> str:
 
 
 def restore(data: Any) -> Any:
-    """Decode data produced by :func:`flatten` without executing any code."""
-    if isinstance(data, (dict, list)) and _has_tags(data):
-        import jsonpickle
+    """Decode data produced by :func:`flatten` without executing any code.
 
-        return jsonpickle.decode(json.dumps(data), keys=True, safe=True, on_missing="ignore")
-    return data
-
-
-def _has_tags(data: Any) -> bool:
-    if isinstance(data, dict):
-        return any(str(k).startswith("py/") for k in data) or any(
-            _has_tags(v) for v in data.values()
-        )
+    Only data tags are decoded (``py/tuple``, ``py/set``, ``py/b64`` bytes);
+    object tags (``py/object``, ``py/reduce``, ``py/function``, ...) are left
+    as the plain dicts they are, because reconstructing them would import
+    and call whatever stored data names. jsonpickle's own decoder is never
+    used on stored data: even its "safe" mode runs ``py/reduce``.
+    """
     if isinstance(data, list):
-        return any(_has_tags(v) for v in data)
-    return False
+        return [restore(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if len(data) == 1:
+        ((tag, value),) = data.items()
+        if tag == "py/tuple" and isinstance(value, list):
+            return tuple(restore(v) for v in value)
+        if tag == "py/set" and isinstance(value, list):
+            items = [restore(v) for v in value]
+            try:
+                return set(items)
+            except TypeError:
+                return items
+        if tag == "py/b64" and isinstance(value, str):
+            import base64
+
+            try:
+                return base64.b64decode(value)
+            except ValueError:
+                return data
+    return {k: restore(v) for k, v in data.items()}
 
 
 def json_default(obj: Any) -> Any:
