@@ -271,13 +271,29 @@ class _PendingPoints:
     values: list = field(default_factory=list)
     timestamps: list = field(default_factory=list)
 
+    all_numeric: bool = True
+
     def __len__(self) -> int:
         return len(self.steps)
 
+    def add(self, steps: list, values: list, timestamps: list) -> None:
+        """Append points, converting numpy scalars and noting non-numeric values."""
+        self.steps.extend(int(s) for s in steps)
+        converted = [_metric_value(v) for v in values]
+        if self.all_numeric and not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in converted
+        ):
+            self.all_numeric = False
+        self.values.extend(converted)
+        self.timestamps.extend(timestamps)
+
     def drop_first(self, count: int) -> None:
         del self.steps[:count], self.values[:count], self.timestamps[:count]
+        if not self.steps:
+            self.all_numeric = True
 
 
+_UPDATE_BYTES = 4 * 1024 * 1024
 _POINT_BYTES = 64  # 3 array elements (type byte + index key + 8 bytes) with slack
 
 
@@ -575,10 +591,8 @@ class MongoObserver(RunObserver):
             self._require_run()
             for name, metric in (metrics_by_name or {}).items():
                 pending = self._pending.setdefault(name, _PendingPoints())
-                steps = metric.get("steps", [])
-                pending.steps.extend(int(s) for s in steps)
-                pending.values.extend(_metric_value(v) for v in metric.get("values", []))
-                pending.timestamps.extend(metric.get("timestamps", []))
+                pending.add(metric.get("steps", []), metric.get("values", []),
+                            metric.get("timestamps", []))
             if info is not None:
                 self._info = info
             # Never raised, even inside a queue: unsent points stay buffered here
@@ -899,13 +913,19 @@ class MongoObserver(RunObserver):
                     self._metric_parts[name] = part
                 end = written
                 size = 0
-                limit_points = min(
-                    self.METRIC_POINTS_PER_UPDATE, self.METRIC_POINTS_PER_DOCUMENT - part.count
-                )
+                # A new document is inserted with as many points as it may hold
+                # (one round trip); appends to an existing one go in smaller batches.
+                room = self.METRIC_POINTS_PER_DOCUMENT - part.count
+                limit_points = room if not part.exists else min(self.METRIC_POINTS_PER_UPDATE, room)
                 byte_room = self.METRIC_BYTES_PER_DOCUMENT - part.approx_bytes
-                while end < len(pending) and end - written < limit_points:
+                byte_limit = byte_room if not part.exists else min(byte_room, _UPDATE_BYTES)
+                if pending.all_numeric:
+                    count = max(1, min(limit_points, len(pending) - written,
+                                       byte_limit // _POINT_BYTES))
+                    end, size = written + count, count * _POINT_BYTES
+                while not pending.all_numeric and end < len(pending) and end - written < limit_points:
                     cost = _point_bytes(pending.values[end])
-                    if end > written and size + cost > min(byte_room, 4 * 1024 * 1024):
+                    if end > written and size + cost > byte_limit:
                         break
                     size += cost
                     end += 1
@@ -989,9 +1009,8 @@ class MongoObserver(RunObserver):
         elif event_name == "log_metrics":
             for name, metric in (kwargs.get("metrics_by_name") or {}).items():
                 pending = self._pending.setdefault(name, _PendingPoints())
-                pending.steps.extend(metric.get("steps", []))
-                pending.values.extend(_metric_value(v) for v in metric.get("values", []))
-                pending.timestamps.extend(metric.get("timestamps", []))
+                pending.add(metric.get("steps", []), metric.get("values", []),
+                            metric.get("timestamps", []))
         elif event_name == "completed_event":
             entry.update(stop_time=kwargs.get("stop_time"), status="COMPLETED",
                          result=_bsonify(kwargs.get("result")))
