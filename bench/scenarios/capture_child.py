@@ -1,3 +1,4 @@
+# ruff: noqa: F841  (config scopes assign names that sacred collects)
 """Child process of the capture scenario: prints LINES lines under MODE capture.
 
 Usage: capture_child.py MODE LINES STORE TIMING_JSON. Runs with its stdout
@@ -11,6 +12,7 @@ import json
 import sys
 
 from _bench import clock
+
 from sacred import Experiment
 from sacred.observers import FileStorageObserver
 

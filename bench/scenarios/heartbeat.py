@@ -1,3 +1,4 @@
+# ruff: noqa: F841  (config scopes assign names that sacred collects)
 """Scenario 6: heartbeats under growing state.
 
 The main function does STEPS steps of ~0.1 s CPU work; each step adds 8,000
@@ -13,6 +14,7 @@ import json
 import os
 
 from _bench import Result, WarningCounter, clock, only_run_dir, parse_args
+
 from sacred import Experiment
 from sacred.observers import FileStorageObserver
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F841  (config scopes assign names that sacred collects)
 """Scenario 7: many runs into one store.
 
 After one warm-up run, runs a small experiment RUNS times into one store (FileStorage, TinyDB or SQL
@@ -13,6 +14,7 @@ import os
 import sqlite3
 
 from _bench import Result, WarningCounter, clock, parse_args
+
 from sacred import Experiment
 
 ex = Experiment("many_runs")

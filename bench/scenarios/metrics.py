@@ -1,3 +1,4 @@
+# ruff: noqa: F841  (config scopes assign names that sacred collects)
 """Scenario 3: metrics throughput and storage.
 
 One run calls ``_run.log_scalar`` POINTS times over three metric names with a
@@ -12,6 +13,7 @@ import json
 import os
 
 from _bench import Result, WarningCounter, clock, only_run_dir, parse_args
+
 from sacred import Experiment
 from sacred.observers import FileStorageObserver
 

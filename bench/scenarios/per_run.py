@@ -1,3 +1,4 @@
+# ruff: noqa: F841  (config scopes assign names that sacred collects)
 """Scenario 2: per-run overhead inside one process.
 
 Runs a trivial experiment with a 20-entry config scope many times via
@@ -11,6 +12,7 @@ import json
 import os
 
 from _bench import Result, WarningCounter, clock, parse_args
+
 from sacred import Experiment
 from sacred.observers import FileStorageObserver
 
