@@ -46,7 +46,6 @@ import hashlib
 import logging
 import os
 import re
-import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
@@ -117,6 +116,8 @@ def _find_repository_root(directory: str) -> str | None:
 
 
 def _git_executable() -> str | None:
+    import shutil
+
     return os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or shutil.which("git")
 
 

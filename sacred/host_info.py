@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 import os
 import platform
-import shutil
 from collections.abc import Callable
 from typing import Any
 
@@ -266,6 +265,8 @@ def _gpus() -> Any:
 
 
 def _query_nvidia_smi() -> dict | None:
+    import shutil
+
     executable = shutil.which("nvidia-smi")
     if executable is None:
         logger.debug("nvidia-smi not found; no GPU info collected")

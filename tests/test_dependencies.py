@@ -568,7 +568,7 @@ def test_collect_repositories_deduplicates_and_skips_sources_outside_git():
 
 def test_missing_git_executable_gives_no_repository_info_and_one_warning(repo, monkeypatch, caplog):
     monkeypatch.delenv("GIT_PYTHON_GIT_EXECUTABLE", raising=False)
-    monkeypatch.setattr(deps.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
     monkeypatch.setattr(deps, "_warned_no_git", False)
     with caplog.at_level(logging.WARNING, logger="sacred.dependencies"):
         assert get_commit_if_possible(repo / "exp.py", True) == (None, None, None)
