@@ -227,7 +227,7 @@ class Experiment(Ingredient):
             self, command_name or self.default_command, config_updates, tuple(named_configs), quiet
         ).config
         if check_unused:
-            check_added_entries(summary, self, quiet, force=True)
+            check_added_entries(summary, self, quiet, force=False)
         return summary
 
     # ------------------------------------------------------------------ live run helpers

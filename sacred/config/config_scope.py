@@ -121,6 +121,13 @@ def _defaults(preset: dict, values: dict, local: DogmaticDict) -> dict:
     for key in local.assigned:
         if key in values:
             defaults[key] = copy.deepcopy(values[key])
+    for path in local.revealed:
+        parts = path.split(".")
+        parent = defaults
+        for part in parts[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and "." in path:
+            parent.pop(parts[-1], None)
     for path, attempted in local.nested_blocked.items():
         try:
             set_by_dotted_path(defaults, path, normalize_value(undogmatize(attempted)))

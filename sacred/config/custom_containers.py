@@ -31,6 +31,8 @@ class DogmaticDict(dict):
         # key -> value the scope tried to assign to a fixed entry (for typechanges)
         self.blocked: dict[Any, Any] = {}
         self.nested_blocked: dict[str, Any] = {}
+        # dotted paths of fixed entries the scope never assigned (added by updates)
+        self.revealed: list[str] = []
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self.assigned.add(key)
@@ -86,12 +88,14 @@ class DogmaticDict(dict):
         for key, fixed_value in self.fixed.items():
             if not dict.__contains__(self, key):
                 dict.__setitem__(self, key, fixed_value)
+                self.revealed.append(join_paths(path, str(key)))
         for key, value in dict.items(self):
             sub_path = join_paths(path, str(key))
             if isinstance(value, DogmaticDict):
                 value.revelate(sub_path)
                 for nested_path, attempted in value.nested_blocked.items():
                     self.nested_blocked[nested_path] = attempted
+                self.revealed.extend(value.revealed)
         for key, attempted in self.blocked.items():
             self.nested_blocked[join_paths(path, str(key))] = attempted
 

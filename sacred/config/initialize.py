@@ -23,6 +23,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sacred.config.captured_function import SPECIAL_ARGS
 from sacred.config.config_dict import ConfigDict
 from sacred.config.config_files import is_config_file_name, load_config_file
 from sacred.config.config_scope import compute_changes
@@ -254,7 +255,8 @@ def captured_arguments(experiment: Any) -> set[str]:
         for func in ingredient.captured_functions:
             base = join_paths(path, func.prefix or "")
             for arg in func.signature.arguments:
-                used.add(join_paths(base, arg))
+                if arg not in SPECIAL_ARGS:
+                    used.add(join_paths(base, arg))
     return used
 
 
@@ -269,10 +271,12 @@ def check_added_entries(
         return any(".".join(parts[:i]) in used for i in range(1, len(parts) + 1))
 
     unused = sorted(k for k in summary.added if not is_used(k))
-    if unused:
-        existing = [k for k, _ in iterate_flattened(summary)]
+    if unused and not force:
+        existing = [k for k, _ in iterate_flattened(summary) if k not in summary.added]
         suggestions = {
-            key: difflib.get_close_matches(key, existing + sorted(used), n=3, cutoff=0.6)
+            key: difflib.get_close_matches(
+                key, sorted(set(existing) | (used - summary.added)), n=3, cutoff=0.6
+            )
             for key in unused
         }
         raise ConfigAddedError(
@@ -280,10 +284,9 @@ def check_added_entries(
         )
     if force:
         return
-    root = logging.getLogger()
     for key in sorted(summary.added):
-        root.warning('Added new config entry: "%s"', key)
+        logger.warning('Added new config entry: "%s"', key)
     for key, (old, new) in sorted(summary.typechanged.items()):
-        root.warning(
+        logger.warning(
             'Changed type of config entry "%s" from %s to %s', key, old.__name__, new.__name__
         )

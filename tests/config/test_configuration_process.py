@@ -393,3 +393,24 @@ def test_resolve_config_without_running(named_configs_demo):
     assert "zzz" in named_configs_demo.resolve_config(
         config_updates={"zzz": 1}, check_unused=False
     )
+
+
+def test_new_key_inside_used_dict_is_added_and_force_skips_the_error():
+    ex = Experiment("hello_config")
+
+    @ex.config
+    def cfg():
+        d = {"foo": 1, "bar": 2}
+
+    @ex.main
+    def main(d):
+        return dict(d)
+
+    r = ex.run(config_updates={"d.baz": 3, "d.foo": True})
+    assert r.config_modifications.added == {"d.baz"}
+    assert r.config_modifications.typechanged == {"d.foo": (int, bool)}
+    assert r.result == {"foo": True, "bar": 2, "baz": 3}
+    with pytest.raises(ConfigAddedError) as info:
+        ex.run(config_updates={"dd": 1})
+    assert "Did you mean 'd'" in str(info.value) and "_run" not in str(info.value)
+    assert ex.run(config_updates={"dd": 1}, options={"--force": True}).status == "COMPLETED"
