@@ -16,11 +16,31 @@ from sacred.utils import SacredError
 __all__ = ["Experiment"]
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each record.
+
+    A plain StreamHandler keeps the stream it was created with; this one
+    follows ``sys.stderr``, so log lines land in ``sys``-mode capture and in
+    test runners that swap the stream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102 - see class docstring
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _default_logger() -> logging.Logger:
     """The root logger, given sacred's console format if nothing configured it."""
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
+        handler = _CurrentStderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s - %(name)s - %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)
@@ -75,6 +95,10 @@ class Experiment(Ingredient):
         """Filter function to be applied to captured output of a run"""
         self.option_hooks: list[Callable] = []
         self.logger: logging.Logger | None = None
+        if self.additional_host_info:
+            from sacred.host_info import check_additional_host_info
+
+            check_additional_host_info(self.additional_host_info)
         self._register_builtin_commands()
 
     def _register_builtin_commands(self) -> None:

@@ -18,17 +18,6 @@ from sacred.utils import CircularDependencyError, join_paths
 __all__ = ["Ingredient", "gather_from_ingredients"]
 
 
-def collect_repositories(sources: Any) -> list[dict]:
-    """The distinct repositories (url, commit, dirty) the given sources live in."""
-    repos: dict[tuple, dict] = {}
-    for source in sources:
-        if getattr(source, "repo", None) is None and getattr(source, "commit", None) is None:
-            continue
-        key = (source.repo, source.commit, source.isdirty)
-        repos[key] = {"url": source.repo, "commit": source.commit, "dirty": source.isdirty}
-    return [repos[k] for k in sorted(repos, key=lambda k: tuple(str(x) for x in k))]
-
-
 def gather_from_ingredients(wrapped: Callable) -> Callable:
     """Turn a per-ingredient generator method into one over all sub-ingredients."""
 
@@ -267,6 +256,8 @@ class Ingredient:
         Contains the name, base_dir, sources (``[filename, md5]``), dependencies
         (``name==version``), repositories, mainfile and doc.
         """
+        from sacred import dependencies
+
         sources: set = set()
         deps: set = set()
         for ingredient, _ in self.traverse_ingredients():
@@ -282,7 +273,7 @@ class Ingredient:
             "base_dir": base_dir,
             "sources": sorted([list(s.to_json(base_dir)) for s in sources]),
             "dependencies": sorted(d.to_json() for d in deps),
-            "repositories": collect_repositories(sources),
+            "repositories": dependencies.collect_repositories(sources),
             "mainfile": mainfile,
             "doc": self.doc,
         }

@@ -77,6 +77,7 @@ def create_run(
 ) -> Run:
     """Resolve the configuration and build a ready-to-start Run."""
     logger = experiment._gather_logger()
+    previous_level = logger.level
     if log_level is not None:
         logger.setLevel(_parse_loglevel(log_level))
     result = resolve_config(experiment, command_name, config_updates, named_configs, logger)
@@ -117,6 +118,7 @@ def create_run(
     run.meta_info.update(meta_info or {})
     run.info = dict(info or {})
     run.experiment = experiment
+    run._restore_log_level = (logger, previous_level)
     if getattr(command, "unobserved", False):
         run.unobserved = True
     for option in experiment.all_cli_options:

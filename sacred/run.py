@@ -258,6 +258,10 @@ class Run:
             )
 
     def _finish(self) -> None:
+        restore = getattr(self, "_restore_log_level", None)
+        if restore is not None:
+            logger, level = restore
+            logger.setLevel(level)
         for observer in self.observers:
             join = getattr(observer, "join", None)
             if join is None:
