@@ -579,3 +579,26 @@ def test_enforce_clean_fails_before_start_on_dirty_repo(tmp_path):
     dirty = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=repo)
     assert "RAN" not in dirty.stdout and dirty.returncode != 0
     assert "Uncommited changes" in dirty.stderr or "dirty" in dirty.stderr.lower()
+
+
+def test_expensive_heartbeats_back_off_to_a_small_share_of_run_time():
+    from sacred.run import _Heartbeat
+
+    beat = _Heartbeat(0.1, lambda: None)
+    assert beat.next_pause(0.001) == 0.1
+    assert beat.next_pause(0.05) == pytest.approx(0.95)
+    slow_beats = []
+
+    def slow_beat():
+        slow_beats.append(time.monotonic())
+        time.sleep(0.02)
+
+    hb = _Heartbeat(0.01, slow_beat)
+    hb.start()
+    deadline = time.monotonic() + 30
+    while not slow_beats and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(1.0)
+    hb.stop()
+    # each beat of >= 20 ms is followed by >= 380 ms of pause: at most 4 beats in that second
+    assert 1 <= len(slow_beats) <= 4
