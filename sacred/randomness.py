@@ -16,8 +16,6 @@ them.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.abc
 import importlib.util
 import random
 import sys
@@ -49,9 +47,12 @@ def get_seed(rnd: random.Random | Any | None = None) -> int:
 
 
 def derive_seed(root_seed: int, name: str) -> int:
-    """A seed that depends only on the root seed and ``name``."""
-    digest = hashlib.sha256(f"{root_seed}:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % (SEEDRANGE[1] + 1)
+    """A seed that depends only on the root seed and ``name``.
+
+    Seeding ``random.Random`` with a string hashes it with SHA-512, which is
+    stable across processes and platforms (unlike ``hash()``).
+    """
+    return random.Random(f"{root_seed}:{name}").randint(*SEEDRANGE)
 
 
 _numpy_available: bool | None = None
@@ -93,7 +94,7 @@ def _seed_module(name: str, module: Any, seed: int) -> None:
         logging.getLogger(__name__).debug("Could not seed %s", name, exc_info=True)
 
 
-class GlobalSeeder(importlib.abc.MetaPathFinder):
+class GlobalSeeder:
     """Seeds numpy/torch/tensorflow now, or right after they get imported."""
 
     LIBRARIES = ("numpy", "torch", "tensorflow")
@@ -132,7 +133,7 @@ class GlobalSeeder(importlib.abc.MetaPathFinder):
             pass
 
 
-class _SeedingLoader(importlib.abc.Loader):
+class _SeedingLoader:
     def __init__(self, loader: Any, name: str, seed: int) -> None:
         self._loader = loader
         self._name = name
