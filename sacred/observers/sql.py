@@ -22,6 +22,7 @@ import os
 import time
 from typing import Any
 
+from sacred.observers.backend_import import import_backend
 from sacred.observers.base import RunObserver
 from sacred.observers.sql_schema import SqlTables, build_tables
 from sacred.serializer import flatten
@@ -31,7 +32,6 @@ __all__ = ["SqlObserver"]
 
 logger = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install sacred[sql]"
 DRIVER_HINTS = {
     "postgresql": "pip install sacred[postgres] (psycopg2)",
     "mysql": "pip install mysqlclient",
@@ -41,13 +41,7 @@ ADVISORY_LOCK_KEY = 0x5AC2ED  # any constant shared by all SqlObservers
 
 
 def _import_sqlalchemy() -> Any:
-    try:
-        import sqlalchemy
-    except ImportError as exc:
-        raise ImportError(
-            f"The SQL observer needs the sqlalchemy package ({exc}). Install it with: {INSTALL_HINT}"
-        ) from exc
-    return sqlalchemy
+    return import_backend("sqlalchemy", needed_by="The SQL observer", extra="sql")
 
 
 def _json(value: Any) -> str:

@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sacred.observers.backend_import import import_backends
 from sacred.observers.base import RunObserver
 from sacred.serializer import flatten
 from sacred.utils import ObserverError, mask_url_password
@@ -64,21 +65,18 @@ FILE_TAG = "{TinyFile}:"
 HASHFS_DEPTH = 3
 HASHFS_WIDTH = 2
 HASHFS_ALGORITHM = "md5"
-INSTALL_HINT = "pip install sacred[tinydb]"
 
 
-def _import_backend() -> tuple[Any, Any, Any]:
+def _import_backend() -> list[Any]:
     """Import tinydb, tinydb_serialization and hashfs, or say which extra installs them."""
-    try:
-        import hashfs
-        import tinydb
-        import tinydb_serialization
-    except ImportError as exc:
-        raise ImportError(
-            "The TinyDB observer needs the packages tinydb, tinydb-serialization and "
-            f"hashfs ({exc}). Install them with: {INSTALL_HINT}"
-        ) from exc
-    return tinydb, tinydb_serialization, hashfs
+    return import_backends(
+        "tinydb",
+        "tinydb_serialization",
+        "hashfs",
+        needed_by="The TinyDB observer",
+        extra="tinydb",
+        packages=["tinydb", "tinydb-serialization", "hashfs"],
+    )
 
 
 def _make_hashfs(root: str) -> Any:
