@@ -28,7 +28,7 @@ import urllib.request
 from collections.abc import Iterable
 from typing import Any
 
-from sacred.observers.slack import (
+from sacred.observers.notify import (
     DEFAULT,
     NotifierObserver,
     check_config_keys,
