@@ -48,6 +48,8 @@ DEFAULT: Any = _Default()
 
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
 _MAX_ERROR_BODY = 300
+# What str.format raises for a template that does not fit the run data.
+_TEMPLATE_ERRORS = (KeyError, IndexError, AttributeError, ValueError, TypeError)
 
 
 def format_elapsed_time(seconds: float) -> str:
@@ -162,30 +164,23 @@ class NotifierObserver(RunObserver):
 
     def completed_event(self, stop_time, result) -> None:
         """Send the completion message (if its template is not None)."""
-        run = self._run_data()
-        run.update(result=result, stop_time=stop_time)
-        run["elapsed_time"] = _elapsed_between(run.get("start_time"), stop_time)
-        self._notify("completed")
+        self._notify_end("completed", stop_time, result=result, stop_time=stop_time)
 
     def interrupted_event(self, interrupt_time, status) -> None:
         """Send the interruption message (if its template is not None)."""
-        run = self._run_data()
-        run.update(status=status, interrupt_time=interrupt_time)
-        run["elapsed_time"] = _elapsed_between(run.get("start_time"), interrupt_time)
-        self._notify("interrupted")
+        self._notify_end("interrupted", interrupt_time, status=status, interrupt_time=interrupt_time)
 
     def failed_event(self, fail_time, fail_trace) -> None:
         """Send the failure message (if its template is not None)."""
-        run = self._run_data()
         trace = list(fail_trace or [])
-        run.update(
+        self._notify_end(
+            "failed",
+            fail_time,
             fail_trace=trace,
             error=trace[-1].strip() if trace else "",
             backtrace="".join(trace),
             fail_time=fail_time,
         )
-        run["elapsed_time"] = _elapsed_between(run.get("start_time"), fail_time)
-        self._notify("failed")
 
     # -- machinery ----------------------------------------------------------
 
@@ -203,6 +198,13 @@ class NotifierObserver(RunObserver):
             self.run["ex_info"] = self.run["experiment"]
         return self.run
 
+    def _notify_end(self, event: str, end_time: Any, **fields: Any) -> None:
+        """Add the end event's ``fields`` and the elapsed time to the run data, then notify."""
+        run = self._run_data()
+        run.update(fields)
+        run["elapsed_time"] = _elapsed_between(run.get("start_time"), end_time)
+        self._notify(event)
+
     def render(self, event: str) -> str | None:
         """The message for ``event`` ("started", "completed", ...), or None to send nothing.
 
@@ -215,7 +217,7 @@ class NotifierObserver(RunObserver):
         run = self._run_data()
         try:
             return template.format(**run)
-        except (KeyError, IndexError, AttributeError, ValueError, TypeError) as err:
+        except _TEMPLATE_ERRORS as err:
             default = self.DEFAULT_TEXTS.get(event)
             self._logger.warning(
                 "%s: cannot fill %s_text %r (%s: %s); available keys: %s.%s",
@@ -231,7 +233,7 @@ class NotifierObserver(RunObserver):
                 return None
             try:
                 return default.format(**run)
-            except (KeyError, IndexError, AttributeError, ValueError, TypeError):
+            except _TEMPLATE_ERRORS:
                 return None
 
     def _notify(self, event: str) -> None:
