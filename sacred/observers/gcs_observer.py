@@ -22,20 +22,20 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from sacred.observers.backend_import import import_backend
 from sacred.observers.run_layout import LayoutObserver, ObjectStoreBackend, posix_join
 from sacred.utils import mask_url_password
 
 __all__ = ["GoogleCloudStorageObserver", "GCSBackend"]
 
-GCS_EXTRA = "pip install sacred[gcs]"
-
 
 def _import_storage() -> Any:
-    try:
-        from google.cloud import storage
-    except ImportError:
-        raise ImportError(f"GoogleCloudStorageObserver needs google-cloud-storage: {GCS_EXTRA}") from None
-    return storage
+    return import_backend(
+        "google.cloud.storage",
+        needed_by="GoogleCloudStorageObserver",
+        extra="gcs",
+        packages=["google-cloud-storage"],
+    )
 
 
 def _endpoint() -> str:
