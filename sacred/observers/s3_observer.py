@@ -27,22 +27,18 @@ import os
 import re
 from typing import Any
 
+from sacred.observers.backend_import import import_backend
 from sacred.observers.run_layout import LayoutObserver, ObjectStoreBackend, posix_join
 from sacred.utils import mask_url_password
 
 __all__ = ["S3Observer", "S3Backend"]
 
-S3_EXTRA = "pip install sacred[s3]"
 MIN_PART_SIZE = 5 * 1024 * 1024
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 def _import_boto3() -> Any:
-    try:
-        import boto3
-    except ImportError:
-        raise ImportError(f"S3Observer needs boto3: {S3_EXTRA}") from None
-    return boto3
+    return import_backend("boto3", needed_by="S3Observer", extra="s3")
 
 
 def check_bucket_name(bucket: Any) -> str:
