@@ -77,6 +77,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sacred.observers.backend_import import import_backends
 from sacred.observers.base import RunObserver
 from sacred.observers.queue import QueueObserver
 from sacred.serializer import dumps, flatten
@@ -101,14 +102,9 @@ _ID_DEADLINE_SECONDS = 120.0
 
 
 def _import_pymongo():
-    try:
-        import gridfs
-        import pymongo
-    except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
-        raise ImportError(
-            "MongoObserver needs the pymongo package: pip install sacred[mongo]"
-        ) from exc
-    return pymongo, gridfs
+    return import_backends(
+        "pymongo", "gridfs", needed_by="MongoObserver", extra="mongo", packages=["pymongo"]
+    )
 
 
 class ReservedCollectionError(ValueError, KeyError):
@@ -116,138 +112,6 @@ class ReservedCollectionError(ValueError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
-
-
-# --------------------------------------------------------------------------- #
-# -m / --mongo_db parsing
-# --------------------------------------------------------------------------- #
-
-_DB_NAME = r"[^/\\. \"$:!]+"
-_CLI_PATTERN = re.compile(
-    rf"^(?:(?P<host>[^:!]+):(?P<port>\d+):)?(?P<db_name>{_DB_NAME})"
-    r"(?:\.(?P<collection>[^!$]+))?(?:!(?P<priority>-?\d+))?$"
-)
-
-
-def _cli_error(value: str, reason: str) -> ValueError:
-    return ValueError(
-        f"Invalid -m/--mongo_db value {mask_url_password(value)!r}: {reason}. "
-        f"Expected {MONGO_DB_ARG_FORM}, e.g. 'my_db', 'localhost:27017:my_db.runs!10' "
-        f"or 'mongodb://user:pass@host:27017/my_db'."
-    )
-
-
-def parse_mongo_db_arg(value: str) -> dict:
-    """Parse a ``-m`` value into MongoObserver keyword arguments.
-
-    Accepts ``[host:port:]db_name[.collection][!priority]`` and full
-    ``mongodb://`` / ``mongodb+srv://`` URLs (``/db_name[.collection]`` in the
-    path selects the database, an optional trailing ``!priority`` is allowed).
-    """
-    if not isinstance(value, str) or not value.strip():
-        raise _cli_error(str(value), "it is empty")
-    value = value.strip()
-    kwargs: dict[str, Any] = {}
-    if value.startswith(("mongodb://", "mongodb+srv://")):
-        url, _, prio = value.rpartition("!")
-        if url and re.fullmatch(r"-?\d+", prio):
-            kwargs["priority"] = int(prio)
-        else:
-            url = value
-        from pymongo.errors import ConfigurationError, InvalidURI
-        from pymongo.uri_parser import parse_uri
-
-        try:
-            parsed = _parse_uri_offline(parse_uri, url)
-        except (InvalidURI, ConfigurationError, ValueError) as exc:
-            raise _cli_error(value, mask_url_password(str(exc))) from None
-        kwargs["url"] = url
-        if parsed.get("database"):
-            kwargs["db_name"] = parsed["database"]
-        if parsed.get("collection"):
-            kwargs["collection"] = parsed["collection"]
-        return kwargs
-    match = _CLI_PATTERN.match(value)
-    if match is None:
-        raise _cli_error(value, "it does not have that form")
-    if match["host"]:
-        kwargs["url"] = f"{match['host']}:{match['port']}"
-    kwargs["db_name"] = match["db_name"]
-    if match["collection"]:
-        kwargs["collection"] = match["collection"]
-    if match["priority"] is not None:
-        kwargs["priority"] = int(match["priority"])
-    return kwargs
-
-
-def _parse_uri_offline(parse_uri, url: str) -> dict:
-    # mongodb+srv:// needs DNS to resolve; only the syntax is checked here.
-    if url.startswith("mongodb+srv://"):
-        rest = url[len("mongodb+srv://"):]
-        path = rest.split("/", 1)[1] if "/" in rest else ""
-        path = path.split("?", 1)[0]
-        database, _, collection = path.partition(".")
-        if not rest.split("/", 1)[0].rsplit("@", 1)[-1]:
-            raise ValueError("the URL names no host")
-        return {"database": database or None, "collection": collection or None}
-    return parse_uri(url)
-
-
-# --------------------------------------------------------------------------- #
-# Value conversion
-# --------------------------------------------------------------------------- #
-
-def _bsonify(obj: Any) -> Any:
-    """Return ``obj`` as BSON-encodable data; unknown objects go through flatten."""
-    if obj is None or isinstance(obj, (str, bool, float, bytes, _dt.datetime)):
-        return obj
-    if isinstance(obj, int):
-        return obj if _INT64_MIN <= obj <= _INT64_MAX else str(obj)
-    if isinstance(obj, dict):
-        return {(k if isinstance(k, str) else str(flatten(k))): _bsonify(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_bsonify(v) for v in obj]
-    if type(obj).__name__ == "ObjectId":
-        return obj
-    return _bsonify(flatten(obj))
-
-
-def _mask_secrets(obj: Any) -> Any:
-    if isinstance(obj, str):
-        return mask_url_password(obj)
-    if isinstance(obj, dict):
-        return {k: _mask_secrets(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_mask_secrets(v) for v in obj]
-    return obj
-
-
-def _to_extended_json(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _to_extended_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_to_extended_json(v) for v in obj]
-    if isinstance(obj, _dt.datetime):
-        return {"$date": obj.isoformat() + ("Z" if obj.tzinfo is None else "")}
-    if type(obj).__name__ == "ObjectId":
-        return {"$oid": str(obj)}
-    return obj
-
-
-def _metric_value(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if hasattr(value, "item"):
-        return value.item()
-    return _bsonify(value)
-
-
-def _md5_of_file(filename: str) -> str:
-    digest = hashlib.md5()
-    with open(filename, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- #
@@ -279,7 +143,7 @@ class _PendingPoints:
     def add(self, steps: list, values: list, timestamps: list) -> None:
         """Append points, converting numpy scalars and noting non-numeric values."""
         self.steps.extend(int(s) for s in steps)
-        converted = [_metric_value(v) for v in values]
+        converted = [metric_value(v) for v in values]
         if self.all_numeric and not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in converted
         ):
@@ -382,7 +246,7 @@ class MongoObserver(RunObserver):
             except TypeError as exc:
                 raise ValueError(f"MongoObserver: bad MongoClient arguments: {exc}") from None
         else:
-            self.url = _client_address(client)
+            self.url = client_address(client)
         self.client = client
         database = client[db_name]
         self.initialize(
@@ -405,7 +269,7 @@ class MongoObserver(RunObserver):
         self.url = None
         self.initialize(*args, **kwargs)
         if self.url is None:
-            self.url = _client_address(getattr(self.runs.database, "client", None))
+            self.url = client_address(getattr(self.runs.database, "client", None))
         return self
 
     @classmethod
@@ -511,7 +375,7 @@ class MongoObserver(RunObserver):
             self._require_run()
             self._info = info
             self.run_entry["heartbeat"] = beat_time
-            self.run_entry["result"] = _bsonify(result)
+            self.run_entry["result"] = bsonify(result)
             self._captured_full = captured_out or ""
             self._tolerant("heartbeat", self._save_progress)
 
@@ -520,7 +384,7 @@ class MongoObserver(RunObserver):
         with self._lock:
             self._require_run()
             self.run_entry["stop_time"] = stop_time
-            self.run_entry["result"] = _bsonify(result)
+            self.run_entry["result"] = bsonify(result)
             self.run_entry["status"] = "COMPLETED"
             self.final_save(attempts=self.FINAL_SAVE_ATTEMPTS)
 
@@ -545,7 +409,7 @@ class MongoObserver(RunObserver):
         """Store ``filename`` in GridFS (unless already there) and list it."""
         with self._lock:
             self._require_run()
-            md5 = _md5_of_file(filename)
+            md5 = file_md5(filename)
             entry = [filename, md5]
             if entry not in self.run_entry["resources"]:
                 self.run_entry["resources"].append(entry)
@@ -562,7 +426,7 @@ class MongoObserver(RunObserver):
             self._require_run()
             if content_type is None:
                 content_type = mimetypes.guess_type(filename)[0]
-            md5 = _md5_of_file(filename)
+            md5 = file_md5(filename)
             db_name = f"artifact://{self.runs.name}/{self.run_entry['_id']}/{name}"
 
             def store() -> None:
@@ -570,7 +434,7 @@ class MongoObserver(RunObserver):
                     filename,
                     db_name,
                     md5,
-                    metadata=_bsonify(metadata) if metadata is not None else None,
+                    metadata=bsonify(metadata) if metadata is not None else None,
                     content_type=content_type,
                 )
                 artifacts = [a for a in self.run_entry["artifacts"] if a.get("name") != name]
@@ -687,7 +551,7 @@ class MongoObserver(RunObserver):
                 logger.warning("MongoObserver: source file %s no longer exists; not stored", abs_path)
                 stored.append([source_name, None])
                 continue
-            stored.append([source_name, self._put_file(abs_path, abs_path, md5 or _md5_of_file(abs_path))])
+            stored.append([source_name, self._put_file(abs_path, abs_path, md5 or file_md5(abs_path))])
         return stored
 
     # ---------------------------------------------------------- failure dump
@@ -757,9 +621,9 @@ class MongoObserver(RunObserver):
             "experiment": experiment,
             "format": self.VERSION,
             "command": command,
-            "host": _bsonify(dict(host_info or {})),
-            "config": _bsonify(flatten(config)),
-            "meta": _bsonify(_mask_secrets(dict(meta_info or {}))),
+            "host": bsonify(dict(host_info or {})),
+            "config": bsonify(flatten(config)),
+            "meta": bsonify(mask_secrets(dict(meta_info or {}))),
             "status": status,
             "resources": [],
             "artifacts": [],
@@ -787,7 +651,7 @@ class MongoObserver(RunObserver):
         self.run_entry = entry
         try:
             ex_info["sources"] = self.save_sources(ex_info)
-            ex_info = {k: _bsonify(v) if k != "sources" else v for k, v in ex_info.items()}
+            ex_info = {k: bsonify(v) if k != "sources" else v for k, v in ex_info.items()}
             entry["experiment"] = ex_info
             return self.insert()
         except ObserverError:
@@ -825,7 +689,7 @@ class MongoObserver(RunObserver):
         return run_id
 
     def _info_document(self) -> dict:
-        info = _bsonify(self._info) if self._info is not None else {}
+        info = bsonify(self._info) if self._info is not None else {}
         if not isinstance(info, dict):
             info = {"value": info}
         if self._metric_refs:
@@ -1004,7 +868,7 @@ class MongoObserver(RunObserver):
         if event_name == "heartbeat_event":
             self._info = kwargs.get("info")
             entry["heartbeat"] = kwargs.get("beat_time")
-            entry["result"] = _bsonify(kwargs.get("result"))
+            entry["result"] = bsonify(kwargs.get("result"))
             self._captured_full = kwargs.get("captured_out") or ""
         elif event_name == "log_metrics":
             for name, metric in (kwargs.get("metrics_by_name") or {}).items():
@@ -1013,7 +877,7 @@ class MongoObserver(RunObserver):
                             metric.get("timestamps", []))
         elif event_name == "completed_event":
             entry.update(stop_time=kwargs.get("stop_time"), status="COMPLETED",
-                         result=_bsonify(kwargs.get("result")))
+                         result=bsonify(kwargs.get("result")))
         elif event_name == "interrupted_event":
             entry.update(stop_time=kwargs.get("interrupt_time"), status=kwargs.get("status"))
         elif event_name == "failed_event":
@@ -1021,26 +885,12 @@ class MongoObserver(RunObserver):
                          fail_trace=list(kwargs.get("fail_trace") or []))
         elif event_name == "resource_event":
             filename = kwargs.get("filename")
-            md5 = _md5_of_file(filename) if filename and os.path.isfile(filename) else None
+            md5 = file_md5(filename) if filename and os.path.isfile(filename) else None
             entry["resources"].append([filename, md5])
         elif event_name == "artifact_event":
             entry["artifacts"].append(
                 {"name": kwargs.get("name"), "file_id": None, "filename": kwargs.get("filename")}
             )
-
-
-def _client_address(client: Any) -> str:
-    try:
-        host, port = client.address or (None, None)
-    except Exception:  # noqa: BLE001 - address needs a connection; fall back below
-        host, port = None, None
-    if host is None:
-        try:
-            nodes = client.topology_description.server_descriptions()
-            host, port = next(iter(nodes))
-        except Exception:  # noqa: BLE001
-            return "mongodb://<client>"
-    return f"mongodb://{host}:{port}"
 
 
 class QueuedMongoObserver(QueueObserver):
