@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sacred
-import sacred.dependencies as deps
+import sacred.packages as packages
+import sacred.vcs as vcs
 from sacred.dependencies import (
     DiscoveryModeError,
     PackageDependency,
@@ -232,7 +233,7 @@ def test_discovery_does_not_use_the_slow_packages_distributions(monkeypatch, tmp
         raise AssertionError("packages_distributions() costs ~150 ms; use the index")
 
     monkeypatch.setattr(importlib.metadata, "packages_distributions", slow)
-    monkeypatch.setattr(deps, "_DISTRIBUTIONS", deps._DistributionIndex())
+    monkeypatch.setattr(packages, "_DISTRIBUTIONS", packages._DistributionIndex())
     main = write(tmp_path / "main.py")
     import yaml
 
@@ -522,8 +523,8 @@ def test_save_git_info_false_does_no_git_work(repo, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("git must not run when save_git_info is False")
 
-    monkeypatch.setattr(deps, "_run_git", forbidden)
-    monkeypatch.setattr(deps, "_find_repository_root", forbidden)
+    monkeypatch.setattr(vcs, "_run_git", forbidden)
+    monkeypatch.setattr(vcs, "_find_repository_root", forbidden)
     assert get_commit_if_possible(repo / "exp.py", False) == (None, None, None)
     assert Source.create(repo / "exp.py", save_git_info=False).repo is None
     _, sources, _ = gather_sources_and_dependencies({"__file__": str(repo / "exp.py")}, False)
@@ -540,8 +541,8 @@ def test_discovery_asks_git_once_per_repository_and_fills_every_source(
     git(repo, "commit", "-q", "-m", "package")
     exp = import_sandbox(repo, "exp")
     calls = []
-    real_run_git = deps._run_git
-    monkeypatch.setattr(deps, "_run_git", lambda *a: calls.append(a[1]) or real_run_git(*a))
+    real_run_git = vcs._run_git
+    monkeypatch.setattr(vcs, "_run_git", lambda *a: calls.append(a[1]) or real_run_git(*a))
     _, sources, _ = gather_sources_and_dependencies(vars(exp), True)
     assert relative_sources(sources, repo) == ["exp.py", "sub/__init__.py", "sub/tool.py"]
     assert {(s.repo, s.commit, s.is_dirty) for s in sources} == {
@@ -569,8 +570,8 @@ def test_collect_repositories_deduplicates_and_skips_sources_outside_git():
 def test_missing_git_executable_gives_no_repository_info_and_one_warning(repo, monkeypatch, caplog):
     monkeypatch.delenv("GIT_PYTHON_GIT_EXECUTABLE", raising=False)
     monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
-    monkeypatch.setattr(deps, "_warned_no_git", False)
-    with caplog.at_level(logging.WARNING, logger="sacred.dependencies"):
+    monkeypatch.setattr(vcs, "_warned_no_git", False)
+    with caplog.at_level(logging.WARNING, logger="sacred.vcs"):
         assert get_commit_if_possible(repo / "exp.py", True) == (None, None, None)
         assert get_commit_if_possible(repo / "exp.py", True) == (None, None, None)
     assert sum("git executable" in r.getMessage() for r in caplog.records) == 1
@@ -581,7 +582,7 @@ def test_broken_git_directory_is_reported_not_raised(tmp_path, caplog):
     root = tmp_path / "broken"
     write(root / ".git" / "garbage", "")
     write(root / "exp.py")
-    with caplog.at_level(logging.WARNING, logger="sacred.dependencies"):
+    with caplog.at_level(logging.WARNING, logger="sacred.vcs"):
         assert get_commit_if_possible(root / "exp.py", True) == (None, None, None)
     assert str(root) in caplog.text
 

@@ -1,0 +1,168 @@
+"""Git state of an experiment's source files: repository url, HEAD commit, dirty flag.
+
+The state comes from the ``git`` executable (one ``git status`` and one
+``git config`` per repository root, shared by all sources of one discovery
+through :class:`GitStateCache`), which is much cheaper than importing
+GitPython; GitPython itself needs the same executable for ``is_dirty()``, so
+it could not help where ``git`` is missing. Dirty means changes to tracked
+files, staged or not (untracked files do not count, as with GitPython's
+``is_dirty()``). Passwords in remote URLs are masked. ``subprocess`` and
+``shutil`` are imported only when git is actually asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sacred.utils import mask_url_password
+
+if TYPE_CHECKING:
+    from sacred.dependencies import Source
+
+__all__ = [
+    "GIT_TIMEOUT",
+    "GitStateCache",
+    "collect_repositories",
+    "get_commit_if_possible",
+    "parse_porcelain_v2_status",
+]
+
+logger = logging.getLogger(__name__)
+
+GIT_TIMEOUT = 30.0
+"""Seconds one git command may take before the repository state is given up."""
+
+
+class GitStateCache:
+    """Git state per repository root, so one discovery asks git once per repository."""
+
+    def __init__(self) -> None:
+        self._by_root: dict[str, tuple[str | None, str | None, bool | None]] = {}
+
+    def lookup(self, filename: str) -> tuple[str | None, str | None, bool | None]:
+        """(url, commit, dirty) of the repository holding ``filename``; Nones outside git."""
+        root = _find_repository_root(os.path.dirname(os.path.abspath(filename)))
+        if root is None:
+            return None, None, None
+        if root not in self._by_root:
+            self._by_root[root] = _query_repository(root)
+        return self._by_root[root]
+
+
+def _find_repository_root(directory: str) -> str | None:
+    """The nearest directory at or above ``directory`` holding ``.git`` (dir or file)."""
+    current = directory
+    for _ in range(256):  # deeper than any real path; guards against odd filesystems
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+    return None
+
+
+def _git_executable() -> str | None:
+    import shutil
+
+    return os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or shutil.which("git")
+
+
+def _run_git(root: str, *args: str) -> Any:
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # never compete with the user's git for index.lock
+    env["LC_ALL"] = "C"
+    return subprocess.run(
+        [_git_executable() or "git", "-C", root, *args],
+        capture_output=True,
+        text=True,
+        timeout=GIT_TIMEOUT,
+        env=env,
+        check=False,
+    )
+
+
+_warned_no_git = False
+
+
+def _query_repository(root: str) -> tuple[str | None, str | None, bool | None]:
+    """(origin url, HEAD commit, dirty) of the repository whose work tree is ``root``."""
+    global _warned_no_git
+    if _git_executable() is None:
+        if not _warned_no_git:
+            logger.warning(
+                "The git executable was not found; repository url/commit/dirty are not "
+                "recorded. Install git or set GIT_PYTHON_GIT_EXECUTABLE."
+            )
+            _warned_no_git = True
+        return None, None, None
+    import subprocess
+
+    try:
+        status = _run_git(root, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError) as exc:
+        logger.warning("git status failed in %s (%s); repository state not recorded", root, exc)
+        return None, None, None
+    if status.returncode != 0:
+        logger.warning(
+            "%s looks like a git repository but git status failed: %s",
+            root,
+            status.stderr.strip(),
+        )
+        return None, None, None
+    commit, dirty = parse_porcelain_v2_status(status.stdout)
+    try:
+        remote = _run_git(root, "config", "--get", "remote.origin.url")
+        url = remote.stdout.strip() if remote.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError) as exc:
+        logger.debug("git config failed in %s: %s", root, exc)
+        url = ""
+    # Without an origin, name the repository by its work tree as sacred 0.8.7 does.
+    return mask_url_password(url) if url else "git:/" + root, commit, dirty
+
+
+def parse_porcelain_v2_status(text: str) -> tuple[str | None, bool]:
+    """(HEAD commit or None before the first commit, dirty) from ``git status --porcelain=v2 --branch``."""
+    commit = None
+    dirty = False
+    for line in text.splitlines():
+        if line.startswith("# branch.oid "):
+            oid = line[len("# branch.oid ") :].strip()
+            commit = None if oid == "(initial)" else oid
+        elif line[:2] in ("1 ", "2 ", "u "):
+            dirty = True
+    return commit, dirty
+
+
+def get_commit_if_possible(
+    filename: str | os.PathLike, save_git_info: bool
+) -> tuple[str | None, str | None, bool | None]:
+    """(url, commit, dirty) of the git repository containing ``filename``.
+
+    ``(None, None, None)`` when the file is not in a repository, when git
+    cannot answer, or when ``save_git_info`` is false (then git is not asked).
+    """
+    if not save_git_info:
+        return None, None, None
+    return GitStateCache().lookup(os.fspath(filename))
+
+
+def collect_repositories(sources: Iterable[Source]) -> list[dict]:
+    """The distinct ``{"url", "commit", "dirty"}`` of the repositories holding ``sources``."""
+    seen: set[tuple] = set()
+    repositories = []
+    for source in sorted(sources):
+        if source.repo is None:
+            continue
+        key = (source.repo, source.commit, source.is_dirty)
+        if key not in seen:
+            seen.add(key)
+            repositories.append(
+                {"url": source.repo, "commit": source.commit, "dirty": source.is_dirty}
+            )
+    return repositories
