@@ -51,6 +51,13 @@ def check_bucket_name(bucket: Any) -> str:
     return bucket
 
 
+def _folder_text(folder: Any) -> str:
+    """A folder argument as text: bytes and paths decoded like file names, None as ""."""
+    if isinstance(folder, (bytes, os.PathLike)):
+        return os.fsdecode(os.fspath(folder))
+    return str(folder or "")
+
+
 class S3Backend(ObjectStoreBackend):
     """Objects in one S3 bucket through a boto3 client."""
 
@@ -318,12 +325,12 @@ class S3Observer(LayoutObserver):
             config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10),
         )
         self.bucket = bucket
-        base = posix_join(str(basedir or ""))
+        base = posix_join(_folder_text(basedir))
         super().__init__(
             S3Backend(client, bucket),
             base,
-            posix_join(str(resource_dir)) if resource_dir else posix_join(base, "_resources"),
-            posix_join(str(source_dir)) if source_dir else posix_join(base, "_sources"),
+            posix_join(_folder_text(resource_dir)) if resource_dir else posix_join(base, "_resources"),
+            posix_join(_folder_text(source_dir)) if source_dir else posix_join(base, "_sources"),
             priority=priority,
         )
         self._bucket_ready = False

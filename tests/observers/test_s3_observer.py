@@ -92,6 +92,20 @@ def test_region_of_a_created_bucket(s3, bucket, tmp_path):
     assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == "eu-central-1"
 
 
+def test_folders_may_be_given_as_bytes_or_paths(s3, bucket, tmp_path):
+    data = tmp_path / "res.txt"
+    data.write_text("resource")
+    obs = S3Observer(
+        bucket=bucket, basedir=b"bytes-exp", resource_dir=Path("/shared/res/"), source_dir=b"src"
+    )
+    start(obs, str(tmp_path / "src"))
+    obs.resource_event(str(data))
+    found = keys(s3, bucket)
+    assert "bytes-exp/1/run.json" in found
+    assert [k for k in found if k.startswith("shared/res/res_")]
+    assert [k for k in found if k.startswith("src/exp_")]
+
+
 def test_queued_run_and_given_id(s3, bucket, tmp_path):
     src = str(tmp_path / "src")
     obs = S3Observer(bucket=bucket, basedir="exp")
