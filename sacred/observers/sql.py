@@ -25,6 +25,7 @@ from typing import Any
 from sacred.observers.backend_import import import_backend
 from sacred.observers.base import RunObserver
 from sacred.observers.sql_schema import SqlTables, build_tables
+from sacred.observers.stored_values import mask_secrets
 from sacred.serializer import flatten
 from sacred.utils import ObserverError, mask_url_password
 
@@ -46,17 +47,6 @@ def _import_sqlalchemy() -> Any:
 
 def _json(value: Any) -> str:
     return json.dumps(flatten(value), sort_keys=True)
-
-
-def _mask_secrets(value: Any) -> Any:
-    """Mask passwords in every URL inside ``value`` (e.g. ``--sql`` in the meta options)."""
-    if isinstance(value, str):
-        return mask_url_password(value)
-    if isinstance(value, dict):
-        return {k: _mask_secrets(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mask_secrets(v) for v in value]
-    return value
 
 
 def _lookup(*parts: Any) -> str:
@@ -329,7 +319,7 @@ class SqlObserver(RunObserver):
             fields = {
                 "command": command,
                 "config": _json(config),
-                "meta": _json(_mask_secrets(meta_info)),
+                "meta": _json(mask_secrets(meta_info)),
                 "priority": meta_info.get("priority"),
                 "comment": meta_info.get("comment"),
                 "captured_out": "",

@@ -44,8 +44,9 @@ from typing import Any
 
 from sacred.observers.backend_import import import_backends
 from sacred.observers.base import RunObserver
+from sacred.observers.stored_values import mask_secrets
 from sacred.serializer import flatten
-from sacred.utils import ObserverError, mask_url_password
+from sacred.utils import ObserverError
 
 __all__ = [
     "TinyDbObserver",
@@ -244,17 +245,6 @@ def _to_storable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_to_storable(v) for v in value]
     return flatten(value)
-
-
-def _mask_secrets(value: Any) -> Any:
-    """Mask passwords in every URL inside ``value`` (e.g. ``--sql`` in the meta options)."""
-    if isinstance(value, str):
-        return mask_url_password(value)
-    if isinstance(value, dict):
-        return {k: _mask_secrets(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mask_secrets(v) for v in value]
-    return value
 
 
 def _encode_tags(value: Any) -> Any:
@@ -562,7 +552,7 @@ class TinyDbObserver(RunObserver):
                 "host": _to_storable(dict(host_info)),
             },
             _to_storable(config),
-            _to_storable(_mask_secrets(meta_info)),
+            _to_storable(mask_secrets(meta_info)),
         )
 
     def _insert(self, entry: dict, _id: Any) -> Any:
