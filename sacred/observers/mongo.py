@@ -65,7 +65,6 @@ and error, and in ``meta`` before it is stored.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import logging
 import mimetypes
@@ -79,14 +78,23 @@ from typing import Any
 
 from sacred.observers.backend_import import import_backends
 from sacred.observers.base import RunObserver
+from sacred.observers.mongo_failure_dump import (
+    DEFAULT_FAILURE_DIR,
+    resolve_failure_dir,
+    write_failure_dump,
+)
+from sacred.observers.mongo_url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
+from sacred.observers.mongo_values import bsonify, mask_secrets, metric_value
 from sacred.observers.queue import QueueObserver
-from sacred.serializer import dumps, flatten
+from sacred.observers.run_layout import file_md5
+from sacred.serializer import flatten
 from sacred.utils import ObserverError, mask_url_password
 
 __all__ = [
     "MongoObserver",
     "QueuedMongoObserver",
     "DEFAULT_FAILURE_DIR",
+    "MONGO_DB_ARG_FORM",
     "parse_mongo_db_arg",
     "read_captured_out",
     "read_metric",
@@ -94,9 +102,6 @@ __all__ = [
 
 logger = logging.getLogger("sacred.observers.mongo")
 
-DEFAULT_FAILURE_DIR = "sacred_failed_runs"
-MONGO_DB_ARG_FORM = "[host:port:]db_name[.collection][!priority] or a mongodb:// URL"
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _MAX_ID_ATTEMPTS = 1000
 _ID_DEADLINE_SECONDS = 120.0
 
@@ -299,11 +304,7 @@ class MongoObserver(RunObserver):
             overwrite = int(overwrite)
         self.overwrite = overwrite
         self.priority = priority
-        if isinstance(failure_dir, bytes):
-            failure_dir = os.fsdecode(failure_dir)
-        self.failure_dir = os.path.abspath(
-            os.fspath(failure_dir) if failure_dir is not None else DEFAULT_FAILURE_DIR
-        )
+        self.failure_dir = resolve_failure_dir(failure_dir)
         self.run_entry: dict | None = None
         self.saved_to_failure_dir: str | None = None
         self.tolerate_outages = True
@@ -570,15 +571,7 @@ class MongoObserver(RunObserver):
         }
         if unsaved:
             entry["unsaved_metrics"] = unsaved
-        os.makedirs(self.failure_dir, exist_ok=True)
-        stamp = _dt.datetime.utcnow().strftime("%Y%m%dT%H%M%S%f")
-        run_id = re.sub(r"[^A-Za-z0-9_.-]", "_", str(entry.get("_id")))
-        name = f"{self.runs.database.name}.{self.runs.name}_run_{run_id}_{stamp}.json"
-        path = os.path.join(self.failure_dir, name)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(dumps(_to_extended_json(entry), indent=2))
-        os.replace(tmp, path)
+        path = write_failure_dump(self.failure_dir, self.runs.database.name, self.runs.name, entry)
         self.saved_to_failure_dir = path
         return path
 

@@ -1,0 +1,77 @@
+"""Turn run data into what MongoDB (and the failure dump) can store.
+
+* :func:`bsonify`: anything -> BSON-encodable data (unknown objects go through
+  ``sacred.serializer.flatten``; integers beyond int64 become strings).
+* :func:`mask_secrets`: passwords in URLs anywhere in a structure -> ``***``.
+* :func:`to_extended_json`: datetimes and ObjectIds as MongoDB extended JSON
+  (``{"$date": ...}``, ``{"$oid": ...}``) for the JSON failure dump.
+* :func:`metric_value`: one logged metric value as a plain number if it is one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import Any
+
+from sacred.serializer import flatten
+from sacred.utils import mask_url_password
+
+__all__ = ["bsonify", "map_leaves", "mask_secrets", "metric_value", "to_extended_json"]
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _is_object_id(obj: Any) -> bool:
+    return type(obj).__name__ == "ObjectId"
+
+
+def bsonify(obj: Any) -> Any:
+    """Return ``obj`` as BSON-encodable data; unknown objects go through flatten."""
+    if obj is None or isinstance(obj, (str, bool, float, bytes, _dt.datetime)):
+        return obj
+    if isinstance(obj, int):
+        return obj if _INT64_MIN <= obj <= _INT64_MAX else str(obj)
+    if isinstance(obj, dict):
+        return {(k if isinstance(k, str) else str(flatten(k))): bsonify(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [bsonify(v) for v in obj]
+    if _is_object_id(obj):
+        return obj
+    return bsonify(flatten(obj))
+
+
+def map_leaves(obj: Any, convert: Callable[[Any], Any]) -> Any:
+    """Copy nested dicts/lists/tuples (tuples become lists), applying ``convert`` to every leaf."""
+    if isinstance(obj, dict):
+        return {k: map_leaves(v, convert) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [map_leaves(v, convert) for v in obj]
+    return convert(obj)
+
+
+def mask_secrets(obj: Any) -> Any:
+    """Copy of ``obj`` with the password of every URL in its strings replaced by ``***``."""
+    return map_leaves(obj, mask_url_password)
+
+
+def _extended_json_leaf(obj: Any) -> Any:
+    if isinstance(obj, _dt.datetime):
+        return {"$date": obj.isoformat() + ("Z" if obj.tzinfo is None else "")}
+    if _is_object_id(obj):
+        return {"$oid": str(obj)}
+    return obj
+
+
+def to_extended_json(obj: Any) -> Any:
+    """Copy of ``obj`` with datetimes as ``{"$date": ...}`` and ObjectIds as ``{"$oid": ...}``."""
+    return map_leaves(obj, _extended_json_leaf)
+
+
+def metric_value(value: Any) -> Any:
+    """A logged value as stored: numbers unchanged, numpy scalars unwrapped, others bsonified."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return bsonify(value)
