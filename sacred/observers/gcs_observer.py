@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from sacred.observers.backend_import import import_backend
-from sacred.observers.run_layout import LayoutObserver, ObjectStoreBackend, posix_join
+from sacred.observers.bucket_observer import BucketObserver
+from sacred.observers.run_layout import ObjectStoreBackend
 from sacred.utils import mask_url_password
 
 __all__ = ["GoogleCloudStorageObserver", "GCSBackend"]
@@ -150,7 +151,7 @@ class GCSBackend(ObjectStoreBackend):
         return f"gs://{self.bucket_name}/{path}"
 
 
-class GoogleCloudStorageObserver(LayoutObserver):
+class GoogleCloudStorageObserver(BucketObserver):
     """Store runs in the FileStorage layout inside a GCS bucket (see module docstring)."""
 
     VERSION = "GoogleCloudStorageObserver-0.1.0"
@@ -167,16 +168,14 @@ class GoogleCloudStorageObserver(LayoutObserver):
         if not isinstance(bucket, str) or not bucket.strip():
             raise ValueError(f"GCS bucket must be a non-empty name, got {bucket!r}")
         client = self._make_client(storage, bucket)
-        base = posix_join(os.fsdecode(os.fspath(basedir)))
         self.bucket = bucket
         super().__init__(
             GCSBackend(client, bucket),
-            base,
-            posix_join(os.fsdecode(os.fspath(resource_dir))) if resource_dir else posix_join(base, "_resources"),
-            posix_join(os.fsdecode(os.fspath(source_dir))) if source_dir else posix_join(base, "_sources"),
+            basedir,
+            resource_dir,
+            source_dir,
             priority=20 if priority is None else priority,
         )
-        self._bucket_ready = False
 
     @staticmethod
     def _make_client(storage: Any, bucket: str) -> Any:
@@ -195,17 +194,6 @@ class GoogleCloudStorageObserver(LayoutObserver):
                 f"GoogleCloudStorageObserver found no Google credentials for bucket {bucket!r}: {detail}"
             ) from None
 
-    def _ensure_bucket(self) -> None:
-        if not self._bucket_ready:
-            self.backend.ensure_bucket()
-            self._bucket_ready = True
-
-    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
-        """Check the bucket, then write the run as FileStorage does."""
-        self._ensure_bucket()
-        return super().started_event(ex_info, command, host_info, start_time, config, meta_info, _id)
-
-    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
-        """Check the bucket, then store the queued run."""
-        self._ensure_bucket()
-        return super().queued_event(ex_info, command, host_info, queue_time, config, meta_info, _id)
+    def prepare_bucket(self) -> None:
+        """Check that the bucket exists (the observer does not create buckets)."""
+        self.backend.ensure_bucket()

@@ -28,7 +28,8 @@ import re
 from typing import Any
 
 from sacred.observers.backend_import import import_backend
-from sacred.observers.run_layout import LayoutObserver, ObjectStoreBackend, posix_join
+from sacred.observers.bucket_observer import BucketObserver
+from sacred.observers.run_layout import ObjectStoreBackend
 from sacred.utils import mask_url_password
 
 __all__ = ["S3Observer", "S3Backend"]
@@ -49,13 +50,6 @@ def check_bucket_name(bucket: Any) -> str:
             "digits, '.' and '-', starting and ending with a letter or digit"
         )
     return bucket
-
-
-def _folder_text(folder: Any) -> str:
-    """A folder argument as text: bytes and paths decoded like file names, None as ""."""
-    if isinstance(folder, (bytes, os.PathLike)):
-        return os.fsdecode(os.fspath(folder))
-    return str(folder or "")
 
 
 class S3Backend(ObjectStoreBackend):
@@ -279,7 +273,7 @@ class S3Backend(ObjectStoreBackend):
         return f"s3://{self.bucket}/{path}"
 
 
-class S3Observer(LayoutObserver):
+class S3Observer(BucketObserver):
     """Store runs in the FileStorage layout inside an S3 bucket (see module docstring)."""
 
     VERSION = "S3Observer-0.1.0"
@@ -325,27 +319,8 @@ class S3Observer(LayoutObserver):
             config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10),
         )
         self.bucket = bucket
-        base = posix_join(_folder_text(basedir))
-        super().__init__(
-            S3Backend(client, bucket),
-            base,
-            posix_join(_folder_text(resource_dir)) if resource_dir else posix_join(base, "_resources"),
-            posix_join(_folder_text(source_dir)) if source_dir else posix_join(base, "_sources"),
-            priority=priority,
-        )
-        self._bucket_ready = False
+        super().__init__(S3Backend(client, bucket), basedir, resource_dir, source_dir, priority)
 
-    def _ensure_bucket(self) -> None:
-        if not self._bucket_ready:
-            self.backend.ensure_bucket(self.region)
-            self._bucket_ready = True
-
-    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
-        """Make sure the bucket exists, then write the run as FileStorage does."""
-        self._ensure_bucket()
-        return super().started_event(ex_info, command, host_info, start_time, config, meta_info, _id)
-
-    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
-        """Make sure the bucket exists, then store the queued run."""
-        self._ensure_bucket()
-        return super().queued_event(ex_info, command, host_info, queue_time, config, meta_info, _id)
+    def prepare_bucket(self) -> None:
+        """Create the bucket in the observer's region if it does not exist."""
+        self.backend.ensure_bucket(self.region)

@@ -136,6 +136,14 @@ def test_runs_follow_the_file_storage_layout_in_the_bucket(client, bucket, tmp_p
     assert second["status"] == "INTERRUPTED"
 
 
+def test_folders_may_be_given_as_bytes_or_paths(client, bucket, tmp_path):
+    obs = GoogleCloudStorageObserver(bucket=bucket, basedir=Path("/path-exp/"), source_dir=b"src")
+    start(obs, str(tmp_path / "src"))
+    found = keys(client, bucket)
+    assert "path-exp/1/run.json" in found
+    assert [k for k in found if k.startswith("src/exp_")]
+
+
 def test_output_is_appended_by_compose(client, bucket, tmp_path):
     obs = GoogleCloudStorageObserver(bucket=bucket, basedir="exp")
     start(obs, str(tmp_path / "src"))
