@@ -35,6 +35,8 @@ from sacred.utils import mask_url_password
 __all__ = ["S3Observer", "S3Backend"]
 
 MIN_PART_SIZE = 5 * 1024 * 1024
+# Error codes S3-compatible servers use for "no such object".
+_MISSING_OBJECT_CODES = ("NoSuchKey", "404", "NotFound")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -69,6 +71,12 @@ class S3Backend(ObjectStoreBackend):
         """The endpoint URL, with any password masked."""
         return mask_url_password(str(getattr(self.client.meta, "endpoint_url", "")))
 
+    def _unreachable(self, exc: Exception) -> ConnectionError:
+        return ConnectionError(
+            f"S3Observer cannot reach the S3 endpoint {self.endpoint()} for bucket "
+            f"{self.bucket!r}: {mask_url_password(str(exc))}"
+        )
+
     def _call(self, operation: str, **kwargs: Any) -> Any:
         from botocore.exceptions import ConnectionError as BotoConnectionError
         from botocore.exceptions import NoCredentialsError
@@ -76,10 +84,7 @@ class S3Backend(ObjectStoreBackend):
         try:
             return getattr(self.client, operation)(**kwargs)
         except BotoConnectionError as exc:
-            raise ConnectionError(
-                f"S3Observer cannot reach the S3 endpoint {self.endpoint()} for bucket "
-                f"{self.bucket!r}: {mask_url_password(str(exc))}"
-            ) from None
+            raise self._unreachable(exc) from None
         except NoCredentialsError:
             raise PermissionError(
                 f"S3Observer found no AWS credentials for bucket {self.bucket!r}; run "
@@ -146,7 +151,7 @@ class S3Backend(ObjectStoreBackend):
         try:
             return self._call("get_object", Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as exc:
-            if self._code(exc) in ("NoSuchKey", "404", "NotFound"):
+            if self._code(exc) in _MISSING_OBJECT_CODES:
                 return None
             raise
 
@@ -158,7 +163,7 @@ class S3Backend(ObjectStoreBackend):
             self._call("head_object", Bucket=self.bucket, Key=path)
             return True
         except ClientError as exc:
-            if self._code(exc) in ("NoSuchKey", "404", "NotFound"):
+            if self._code(exc) in _MISSING_OBJECT_CODES:
                 return False
             raise
 
@@ -210,10 +215,7 @@ class S3Backend(ObjectStoreBackend):
         try:
             self.client.upload_file(local_filename, self.bucket, path)
         except BotoConnectionError as exc:
-            raise ConnectionError(
-                f"S3Observer cannot reach the S3 endpoint {self.endpoint()} for bucket "
-                f"{self.bucket!r}: {mask_url_password(str(exc))}"
-            ) from None
+            raise self._unreachable(exc) from None
         self._small.pop(path, None)
         self._sizes.pop(path, None)
         self._count(path, os.path.getsize(local_filename))
