@@ -15,6 +15,7 @@ import json
 import logging
 from typing import Any
 
+from sacred.observers.stored_values import map_leaves
 from sacred.observers.tinydb_files import BufferedReaderWrapper, StoredFile, hash_id_from_path
 from sacred.serializer import flatten
 
@@ -66,8 +67,13 @@ class FileSerializer:
     def encode(self, obj: Any) -> str:
         """Return ``'"<hash>"'`` for a stored file."""
         if isinstance(obj, StoredFile):
-            return json.dumps(obj.hash_id)
+            return self.encode_reference(obj)
         return json.dumps(hash_id_from_path(obj.name))
+
+    @staticmethod
+    def encode_reference(stored: StoredFile) -> str:
+        """Return ``'"<hash>"'`` for a :class:`StoredFile` (no store needed)."""
+        return json.dumps(stored.hash_id)
 
     def decode(self, s: str) -> Any:
         """Open the stored file named by ``s`` for reading (None if it is gone)."""
@@ -77,6 +83,9 @@ class FileSerializer:
             logger.warning("Stored file %s is missing from %s", hash_id, self.fs.root)
             return None
         return BufferedReaderWrapper(open(address.abspath, "rb"))
+
+
+_DATES = DateTimeSerializer()
 
 
 def to_storable(value: Any) -> Any:
@@ -92,46 +101,43 @@ def to_storable(value: Any) -> Any:
     return flatten(value)
 
 
+def _tag_leaf(value: Any) -> Any:
+    if isinstance(value, _dt.datetime):
+        return DATE_TAG + _DATES.encode(value)
+    if isinstance(value, StoredFile):
+        return FILE_TAG + FileSerializer.encode_reference(value)
+    return value
+
+
 def encode_tags(value: Any) -> Any:
     """Replace datetimes and stored files by their tagged strings."""
-    if isinstance(value, _dt.datetime):
-        return DATE_TAG + value.isoformat()
-    if isinstance(value, StoredFile):
-        return FILE_TAG + json.dumps(value.hash_id)
-    if isinstance(value, dict):
-        return {k: encode_tags(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [encode_tags(v) for v in value]
+    return map_leaves(value, _tag_leaf)
+
+
+def _date_leaf(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(DATE_TAG):
+        try:
+            return _DATES.decode(value[len(DATE_TAG) :])
+        except ValueError:
+            return value
     return value
 
 
 def decode_dates(value: Any) -> Any:
     """Turn ``{TinyDate}`` strings back into datetimes (files stay tagged strings)."""
-    if isinstance(value, str):
-        if value.startswith(DATE_TAG):
-            try:
-                return _dt.datetime.fromisoformat(value[len(DATE_TAG) :])
-            except ValueError:
-                return value
-        return value
-    if isinstance(value, dict):
-        return {k: decode_dates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decode_dates(v) for v in value]
-    return value
+    return map_leaves(value, _date_leaf)
 
 
 def decode_files(value: Any, fs: Any) -> Any:
     """Turn ``{TinyFile}`` strings into open read handles on the stored files."""
-    if isinstance(value, str):
-        if value.startswith(FILE_TAG):
-            return FileSerializer(fs).decode(value[len(FILE_TAG) :])
-        return value
-    if isinstance(value, dict):
-        return {k: decode_files(v, fs) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decode_files(v, fs) for v in value]
-    return value
+    files = FileSerializer(fs)
+
+    def file_leaf(leaf: Any) -> Any:
+        if isinstance(leaf, str) and leaf.startswith(FILE_TAG):
+            return files.decode(leaf[len(FILE_TAG) :])
+        return leaf
+
+    return map_leaves(value, file_leaf)
 
 
 def dump_document(value: Any) -> str:
