@@ -10,7 +10,8 @@ import hashlib
 import io
 import os
 import tempfile
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 from sacred.observers.backend_import import import_backends
 
@@ -21,6 +22,7 @@ __all__ = [
     "import_tinydb_backend",
     "make_hashfs",
     "put_file",
+    "replace_atomically",
 ]
 
 HASHFS_DEPTH = 3
@@ -110,22 +112,42 @@ def put_file(fs: Any, filename: str) -> StoredFile:
     """
     digest = hashlib.new(fs.algorithm)
     with open(filename, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
+        for chunk in _chunks(f):
             digest.update(chunk)
     hash_id = digest.hexdigest()
     target = fs.idpath(hash_id)
     if not os.path.isfile(target):
-        directory = os.path.dirname(target)
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out, open(filename, "rb") as src:
-                for chunk in iter(lambda: src.read(1 << 20), b""):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+
+        def copy_content(out: IO[bytes]) -> None:
+            with open(filename, "rb") as src:
+                for chunk in _chunks(src):
                     out.write(chunk)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+        replace_atomically(target, copy_content, prefix=".tmp-")
     return StoredFile(hash_id, target)
+
+
+def replace_atomically(
+    target: str, write: Callable[[IO[bytes]], None], prefix: str, suffix: str = ""
+) -> None:
+    """Create or replace ``target`` with what ``write`` writes, all at once.
+
+    ``write`` gets a binary file in the target's directory (named
+    ``prefix...suffix``), which then is renamed onto ``target`` with mode 0644;
+    on any failure the temp file is removed and the error re-raised.
+    """
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=prefix, suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _chunks(f: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    return iter(lambda: f.read(size), b"")

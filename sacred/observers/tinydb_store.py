@@ -17,7 +17,6 @@ import errno
 import fcntl
 import json
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from sacred.observers.tinydb_encoding import (
     dump_document,
     encode_tags,
 )
-from sacred.observers.tinydb_files import import_tinydb_backend, make_hashfs
+from sacred.observers.tinydb_files import import_tinydb_backend, make_hashfs, replace_atomically
 from sacred.utils import ObserverError
 
 __all__ = ["RUNS_TABLE", "LockedJsonFile", "TinyDbTable", "get_db_file_manager", "load_documents"]
@@ -166,16 +165,11 @@ class LockedJsonFile:
             inner = ", ".join(f"{json.dumps(doc_id)}: {text}" for doc_id, text in docs.items())
             parts.append(f"{json.dumps(table_name)}: {{{inner}}}")
         text = "{" + ", ".join(parts) + "}"
-        directory = os.path.dirname(self.path)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".metadata-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.path)
+            replace_atomically(
+                self.path, lambda f: f.write(text.encode()), prefix=".metadata-", suffix=".tmp"
+            )
         except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
             self._signature = None
             raise
         token = uuid.uuid4().hex.encode()
