@@ -113,23 +113,7 @@ class TelegramObserver(NotifierObserver):
         failed_text: str | None = DEFAULT,
     ) -> None:
         name = type(self).__name__
-        if isinstance(bot, str):
-            token = bot.strip()
-            if not token or any(c.isspace() or c in "/?#" for c in token):
-                raise ValueError(
-                    f"{name}: the bot token must be the non-empty token from @BotFather "
-                    "(like '123456:ABC-DEF...', no spaces or slashes)"
-                )
-            self._token: str | None = token
-            self.bot = None
-        elif callable(getattr(bot, "send_message", None)):
-            self._token = None
-            self.bot = bot
-        else:
-            raise ValueError(
-                f"{name}: bot must be a bot token string or an object with a send_message "
-                f"method (python-telegram-bot's Bot), got {type(bot).__name__}"
-            )
+        self._token, self.bot = _token_or_bot(bot, name)
         if isinstance(chat_id, bool) or not isinstance(chat_id, (int, str)) or chat_id == "":
             raise ValueError(
                 f"{name}: chat_id must be the numeric chat id (int) or an '@channelname' "
@@ -209,6 +193,24 @@ class TelegramObserver(NotifierObserver):
         answer = _api_answer(body)
         if not answer.get("ok", False):
             raise TelegramAPIError(answer.get("description") or "the Bot API answered ok=false")
+
+
+def _token_or_bot(bot: Any, owner: str) -> tuple[str | None, Any]:
+    """``(token, None)`` for a token string, ``(None, bot)`` for a bot object; else a clear error."""
+    if isinstance(bot, str):
+        token = bot.strip()
+        if not token or any(c.isspace() or c in "/?#" for c in token):
+            raise ValueError(
+                f"{owner}: the bot token must be the non-empty token from @BotFather "
+                "(like '123456:ABC-DEF...', no spaces or slashes)"
+            )
+        return token, None
+    if callable(getattr(bot, "send_message", None)):
+        return None, bot
+    raise ValueError(
+        f"{owner}: bot must be a bot token string or an object with a send_message "
+        f"method (python-telegram-bot's Bot), got {type(bot).__name__}"
+    )
 
 
 async def _wait(awaitable: Any) -> Any:
