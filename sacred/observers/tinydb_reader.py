@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from sacred.observers.tinydb_encoding import decode_files
@@ -101,24 +101,30 @@ class TinyDbReader:
         if indices is not None:
             docs = self._by_indices(docs, indices)
         if exp_name is not None:
-            if not isinstance(exp_name, str):
-                raise TypeError(f"TinyDbReader: exp_name must be a string, got {exp_name!r}")
-            try:
-                pattern = re.compile(exp_name)
-            except re.error as exc:
-                raise ValueError(
-                    f"TinyDbReader: exp_name {exp_name!r} is not a valid regex: {exc}"
-                ) from None
-            docs = [
-                d for d in docs if pattern.search(str((d.get("experiment") or {}).get("name", "")))
-            ]
+            docs = self._by_name(docs, exp_name)
         if query is not None:
-            if not callable(query):
-                raise TypeError(
-                    f"TinyDbReader: query must be a TinyDB query (tinydb.Query), got {query!r}"
-                )
-            docs = [d for d in docs if query(d)]
+            docs = self._by_query(docs, query)
         return docs
+
+    @staticmethod
+    def _by_name(docs: list, exp_name: Any) -> list:
+        if not isinstance(exp_name, str):
+            raise TypeError(f"TinyDbReader: exp_name must be a string, got {exp_name!r}")
+        try:
+            pattern = re.compile(exp_name)
+        except re.error as exc:
+            raise ValueError(
+                f"TinyDbReader: exp_name {exp_name!r} is not a valid regex: {exc}"
+            ) from None
+        return [d for d in docs if pattern.search(str((d.get("experiment") or {}).get("name", "")))]
+
+    @staticmethod
+    def _by_query(docs: list, query: Any) -> list:
+        if not callable(query):
+            raise TypeError(
+                f"TinyDbReader: query must be a TinyDB query (tinydb.Query), got {query!r}"
+            )
+        return [d for d in docs if query(d)]
 
     @staticmethod
     def _by_indices(docs: list, indices: Any) -> list:
@@ -159,16 +165,15 @@ class TinyDbReader:
                 "exp_id": entry.get("_id"),
                 "date": entry.get("start_time") or entry.get("queue_time"),
             }
-            groups: list[tuple[str, list, Callable[[list], tuple[str, str]]]] = [
-                ("sources", experiment.get("sources") or [], lambda s: (s[0], s[-1])),
-                ("resources", entry.get("resources") or [], lambda r: (r[0], r[-1])),
-                ("artifacts", entry.get("artifacts") or [], lambda a: (a[0], a[-1])),
-            ]
-            for key, items, pick in groups:
+            # each listed file is [name, ..., {TinyFile} tag]
+            groups = {
+                "sources": experiment.get("sources"),
+                "resources": entry.get("resources"),
+                "artifacts": entry.get("artifacts"),
+            }
+            for key, items in groups.items():
                 if items:
-                    record[key] = {
-                        name: decode_files(tag, self.fs) for name, tag in map(pick, items)
-                    }
+                    record[key] = {item[0]: decode_files(item[-1], self.fs) for item in items}
             results.append(record)
         return results
 
