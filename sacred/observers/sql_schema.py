@@ -59,84 +59,68 @@ def build_tables(schema: str | None = None) -> SqlTables:
     def fk(column: str) -> Any:
         return sa.ForeignKey(prefix + column)
 
-    def lookup() -> Any:
-        return sa.Column("lookup", sa.String(64), nullable=False, unique=True)
+    def shared(name: str, *columns: Any) -> Any:
+        """A deduplicated table: ``<name>_id`` key, ``columns``, unique ``lookup`` hash."""
+        return sa.Table(
+            name,
+            md,
+            sa.Column(f"{name}_id", sa.Integer, primary_key=True),
+            *columns,
+            sa.Column("lookup", sa.String(64), nullable=False, unique=True),
+        )
 
-    source = sa.Table(
+    def experiment_link(name: str, right_table: str) -> Any:
+        """``experiments_<x>``: links an experiment to a row of ``right_table``."""
+        right = f"{right_table}_id"
+        return sa.Table(
+            name,
+            md,
+            sa.Column(
+                "experiment_id", sa.Integer, fk("experiment.experiment_id"), primary_key=True
+            ),
+            sa.Column(right, sa.Integer, fk(f"{right_table}.{right}"), primary_key=True),
+        )
+
+    shared(
         "source",
-        md,
-        sa.Column("source_id", sa.Integer, primary_key=True),
         sa.Column("filename", sa.Text),
         sa.Column("md5sum", sa.String(32)),
         sa.Column("content", sa.Text),
-        lookup(),
     )
-    repository = sa.Table(
+    shared(
         "repository",
-        md,
-        sa.Column("repository_id", sa.Integer, primary_key=True),
         sa.Column("url", sa.Text),
         sa.Column("commit", sa.String(64)),
         sa.Column("dirty", sa.Boolean),
-        lookup(),
     )
-    dependency = sa.Table(
-        "dependency",
-        md,
-        sa.Column("dependency_id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.Text),
-        sa.Column("version", sa.Text),
-        lookup(),
-    )
-    resource = sa.Table(
+    shared("dependency", sa.Column("name", sa.Text), sa.Column("version", sa.Text))
+    shared(
         "resource",
-        md,
-        sa.Column("resource_id", sa.Integer, primary_key=True),
         sa.Column("filename", sa.Text),
         sa.Column("md5sum", sa.String(32)),
         sa.Column("content", sa.LargeBinary),
-        lookup(),
     )
-    host = sa.Table(
+    shared(
         "host",
-        md,
-        sa.Column("host_id", sa.Integer, primary_key=True),
         sa.Column("cpu", sa.Text),
         sa.Column("hostname", sa.Text),
         sa.Column("os", sa.Text),
         sa.Column("os_info", sa.Text),
         sa.Column("python_version", sa.Text),
         sa.Column("host_info", sa.Text),
-        lookup(),
     )
-    experiment = sa.Table(
+    shared(
         "experiment",
-        md,
-        sa.Column("experiment_id", sa.Integer, primary_key=True),
         sa.Column("name", sa.Text),
         sa.Column("md5sum", sa.String(32)),
         sa.Column("base_dir", sa.Text),
         sa.Column("mainfile", sa.Text),
         sa.Column("doc", sa.Text),
-        lookup(),
     )
-
-    def link(name: str, left: str, right: str, right_table: str) -> Any:
-        return sa.Table(
-            name,
-            md,
-            sa.Column(left, sa.Integer, fk(f"experiment.{left}"), primary_key=True),
-            sa.Column(right, sa.Integer, fk(f"{right_table}.{right}"), primary_key=True),
-        )
-
-    experiments_sources = link("experiments_sources", "experiment_id", "source_id", "source")
-    experiments_repositories = link(
-        "experiments_repositories", "experiment_id", "repository_id", "repository"
-    )
-    experiments_dependencies = link(
-        "experiments_dependencies", "experiment_id", "dependency_id", "dependency"
-    )
-    run = sa.Table(
+    experiment_link("experiments_sources", "source")
+    experiment_link("experiments_repositories", "repository")
+    experiment_link("experiments_dependencies", "dependency")
+    sa.Table(
         "run",
         md,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -159,7 +143,7 @@ def build_tables(schema: str | None = None) -> SqlTables:
         sa.Column("result_json", sa.Text),
         sa.Column("meta", sa.Text),
     )
-    artifact = sa.Table(
+    sa.Table(
         "artifact",
         md,
         sa.Column("artifact_id", sa.Integer, primary_key=True),
@@ -171,13 +155,13 @@ def build_tables(schema: str | None = None) -> SqlTables:
         sa.Column("content_type", sa.Text),
         sa.Column("artifact_metadata", sa.Text),
     )
-    runs_resources = sa.Table(
+    sa.Table(
         "runs_resources",
         md,
         sa.Column("run_id", sa.String(64), fk("run.run_id"), primary_key=True),
         sa.Column("resource_id", sa.Integer, fk("resource.resource_id"), primary_key=True),
     )
-    metric = sa.Table(
+    sa.Table(
         "metric",
         md,
         sa.Column("metric_id", sa.Integer, primary_key=True),
@@ -188,19 +172,4 @@ def build_tables(schema: str | None = None) -> SqlTables:
         sa.Column("timestamp", sa.DateTime),
         sa.Index("ix_metric_run_name", "run_id", "name"),
     )
-    return SqlTables(
-        metadata=md,
-        source=source,
-        repository=repository,
-        dependency=dependency,
-        resource=resource,
-        host=host,
-        experiment=experiment,
-        experiments_sources=experiments_sources,
-        experiments_repositories=experiments_repositories,
-        experiments_dependencies=experiments_dependencies,
-        run=run,
-        artifact=artifact,
-        runs_resources=runs_resources,
-        metric=metric,
-    )
+    return SqlTables(metadata=md, **{table.name: table for table in md.tables.values()})
