@@ -120,6 +120,20 @@ def _spec_class() -> type:
     return _SPEC_CLASS
 
 
+_SIGNATURE_CACHE: dict[tuple[type, str], tuple[frozenset[str] | None, frozenset[str]]] = {}
+
+
+def _accepted_cached(observer: Any, event: str, method: Callable) -> tuple:
+    """:func:`_accepted` for ``observer.event``, cached per class when it is a plain method."""
+    func = getattr(type(observer), event, None)
+    if func is None or getattr(method, "__func__", None) is not func:
+        return _accepted(method)  # instance attribute or wrapped: no caching
+    key = (type(observer), event)
+    if key not in _SIGNATURE_CACHE:
+        _SIGNATURE_CACHE[key] = _accepted(method)
+    return _SIGNATURE_CACHE[key]
+
+
 def _accepted(method: Callable) -> tuple[frozenset[str] | None, frozenset[str]]:
     """(accepted names or None for **kwargs, required names) of a bound method."""
     sig = inspect.signature(method)
@@ -166,7 +180,7 @@ class EventBus:
                 f"Observer {observer_name(observer)}.{event} is not callable"
             )
         try:
-            accepted, required = _accepted(method)
+            accepted, required = _accepted_cached(observer, event, method)
         except (TypeError, ValueError):
             accepted, required = None, frozenset()
         provided = set(_event_arguments(event))
@@ -224,9 +238,14 @@ class EventBus:
             self.logger.warning("Plugin failed in %s: %s: %s", event, type(err).__name__, err)
 
 
+_EVENT_ARGUMENTS: dict[str, tuple[str, ...]] = {}
+
+
 def _event_arguments(event: str) -> tuple[str, ...]:
-    params = inspect.signature(getattr(RunEventSpec, event)).parameters
-    return tuple(p for p in params if p not in ("self", "run"))
+    if event not in _EVENT_ARGUMENTS:
+        params = inspect.signature(getattr(RunEventSpec, event)).parameters
+        _EVENT_ARGUMENTS[event] = tuple(p for p in params if p not in ("self", "run"))
+    return _EVENT_ARGUMENTS[event]
 
 
 def _defaults_for(event: str) -> dict:

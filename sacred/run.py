@@ -391,12 +391,13 @@ class Run:
             self.captured_out = self._current_output()
             metrics = self._metrics.get_last_metrics()
             if metrics:
+                # observers may add references to the live info (MongoObserver does)
                 self._emit("log_metrics", {"metrics_by_name": metrics, "info": self.info})
             self.heartbeat_time = utcnow()
             self._emit(
                 "heartbeat_event",
                 {
-                    "info": self.info,
+                    "info": _snapshot(self.info),
                     "captured_out": self.captured_out,
                     "beat_time": self.heartbeat_time,
                     "result": self.result,
@@ -411,6 +412,31 @@ class Run:
             self._beat(final=True)
         except Exception as err:  # noqa: BLE001 - the stop event must still go out
             self.run_logger.warning("Final heartbeat failed: %s: %s", type(err).__name__, err)
+
+
+def _snapshot(info: dict) -> dict:
+    """A copy of ``info`` taken while the main thread may be changing it.
+
+    The C pickler copies plain data without releasing the GIL, so the copy is
+    consistent; observers then serialise it at leisure without "dictionary
+    changed size during iteration". Unpicklable values fall back to a deep
+    copy (retried), and as a last resort the live dict is used.
+    """
+    import copy
+    import pickle
+
+    try:
+        return pickle.loads(pickle.dumps(info, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - not everything pickles
+        pass
+    for _ in range(3):
+        try:
+            return copy.deepcopy(info)
+        except RuntimeError:  # changed while copying
+            continue
+        except Exception:  # noqa: BLE001 - not everything copies either
+            break
+    return info
 
 
 def _has_plugins() -> bool:

@@ -602,3 +602,22 @@ def test_expensive_heartbeats_back_off_to_a_small_share_of_run_time():
     hb.stop()
     # each beat of >= 20 ms is followed by >= 380 ms of pause: at most 4 beats in that second
     assert 1 <= len(slow_beats) <= 4
+
+
+def test_heartbeat_info_is_a_consistent_copy_while_main_thread_mutates():
+    rec = Recorder()
+
+    def main(_run):
+        deadline = time.monotonic() + 0.5
+        i = 0
+        while time.monotonic() < deadline and i < 2_000_000:
+            _run.info[f"k{i % 500}"] = {"v": i}
+            if i % 500 == 0:
+                _run.info.clear()
+            i += 1
+
+    run = make_ex(main, [rec]).run(options={"--beat_interval": 0.01})
+    assert run.status == "COMPLETED"
+    beats = rec.of("heartbeat")
+    assert len(beats) >= 2
+    assert all(isinstance(b["info"], dict) for b in beats)
