@@ -49,8 +49,8 @@ from sacred.observers.tinydb_files import (
 )
 from sacred.observers.tinydb_reader import TinyDbReader, render_report
 from sacred.observers.tinydb_store import (
-    RUNS_TABLE,
     LockedJsonFile,
+    TinyDbAccess,
     TinyDbTable,
     get_db_file_manager,
 )
@@ -77,7 +77,7 @@ def _format_version() -> str:
     return f"TinyDbObserver-{__version__}"
 
 
-class TinyDbObserver(RunObserver):
+class TinyDbObserver(TinyDbAccess, RunObserver):
     """Store runs in ``basedir/metadata.json`` (TinyDB) and files in ``basedir/hashfs``.
 
     A run started with the ``_id`` of a stored run is refused unless
@@ -131,18 +131,6 @@ class TinyDbObserver(RunObserver):
         self.doc_id: str | None = None
         self._dirty = False
         self._last_flush = 0.0
-
-    @property
-    def db(self) -> Any:
-        """A TinyDB handle on the database (opened on first use)."""
-        if self._db is None:
-            self._db, _ = get_db_file_manager(self.root)
-        return self._db
-
-    @property
-    def runs(self) -> Any:
-        """The TinyDB ``runs`` table."""
-        return self.db.table(RUNS_TABLE)
 
     # -- helpers
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sacred.observers.tinydb_encoding import decode_files
 from sacred.observers.tinydb_files import import_tinydb_backend, make_hashfs
-from sacred.observers.tinydb_store import RUNS_TABLE, get_db_file_manager, load_documents
+from sacred.observers.tinydb_store import TinyDbAccess, load_documents
 
 __all__ = ["TinyDbReader", "render_report"]
 
@@ -58,7 +58,7 @@ def render_report(entry: dict) -> str:
     )
 
 
-class TinyDbReader:
+class TinyDbReader(TinyDbAccess):
     """Query runs stored by :class:`TinyDbObserver` in ``path``.
 
     Select runs with ``indices`` (an int or a list of ints, list-style, negative
@@ -78,18 +78,6 @@ class TinyDbReader:
         self.path = os.path.join(root, "metadata.json")
         self.fs = make_hashfs(root)
         self._db = None
-
-    @property
-    def db(self) -> Any:
-        """A TinyDB handle on the database (dates and files decoded)."""
-        if self._db is None:
-            self._db, _ = get_db_file_manager(self.root)
-        return self._db
-
-    @property
-    def runs(self) -> Any:
-        """The TinyDB ``runs`` table."""
-        return self.db.table(RUNS_TABLE)
 
     def _select(self, exp_name: str | None, query: Any, indices: Any) -> list[Any]:
         if exp_name is None and query is None and indices is None:

@@ -33,7 +33,14 @@ from sacred.observers.tinydb_encoding import (
 from sacred.observers.tinydb_files import import_tinydb_backend, make_hashfs, replace_atomically
 from sacred.utils import ObserverError
 
-__all__ = ["RUNS_TABLE", "LockedJsonFile", "TinyDbTable", "get_db_file_manager", "load_documents"]
+__all__ = [
+    "RUNS_TABLE",
+    "LockedJsonFile",
+    "TinyDbAccess",
+    "TinyDbTable",
+    "get_db_file_manager",
+    "load_documents",
+]
 
 RUNS_TABLE = "runs"
 
@@ -52,6 +59,25 @@ def get_db_file_manager(root_dir: str) -> tuple[Any, Any]:
     storage.register_serializer(FileSerializer(fs), "TinyFile")
     db = tinydb.TinyDB(os.path.join(root_dir, "metadata.json"), storage=storage)
     return db, fs
+
+
+class TinyDbAccess:
+    """Gives an object with a ``root`` directory (and ``_db``) TinyDB handles on its store."""
+
+    root: str | None
+    _db: Any
+
+    @property
+    def db(self) -> Any:
+        """A TinyDB handle on the database, dates and files decoded (opened on first use)."""
+        if self._db is None:
+            self._db, _ = get_db_file_manager(self.root)
+        return self._db
+
+    @property
+    def runs(self) -> Any:
+        """The TinyDB ``runs`` table."""
+        return self.db.table(RUNS_TABLE)
 
 
 class LockedJsonFile:

@@ -347,6 +347,22 @@ def test_fetch_files_returns_open_handles(tmp_path, experiment_dir):
             handle.close()
 
 
+def test_observer_and_reader_open_the_runs_table_through_tinydb(tmp_path, experiment_dir):
+    basedir = tmp_path / "runs"
+    obs = TinyDbObserver(str(basedir))
+    _id = start(obs, experiment_dir)
+    reader = TinyDbReader(str(basedir))
+    for holder in (obs, reader):
+        (doc,) = holder.runs.all()
+        assert doc["_id"] == _id and doc["start_time"] == T0
+        same = holder.db.table("runs").get(doc_id=doc.doc_id)
+        assert same["_id"] == _id
+        for entry in (doc, same):
+            source_handle = entry["experiment"]["sources"][0][2]
+            assert source_handle.read() == b"print('hello')\n"
+            source_handle.close()
+
+
 def test_fetch_report_matches_summary_layout(tmp_path, experiment_dir):
     basedir = tmp_path / "runs"
     obs = TinyDbObserver(str(basedir))
