@@ -1,9 +1,9 @@
 """SqlObserver: store runs in any database SQLAlchemy 2 can reach.
 
-The tables (see :mod:`sacred.observers.sql_schema`) are created on first use;
-several processes may create them at the same moment and write runs
-concurrently: creation is serialised with an advisory lock on PostgreSQL and
-retried elsewhere, shared rows (sources, hosts, dependencies, ...) are
+The tables (see :mod:`sacred.observers.sql_schema`) are created on first use
+(see :mod:`sacred.observers.sql_engine`, which also makes the engine from the
+URL); several processes may create them at the same moment and write runs
+concurrently: shared rows (sources, hosts, dependencies, ...) are
 deduplicated through unique ``lookup`` keys, and run ids come from the
 database's own auto-increment key.
 
@@ -19,11 +19,15 @@ import json
 import logging
 import numbers
 import os
-import time
 from typing import Any
 
-from sacred.observers.backend_import import import_backend
 from sacred.observers.base import RunObserver
+from sacred.observers.sql_engine import (
+    create_tables,
+    database_error,
+    engine_from_url,
+    import_sqlalchemy,
+)
 from sacred.observers.sql_schema import SqlTables, build_tables
 from sacred.observers.stored_values import mask_secrets
 from sacred.serializer import flatten
@@ -32,17 +36,6 @@ from sacred.utils import ObserverError, mask_url_password
 __all__ = ["SqlObserver"]
 
 logger = logging.getLogger(__name__)
-
-DRIVER_HINTS = {
-    "postgresql": "pip install sacred[postgres] (psycopg2)",
-    "mysql": "pip install mysqlclient",
-}
-CREATE_ATTEMPTS = 8
-ADVISORY_LOCK_KEY = 0x5AC2ED  # any constant shared by all SqlObservers
-
-
-def _import_sqlalchemy() -> Any:
-    return import_backend("sqlalchemy", needed_by="The SQL observer", extra="sql")
 
 
 def _json(value: Any) -> str:
@@ -81,45 +74,9 @@ class SqlObserver(RunObserver):
     """Store runs in the SQL database at ``url`` (``dialect://user:password@host/db``)."""
 
     def __init__(self, url: str, schema: str | None = None) -> None:
-        sa = _import_sqlalchemy()
-        if not isinstance(url, str) or not url.strip():
-            raise ValueError(
-                f"SqlObserver needs a database URL such as sqlite:///runs.db or "
-                f"postgresql://user:password@host/db, got {url!r}"
-            )
+        engine = engine_from_url(url)
         self.url = url
         self.masked_url = mask_url_password(url)
-        try:
-            parsed = sa.engine.make_url(url)
-        except sa.exc.ArgumentError:
-            raise ValueError(
-                f"SqlObserver: {self.masked_url!r} is not a database URL; expected "
-                "dialect[+driver]://user:password@host:port/database, e.g. sqlite:///runs.db"
-            ) from None
-        kwargs: dict[str, Any] = {}
-        is_sqlite = parsed.get_backend_name() == "sqlite"
-        if is_sqlite:
-            # wait for other writers instead of failing with "database is locked"
-            kwargs["connect_args"] = {"timeout": 60}
-            if parsed.database:
-                directory = os.path.dirname(os.path.abspath(parsed.database))
-                if not os.path.isdir(directory):
-                    raise ValueError(
-                        f"SqlObserver: the directory of the SQLite file in {self.masked_url!r} "
-                        f"does not exist ({directory})"
-                    )
-        else:
-            kwargs["pool_pre_ping"] = True
-        try:
-            engine = sa.create_engine(parsed, **kwargs)
-        except (ImportError, sa.exc.NoSuchModuleError) as exc:
-            backend = parsed.get_backend_name()
-            hint = DRIVER_HINTS.get(backend, f"install the driver for {parsed.drivername}")
-            raise ImportError(
-                f"SqlObserver cannot load the database driver for {self.masked_url} ({exc}); {hint}"
-            ) from None
-        if is_sqlite:
-            _use_immediate_transactions(engine)
         from sqlalchemy.orm import Session
 
         self._setup(engine, Session(engine), schema)
@@ -127,7 +84,7 @@ class SqlObserver(RunObserver):
     @classmethod
     def create_from(cls, engine: Any, session: Any, schema: str | None = None) -> SqlObserver:
         """Use an existing SQLAlchemy ``engine`` and ``session``."""
-        _import_sqlalchemy()
+        import_sqlalchemy()
         self = cls.__new__(cls)
         self.url = engine.url.render_as_string(hide_password=False)
         self.masked_url = engine.url.render_as_string(hide_password=True)
@@ -146,40 +103,16 @@ class SqlObserver(RunObserver):
     # ------------------------------------------------------------------ helpers
 
     def _database_error(self, action: str, exc: BaseException) -> ObserverError:
-        reason = mask_url_password(str(getattr(exc, "orig", None) or exc)).strip()
-        return ObserverError(f"SqlObserver could not {action} at {self.masked_url}: {reason}")
+        return database_error(self.masked_url, action, exc)
 
     def _ensure_schema(self) -> None:
-        if self._schema_ready:
-            return
-        sa = _import_sqlalchemy()
-        last_error: BaseException | None = None
-        for attempt in range(CREATE_ATTEMPTS):
-            try:
-                with self.engine.begin() as conn:
-                    if conn.dialect.name == "postgresql":
-                        conn.execute(
-                            sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY}
-                        )
-                    if self.tables.metadata.schema and conn.dialect.name != "sqlite":
-                        conn.execute(
-                            sa.schema.CreateSchema(self.tables.metadata.schema, if_not_exists=True)
-                        )
-                    self.tables.metadata.create_all(conn, checkfirst=True)
-                self._schema_ready = True
-                return
-            except sa.exc.OperationalError as exc:
-                if not _is_race(exc):
-                    raise self._database_error("connect to the database", exc) from None
-                last_error = exc
-            except (sa.exc.ProgrammingError, sa.exc.IntegrityError) as exc:
-                last_error = exc  # another process created the same table meanwhile
-            time.sleep(0.05 * (attempt + 1))
-        raise self._database_error("create the sacred tables", last_error)  # type: ignore[arg-type]
+        if not self._schema_ready:
+            create_tables(self.engine, self.tables.metadata, self.masked_url)
+            self._schema_ready = True
 
     def _get_or_create(self, table: Any, key: str, values: dict) -> int:
         """Return the primary key of the row with ``lookup == key``, inserting it if absent."""
-        sa = _import_sqlalchemy()
+        sa = import_sqlalchemy()
         pk = next(iter(table.primary_key.columns))
         found = self.session.execute(sa.select(pk).where(table.c.lookup == key)).scalar()
         if found is not None:
@@ -193,7 +126,7 @@ class SqlObserver(RunObserver):
             return self.session.execute(sa.select(pk).where(table.c.lookup == key)).scalar_one()
 
     def _link(self, table: Any, values: dict) -> None:
-        sa = _import_sqlalchemy()
+        sa = import_sqlalchemy()
         exists = self.session.execute(
             sa.select(sa.func.count())
             .select_from(table)
@@ -285,7 +218,7 @@ class SqlObserver(RunObserver):
         return experiment_id
 
     def _insert_run(self, _id: Any, fields: dict) -> str:
-        sa = _import_sqlalchemy()
+        sa = import_sqlalchemy()
         run = self.tables.run
         if _id is not None:
             run_id = str(_id)
@@ -313,7 +246,7 @@ class SqlObserver(RunObserver):
         raise ObserverError(f"SqlObserver: no free run id found near {pk} in {self.masked_url}")
 
     def _start(self, ex_info, command, host_info, config, meta_info, _id, fields) -> str:
-        sa = _import_sqlalchemy()
+        sa = import_sqlalchemy()
         self._ensure_schema()
         try:
             fields = {
@@ -340,7 +273,7 @@ class SqlObserver(RunObserver):
         return self.run_id
 
     def _update_run(self, **values: Any) -> None:
-        sa = _import_sqlalchemy()
+        sa = import_sqlalchemy()
         run = self.tables.run
         self.session.execute(sa.update(run).where(run.c.run_id == self.run_id).values(**values))
 
@@ -355,13 +288,13 @@ class SqlObserver(RunObserver):
 
     def _write_pending_metrics(self) -> None:
         if self._pending_metrics:
-            sa = _import_sqlalchemy()
+            sa = import_sqlalchemy()
             self.session.execute(sa.insert(self.tables.metric), self._pending_metrics)
 
     def _final_update(self, action: str, **values: Any) -> None:
         if self.run_id is None:
             return
-        sa = _import_sqlalchemy()
+        sa = import_sqlalchemy()
         try:
             self._write_pending_metrics()
             self._update_run(**values)
@@ -455,7 +388,7 @@ class SqlObserver(RunObserver):
         """Store the resource's content once and link it to the run."""
         if self.run_id is None:
             return
-        sa = _import_sqlalchemy()
+        sa = import_sqlalchemy()
         try:
             content = _read_bytes(filename)
             md5sum = _md5(content)
@@ -476,7 +409,7 @@ class SqlObserver(RunObserver):
         """Store the artifact's content with the run."""
         if self.run_id is None:
             return
-        sa = _import_sqlalchemy()
+        sa = import_sqlalchemy()
         try:
             content = _read_bytes(filename)
             self.session.execute(
@@ -509,27 +442,3 @@ class SqlObserver(RunObserver):
         return NotImplemented
 
     __hash__ = RunObserver.__hash__
-
-
-def _use_immediate_transactions(engine: Any) -> None:
-    """Let SQLAlchemy, not pysqlite, begin SQLite transactions, as ``BEGIN IMMEDIATE``.
-
-    pysqlite's own transaction handling breaks SAVEPOINTs; and a deferred
-    transaction that reads before it writes fails at once with "database is
-    locked" when another process writes, instead of waiting for it.
-    """
-    from sqlalchemy import event
-
-    @event.listens_for(engine, "connect")
-    def _no_pysqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _is_race(exc: BaseException) -> bool:
-    """True for errors that mean another process is creating the same tables."""
-    text = str(getattr(exc, "orig", exc)).lower()
-    return "already exists" in text or "database is locked" in text
