@@ -12,8 +12,8 @@ import ast
 import copy
 import inspect
 import io
+import linecache
 import re
-import textwrap
 import tokenize
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -47,14 +47,21 @@ class ConfigScope:
                     "declare the earlier entries it uses by name"
                 )
         self.arg_spec = list(signature.parameters)
-        self._body_code, self._body_lines, self._first_line, self._filename = _compile_body(func)
+        self._body_code, self._parsed, self._func_def = _compile_body(func)
         self._globals = func.__globals__
-        self.docs = _extract_docs(self._body_lines, self._first_line, self.__doc__)
+        self._docs: dict[str, str] | None = None
 
     @property
     def doc(self) -> str | None:
         """The scope's docstring."""
         return self.__doc__
+
+    @property
+    def docs(self) -> dict[str, str]:
+        """Entry docs from line comments (and ``__doc__``), extracted on first use."""
+        if self._docs is None:
+            self._docs = _extract_docs(self._parsed, self._func_def, self.__doc__)
+        return self._docs
 
     def __call__(
         self,
@@ -196,101 +203,145 @@ def _compatible(old_type: type, new_type: type, old_value: Any) -> bool:
 # --- compilation and docs ---------------------------------------------------
 
 
-def _function_source(func: Callable) -> tuple[list[str], int, str]:
-    try:
-        lines, first_line = inspect.getsourcelines(func)
-    except (OSError, TypeError) as err:
+class _ParsedSource:
+    """A source text parsed once: its AST, its functions by first line, its comments."""
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.filename = filename
+        self.lines = text.splitlines()
+        self.tree = ast.parse(text, filename)
+        self.functions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        for node in _walk_statements(self.tree.body):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                self.functions.setdefault(first, node)
+                self.functions.setdefault(node.lineno, node)
+        self._text = text
+        self._comments: dict[int, str] | None = None
+
+    @property
+    def comments(self) -> dict[int, str]:
+        """Line number -> comment text (without ``#``), tokenized on first use."""
+        if self._comments is None:
+            comments = {}
+            try:
+                for tok in tokenize.generate_tokens(io.StringIO(self._text).readline):
+                    if tok.type == tokenize.COMMENT:
+                        comments[tok.start[0]] = tok.string.lstrip("#").strip()
+            except (tokenize.TokenError, IndentationError):
+                pass
+            self._comments = comments
+        return self._comments
+
+    def is_comment_only(self, line: int) -> bool:
+        """True if ``line`` holds nothing but a comment."""
+        return 0 < line <= len(self.lines) and self.lines[line - 1].lstrip().startswith("#")
+
+
+_PARSED_CACHE: dict[tuple[str, int], _ParsedSource] = {}
+_PARSED_CACHE_SIZE = 64
+
+
+def _parsed_source(func: Callable) -> _ParsedSource:
+    """The parsed source file of ``func`` (cached, so many scopes in one file parse once)."""
+    name = getattr(func, "__name__", repr(func))
+    code = getattr(func, "__code__", None)
+    filename = (inspect.getsourcefile(func) if code else None) or getattr(code, "co_filename", "")
+    lines = linecache.getlines(filename, getattr(func, "__globals__", None)) if filename else []
+    if not lines:
         raise ConfigError(
-            f"Cannot read the source of config scope '{getattr(func, '__name__', func)}': "
-            f"{err}. Config scopes must be defined in a file."
-        ) from None
-    return lines, first_line, inspect.getsourcefile(func) or "<config scope>"
+            f"Cannot read the source of config scope '{name}'. Config scopes must be "
+            "defined in a file (or a notebook cell)."
+        )
+    text = "".join(lines)
+    key = (filename, hash(text))
+    parsed = _PARSED_CACHE.get(key)
+    if parsed is None:
+        if len(_PARSED_CACHE) >= _PARSED_CACHE_SIZE:
+            _PARSED_CACHE.pop(next(iter(_PARSED_CACHE)))
+        parsed = _PARSED_CACHE[key] = _ParsedSource(text, filename)
+    return parsed
 
 
 def _compile_body(func: Callable):
-    lines, first_line, filename = _function_source(func)
-    source = textwrap.dedent("".join(lines))
-    tree = ast.parse(source)
-    func_def = next(
-        (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None
-    )
-    if func_def is None:
+    parsed = _parsed_source(func)
+    func_def = parsed.functions.get(func.__code__.co_firstlineno)
+    if func_def is None or func_def.name != func.__name__:
         raise ConfigError(
-            f"Config scope '{func.__name__}' must be a plain function defined with 'def'"
+            f"Config scope '{func.__name__}' must be a plain function defined with 'def' "
+            f"({parsed.filename}, line {func.__code__.co_firstlineno})"
         )
-    _refuse_return_and_yield(func_def, func.__name__, filename, first_line)
+    _refuse_return_and_yield(func, func_def, parsed.filename)
     body = func_def.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
-    module = ast.Module(body=body, type_ignores=[])
-    ast.increment_lineno(module, first_line - 1)
-    code = compile(module, filename, "exec")
-    return code, lines, first_line, filename
+    # the statements keep their line numbers in the user's file
+    code = compile(ast.Module(body=body, type_ignores=[]), parsed.filename, "exec")
+    return code, parsed, func_def
 
 
-class _ReturnYieldFinder(ast.NodeVisitor):
-    def __init__(self) -> None:
-        self.found: list[tuple[str, int]] = []
-
-    def visit_Return(self, node: ast.Return) -> None:
-        self.found.append(("return", node.lineno))
-
-    def visit_Yield(self, node: ast.Yield) -> None:
-        self.found.append(("yield", node.lineno))
-
-    def visit_YieldFrom(self, node: ast.YieldFrom) -> None:
-        self.found.append(("yield from", node.lineno))
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        return  # nested functions may return
-
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        return
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        return
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def _refuse_return_and_yield(func_def: ast.AST, name: str, filename: str, first_line: int) -> None:
-    finder = _ReturnYieldFinder()
-    for statement in func_def.body:  # type: ignore[attr-defined]
-        finder.visit(statement)
-    if finder.found:
-        kind, line = finder.found[0]
+def _walk_statements(statements: list, into_functions: bool = True):
+    """Yield statements (not expressions) recursively; much cheaper than ``ast.walk``."""
+    for node in statements:
+        yield node
+        if not into_functions and isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        ):
+            continue
+        for field in _STATEMENT_LISTS:
+            children = getattr(node, field, None)
+            if children:
+                yield from _walk_statements(children, into_functions)
+
+
+def _refuse_return_and_yield(func: Callable, func_def: ast.AST, filename: str) -> None:
+    """Config scopes cannot return or yield: their locals are the result."""
+    name = func.__name__
+    found = None
+    if func.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR):
+        found = ("yield", _first_yield_line(func_def))
+    for node in _walk_statements(func_def.body, into_functions=False):  # type: ignore[attr-defined]
+        if isinstance(node, ast.Return):
+            found = found or ("return", node.lineno)
+            break
+    if found:
+        kind, line = found
         raise ConfigError(
             f"Config scope '{name}' contains a '{kind}' statement "
-            f"({filename}, line {line + first_line - 1}); config scopes must not "
+            f"({filename}, line {line}); config scopes must not "
             "contain return or yield statements"
         )
 
 
-def _extract_docs(lines: list[str], first_line: int, docstring: str | None) -> dict[str, str]:
+def _first_yield_line(func_def: ast.AST) -> int:
+    for node in ast.walk(func_def):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return node.lineno
+    return func_def.lineno  # type: ignore[attr-defined]
+
+
+def _extract_docs(parsed: _ParsedSource, func_def: ast.AST, docstring: str | None) -> dict[str, str]:
     """Map assigned names to the comment on their line or the comment lines above."""
-    source = textwrap.dedent("".join(lines))
-    comments: dict[int, str] = {}
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type == tokenize.COMMENT:
-                comments[tok.start[0]] = tok.string.lstrip("#").strip()
-    except (tokenize.TokenError, IndentationError):
-        return {"__doc__": docstring} if docstring else {}
     ignored = [re.compile(p) for p in SETTINGS.CONFIG.IGNORED_COMMENTS]
-    comments = {ln: c for ln, c in comments.items() if c and not any(p.search(c) for p in ignored)}
-    source_lines = source.splitlines()
-
-    def is_comment_only(ln: int) -> bool:
-        return 0 < ln <= len(source_lines) and source_lines[ln - 1].strip().startswith("#")
-
+    all_comments = parsed.comments
+    end = getattr(func_def, "end_lineno", None) or len(parsed.lines)
+    comments = {
+        ln: c
+        for ln in range(func_def.lineno, end + 1)  # type: ignore[attr-defined]
+        if (c := all_comments.get(ln)) and not any(p.search(c) for p in ignored)
+    }
     docs: dict[str, str] = {}
     if docstring:
         docs["__doc__"] = docstring
-    tree = ast.parse(source)
-    func_def = tree.body[0]
-    for node in ast.walk(func_def):
-        if node is func_def:
-            continue
+    for node in _walk_statements(func_def.body):  # type: ignore[attr-defined]
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = node.targets
@@ -304,11 +355,11 @@ def _extract_docs(lines: list[str], first_line: int, docstring: str | None) -> d
                 names += [e.id for e in t.elts if isinstance(e, ast.Name)]
         if not names:
             continue
-        doc = comments.get(node.lineno) if not is_comment_only(node.lineno) else None
+        doc = comments.get(node.lineno) if not parsed.is_comment_only(node.lineno) else None
         if doc is None:
             above = []
             ln = node.lineno - 1
-            while is_comment_only(ln) and ln in comments:
+            while parsed.is_comment_only(ln) and ln in comments:
                 above.insert(0, comments[ln])
                 ln -= 1
             doc = "\n".join(above) if above else None
