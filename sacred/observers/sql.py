@@ -19,6 +19,8 @@ import json
 import logging
 import numbers
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sacred.observers.base import RunObserver
@@ -104,6 +106,20 @@ class SqlObserver(RunObserver):
 
     def _database_error(self, action: str, exc: BaseException) -> ObserverError:
         return database_error(self.masked_url, action, exc)
+
+    @contextmanager
+    def _transaction(self, action: str) -> Iterator[None]:
+        """Commit what the block wrote; on a database error roll back and say what failed."""
+        sa = import_sqlalchemy()
+        try:
+            yield
+            self.session.commit()
+        except ObserverError:
+            self.session.rollback()
+            raise
+        except sa.exc.SQLAlchemyError as exc:
+            self.session.rollback()
+            raise self._database_error(action, exc) from None
 
     def _ensure_schema(self) -> None:
         if not self._schema_ready:
@@ -246,9 +262,8 @@ class SqlObserver(RunObserver):
         raise ObserverError(f"SqlObserver: no free run id found near {pk} in {self.masked_url}")
 
     def _start(self, ex_info, command, host_info, config, meta_info, _id, fields) -> str:
-        sa = import_sqlalchemy()
         self._ensure_schema()
-        try:
+        with self._transaction("store the run"):
             fields = {
                 "command": command,
                 "config": _json(config),
@@ -262,14 +277,7 @@ class SqlObserver(RunObserver):
                 **fields,
             }
             self.run_id = self._insert_run(_id, fields)
-            self.session.commit()
-            self._saved_out = ""
-        except ObserverError:
-            self.session.rollback()
-            raise
-        except sa.exc.SQLAlchemyError as exc:
-            self.session.rollback()
-            raise self._database_error("store the run", exc) from None
+        self._saved_out = ""
         return self.run_id
 
     def _update_run(self, **values: Any) -> None:
@@ -294,15 +302,10 @@ class SqlObserver(RunObserver):
     def _final_update(self, action: str, **values: Any) -> None:
         if self.run_id is None:
             return
-        sa = import_sqlalchemy()
-        try:
+        with self._transaction(action):
             self._write_pending_metrics()
             self._update_run(**values)
-            self.session.commit()
-            self._pending_metrics = []
-        except sa.exc.SQLAlchemyError as exc:
-            self.session.rollback()
-            raise self._database_error(action, exc) from None
+        self._pending_metrics = []
 
     # ------------------------------------------------------------------ events
 
@@ -388,10 +391,9 @@ class SqlObserver(RunObserver):
         """Store the resource's content once and link it to the run."""
         if self.run_id is None:
             return
-        sa = import_sqlalchemy()
-        try:
-            content = _read_bytes(filename)
-            md5sum = _md5(content)
+        content = _read_bytes(filename)
+        md5sum = _md5(content)
+        with self._transaction(f"store resource {filename}"):
             resource_id = self._get_or_create(
                 self.tables.resource,
                 _lookup("resource", filename, md5sum),
@@ -400,18 +402,14 @@ class SqlObserver(RunObserver):
             self._link(
                 self.tables.runs_resources, {"run_id": self.run_id, "resource_id": resource_id}
             )
-            self.session.commit()
-        except sa.exc.SQLAlchemyError as exc:
-            self.session.rollback()
-            raise self._database_error(f"store resource {filename}", exc) from None
 
     def artifact_event(self, name, filename, metadata=None, content_type=None):
         """Store the artifact's content with the run."""
         if self.run_id is None:
             return
         sa = import_sqlalchemy()
-        try:
-            content = _read_bytes(filename)
+        content = _read_bytes(filename)
+        with self._transaction(f"store artifact {name}"):
             self.session.execute(
                 sa.insert(self.tables.artifact).values(
                     filename=name,
@@ -423,10 +421,6 @@ class SqlObserver(RunObserver):
                     artifact_metadata=_json(metadata) if metadata is not None else None,
                 )
             )
-            self.session.commit()
-        except sa.exc.SQLAlchemyError as exc:
-            self.session.rollback()
-            raise self._database_error(f"store artifact {name}", exc) from None
 
     def join(self):
         """Write metric points still waiting for a heartbeat."""
