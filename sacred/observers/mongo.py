@@ -24,24 +24,32 @@ Layout (Sacred's "MongoObserver-0.7.0" format, readable by Omniboard/incense)
 Size: nothing is truncated, nothing fails for size
 ---------------------------------------------------
 
-MongoDB documents are limited to 16 MB, so two things continue elsewhere:
+MongoDB documents are limited to 16 MB, so three things continue elsewhere:
 
-* **Metrics.** A metric document holds at most ``METRIC_POINTS_PER_DOCUMENT``
-  points (and roughly ``METRIC_BYTES_PER_DOCUMENT`` bytes). Further points go
-  to *continuation documents* in the same metrics collection, with the same
-  ``name`` and ``run_id`` and an integer ``part`` (1, 2, ...; the first document
-  has no ``part`` and is the one ``info["metrics"]`` points to). The full
-  series is the concatenation of ``find({"run_id": id, "name": name})`` sorted
-  by ``part`` (missing = 0); :func:`read_metric` does that.
-* **Captured output.** When the output grows beyond
-  ``CAPTURED_OUT_INLINE_CHARS`` characters, its beginning is moved to GridFS
-  in segments of ``CAPTURED_OUT_SEGMENT_CHARS`` characters (UTF-8 files named
-  ``captured_out://<runs collection>/<run id>/<index>``), listed in order in the
-  run document's ``captured_out_segments`` (file ids). ``captured_out`` then
-  holds the most recent output only, so that tools showing it stay useful;
-  the full text is the segments followed by ``captured_out``
-  (:func:`read_captured_out`). A segment is only written once; if an output
-  filter ever rewrites text already moved out, the segments are rewritten.
+* **Metrics** (:mod:`sacred.observers.mongo_metrics`). A metric document holds
+  at most ``METRIC_POINTS_PER_DOCUMENT`` points (and roughly
+  ``METRIC_BYTES_PER_DOCUMENT`` bytes). Further points go to *continuation
+  documents* in the same metrics collection, with the same ``name`` and
+  ``run_id`` and an integer ``part`` (1, 2, ...; the first document has no
+  ``part`` and is the one ``info["metrics"]`` points to). The full series is
+  the concatenation of ``find({"run_id": id, "name": name})`` sorted by
+  ``part`` (missing = 0); :func:`read_metric` does that.
+* **Captured output** (:mod:`sacred.observers.mongo_captured_out`). When the
+  output grows beyond ``CAPTURED_OUT_INLINE_CHARS`` characters, its beginning
+  is moved to GridFS in segments of ``CAPTURED_OUT_SEGMENT_CHARS`` characters
+  (UTF-8 files named ``captured_out://<runs collection>/<run id>/<index>``),
+  listed in order in the run document's ``captured_out_segments`` (file ids).
+  ``captured_out`` then holds the most recent output only, so that tools
+  showing it stay useful; the full text is the segments followed by
+  ``captured_out`` (:func:`read_captured_out`).
+* **Oversized values** (:mod:`sacred.observers.mongo_oversized`). If the run
+  document would still exceed ``MAX_RUN_DOCUMENT_BYTES``, the largest
+  top-level ``info`` entries (never ``info["metrics"]``), ``result`` or
+  ``fail_trace`` move to GridFS (``oversized://<runs collection>/<run id>/<slot>``,
+  BSON ``{"value": ...}``), largest first, until it fits. Each leaves a pointer
+  ``{"sacred_oversized": true, "gridfs_id": <file id>, "bytes": <n>}`` in its
+  place; :func:`read_oversized` reads one value back, :func:`restore_oversized`
+  a whole run document.
 
 Heartbeats send the run document (bounded by the rules above) and only the
 metric points logged since the previous call.
@@ -82,6 +90,12 @@ from sacred.observers.mongo_failure_dump import (
     write_failure_dump,
 )
 from sacred.observers.mongo_metrics import MetricLimits, PendingPoints, RunMetrics, read_metric
+from sacred.observers.mongo_oversized import (
+    OversizedValues,
+    is_oversized,
+    read_oversized,
+    restore_oversized,
+)
 from sacred.observers.mongo_run_ids import insert_given_id, insert_new_id, overwrite_run
 from sacred.observers.mongo_url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
 from sacred.observers.mongo_values import bsonify, mask_secrets
@@ -96,8 +110,11 @@ __all__ = [
     "DEFAULT_FAILURE_DIR",
     "MONGO_DB_ARG_FORM",
     "parse_mongo_db_arg",
+    "is_oversized",
     "read_captured_out",
     "read_metric",
+    "read_oversized",
+    "restore_oversized",
 ]
 
 logger = logging.getLogger("sacred.observers.mongo")
@@ -153,6 +170,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
     METRIC_POINTS_PER_UPDATE = 25_000
     FINAL_SAVE_ATTEMPTS = 10
     FINAL_SAVE_RETRY_SECONDS = 1.0
+    MAX_RUN_DOCUMENT_BYTES = 16 * 1024 * 1024 - 16 * 1024
 
     def __init__(
         self,
@@ -390,8 +408,16 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         return insert_new_id(self.runs, self.run_entry, self._where())
 
     def save(self) -> None:
-        """Write the current ``run_entry`` (whole document, idempotent)."""
-        self.runs.replace_one({"_id": self.run_entry["_id"]}, self.run_entry, upsert=True)
+        """Write the current ``run_entry`` (whole document, idempotent).
+
+        Values that would push it beyond ``MAX_RUN_DOCUMENT_BYTES`` are stored
+        in GridFS behind a pointer (see :mod:`sacred.observers.mongo_oversized`);
+        ``run_entry`` itself keeps them, e.g. for the failure dump.
+        """
+        document = self._oversized.fit(self.run_entry, self.fs, self.runs.name,
+                                       self.MAX_RUN_DOCUMENT_BYTES)
+        self.runs.replace_one({"_id": self.run_entry["_id"]}, document, upsert=True)
+        self._oversized.delete_obsolete(self.fs)
 
     def final_save(self, attempts: int) -> None:
         """Save the finished run, retrying; dump it to ``failure_dir`` if that fails.
@@ -494,6 +520,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         self._info: Any = {}
         self._captured_full = ""
         self._captured_segments = CapturedOutSegments()
+        self._oversized = OversizedValues()
 
     def _record_heartbeat(self, info=None, captured_out=None, beat_time=None, result=None) -> None:
         self._info = info

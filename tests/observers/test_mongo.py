@@ -28,9 +28,12 @@ import gridfs  # noqa: E402
 from sacred.observers.mongo import (  # noqa: E402
     MongoObserver,
     QueuedMongoObserver,
+    is_oversized,
     parse_mongo_db_arg,
     read_captured_out,
     read_metric,
+    read_oversized,
+    restore_oversized,
 )
 from sacred.utils import ObserverError  # noqa: E402
 
@@ -526,6 +529,88 @@ def test_captured_output_larger_than_a_document_is_kept_whole(mongo_server, mong
     assert doc["status"] == "COMPLETED"
     assert len(doc["captured_out"]) <= MongoObserver.CAPTURED_OUT_INLINE_CHARS
     assert read_captured_out(gridfs.GridFS(obs.runs.database), doc) == text
+
+
+# --------------------------------------------------------- oversized values
+
+_BIG = 17 * 1024 * 1024  # characters: beyond MongoDB's 16 MB document limit on its own
+
+
+def _oversized_files(obs, run_id):
+    prefix = f"oversized://{obs.runs.name}/{run_id}/"
+    return [f for f in obs.runs.database["fs.files"].find() if f["filename"].startswith(prefix)]
+
+
+def test_info_and_result_beyond_16_mb_are_kept_in_gridfs_and_the_run_completes(
+        backend, sources, tmp_path):
+    make, is_nx = backend
+    ex_info, _ = sources
+    slow_server = {"socketTimeoutMS": 60000} if is_nx else {}
+    obs = make(failure_dir=tmp_path / "failed", **slow_server)
+    run_id = start(obs, ex_info)
+    info = {"small": 1, "big": "i" * _BIG}
+    obs.log_metrics(metric("loss", [0], [0.5]), info)
+    obs.heartbeat_event(info, "out\n", utcnow(), None)
+    result = {"weights": "r" * _BIG}
+    obs.completed_event(utcnow(), result)
+
+    assert not (tmp_path / "failed").exists()
+    doc = obs.runs.find_one({"_id": run_id})
+    assert doc["status"] == "COMPLETED"
+    assert doc["info"]["small"] == 1
+    assert [m["name"] for m in doc["info"]["metrics"]] == ["loss"]
+    pointer = doc["info"]["big"]
+    assert pointer["sacred_oversized"] is True and "gridfs_id" in pointer
+    assert is_oversized(pointer) and not is_oversized(doc["info"]["small"])
+    assert doc["result"]["sacred_oversized"] is True
+    fs = gridfs.GridFS(obs.runs.database)
+    assert read_oversized(fs, pointer) == info["big"]
+    assert read_oversized(fs, doc["info"]["small"]) == 1
+    restored = restore_oversized(fs, doc)
+    assert restored["result"] == result
+    assert restored["info"]["big"] == info["big"] and restored["info"]["small"] == 1
+    assert restored["captured_out"] == "out\n"
+    # the heartbeat and the final save stored the unchanged info entry once
+    assert len(_oversized_files(obs, run_id)) == 2
+
+
+def test_oversized_values_follow_changes_and_leave_no_stale_files(backend, sources):
+    make, _ = backend
+    ex_info, _ = sources
+    obs = make()
+    obs.MAX_RUN_DOCUMENT_BYTES = 20_000
+    run_id = start(obs, ex_info)
+    fs = gridfs.GridFS(obs.runs.database)
+    info = {"a": "a" * 15_000, "b": "b" * 12_000, "tiny": [1, 2]}
+    obs.heartbeat_event(info, "", utcnow(), None)
+    doc = obs.runs.find_one({"_id": run_id})
+    # the largest entry moves first, and only as many as needed
+    assert is_oversized(doc["info"]["a"]) and doc["info"]["b"] == info["b"]
+    assert doc["info"]["tiny"] == [1, 2]
+    info = {"a": "A" * 15_000, "b": "b" * 12_000, "tiny": [1, 2]}
+    obs.heartbeat_event(info, "", utcnow(), None)
+    doc = obs.runs.find_one({"_id": run_id})
+    assert read_oversized(fs, doc["info"]["a"]) == info["a"]
+    assert len(_oversized_files(obs, run_id)) == 1
+    info = {"a": "small again", "tiny": [1, 2]}
+    obs.completed_event(utcnow(), "done")
+    obs.heartbeat_event(info, "", utcnow(), "done")
+    doc = obs.runs.find_one({"_id": run_id})
+    assert doc["info"]["a"] == "small again" and doc["result"] == "done"
+    assert _oversized_files(obs, run_id) == []
+
+
+def test_an_oversized_fail_trace_is_kept_in_gridfs(backend, sources):
+    make, _ = backend
+    ex_info, _ = sources
+    obs = make()
+    obs.MAX_RUN_DOCUMENT_BYTES = 20_000
+    run_id = start(obs, ex_info)
+    trace = ["Traceback (most recent call last):\n", "ValueError: " + "v" * 30_000 + "\n"]
+    obs.failed_event(utcnow(), trace)
+    doc = obs.runs.find_one({"_id": run_id})
+    assert doc["status"] == "FAILED"
+    assert read_oversized(gridfs.GridFS(obs.runs.database), doc["fail_trace"]) == trace
 
 
 # ----------------------------------------------------------------- secrets
