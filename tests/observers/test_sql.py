@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from scalar_experiment import make_scalar_experiment
 
 from sacred.observers.sql import SqlObserver
 from sacred.observers.sql_schema import build_tables
@@ -464,30 +465,8 @@ def test_missing_driver_names_what_to_install(monkeypatch):
 # ------------------------------------------------------------------ end to end
 
 
-def _make_experiment(name="sql_e2e"):
-    from sacred import Experiment
-
-    ex = Experiment(name)
-
-    @ex.config
-    def cfg():
-        steps = 3
-        fail = False
-
-    @ex.main
-    def main(steps, fail, _run):
-        for i in range(steps):
-            _run.log_scalar("loss", 1.0 / (i + 1), i)
-        print("finished")
-        if fail:
-            raise ValueError("asked to fail")
-        return steps * 2
-
-    return ex
-
-
 def test_sql_flag_records_a_real_run(db_url):
-    run = _make_experiment().run_commandline(
+    run = make_scalar_experiment("sql_e2e").run_commandline(
         ["prog", "-s", db_url, "--capture", "sys", "with", "steps=2"]
     )
     (row,) = table_rows(db_url, "run")
@@ -500,14 +479,14 @@ def test_sql_flag_records_a_real_run(db_url):
 
 
 def test_queue_flag_stores_a_queued_run(db_url):
-    run = _make_experiment().run_commandline(["prog", "-q", "-s", db_url])
+    run = make_scalar_experiment("sql_e2e").run_commandline(["prog", "-q", "-s", db_url])
     (row,) = table_rows(db_url, "run")
     assert row["status"] == "QUEUED" and row["queue_time"] is not None and row["start_time"] is None
     assert row["run_id"] == str(run._id)
 
 
 def test_observer_records_a_failing_experiment(db_url):
-    ex = _make_experiment()
+    ex = make_scalar_experiment("sql_e2e")
     ex.observers.append(SqlObserver(db_url))
     with pytest.raises(ValueError, match="asked to fail"):
         ex.run(config_updates={"fail": True})

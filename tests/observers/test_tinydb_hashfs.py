@@ -15,6 +15,7 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scalar_experiment import make_scalar_experiment
 
 from sacred.observers.tinydb_hashfs import (
     BufferedReaderWrapper,
@@ -561,31 +562,9 @@ def test_concurrent_processes_lose_no_run(tmp_path, experiment_dir):
 # ------------------------------------------------------------------ end to end
 
 
-def _make_experiment(name="tiny_e2e"):
-    from sacred import Experiment
-
-    ex = Experiment(name)
-
-    @ex.config
-    def cfg():
-        steps = 3
-        fail = False
-
-    @ex.main
-    def main(steps, fail, _run):
-        for i in range(steps):
-            _run.log_scalar("loss", 1.0 / (i + 1), i)
-        print("finished")
-        if fail:
-            raise ValueError("asked to fail")
-        return steps * 2
-
-    return ex
-
-
 def test_tiny_db_flag_records_a_real_run(tmp_path):
     basedir = tmp_path / "flagged"
-    run = _make_experiment().run_commandline(
+    run = make_scalar_experiment("tiny_e2e").run_commandline(
         ["prog", "-t", str(basedir), "--capture", "sys", "with", "steps=2"]
     )
     reader = TinyDbReader(str(basedir))
@@ -603,7 +582,7 @@ def test_tiny_db_flag_records_a_real_run(tmp_path):
 
 
 def test_observer_records_a_failing_experiment(tmp_path):
-    ex = _make_experiment()
+    ex = make_scalar_experiment("tiny_e2e")
     ex.observers.append(TinyDbObserver(str(tmp_path / "runs")))
     with pytest.raises(ValueError, match="asked to fail"):
         ex.run(config_updates={"fail": True})
