@@ -89,6 +89,7 @@ from sacred.observers.mongo_failure_dump import (
     resolve_failure_dir,
     write_failure_dump,
 )
+from sacred.observers.mongo_gridfs import put_file_once
 from sacred.observers.mongo_metrics import MetricLimits, PendingPoints, RunMetrics, read_metric
 from sacred.observers.mongo_oversized import (
     OversizedValues,
@@ -336,7 +337,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 self.run_entry["resources"].append(entry)
 
             def store() -> None:
-                self._put_file(filename, filename, md5)
+                put_file_once(self.fs, filename, filename, md5)
                 self.save()
 
             self._tolerant("resource", store)
@@ -351,7 +352,8 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             db_name = f"artifact://{self.runs.name}/{self.run_entry['_id']}/{name}"
 
             def store() -> None:
-                file_id = self._put_file(
+                file_id = put_file_once(
+                    self.fs,
                     filename,
                     db_name,
                     md5,
@@ -456,7 +458,8 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 logger.warning("MongoObserver: source file %s no longer exists; not stored", abs_path)
                 stored.append([source_name, None])
                 continue
-            stored.append([source_name, self._put_file(abs_path, abs_path, md5 or file_md5(abs_path))])
+            file_id = put_file_once(self.fs, abs_path, abs_path, md5 or file_md5(abs_path))
+            stored.append([source_name, file_id])
         return stored
 
     # ---------------------------------------------------------- failure dump
@@ -639,14 +642,6 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         limits = MetricLimits(self.METRIC_POINTS_PER_DOCUMENT, self.METRIC_BYTES_PER_DOCUMENT,
                               self.METRIC_POINTS_PER_UPDATE)
         self._run_metrics.flush(self.metrics, self.run_entry["_id"], limits)
-
-    def _put_file(self, source_path: str, db_filename: str, md5: str, **extra: Any) -> Any:
-        existing = self.fs.find_one({"filename": db_filename, "md5": md5})
-        if existing is not None:
-            return existing._id
-        kwargs = {k: v for k, v in extra.items() if v is not None}
-        with open(source_path, "rb") as handle:
-            return self.fs.put(handle, filename=db_filename, md5=md5, **kwargs)
 
 
 def _check_given_client(pymongo: Any, client: Any, url: str | None, kwargs: dict) -> None:

@@ -13,12 +13,11 @@ rewrites text already moved out, the segments are rewritten.
 from __future__ import annotations
 
 import hashlib
-import logging
 from typing import Any
 
-__all__ = ["CapturedOutSegments", "read_captured_out"]
+from sacred.observers.mongo_gridfs import delete_quietly
 
-logger = logging.getLogger("sacred.observers.mongo")
+__all__ = ["CapturedOutSegments", "read_captured_out"]
 
 _ENCODING, _ERRORS = "utf-8", "surrogateescape"
 
@@ -81,11 +80,7 @@ class CapturedOutSegments:
 
     def drop(self, fs: Any) -> None:
         """Delete the segments (best effort) and start over."""
-        for file_id in self.file_ids:
-            try:
-                fs.delete(file_id)
-            except Exception:  # noqa: BLE001 - an orphan file is harmless
-                logger.debug("could not delete captured-output segment %s", file_id)
+        delete_quietly(fs, self.file_ids, "captured-output segment")
         self._clear()
 
 

@@ -25,12 +25,11 @@ longer points to it has been saved, so a reader never meets a dangling pointer.
 from __future__ import annotations
 
 import hashlib
-import logging
 from typing import Any
 
-__all__ = ["OversizedValues", "is_oversized", "read_oversized", "restore_oversized"]
+from sacred.observers.mongo_gridfs import delete_quietly
 
-logger = logging.getLogger("sacred.observers.mongo")
+__all__ = ["OversizedValues", "is_oversized", "read_oversized", "restore_oversized"]
 
 POINTER_FLAG = "sacred_oversized"
 TOP_LEVEL_SLOTS = ("result", "fail_trace")
@@ -100,11 +99,7 @@ class OversizedValues:
 
     def delete_obsolete(self, fs: Any) -> None:
         """Delete the files no saved document points to any more (best effort)."""
-        for file_id in self._obsolete:
-            try:
-                fs.delete(file_id)
-            except Exception:  # noqa: BLE001 - an orphan file is harmless
-                logger.debug("could not delete replaced oversized value %s", file_id)
+        delete_quietly(fs, self._obsolete, "replaced oversized value")
         self._obsolete = []
 
     @staticmethod

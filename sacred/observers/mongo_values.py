@@ -2,7 +2,8 @@
 
 * :func:`bsonify`: anything -> BSON-encodable data (unknown objects go through
   ``sacred.serializer.flatten``; integers beyond int64 become strings).
-* :func:`mask_secrets`: passwords in URLs anywhere in a structure -> ``***``.
+* :func:`mask_secrets` (from :mod:`sacred.observers.stored_values`): passwords
+  in URLs anywhere in a structure -> ``***``.
 * :func:`to_extended_json`: datetimes and ObjectIds as MongoDB extended JSON
   (``{"$date": ...}``, ``{"$oid": ...}``) for the JSON failure dump.
 * :func:`metric_value`: one logged metric value as a plain number if it is one.
@@ -11,11 +12,10 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
 from typing import Any
 
+from sacred.observers.stored_values import map_leaves, mask_secrets
 from sacred.serializer import flatten
-from sacred.utils import mask_url_password
 
 __all__ = ["bsonify", "map_leaves", "mask_secrets", "metric_value", "to_extended_json"]
 
@@ -39,20 +39,6 @@ def bsonify(obj: Any) -> Any:
     if _is_object_id(obj):
         return obj
     return bsonify(flatten(obj))
-
-
-def map_leaves(obj: Any, convert: Callable[[Any], Any]) -> Any:
-    """Copy nested dicts/lists/tuples (tuples become lists), applying ``convert`` to every leaf."""
-    if isinstance(obj, dict):
-        return {k: map_leaves(v, convert) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [map_leaves(v, convert) for v in obj]
-    return convert(obj)
-
-
-def mask_secrets(obj: Any) -> Any:
-    """Copy of ``obj`` with the password of every URL in its strings replaced by ``***``."""
-    return map_leaves(obj, mask_url_password)
 
 
 def _extended_json_leaf(obj: Any) -> Any:
