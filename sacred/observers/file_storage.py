@@ -99,13 +99,11 @@ class LocalBackend(StorageBackend):
         return fd, tmp
 
     def write_bytes_atomic(self, path: str, data: bytes) -> None:
-        """Temp file in the same folder + fsync + ``os.replace``."""
+        """Temp file in the same folder + ``os.replace`` (made durable at the run's end)."""
         fd, tmp = self._open_temp(path)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
             _silent_remove(tmp)
@@ -113,12 +111,31 @@ class LocalBackend(StorageBackend):
         self._count(path, len(data))
 
     def append_bytes(self, path: str, data: bytes) -> None:
-        """Append and fsync."""
+        """Append (made durable at the run's end)."""
         with open(path, "ab") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         self._count(path, len(data))
+
+    def folder_version(self, path: str) -> int | None:
+        """The folder's modification time in ns (changes when a run folder is created)."""
+        try:
+            return os.stat(path).st_mtime_ns
+        except OSError:
+            return None
+
+    def flush_to_disk(self, paths: list[str]) -> None:
+        """fsync the given files and folders that exist (errors are only logged)."""
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                logger.debug("fsync of %s failed: %s", path, exc)
+            finally:
+                os.close(fd)
 
     def upload_file(self, local_filename: str, path: str) -> None:
         """Copy a file in atomically (a reader never sees a partial copy)."""
@@ -129,8 +146,6 @@ class LocalBackend(StorageBackend):
                 for chunk in iter(lambda: src.read(1 << 20), b""):
                     out.write(chunk)
                     copied += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
             os.replace(tmp, path)
         except BaseException:
             _silent_remove(tmp)

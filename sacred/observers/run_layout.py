@@ -28,8 +28,11 @@ Design, and why:
   so many processes sharing one basedir never share or lose a run.
 * **Atomic files.** Every JSON file is replaced as a whole
   (:meth:`StorageBackend.write_bytes_atomic`: temp file in the same folder,
-  fsync, ``os.replace``), so a reader or a crash sees the old or the new
-  content, never half of it.
+  ``os.replace``), so a reader or a killed process sees the old or the new
+  content, never half of it. The files are made durable (fsync) once, when
+  the run ends (:meth:`StorageBackend.flush_to_disk`); syncing every
+  heartbeat only protects against power loss mid-run and cost more than the
+  rest of a short run.
 * **Heartbeats cost what changed.** ``cout.txt`` gets only the new suffix of
   the captured output appended (it is rewritten only when a filter changed
   text already written). ``info.json`` is rewritten only when its content
@@ -159,13 +162,37 @@ class StorageBackend(ABC):
         """A human-readable location for messages."""
         return path
 
+    def flush_to_disk(self, paths: list[str]) -> None:
+        """Make the files at ``paths`` durable; object stores are durable already."""
+        return None
+
+    def folder_version(self, path: str) -> Any:
+        """Something that changes whenever entries appear in folder ``path`` (None: unknown)."""
+        return None
+
 
 # --- helpers -------------------------------------------------------------------
 
 
+_INDENT_BELOW_BYTES = 1 << 20
+
+
 def dump_json(obj: Any) -> bytes:
-    """The layout's JSON form: indented, sorted keys, values flattened safely."""
-    return json.dumps(safe_flatten(obj), indent=2, sort_keys=True).encode("utf-8")
+    """The layout's JSON form: sorted keys, values flattened safely.
+
+    Files up to 1 MiB are indented like sacred 0.8.7's; larger ones (a big
+    info dict, long metric series) stay compact, because indenting forces
+    python's slow pure-Python JSON encoder. Plain JSON data skips the
+    flattening walk.
+    """
+    try:
+        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        obj = safe_flatten(obj)
+        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    if len(compact) < _INDENT_BELOW_BYTES:
+        return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
+    return compact.encode("utf-8")
 
 
 def safe_flatten(obj: Any) -> Any:
@@ -372,6 +399,27 @@ class LayoutObserver(RunObserver):
         ids = [int(d) for d in self.backend.list_dirs(self.basedir) if d.isdigit()]
         return max(ids, default=0)
 
+    def _next_candidate(self) -> int:
+        """The highest id in basedir + 1, without listing basedir when nothing changed.
+
+        The backend reports a version of basedir (its mtime locally): when it
+        is the one seen right after our own last claim, no other run folder
+        appeared since, so ``last + 1`` is the answer and run creation stays
+        flat however many runs the folder holds.
+        """
+        version = self.backend.folder_version(self.basedir)
+        last = getattr(self, "_last_claimed", None)
+        if last is not None and version is not None and version == self._seen_version:
+            return last + 1
+        return self._max_numeric_id() + 1
+
+    def _remember_claim(self, run_id: Any) -> None:
+        if isinstance(run_id, int) or (isinstance(run_id, str) and run_id.isdigit()):
+            last = getattr(self, "_last_claimed", None)
+            if last is None or int(run_id) > last:
+                self._last_claimed = int(run_id)
+        self._seen_version = self.backend.folder_version(self.basedir)
+
     def _claim_run_dir(self, _id: Any) -> Any:
         """Claim a run folder exclusively; returns the run id."""
         if _id is not None:
@@ -383,12 +431,14 @@ class LayoutObserver(RunObserver):
                     "Choose another --id or leave it out to get the next free number."
                 )
             self.run_dir = path
+            self._remember_claim(_id)
             return _id
-        candidate = self._max_numeric_id() + 1
+        candidate = self._next_candidate()
         for attempt in range(1, MAX_ID_ATTEMPTS + 1):
             path = self.backend.join(self.basedir, str(candidate))
             if self.backend.make_dir_exclusive(path):
                 self.run_dir = path
+                self._remember_claim(candidate)
                 return candidate
             candidate += 1
             if attempt % RELIST_EVERY == 0:
@@ -578,6 +628,10 @@ class LayoutObserver(RunObserver):
         self.run_entry["stop_time"] = stop_time
         self.run_entry.update(fields)
         self.save_run_entry()
+        self.backend.flush_to_disk(
+            [self._path(n) for n in (CONFIG_JSON, COUT_TXT, INFO_JSON, METRICS_JSON, RUN_JSON)]
+            + [self.run_dir]
+        )
         self.run_ended()
 
     def run_ended(self) -> None:

@@ -573,3 +573,26 @@ def test_example_template_renders_a_report(tmp_path, src_dir):
     assert "layout_test" in report and 'class="FAILED"' in report
     assert "&lt;b&gt;out&lt;/b&gt;" in report  # output is escaped
     assert "ValueError: boom" in report and 'href="a.bin"' in report
+
+
+def test_next_id_follows_runs_made_by_others_without_relisting_each_time(tmp_path, monkeypatch):
+    from sacred.observers import FileStorageObserver
+
+    obs = FileStorageObserver(str(tmp_path / "runs"))
+    calls = []
+    real = obs._max_numeric_id
+    monkeypatch.setattr(obs, "_max_numeric_id", lambda: calls.append(1) or real())
+    ids = []
+    for _ in range(5):
+        ids.append(obs.started_event({"name": "x", "base_dir": str(tmp_path), "sources": [],
+                                      "dependencies": [], "repositories": []},
+                                     "main", {}, utcnow(), {}, {}, None))
+        obs.completed_event(utcnow(), None)
+    assert ids == [1, 2, 3, 4, 5]
+    assert len(calls) <= 2  # listed once at first; afterwards the folder version answers
+    time.sleep(0.01)
+    os.mkdir(tmp_path / "runs" / "40")  # another process made run 40
+    nxt = obs.started_event({"name": "x", "base_dir": str(tmp_path), "sources": [],
+                             "dependencies": [], "repositories": []},
+                            "main", {}, utcnow(), {}, {}, None)
+    assert nxt == 41
