@@ -51,7 +51,6 @@ Design, and why:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -218,11 +217,9 @@ def safe_flatten(obj: Any) -> Any:
 
 def file_md5(filename: str) -> str:
     """MD5 hex digest of a local file's content."""
-    digest = hashlib.md5()
-    with open(filename, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    from sacred.dependencies import get_digest
+
+    return get_digest(filename)
 
 
 def stored_name(filename: str, md5: str) -> str:
