@@ -126,9 +126,13 @@ class SqlObserver(RunObserver):
             create_tables(self.engine, self.tables.metadata, self.masked_url)
             self._schema_ready = True
 
-    def _get_or_create(self, table: Any, key: str, values: dict) -> int:
-        """Return the primary key of the row with ``lookup == key``, inserting it if absent."""
+    def _get_or_create(self, table: Any, identity: tuple, values: dict) -> int:
+        """Return the primary key of the shared row for ``identity``, inserting it if absent.
+
+        The row is found by its ``lookup`` column, a hash of the table name and ``identity``.
+        """
         sa = import_sqlalchemy()
+        key = _lookup(table.name, *identity)
         pk = next(iter(table.primary_key.columns))
         found = self.session.execute(sa.select(pk).where(table.c.lookup == key)).scalar()
         if found is not None:
@@ -161,7 +165,7 @@ class SqlObserver(RunObserver):
         host_json = _json(host_info)
         return self._get_or_create(
             self.tables.host,
-            _lookup("host", host_json),
+            (host_json,),
             {
                 "cpu": host_info.get("cpu"),
                 "hostname": host_info.get("hostname"),
@@ -175,15 +179,13 @@ class SqlObserver(RunObserver):
     def _experiment_id(self, ex_info: dict) -> int:
         t = self.tables
         base_dir = ex_info.get("base_dir") or ""
-        sources = [
-            (rel, md5, os.path.join(base_dir, rel)) for rel, md5, *_ in ex_info.get("sources", [])
-        ]
+        sources = [(rel, md5) for rel, md5, *_ in ex_info.get("sources", [])]
         deps = list(ex_info.get("dependencies", []))
         repos = list(ex_info.get("repositories", []))
         identity = [
             ex_info.get("name"),
             base_dir,
-            [(rel, md5) for rel, md5, _ in sources],
+            sources,
             deps,
             repos,
             ex_info.get("mainfile"),
@@ -192,7 +194,7 @@ class SqlObserver(RunObserver):
         md5sum = _md5(json.dumps(identity, sort_keys=True, default=str).encode())
         experiment_id = self._get_or_create(
             t.experiment,
-            _lookup("experiment", md5sum),
+            (md5sum,),
             {
                 "name": ex_info.get("name"),
                 "md5sum": md5sum,
@@ -201,37 +203,33 @@ class SqlObserver(RunObserver):
                 "doc": ex_info.get("doc"),
             },
         )
-        for rel, md5, path in sources:
+        for rel, md5 in sources:
+            path = os.path.join(base_dir, rel)
             content = _read_text(path) if os.path.exists(path) else None
-            source_id = self._get_or_create(
-                t.source,
-                _lookup("source", rel, md5),
-                {"filename": rel, "md5sum": md5, "content": content},
-            )
-            self._link(
-                t.experiments_sources, {"experiment_id": experiment_id, "source_id": source_id}
-            )
+            values = {"filename": rel, "md5sum": md5, "content": content}
+            self._attach(experiment_id, t.experiments_sources, t.source, (rel, md5), values)
         for dep in deps:
             name, _, version = str(dep).partition("==")
-            dep_id = self._get_or_create(
-                t.dependency, _lookup("dependency", dep), {"name": name, "version": version or None}
-            )
-            self._link(
-                t.experiments_dependencies,
-                {"experiment_id": experiment_id, "dependency_id": dep_id},
-            )
+            values = {"name": name, "version": version or None}
+            self._attach(experiment_id, t.experiments_dependencies, t.dependency, (dep,), values)
         for repo in repos:
             url, commit, dirty = repo.get("url"), repo.get("commit"), repo.get("dirty")
-            repo_id = self._get_or_create(
-                t.repository,
-                _lookup("repository", url, commit, dirty),
-                {"url": mask_url_password(url), "commit": commit, "dirty": dirty},
-            )
-            self._link(
+            values = {"url": mask_url_password(url), "commit": commit, "dirty": dirty}
+            self._attach(
+                experiment_id,
                 t.experiments_repositories,
-                {"experiment_id": experiment_id, "repository_id": repo_id},
+                t.repository,
+                (url, commit, dirty),
+                values,
             )
         return experiment_id
+
+    def _attach(
+        self, experiment_id: int, link_table: Any, table: Any, identity: tuple, values: dict
+    ) -> None:
+        """Link the experiment to the shared ``table`` row for ``identity`` (made if absent)."""
+        row_id = self._get_or_create(table, identity, values)
+        self._link(link_table, {"experiment_id": experiment_id, f"{table.name}_id": row_id})
 
     def _insert_run(self, _id: Any, fields: dict) -> str:
         sa = import_sqlalchemy()
@@ -396,7 +394,7 @@ class SqlObserver(RunObserver):
         with self._transaction(f"store resource {filename}"):
             resource_id = self._get_or_create(
                 self.tables.resource,
-                _lookup("resource", filename, md5sum),
+                (filename, md5sum),
                 {"filename": filename, "md5sum": md5sum, "content": content},
             )
             self._link(
