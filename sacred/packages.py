@@ -130,8 +130,33 @@ class _DistributionIndex:
                     by_module.setdefault(module_name, []).append(folder)
         self._key, self._by_module, self._ordered = key, by_module, ordered
 
+    def _named_like(self, top_level: str) -> list[str]:
+        """Metadata folders whose distribution name is ``top_level`` (a cheap listing)."""
+        key = tuple(sys.path)
+        if getattr(self, "_names_key", None) != key:
+            by_name: dict[str, list[str]] = {}
+            for entry in key:
+                try:
+                    with os.scandir(entry or os.curdir) as listing:
+                        for e in listing:
+                            if e.name.endswith((".dist-info", ".egg-info")):
+                                name = e.name.rsplit(".", 1)[0].split("-", 1)[0]
+                                by_name.setdefault(normalize_distribution_name(name), []).append(
+                                    e.path
+                                )
+                except OSError:
+                    continue
+            self._names_key, self._by_name = key, by_name
+        return self._by_name.get(normalize_distribution_name(top_level), [])
+
     def find(self, top_level: str, module_file: str | None = None) -> tuple[str, str] | None:
         """(normalized name, version) of the distribution providing ``top_level``, or None."""
+        if self._key != tuple(sys.path):
+            # Most distributions are named like their module (numpy, yaml excepted):
+            # check that one folder before reading the metadata of every distribution.
+            named = self._named_like(top_level)
+            if len(named) == 1 and top_level in _top_level_names(named[0]):
+                return self._name_and_version(named[0])
         self._ensure()
         folders = self._by_module.get(top_level)
         if not folders:
