@@ -222,24 +222,25 @@ class QueueObserver(RunObserver):
 
     def completed_event(self, stop_time, result):
         """Queue the completion and wake the worker."""
-        self._put("completed_event", stop_time=stop_time, result=_snapshot(result))
-        self._wake.set()
+        self._put("completed_event", wake=True, stop_time=stop_time, result=_snapshot(result))
 
     def interrupted_event(self, interrupt_time, status):
         """Queue the interruption and wake the worker."""
-        self._put("interrupted_event", interrupt_time=interrupt_time, status=status)
-        self._wake.set()
+        self._put("interrupted_event", wake=True, interrupt_time=interrupt_time, status=status)
 
     def failed_event(self, fail_time, fail_trace):
         """Queue the failure and wake the worker."""
-        self._put("failed_event", fail_time=fail_time, fail_trace=list(fail_trace or []))
-        self._wake.set()
+        self._put("failed_event", wake=True, fail_time=fail_time,
+                  fail_trace=list(fail_trace or []))
 
-    def _put(self, name: str, **kwargs: Any) -> None:
+    def _put(self, name: str, wake: bool = False, **kwargs: Any) -> None:
+        """Queue an event; ``wake`` delivers it now instead of at the next interval (run ends)."""
         with self._lock:
             self._queue.append(_Event(name, kwargs))
         if self._worker is None:
             self._start_worker(first_wait=self.interval)
+        if wake:
+            self._wake.set()
 
     # ------------------------------------------------------------------ end
     def join(self) -> None:
@@ -249,53 +250,66 @@ class QueueObserver(RunObserver):
         worker = self._worker
         if worker is not None:
             worker.join(timeout=self.max_wait)
-        worker_busy = False
-        with self._lock:
-            pending = list(self._queue)
-        if pending or (worker is not None and worker.is_alive()):
-            self._abandon.set()
-            self._wake.set()
-            if worker is not None:
-                worker.join(timeout=_JOIN_GRACE_SECONDS)
-            worker_busy = worker is not None and worker.is_alive()
-            with self._lock:
-                pending = list(self._queue)
-            if pending:
-                self._give_up(pending, announce=True, dump=not worker_busy)
-        if not worker_busy:
-            self._worker = None
+        if self._give_up_after_deadline(worker):
+            return  # the busy worker finishes the job when its attempt returns
+        self._worker = None
         joiner = getattr(self._observer, "join", None)
-        if callable(joiner) and not worker_busy:
+        if callable(joiner):
             try:
                 joiner()
             except Exception as exc:  # noqa: BLE001 - the run is over; report only
                 logger.error("QueueObserver: join of %s failed: %s", type(self._observer).__name__, exc)
 
-    def _give_up(self, events: list[_Event], announce: bool, dump: bool) -> None:
-        if announce:
-            with self._lock:
-                for event in events:
-                    if event in self._queue:
-                        self._queue.remove(event)
-            self._given_up_events = list(events)
-            self.given_up = [(e.name, e.kwargs) for e in events]
-            logger.error(
-                "QueueObserver: giving up on %d undelivered event(s) of run %r after waiting "
-                "%.1fs for %s: %s",
-                len(events), self._run_id, self.max_wait, type(self._observer).__name__,
-                ", ".join(e.name for e in events),
-            )
-        if not dump:
-            logger.error(
-                "QueueObserver: a delivery attempt is still in progress; the undelivered events "
-                "are saved when it returns"
-            )
-            with self._lock:
-                self._dump_in_worker = True
-            worker = self._worker
-            if worker is None or not worker.is_alive():
-                self._dump_if_flagged()
-            return
+    def _give_up_after_deadline(self, worker: threading.Thread | None) -> bool:
+        """Stop the worker and give up on what is still queued; True if an attempt is still in flight."""
+        with self._lock:
+            pending = list(self._queue)
+        if not pending and (worker is None or not worker.is_alive()):
+            return False
+        self._abandon.set()
+        self._wake.set()
+        if worker is not None:
+            worker.join(timeout=_JOIN_GRACE_SECONDS)
+        worker_busy = worker is not None and worker.is_alive()
+        with self._lock:
+            pending = list(self._queue)
+        if pending:
+            self._announce_given_up(pending)
+            if worker_busy:
+                self._defer_save_to_worker()
+            else:
+                self._save_given_up(pending)
+        return worker_busy
+
+    def _announce_given_up(self, events: list[_Event]) -> None:
+        """Take ``events`` off the queue and log an error naming each of them."""
+        with self._lock:
+            for event in events:
+                if event in self._queue:
+                    self._queue.remove(event)
+        self._given_up_events = list(events)
+        self.given_up = [(e.name, e.kwargs) for e in events]
+        logger.error(
+            "QueueObserver: giving up on %d undelivered event(s) of run %r after waiting "
+            "%.1fs for %s: %s",
+            len(events), self._run_id, self.max_wait, type(self._observer).__name__,
+            ", ".join(e.name for e in events),
+        )
+
+    def _defer_save_to_worker(self) -> None:
+        """A delivery attempt is in flight: the worker saves what is left when it returns."""
+        logger.error(
+            "QueueObserver: a delivery attempt is still in progress; the undelivered events "
+            "are saved when it returns"
+        )
+        with self._lock:
+            self._dump_in_worker = True
+        worker = self._worker
+        if worker is None or not worker.is_alive():
+            self._dump_if_flagged()
+
+    def _save_given_up(self, events: list[_Event]) -> None:
+        """Hand ``events`` to the wrapped observer's ``save_undelivered_events``, if it has one."""
         saver = getattr(self._observer, "save_undelivered_events", None)
         if not callable(saver):
             return
@@ -353,7 +367,7 @@ class QueueObserver(RunObserver):
             events = [e for e in self._given_up_events if e is not self._last_delivered]
             self.given_up = [(e.name, e.kwargs) for e in events]
             if events:
-                self._give_up(events, announce=False, dump=True)
+                self._save_given_up(events)
 
     def _drain(self) -> bool:
         while not self._abandon.is_set():
