@@ -9,8 +9,10 @@ point is ever lost (list.append is atomic under the GIL).
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import numbers
 import time
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["MetricsLogger", "linearize_metrics"]
@@ -23,32 +25,39 @@ class MetricsLogger:
     """Collects measurements and hands out those not yet delivered."""
 
     def __init__(self) -> None:
-        self._points: dict[str, list] = {}
-        self._counters: dict[str, int] = {}
+        # name -> (append to its points, next automatic step, its points list)
+        self._series: dict[str, tuple[Callable, Callable[[], int], list]] = {}
         self._read_positions: dict[str, int] = {}
+        self.log_scalar_metric = self._make_log_scalar()
 
-    def log_scalar_metric(self, metric_name: str, value: Any, step: int | None = None) -> None:
-        """Record one measurement (auto step per metric when ``step`` is None)."""
-        if type(value) not in _FAST_TYPES:
-            value = _check_value(metric_name, value)
-        points = self._points.get(metric_name)
-        if points is None:
-            if not isinstance(metric_name, str) or not metric_name:
-                raise TypeError(f"Metric name must be a non-empty string, got {metric_name!r}")
-            points = self._points[metric_name] = []
-            self._counters[metric_name] = 0
-        if step is None:
-            step = self._counters[metric_name]
-            self._counters[metric_name] = step + 1
-        elif type(step) is not int:
-            step = _check_step(metric_name, step)
-        points.append((step, value, time.time()))
+    def _make_log_scalar(self) -> Callable[..., None]:
+        series = self._series
+        get = series.get
+        now = time.time
+
+        def log_scalar_metric(metric_name: str, value: Any, step: int | None = None) -> None:
+            """Record one measurement (auto step per metric when ``step`` is None)."""
+            if type(value) not in _FAST_TYPES:
+                value = _check_value(metric_name, value)
+            entry = get(metric_name)
+            if entry is None:
+                if not isinstance(metric_name, str) or not metric_name:
+                    raise TypeError(f"Metric name must be a non-empty string, got {metric_name!r}")
+                points: list = []
+                entry = series[metric_name] = (points.append, itertools.count().__next__, points)
+            if step is None:
+                entry[0]((entry[1](), value, now()))
+            else:
+                if type(step) is not int:
+                    step = _check_step(metric_name, step)
+                entry[0]((step, value, now()))
+
+        return log_scalar_metric
 
     def get_last_metrics(self) -> dict[str, dict[str, list]]:
         """Points logged since the previous call, as ``{name: {steps, values, timestamps}}``."""
         result = {}
-        for name in list(self._points):
-            points = self._points[name]
+        for name, (_, _, points) in list(self._series.items()):
             start = self._read_positions.get(name, 0)
             end = len(points)
             if end <= start:
@@ -67,7 +76,10 @@ class MetricsLogger:
 
     def has_pending(self) -> bool:
         """True when points were logged since the previous read."""
-        return any(len(p) > self._read_positions.get(n, 0) for n, p in self._points.items())
+        return any(
+            len(points) > self._read_positions.get(name, 0)
+            for name, (_, _, points) in self._series.items()
+        )
 
 
 def _check_value(metric_name: str, value: Any) -> float | int:

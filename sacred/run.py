@@ -104,6 +104,8 @@ class Run:
         self._heartbeat: _Heartbeat | None = None
         self._output_file: Any = None
         self._metrics = MetricsLogger()
+        # the hot path: calls go straight to the metrics logger (same signature)
+        self.log_scalar = self._metrics.log_scalar_metric  # type: ignore[method-assign]
         self._raw_output_parts: list[str] = []
         self._raw_output_len = 0
         self._filtered_cache: tuple[int, str] = (-1, "")
