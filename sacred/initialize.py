@@ -13,20 +13,14 @@ from sacred.config.initialize import check_added_entries, ordered_ingredients, r
 from sacred.randomness import derive_seed
 from sacred.run import Run
 from sacred.settings import SETTINGS
-from sacred.utils import ConfigError, get_by_dotted_path, join_paths
+from sacred.utils import ConfigError, get_by_dotted_path, join_paths, mask_secrets
 
 __all__ = ["create_run", "mask_options"]
 
 
 def mask_options(options: dict) -> dict:
     """A copy of ``options`` with passwords in URL values masked."""
-    try:
-        from sacred.commandline.main import mask_secrets
-    except ImportError:  # the command-line package is optional for ex.run()
-        from sacred.utils import mask_url_password
-
-        return {k: mask_url_password(v) if isinstance(v, str) else v for k, v in options.items()}
-    return mask_secrets(options)
+    return mask_secrets(dict(options))
 
 
 def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:

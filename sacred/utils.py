@@ -21,6 +21,9 @@ __all__ = [
     "get_by_dotted_path",
     "iterate_flattened",
     "join_paths",
+    "map_leaves",
+    "mask_secrets",
+    "mask_url_password",
     "recursive_update",
     "set_by_dotted_path",
 ]
@@ -273,3 +276,21 @@ def mask_url_password(text: str) -> str:
     if not isinstance(text, str):
         return text
     return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+
+
+def map_leaves(value: Any, convert: Any) -> Any:
+    """Copy nested dicts/lists/tuples (tuples become lists), applying ``convert`` to each leaf."""
+    if isinstance(value, Mapping):
+        return {k: map_leaves(v, convert) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [map_leaves(v, convert) for v in value]
+    return convert(value)
+
+
+def mask_secrets(value: Any) -> Any:
+    """Copy of ``value`` with the password of every URL in its strings replaced by ``***``.
+
+    Used for everything stored or logged, e.g. ``--sql postgresql://user:secret@host/db``
+    in a run's ``meta_info["options"]``.
+    """
+    return map_leaves(value, mask_url_password)

@@ -25,22 +25,13 @@ from sacred.commandline.usage import default_program_name, get_usage, short_usag
 from sacred.commandline.values import split_updates
 from sacred.commandline_options import canonical_key
 from sacred.utils import SacredError, mask_url_password
+from sacred.utils import mask_secrets as _mask_secrets
 
 __all__ = ["run_commandline", "mask_secrets", "apply_option_hooks"]
 
 FAILURE_EXIT_CODE = 1
 INTERRUPT_EXIT_CODE = 130
 _PARSER_KEYS = ("COMMAND", "UPDATE", "help", "with")
-
-
-def _mask(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_url_password(value)
-    if isinstance(value, Mapping):
-        return {k: _mask(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mask(v) for v in value]
-    return value
 
 
 def mask_secrets(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,7 +41,7 @@ def mask_secrets(options: Mapping[str, Any]) -> dict[str, Any]:
     given to ``-m`` / ``-s`` / ``-S`` keeps its host and user, loses its password.
     The options actually applied must stay unmasked.
     """
-    return {key: _mask(value) for key, value in options.items()}
+    return _mask_secrets(dict(options))
 
 
 def _argv_list(argv: Sequence[str] | str | None) -> list[str]:
