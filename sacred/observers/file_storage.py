@@ -35,7 +35,6 @@ logger = logging.getLogger("sacred.observers")
 
 PathLike = str | bytes | Path
 
-TEMPLATES_EXTRA = "pip install sacred[templates]"
 
 
 class LocalBackend(StorageBackend):
@@ -222,13 +221,15 @@ def template_problem(st: os.stat_result) -> str | None:
 
 
 def _import_mako_template() -> Any:
-    try:
-        from mako.template import Template
-    except ImportError:
-        raise ImportError(
-            f"Rendering a FileStorageObserver template needs mako: {TEMPLATES_EXTRA}"
-        ) from None
-    return Template
+    from sacred.observers.backend_import import import_backend
+
+    module = import_backend(
+        "mako.template",
+        needed_by="Rendering a FileStorageObserver template",
+        extra="templates",
+        packages=("mako",),
+    )
+    return module.Template
 
 
 class FileStorageObserver(LayoutObserver):
