@@ -21,6 +21,7 @@ from sacred.utils import ObserverError
 
 __all__ = [
     "EventBus",
+    "call_accepting",
     "ObserverSignatureError",
     "RunEventSpec",
     "hookimpl",
@@ -152,6 +153,17 @@ def _accepted(method: Callable) -> tuple[frozenset[str] | None, frozenset[str]]:
         if param.default is param.empty:
             required.add(param.name)
     return frozenset(names), frozenset(required)
+
+
+def call_accepting(method: Callable, kwargs: dict) -> Any:
+    """Call ``method`` with the subset of ``kwargs`` its signature accepts."""
+    try:
+        accepted, _ = _accepted(method)
+    except (TypeError, ValueError):
+        return method(**kwargs)
+    if accepted is None:
+        return method(**kwargs)
+    return method(**{k: v for k, v in kwargs.items() if k in accepted})
 
 
 def observer_name(observer: Any) -> str:

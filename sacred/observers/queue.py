@@ -35,7 +35,6 @@ replaced by a newer one instead of both being sent.
 from __future__ import annotations
 
 import copy
-import inspect
 import logging
 import threading
 import time
@@ -44,6 +43,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from sacred.events import call_accepting
 from sacred.observers.base import RunObserver
 
 __all__ = ["QueueObserver", "DEFAULT_MAX_WAIT"]
@@ -59,17 +59,6 @@ class _Event:
     name: str
     kwargs: dict
     failures: int = 0
-
-
-def _call_accepting(method: Any, kwargs: dict) -> Any:
-    """Call ``method`` with the subset of ``kwargs`` its signature accepts."""
-    try:
-        params = inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return method(**kwargs)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return method(**kwargs)
-    return method(**{k: v for k, v in kwargs.items() if k in params})
 
 
 def _snapshot(value: Any) -> Any:
@@ -165,7 +154,7 @@ class QueueObserver(RunObserver):
     def _start_event(self, name: str, kwargs: dict) -> Any:
         self._reset()
         try:
-            run_id = _call_accepting(getattr(self._observer, name), kwargs)
+            run_id = call_accepting(getattr(self._observer, name), kwargs)
         except Exception as exc:  # noqa: BLE001 - retried from the queue
             run_id = kwargs["_id"]
             if run_id is None:
@@ -377,7 +366,7 @@ class QueueObserver(RunObserver):
                 event = self._queue[0]
                 self._in_flight = event
             try:
-                _call_accepting(getattr(self._observer, event.name), event.kwargs)
+                call_accepting(getattr(self._observer, event.name), event.kwargs)
             except Exception as exc:  # noqa: BLE001 - retried later, logged
                 event.failures += 1
                 log = logger.warning if event.failures == 1 else logger.debug
