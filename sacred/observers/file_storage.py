@@ -115,6 +115,12 @@ class LocalBackend(StorageBackend):
             f.write(data)
         self._count(path, len(data))
 
+    def create_file(self, path: str, data: bytes) -> None:
+        """A plain write: the run folder was just claimed, no reader can see half of it."""
+        with open(path, "wb") as f:
+            f.write(data)
+        self._count(path, len(data))
+
     def folder_version(self, path: str) -> int | None:
         """The folder's modification time in ns (changes when a run folder is created)."""
         try:

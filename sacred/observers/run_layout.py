@@ -165,6 +165,10 @@ class StorageBackend(ABC):
         """Make the files at ``paths`` durable; object stores are durable already."""
         return None
 
+    def create_file(self, path: str, data: bytes) -> None:
+        """Create a new file in a freshly claimed run folder (nobody reads it yet)."""
+        self.write_bytes_atomic(path, data)
+
     def folder_version(self, path: str) -> Any:
         """Something that changes whenever entries appear in folder ``path`` (None: unknown)."""
         return None
@@ -192,6 +196,14 @@ def dump_json(obj: Any) -> bytes:
     if len(compact) < _INDENT_BELOW_BYTES:
         return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
     return compact.encode("utf-8")
+
+
+STATIC_RUN_KEYS = frozenset({"experiment", "host", "meta", "command", "start_time"})
+
+
+def _encode_nested(value: Any) -> str:
+    """One value of run.json, indented as it sits one level deep in the file."""
+    return dump_json(value).decode("utf-8").replace("\n", "\n  ")
 
 
 def safe_flatten(obj: Any) -> Any:
@@ -367,6 +379,7 @@ class LayoutObserver(RunObserver):
         self._points_total = 0
         self._points_at_rewrite = 0
         self._metrics_dirty = False
+        self._encoded_static: dict[str, str] = {}
 
     @property
     def dir(self) -> str | None:
@@ -451,8 +464,26 @@ class LayoutObserver(RunObserver):
         self.backend.write_bytes_atomic(self._path(name), dump_json(obj))
 
     def save_run_entry(self) -> None:
-        """Write ``run.json`` (atomically)."""
-        self._write_json(RUN_JSON, self.run_entry)
+        """Write ``run.json`` (atomically).
+
+        The parts that never change during a run (experiment, host, meta,
+        command, start time) are encoded once and reused by every later
+        write; the result is byte for byte ``json.dumps(entry, indent=2,
+        sort_keys=True)``.
+        """
+        cache = self._encoded_static
+        parts = []
+        for key in sorted(self.run_entry):
+            value = self.run_entry[key]
+            if key in STATIC_RUN_KEYS:
+                encoded = cache.get(key)
+                if encoded is None:
+                    encoded = cache[key] = _encode_nested(value)
+            else:
+                encoded = _encode_nested(value)
+            parts.append(f"  {json.dumps(key)}: {encoded}")
+        text = "{\n" + ",\n".join(parts) + "\n}" if parts else "{}"
+        self.backend.write_bytes_atomic(self._path(RUN_JSON), text.encode("utf-8"))
 
     def _store_once(self, local_filename: str, store_dir: str, md5: str | None = None) -> str:
         md5 = md5 or file_md5(local_filename)
@@ -555,8 +586,8 @@ class LayoutObserver(RunObserver):
             run_id = self._claim_run_dir(_id)
             self.save_run_entry()
             self._write_json(CONFIG_JSON, config)
-            self.backend.write_bytes_atomic(self._path(COUT_TXT), b"")
-            self.backend.write_bytes_atomic(self._path(METRICS_JSON), b"{}")
+            self.backend.create_file(self._path(COUT_TXT), b"")
+            self.backend.create_file(self._path(METRICS_JSON), b"{}")
             return run_id
 
     def heartbeat_event(self, info: dict, captured_out: str, beat_time: Any, result: Any) -> None:
