@@ -52,7 +52,18 @@ def make_observer(backend: str, workdir: str):
 
 
 def list_file_storage(basedir: str) -> dict[str, str]:
-    """Run id -> status, read from every ``run.json`` (what a run browser does)."""
+    """Run id -> status, the way a run browser gets it from each package.
+
+    This project offers ``sacred.observers.file_storage.list_runs`` (answered
+    from the runs index); sacred 0.8.7 has no listing API, so there every
+    ``run.json`` is read.
+    """
+    try:
+        from sacred.observers.file_storage import list_runs
+    except ImportError:
+        list_runs = None
+    if list_runs is not None:
+        return {run_id: run["status"] for run_id, run in list_runs(basedir).items()}
     statuses = {}
     for entry in os.listdir(basedir):
         if entry.isdigit():

@@ -19,6 +19,7 @@ Local specifics:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
@@ -29,7 +30,7 @@ from typing import Any
 
 from sacred.observers.run_layout import LayoutObserver, StorageBackend, safe_flatten
 
-__all__ = ["FileStorageObserver", "LocalBackend", "template_problem"]
+__all__ = ["FileStorageObserver", "LocalBackend", "list_runs", "template_problem"]
 
 logger = logging.getLogger("sacred.observers")
 
@@ -114,6 +115,14 @@ class LocalBackend(StorageBackend):
         with open(path, "ab") as f:
             f.write(data)
         self._count(path, len(data))
+
+    def index_append(self, path: str, line: bytes) -> None:
+        """One ``O_APPEND`` write: concurrent writers' lines never interleave."""
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
 
     def create_file(self, path: str, data: bytes) -> None:
         """A plain write: the run folder was just claimed, no reader can see half of it."""
@@ -382,3 +391,55 @@ def _is_inside(filename: str, folder: str) -> bool:
     path = os.path.realpath(filename)
     root = os.path.realpath(folder)
     return os.path.commonpath([path, root]) == root
+
+
+def list_runs(basedir: str | os.PathLike) -> dict[str, dict]:
+    """Every run in a FileStorage ``basedir``: id -> ``{"status", "experiment", "command", times}``.
+
+    Answered from ``runs.index.jsonl`` (one line per status change, written by
+    the observer) without opening each run's ``run.json``; runs the index
+    does not know (written by sacred 0.8.7, or before the index existed) are
+    read from their ``run.json``. A truncated last line (a writer killed
+    mid-write) is skipped.
+    """
+    from sacred.observers.run_layout import RUNS_INDEX
+
+    base = os.fspath(basedir)
+    runs: dict[str, dict] = {}
+    try:
+        with open(os.path.join(base, RUNS_INDEX), "rb") as f:
+            for raw in f:
+                try:
+                    record = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and "_id" in record:
+                    runs.setdefault(str(record["_id"]), {}).update(record)
+    except FileNotFoundError:
+        pass
+    try:
+        names = [e.name for e in os.scandir(base) if e.is_dir() and not e.name.startswith("_")]
+    except FileNotFoundError:
+        return {}
+    existing = set(names)
+    for name in names:
+        if name in runs:
+            continue
+        try:
+            with open(os.path.join(base, name, "run.json"), encoding="utf-8") as f:
+                entry = json.load(f)
+        except (OSError, ValueError):
+            continue
+        runs[name] = {
+            "_id": name,
+            "status": entry.get("status"),
+            "experiment": (entry.get("experiment") or {}).get("name"),
+            "command": entry.get("command"),
+            "start_time": entry.get("start_time"),
+            "stop_time": entry.get("stop_time"),
+        }
+    return {run_id: runs[run_id] for run_id in sorted(runs, key=_id_order) if run_id in existing}
+
+
+def _id_order(run_id: str) -> tuple:
+    return (0, int(run_id), "") if run_id.isdigit() else (1, 0, run_id)

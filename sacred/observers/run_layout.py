@@ -165,6 +165,11 @@ class StorageBackend(ABC):
         """Make the files at ``paths`` durable; object stores are durable already."""
         return None
 
+    def index_append(self, path: str, line: bytes) -> None:
+        """Append one line to the runs index at ``path``; backends without safe
+        concurrent appends keep no index (readers then fall back to run.json)."""
+        return None
+
     def create_file(self, path: str, data: bytes) -> None:
         """Create a new file in a freshly claimed run folder (nobody reads it yet)."""
         self.write_bytes_atomic(path, data)
@@ -197,6 +202,9 @@ def dump_json(obj: Any) -> bytes:
         return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
     return compact.encode("utf-8")
 
+
+RUNS_INDEX = "runs.index.jsonl"
+"""basedir's index: one JSON line per status change of a run (last line per id wins)."""
 
 STATIC_RUN_KEYS = frozenset({"experiment", "host", "meta", "command", "start_time"})
 
@@ -553,6 +561,7 @@ class LayoutObserver(RunObserver):
             self.save_run_entry()
             self._write_json(CONFIG_JSON, config)
             self._copy_sources_into_run_dir(ex_info)
+            self._index("QUEUED", queue_time=queue_time)
             return run_id
 
     def started_event(
@@ -588,6 +597,7 @@ class LayoutObserver(RunObserver):
             self._write_json(CONFIG_JSON, config)
             self.backend.create_file(self._path(COUT_TXT), b"")
             self.backend.create_file(self._path(METRICS_JSON), b"{}")
+            self._index("RUNNING", start_time=start_time)
             return run_id
 
     def heartbeat_event(self, info: dict, captured_out: str, beat_time: Any, result: Any) -> None:
@@ -660,7 +670,26 @@ class LayoutObserver(RunObserver):
             [self._path(n) for n in (CONFIG_JSON, COUT_TXT, INFO_JSON, METRICS_JSON, RUN_JSON)]
             + [self.run_dir]
         )
+        self._index(status, stop_time=stop_time)
         self.run_ended()
+
+    def _index(self, status: str, **times: Any) -> None:
+        """Record the run's status in basedir's runs index (one JSON line)."""
+        assert self.run_dir is not None
+        record = {
+            "_id": self.backend.basename(self.run_dir),
+            "status": status,
+            "experiment": self.run_entry.get("experiment", {}).get("name"),
+            "command": self.run_entry.get("command"),
+            **times,
+        }
+        line = json.dumps(safe_flatten(record), sort_keys=True, separators=(",", ":"))
+        try:
+            self.backend.index_append(
+                self.backend.join(self.basedir, RUNS_INDEX), line.encode("utf-8") + b"\n"
+            )
+        except OSError as exc:  # the index is a cache: run.json stays the record
+            logger.warning("Could not update the runs index in %s: %s", self.basedir, exc)
 
     def run_ended(self) -> None:
         """Hook called after the final run.json was written (e.g. to render a report)."""

@@ -596,3 +596,42 @@ def test_next_id_follows_runs_made_by_others_without_relisting_each_time(tmp_pat
                              "dependencies": [], "repositories": []},
                             "main", {}, utcnow(), {}, {}, None)
     assert nxt == 41
+
+
+def test_list_runs_answers_from_the_index_and_reads_unindexed_runs(tmp_path):
+    from sacred import Experiment
+    from sacred.observers import FileStorageObserver
+    from sacred.observers.file_storage import list_runs
+
+    basedir = tmp_path / "runs"
+    ex = Experiment("listed", interactive=True)
+    ex.observers.append(FileStorageObserver(str(basedir)))
+
+    @ex.main
+    def main(fail=False):
+        if fail:
+            raise ValueError("no")
+
+    ex.add_config(fail=False)
+    ex.run()
+    with pytest.raises(ValueError):
+        ex.run(config_updates={"fail": True})
+    ex.run(options={"--queue": True})
+    # a run written without an index line (e.g. by sacred 0.8.7)
+    legacy = basedir / "9"
+    legacy.mkdir()
+    (legacy / "run.json").write_text(json.dumps({"status": "COMPLETED", "command": "main",
+                                                 "experiment": {"name": "old"}}))
+    with open(basedir / "runs.index.jsonl", "ab") as f:
+        f.write(b'{"_id": "1", "stat')  # a writer killed mid-line
+    runs = list_runs(basedir)
+    assert list(runs) == ["1", "2", "3", "9"]
+    assert [r["status"] for r in runs.values()] == ["COMPLETED", "FAILED", "QUEUED", "COMPLETED"]
+    assert runs["1"]["experiment"] == "listed" and runs["9"]["experiment"] == "old"
+    assert "stop_time" in runs["1"] and "start_time" in runs["1"]
+
+
+def test_list_runs_of_missing_folder_is_empty(tmp_path):
+    from sacred.observers.file_storage import list_runs
+
+    assert list_runs(tmp_path / "nope") == {}
