@@ -298,8 +298,6 @@ class _FdCapture(CapturedOutput):
         self._give_up_at: float | None = None
         self._notes: list[str] = []
         self._thread: threading.Thread | None = None
-        # set when capturing stops, so the reader skips its batching pause
-        self._stopping = threading.Event()
 
     def _start(self) -> None:
         import select
@@ -332,7 +330,6 @@ class _FdCapture(CapturedOutput):
         finally:
             self._restore_fds()
             self._give_up_at = time.monotonic() + self._drain_timeout
-            self._stopping.set()
             try:
                 if self._thread is not None:
                     self._thread.join(self._drain_timeout + _POLL_INTERVAL_MS / 1000 + 5)
@@ -411,7 +408,7 @@ class _FdCapture(CapturedOutput):
         if give_up_at is None and self._bytes_last_read < _BATCH_BELOW_BYTES:
             # Let small writes pile up: one large read costs far less
             # (GIL, syscalls, echo) than many small ones.
-            self._stopping.wait(_BATCH_SECONDS)
+            time.sleep(_BATCH_SECONDS)
         return True
 
     def _read_available(self, max_reads: int) -> bool:

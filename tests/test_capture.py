@@ -326,8 +326,9 @@ def test_fd_mode_returns_any_text_written_in_any_byte_chunks(text, cuts, read_be
 
 def test_fd_mode_with_a_concurrent_reader_loses_nothing():
     with python_streams_on_fds():
-        lines = 20_000
+        batches, per_batch = 20, 1_000
         collected: list[str] = []
+        seen = threading.Condition()
         stop = threading.Event()
 
         with capture_output("fd") as captured:
@@ -336,20 +337,30 @@ def test_fd_mode_with_a_concurrent_reader_loses_nothing():
                 for _ in range(1_000_000):
                     if stop.is_set():
                         return
-                    collected.append(captured.read_new())
+                    piece = captured.read_new()
+                    with seen:
+                        collected.append(piece)
+                        seen.notify_all()
                     time.sleep(0.0005)
 
             beat = threading.Thread(target=heartbeat)
             beat.start()
             try:
-                for i in range(lines):
-                    print(f"line {i}")
+                for b in range(batches):
+                    for i in range(per_batch):
+                        print(f"line {b * per_batch + i}")
+                    sys.stdout.flush()
+                    last = f"line {b * per_batch + per_batch - 1}\n"
+                    # let the reader take this batch before writing the next one
+                    with seen:
+                        seen.wait_for(lambda last=last: "".join(collected).endswith(last), timeout=30)
             finally:
                 stop.set()
                 beat.join(30)
         collected.append(captured.read_new())
+        lines = batches * per_batch
         assert "".join(collected).splitlines() == [f"line {i}" for i in range(lines)]
-        assert len([piece for piece in collected if piece]) > 1
+        assert len([piece for piece in collected if piece]) >= batches
 
 
 def test_nested_fd_captures_both_see_the_inner_output():
