@@ -181,7 +181,7 @@ class Run:
         seeder = seed_global_generators(self.config.get("seed", 0))
         mode = self.capture_mode or (SETTINGS.CAPTURE_MODE if self.observers else "no")
         self.capture_mode = mode
-        sigterm = _SigTermGuard()
+        signals = _SignalGuard()
         error: BaseException | None = None
         try:
             # the log lines of the run's start and end are part of its captured output
@@ -196,7 +196,7 @@ class Run:
                         self._stop_heartbeat()
                 except BaseException as err:  # noqa: BLE001 - recorded below, then re-raised
                     error = err
-                sigterm.defer()
+                signals.defer()
                 self._conclude(error)
         except BaseException as err:  # noqa: BLE001 - capture itself failed
             if error is None:
@@ -204,13 +204,13 @@ class Run:
                 self._conclude(error)
         finally:
             seeder.remove()
-            sigterm.defer()
+            signals.defer()
         try:
             self._collect_output()
             self._report_end(error)
             self._finish()
         finally:
-            sigterm.restore()
+            signals.restore()
         if error is not None:
             raise error
         return self.result
@@ -497,50 +497,58 @@ def _elapsed(start: _dt.datetime | None, stop: _dt.datetime) -> str:
     return str(_dt.timedelta(seconds=int(delta.total_seconds())))
 
 
-class _SigTermGuard:
-    """Turns SIGTERM into an interrupt of the main thread while the run executes.
+class _SignalGuard:
+    """SIGTERM and Ctrl+C around a run, so that its end is always recorded.
 
-    While the run's end is being recorded, a SIGTERM is only remembered and
-    delivered again once the record is complete, so schedulers that stop jobs
-    with SIGTERM still get an INTERRUPTED entry with the output so far.
+    While the run executes, SIGTERM interrupts the main thread like Ctrl+C
+    does (status INTERRUPTED): schedulers stop jobs this way. While the run's
+    end is being recorded, SIGTERM and SIGINT are only remembered and are
+    delivered again once the record is complete, so a second Ctrl+C cannot
+    cut the final save of an observer in half.
     """
 
     def __init__(self) -> None:
         self.active = False
-        self.pending = False
-        self.previous: Any = None
+        self.pending: list[int] = []
+        self.previous: dict[int, Any] = {}
         if threading.current_thread() is not threading.main_thread():
             return
         try:
-            previous = signal.getsignal(signal.SIGTERM)
+            term = signal.getsignal(signal.SIGTERM)
+            interrupt = signal.getsignal(signal.SIGINT)
         except (ValueError, AttributeError):
             return
-        if previous not in (signal.SIG_DFL, None):
-            return  # somebody else (e.g. a scheduler integration) handles SIGTERM
-        self.previous = previous
         self.active = True
-        signal.signal(signal.SIGTERM, self._interrupt)
+        if term in (signal.SIG_DFL, None):
+            # otherwise somebody else (e.g. a scheduler integration) handles SIGTERM
+            self.previous[signal.SIGTERM] = term
+            signal.signal(signal.SIGTERM, self._interrupt)
+        if interrupt is signal.default_int_handler:
+            self.previous[signal.SIGINT] = interrupt
 
     @staticmethod
     def _interrupt(signum: int, frame: Any) -> None:
         raise SigTermInterrupt("SIGTERM received")
 
     def _remember(self, signum: int, frame: Any) -> None:
-        self.pending = True
+        if signum not in self.pending:
+            self.pending.append(signum)
 
     def defer(self) -> None:
-        """From now on only remember SIGTERM."""
+        """From now on only remember SIGTERM and SIGINT."""
         if self.active:
-            signal.signal(signal.SIGTERM, self._remember)
+            for signum in self.previous:
+                signal.signal(signum, self._remember)
 
     def restore(self) -> None:
-        """Restore the previous handler and re-deliver a remembered SIGTERM."""
+        """Restore the previous handlers and re-deliver what was remembered."""
         if not self.active:
             return
         self.active = False
-        signal.signal(signal.SIGTERM, self.previous)
-        if self.pending:
-            os.kill(os.getpid(), signal.SIGTERM)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        for signum in self.pending:
+            os.kill(os.getpid(), signum)
 
 
 _SACRED_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -146,6 +146,71 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+class _InterruptWatch:
+    """Ctrl+C while an isolated run executes, without exceptions in the parent.
+
+    The terminal sends SIGINT to the whole process group, so the child gets it
+    too and records its run as INTERRUPTED through the parent. The parent
+    only notes the interrupt (an exception here could cut an observer's write
+    in half), forwards SIGINT itself if the child ignores it for a while (the
+    signal came from elsewhere), and gives up after INTERRUPT_GRACE_SECONDS.
+    """
+
+    FORWARD_AFTER_SECONDS = 2.0
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.interrupted_at: float | None = None
+        self.forwarded = False
+        self._previous: Any = None
+        if threading_is_main():
+            self._previous = signal.signal(signal.SIGINT, self._note)
+
+    @property
+    def interrupted(self) -> bool:
+        """True once Ctrl+C arrived."""
+        return self.interrupted_at is not None
+
+    def _note(self, signum: int, frame: Any) -> None:
+        if self.interrupted_at is None:
+            self.interrupted_at = time.monotonic()
+
+    def forward_if_ignored(self) -> None:
+        """Send SIGINT to the child if it did not react to the group's one."""
+        if (
+            self.interrupted_at is not None
+            and not self.forwarded
+            and time.monotonic() - self.interrupted_at > self.FORWARD_AFTER_SECONDS
+            and self.process.poll() is None
+        ):
+            self.process.send_signal(signal.SIGINT)
+            self.forwarded = True
+
+    def poll_timeout(self) -> float:
+        """How long to wait for the child's next message before checking again."""
+        return 0.2 if self.interrupted_at is not None else 1.0
+
+    def expired(self) -> bool:
+        """True when the child had its grace period after Ctrl+C."""
+        return (
+            self.interrupted_at is not None
+            and time.monotonic() - self.interrupted_at > INTERRUPT_GRACE_SECONDS
+        )
+
+    def restore(self) -> None:
+        """Put back the previous SIGINT handler."""
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def threading_is_main() -> bool:
+    """True in the main thread (the only one that may set signal handlers)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
 def execute_isolated(item: RunItem, observers: list, hook: Any) -> RunOutcome:
     """Run ``item`` in a fresh ``python -m sacred_runner.worker`` process."""
     import logging
@@ -167,30 +232,27 @@ def execute_isolated(item: RunItem, observers: list, hook: Any) -> RunOutcome:
         child_socket.close()
     connection = Connection(parent_socket.detach())
     child_error: str | None = None
-    interrupted = False
-    deadline: float | None = None
+    interrupted_by_child = False
+    ctrl_c = _InterruptWatch(process)
     try:
         connection.send((item, proxy_priority))
         while True:
+            ctrl_c.forward_if_ignored()
             try:
-                if deadline is not None and not connection.poll(max(0.0, deadline - time.monotonic())):
-                    break
+                if not connection.poll(ctrl_c.poll_timeout()):
+                    if ctrl_c.expired():
+                        break
+                    continue
                 message = connection.recv()
             except (EOFError, OSError):
                 break
-            except KeyboardInterrupt:
-                interrupted = True
-                deadline = time.monotonic() + INTERRUPT_GRACE_SECONDS
-                if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
-                continue
             kind = message[0]
             if kind == "event":
                 _, event, kwargs = message
                 connection.send(_dispatch(bus, observers, event, kwargs))
             elif kind == "error":
                 child_error = message[1]
-                interrupted = interrupted or message[2]
+                interrupted_by_child = interrupted_by_child or message[2]
             elif kind == "done":
                 _, status, result, run_id = message
                 child_error = None
@@ -199,12 +261,14 @@ def execute_isolated(item: RunItem, observers: list, hook: Any) -> RunOutcome:
                     relay.outcome.run_id = run_id
                     relay.outcome.status = status or "COMPLETED"
     finally:
+        ctrl_c.restore()
         connection.close()
         try:
             returncode = process.wait(timeout=INTERRUPT_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             process.kill()
             returncode = process.wait()
+    interrupted = ctrl_c.interrupted or interrupted_by_child
     if relay.started and not relay.finished:
         reason = f"The run's process died before the run ended: {_describe_exit(returncode)}.\n"
         status_event = ("interrupted_event", {"interrupt_time": utc_now(), "status": "INTERRUPTED"}) \

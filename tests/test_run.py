@@ -621,3 +621,35 @@ def test_heartbeat_info_is_a_consistent_copy_while_main_thread_mutates():
     beats = rec.of("heartbeat")
     assert len(beats) >= 2
     assert all(isinstance(b["info"], dict) for b in beats)
+
+
+def test_ctrl_c_during_the_final_save_is_delivered_after_the_record(tmp_path):
+    script = tmp_path / "double_ctrl_c.py"
+    script.write_text(textwrap.dedent(f"""
+        import json, os, signal
+        from sacred import Experiment
+        from sacred.observers import RunObserver
+
+        class SlowSave(RunObserver):
+            def completed_event(self, stop_time, result):
+                os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl+C while saving
+                with open({str(tmp_path / 'saved.json')!r}, 'w') as f:
+                    json.dump({{'result': result}}, f)
+
+        ex = Experiment('double_ctrl_c')
+        ex.observers.append(SlowSave())
+
+        @ex.main
+        def main():
+            return 5
+
+        try:
+            ex.run(options={{'--capture': 'no'}})
+        except KeyboardInterrupt:
+            print('interrupt delivered after the save')
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    import json
+
+    assert json.loads((tmp_path / "saved.json").read_text()) == {"result": 5}
+    assert "interrupt delivered after the save" in out.stdout, out.stderr
