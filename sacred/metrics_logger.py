@@ -9,7 +9,6 @@ point is ever lost (list.append is atomic under the GIL).
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import numbers
 import time
 from collections.abc import Callable
@@ -25,8 +24,8 @@ class MetricsLogger:
     """Collects measurements and hands out those not yet delivered."""
 
     def __init__(self) -> None:
-        # name -> (append to its points, next automatic step, its points list)
-        self._series: dict[str, tuple[Callable, Callable[[], int], list]] = {}
+        # name -> (append to its points, [next automatic step], its points list)
+        self._series: dict[str, tuple[Callable, list[int], list]] = {}
         self._read_positions: dict[str, int] = {}
         self.log_scalar_metric = self._make_log_scalar()
 
@@ -36,7 +35,7 @@ class MetricsLogger:
         now = time.time
 
         def log_scalar_metric(metric_name: str, value: Any, step: int | None = None) -> None:
-            """Record one measurement (auto step per metric when ``step`` is None)."""
+            """Record one measurement; an omitted ``step`` is the metric's previous step + 1 (from 0)."""
             if type(value) not in _FAST_TYPES:
                 value = _check_value(metric_name, value)
             entry = get(metric_name)
@@ -44,13 +43,15 @@ class MetricsLogger:
                 if not isinstance(metric_name, str) or not metric_name:
                     raise TypeError(f"Metric name must be a non-empty string, got {metric_name!r}")
                 points: list = []
-                entry = series[metric_name] = (points.append, itertools.count().__next__, points)
+                entry = series[metric_name] = (points.append, [0], points)
+            next_step = entry[1]
             if step is None:
-                entry[0]((entry[1](), value, now()))
-            else:
-                if type(step) is not int:
-                    step = _check_step(metric_name, step)
-                entry[0]((step, value, now()))
+                step = next_step[0]
+            elif type(step) is not int:
+                step = _check_step(metric_name, step)
+            # as in sacred 0.8.7: an omitted step is one more than the previous one
+            next_step[0] = step + 1
+            entry[0]((step, value, now()))
 
         return log_scalar_metric
 

@@ -143,7 +143,7 @@ class Run:
         )
 
     def log_scalar(self, metric_name: str, value: Any, step: int | None = None) -> None:
-        """Add a new measurement; ``step`` defaults to a per-metric counter."""
+        """Add a new measurement; an omitted ``step`` is the previous step of this metric + 1."""
         self._metrics.log_scalar_metric(metric_name, value, step)
 
     def warn_if_unobserved(self) -> None:

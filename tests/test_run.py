@@ -653,3 +653,48 @@ def test_ctrl_c_during_the_final_save_is_delivered_after_the_record(tmp_path):
 
     assert json.loads((tmp_path / "saved.json").read_text()) == {"result": 5}
     assert "interrupt delivered after the save" in out.stdout, out.stderr
+
+
+def test_automatic_step_continues_after_an_explicit_step():
+    # sacred 0.8.7: an omitted step is one more than the metric's previous step
+    rec = Recorder()
+
+    def main(_run):
+        _run.log_scalar("loss", 1.0, 10)
+        _run.log_scalar("loss", 2.0)
+        _run.log_scalar("loss", 3.0, 5)
+        _run.log_scalar("loss", 4.0)
+        _run.log_scalar("acc", 1.0)
+
+    make_ex(main, [rec]).run()
+    (batch,) = [b["metrics_by_name"] for b in rec.of("metrics")]
+    assert batch["loss"]["steps"] == [10, 11, 5, 6]
+    assert batch["acc"]["steps"] == [0]
+
+
+def test_run_started_inside_a_run_leaves_the_outer_run_intact():
+    ex = Experiment("nested")
+    seen = []
+
+    @ex.config
+    def cfg():
+        depth = 0
+
+    @ex.capture
+    def current_depth(depth):
+        return depth
+
+    @ex.main
+    def main(depth, _run):
+        if depth == 0:
+            inner = ex.run(config_updates={"depth": 1})
+            seen.append(inner.result)
+        ex.info["depth"] = depth
+        ex.log_scalar("depth", depth)
+        seen.append(current_depth())
+        return depth
+
+    outer = ex.run()
+    assert seen == [1, 1, 0]
+    assert outer.info == {"depth": 0} and outer.result == 0
+    assert ex.current_run is None
