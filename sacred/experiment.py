@@ -165,12 +165,21 @@ class Experiment(Ingredient):
         options: dict | None = None,
     ) -> Any:
         """Run the main function of the experiment or a given command; return the Run."""
-        run = self._create_run(command_name, config_updates, named_configs, info, meta_info, options)
-        self.current_run = run
+        from sacred.initialize import restore_wiring, save_wiring
+
+        outer_run = self.current_run
+        # a run started from inside a run rewires the captured functions: undo that after it
+        outer_wiring = save_wiring(self) if outer_run is not None else None
         try:
+            run = self._create_run(
+                command_name, config_updates, named_configs, info, meta_info, options
+            )
+            self.current_run = run
             run()
         finally:
-            self.current_run = None
+            self.current_run = outer_run
+            if outer_wiring is not None:
+                restore_wiring(outer_wiring)
         return run
 
     def run_commandline(self, argv: Sequence[str] | str | None = None) -> Any:

@@ -15,12 +15,30 @@ from sacred.run import Run
 from sacred.settings import SETTINGS
 from sacred.utils import ConfigError, get_by_dotted_path, join_paths, mask_secrets
 
-__all__ = ["create_run", "mask_options"]
+__all__ = ["create_run", "mask_options", "save_wiring", "restore_wiring"]
+
+_WIRED_ATTRIBUTES = ("config", "logger", "rnd", "run")
 
 
 def mask_options(options: dict) -> dict:
     """A copy of ``options`` with passwords in URL values masked."""
     return mask_secrets(dict(options))
+
+
+def save_wiring(experiment: Any) -> list[tuple[Any, dict]]:
+    """What :func:`create_run` sets on each captured function, to restore it later."""
+    return [
+        (func, {name: getattr(func, name, None) for name in _WIRED_ATTRIBUTES})
+        for ingredient, _ in ordered_ingredients(experiment)
+        for func in ingredient.captured_functions
+    ]
+
+
+def restore_wiring(saved: list[tuple[Any, dict]]) -> None:
+    """Give captured functions back the config, logger, rnd and run saved by :func:`save_wiring`."""
+    for func, attributes in saved:
+        for name, value in attributes.items():
+            setattr(func, name, value)
 
 
 def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:
