@@ -171,10 +171,10 @@ class Run:
         else:
             self.observers = sorted(self.observers, key=lambda o: -getattr(o, "priority", 0))
         self._bus = EventBus(self.observers, self, self.run_logger)
+        self.warn_if_unobserved()
         if self.queue_only:
             self._emit_queued()
             return None
-        self.warn_if_unobserved()
         from sacred.capture import capture_output
         from sacred.randomness import seed_global_generators
 
@@ -303,9 +303,10 @@ class Run:
             bus.emit_plugins(event, kwargs)
 
     def _emit_queued(self) -> None:
+        command = self.meta_info.get("command", getattr(self.main_function, "__name__", ""))
+        self.run_logger.info("Queuing-up command '%s'", command)
         queue_time = utcnow()
         self.meta_info["queue_time"] = queue_time
-        command = self.meta_info.get("command", getattr(self.main_function, "__name__", ""))
         self._id_assigning_event(
             "queued_event",
             {
@@ -319,7 +320,10 @@ class Run:
             },
         )
         self.status = "QUEUED"
-        self.run_logger.info("Queued-up run with id %s", self._id)
+        if self._id is None:
+            self.run_logger.info("Queued")
+        else:
+            self.run_logger.info('Queued-up run with ID "%s"', self._id)
 
     def _emit_started(self) -> None:
         self.status = None

@@ -698,3 +698,17 @@ def test_run_started_inside_a_run_leaves_the_outer_run_intact():
     assert seen == [1, 1, 0]
     assert outer.info == {"depth": 0} and outer.result == 0
     assert ex.current_run is None
+
+
+def test_queued_run_log_lines_as_in_sacred_087(caplog):
+    with caplog.at_level(logging.INFO):
+        make_ex(observers=[Recorder(returns_id="q1")]).run(options={"--queue": True})
+        make_ex().run(options={"--queue": True})
+    messages = [r.getMessage() for r in caplog.records if r.name == "run_demo"]
+    assert messages == [
+        "Queuing-up command 'main'",
+        'Queued-up run with ID "q1"',
+        "No observers have been added to this run",
+        "Queuing-up command 'main'",
+        "Queued",
+    ]
