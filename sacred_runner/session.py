@@ -25,6 +25,19 @@ class Target:
     command: str | None = None
 
 
+def _check_target_exists(target: Target, nodes: list[ExperimentNode], relpath: str) -> None:
+    """Raise a usage error when ``file.py::experiment[::command]`` names nothing collected."""
+    node = next((n for n in nodes if n.node_name == target.experiment), None)
+    if node is None:
+        available = ", ".join(n.node_name for n in nodes) or "none"
+        raise UsageError(f"not found: {relpath}::{target.experiment} (experiments in that file: {available})")
+    if target.command is not None and not node.has_command(target.command):
+        available = ", ".join(c.name for c in node.commands) or "none"
+        raise UsageError(
+            f"not found: {node.nodeid}::{target.command} (commands of {node.node_name}: {available})"
+        )
+
+
 @dataclass
 class Deselected:
     """An item (or experiment) left out, and why."""
@@ -122,12 +135,7 @@ class Session:
                 t.path.is_dir() and path.is_relative_to(t.path) for t in targets
             )
             for target in wanted:
-                if not any(n.node_name == target.experiment for n in nodes):
-                    available = ", ".join(n.node_name for n in nodes) or "none"
-                    raise UsageError(
-                        f"not found: {relative_to_root(path, config.rootdir)}::{target.experiment} "
-                        f"(experiments in that file: {available})"
-                    )
+                _check_target_exists(target, nodes, relative_to_root(path, config.rootdir))
             for node in nodes:
                 if whole or any(t.experiment == node.node_name for t in wanted):
                     self.nodes.append(node)
@@ -173,9 +181,7 @@ class Session:
             )
         rejected_for_updates: list[str] = []
         candidates = 0
-        for node in self.nodes:
-            target_commands = {t.command for t in self.targets if t.experiment == node.node_name and t.command}
-            node_command = next(iter(target_commands), None) or command or node.default_command
+        for node, node_command in self._node_commands(command):
             if node_command is None:
                 self.deselect(node, "has no default command (name one, e.g. sacred run PATH COMMAND)")
                 continue
@@ -205,6 +211,25 @@ class Session:
                 "no selected experiment accepts the given updates / named configs:\n  "
                 + "\n  ".join(rejected_for_updates)
             )
+
+    def _node_commands(self, command: str | None) -> list[tuple[ExperimentNode, str | None]]:
+        """``(node, command to run)`` pairs: one per distinct command the targets ask of a node.
+
+        A node id's own command wins; otherwise the session's COMMAND, else the
+        experiment's default command (None when it has none).
+        """
+        pairs: list[tuple[ExperimentNode, str | None]] = []
+        for node in self.nodes:
+            path = Path(node.path)
+            for target in self.targets:
+                if target.path.is_dir():
+                    selects = path.is_relative_to(target.path)
+                else:
+                    selects = target.path == path and target.experiment in (None, node.node_name)
+                pair = (node, target.command or command or node.default_command)
+                if selects and pair not in pairs:
+                    pairs.append(pair)
+        return pairs
 
     def _check(self, item: RunItem) -> str | None:
         from sacred_runner.experiments import check_updates, load_experiment

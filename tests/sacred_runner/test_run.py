@@ -168,3 +168,56 @@ def test_unobserved_runs_are_not_stored(sacredtester):
     assert result.ret == 0
     assert "unobserved" in result.stdout
     assert not (sacredtester.path / ".sacred" / "runs" / "1").exists()
+
+
+TWO_COMMANDS = '''\
+    @ex.command
+    def other(a):
+        return a * 10
+    '''
+
+
+def test_node_ids_naming_two_commands_of_one_experiment_run_both(sacredtester):
+    sacredtester.experiment("exp_a.py", body=TWO_COMMANDS)
+    result = sacredtester.run("run", "--color=no", "exp_a.py::exp_a::other", "exp_a.py::exp_a::main")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "exp_a.py::exp_a::other COMPLETED" in result.stdout and "result=10" in result.stdout
+    assert "exp_a.py::exp_a::main COMPLETED" in result.stdout
+
+
+def test_a_file_and_a_command_node_id_of_it_run_the_default_and_that_command(sacredtester):
+    sacredtester.experiment("exp_a.py", body=TWO_COMMANDS)
+    result = sacredtester.run("run", "--color=no", "exp_a.py::exp_a::other", "exp_a.py")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "exp_a.py::exp_a::other COMPLETED" in result.stdout
+    assert "exp_a.py::exp_a::main COMPLETED" in result.stdout
+    twice = sacredtester.run("run", "--color=no", "exp_a.py::exp_a::other", "exp_a.py::exp_a::other")
+    assert twice.stdout.count("exp_a.py::exp_a::other COMPLETED") == 1
+
+
+def test_a_node_id_with_an_unknown_command_is_a_usage_error(sacredtester):
+    sacredtester.experiment("exp_a.py", body=TWO_COMMANDS)
+    result = sacredtester.run("run", "exp_a.py::exp_a::nope")
+    assert result.ret == 4
+    assert "not found: exp_a.py::exp_a::nope" in result.stderr
+    assert "other" in result.stderr and "main" in result.stderr
+
+
+def test_a_node_id_can_name_an_ingredient_command(sacredtester):
+    sacredtester.write("exp_ing.py", """\
+        from sacred import Experiment, Ingredient
+        data = Ingredient("data")
+        @data.config
+        def dcfg():
+            n = 3
+        @data.command
+        def show(n):
+            return n * 2
+        ex = Experiment("ing", ingredients=[data])
+        @ex.automain
+        def main():
+            return 0
+        """)
+    result = sacredtester.run("run", "--color=no", "exp_ing.py::ing::data.show", "with", "data.n=4")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "exp_ing.py::ing::data.show COMPLETED" in result.stdout and "result=8" in result.stdout
