@@ -126,11 +126,16 @@ class Experiment(Ingredient):
         """
         captured = self.main(function)
         if function.__module__ == "__main__":
-            # the file was executed as a script: behave like `ex.run_commandline()`
             import __main__
 
-            if getattr(__main__, "__file__", None) is not None or self.interactive:
-                self.run_commandline()
+            if getattr(__main__, "__file__", None) is None:
+                # a REPL or notebook: there is no script whose command line to run
+                raise RuntimeError(
+                    "Cannot use @ex.automain decorator in interactive mode. "
+                    "Use @ex.main instead."
+                )
+            # the file was executed as a script: behave like `ex.run_commandline()`
+            self.run_commandline()
         return captured
 
     def option_hook(self, function: Callable) -> Callable:

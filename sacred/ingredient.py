@@ -212,15 +212,12 @@ class Ingredient:
         if self._discovered is None:
             from sacred import dependencies
 
-            if self.mainfile is None:
-                sources: set = set()
-                deps: set = set()
-            else:
-                _, sources, deps = dependencies.gather_sources_and_dependencies(
-                    self._caller_globals, self.save_git_info, self.base_dir
-                )
-                sources = set(sources)
-                deps = set(deps)
+            # without a main file (interactive) the imported modules still count
+            _, found_sources, found_deps = dependencies.gather_sources_and_dependencies(
+                self._caller_globals, self.save_git_info, self.base_dir
+            )
+            sources = set(found_sources)
+            deps = set(found_deps)
             for path in self._added_sources:
                 sources.add(dependencies.Source.create(path, self.save_git_info))
             for name, version in self._added_dependencies:

@@ -712,3 +712,42 @@ def test_queued_run_log_lines_as_in_sacred_087(caplog):
         "Queuing-up command 'main'",
         "Queued",
     ]
+
+
+def test_interactive_experiment_still_records_imported_sources_and_packages(tmp_path):
+    (tmp_path / "helper_mod.py").write_text("VALUE = 3\n")
+    code = textwrap.dedent("""
+        import json, sys
+        sys.path.insert(0, ".")
+        import helper_mod
+        from sacred import Experiment
+        ex = Experiment("nb", interactive=True)
+        @ex.main
+        def main():
+            return helper_mod.VALUE
+        run = ex.run()
+        info = run.experiment_info
+        print(json.dumps([info["sources"], info["dependencies"], info["mainfile"]]))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    sources, deps, mainfile = __import__("json").loads(out.stdout.splitlines()[-1])
+    assert [s[0] for s in sources] == ["helper_mod.py"] and mainfile is None
+    assert any(d.startswith("sacred==") for d in deps)
+
+
+def test_automain_in_an_interactive_session_says_to_use_main():
+    code = textwrap.dedent("""
+        from sacred import Experiment
+        ex = Experiment("nb", interactive=True)
+        try:
+            @ex.automain
+            def main():
+                print("MAIN RAN")
+        except RuntimeError as err:
+            print("ERROR:", err)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "MAIN RAN" not in out.stdout
+    assert "ERROR:" in out.stdout and "@ex.main" in out.stdout
