@@ -2,15 +2,19 @@
 
 Order of resolution (spec, "Internals of Sacred / Configuration Process"):
 
-1. Ingredients are configured sub-ingredients first (post-order over the
+1. Named configs run first, in the order given, each with the user's updates
+   under its ingredient's path fixed and the earlier named configs' results
+   as preset; their combined results become lower-priority updates (an
+   experiment's named config may set entries of its ingredients).
+2. Ingredients are configured sub-ingredients first (post-order over the
    ingredient graph, in the order they were added), the experiment last.
-2. For each ingredient: take the config updates under its path (fixed); run
-   the named configs that apply to it, in order, with the updates fixed (their
-   results become lower-priority updates); then run its config scopes, dicts
-   and files in declaration order with all of those fixed; put the result
-   into the global config under the ingredient's path; then run its config
-   hooks, whose results update the config for everything that follows.
-3. Check the summary: typechanges and added-but-used entries warn; added
+   For each: its config scopes, dicts and files run in declaration order
+   with the updates under its path fixed (the user's over the named
+   configs', both over earlier hooks'); the result goes into the global
+   config under the ingredient's path; then its config hooks run on the
+   whole config, and their dicts update the ingredient's own config (the
+   run's updates still win), as in 0.8.7.
+4. Check the summary: typechanges and added-but-used entries warn; added
    entries that nothing uses raise :class:`ConfigAddedError` with suggestions.
 """
 
@@ -173,41 +177,87 @@ def resolve_config(
     ingredients = ordered_ingredients(experiment)
     all_paths = [p for _, p in ingredients]
     named = _resolve_named_configs(experiment, named_configs, all_paths)
+    named_updates = _run_named_configs(named, updates, ingredients, command_name, logger)
+    global_config, summary = _configure(ingredients, updates, named_updates, command_name, logger)
+    final = ConfigSummary(
+        global_config, summary.added, summary.modified, summary.typechanged, summary.docs
+    )
+    return ConfigResult(final, final, {p: i for i, p in ingredients})
 
+
+def _subtree(tree: Mapping, path: str) -> dict:
+    """A deep copy of the dict under ``path`` (the whole tree for ``""``), ``{}`` if absent."""
+    sub = get_by_dotted_path(tree, path, {}) if path else tree
+    return copy.deepcopy(dict(sub)) if isinstance(sub, Mapping) else {}
+
+
+def _run_named_configs(
+    named: Sequence[tuple[str, Any]],
+    updates: dict,
+    ingredients: Sequence[tuple[Any, str]],
+    command_name: str | None,
+    logger: logging.Logger,
+) -> dict:
+    """Evaluate the named configs in the order given; return their combined updates.
+
+    Each named config runs with the user's updates under its ingredient's path
+    fixed and with what earlier named configs set there as preset, so a later
+    named config overrides an earlier one, whichever ingredient either belongs
+    to (an experiment's named config may set entries of its ingredients).
+    A named config that reads another ingredient's config by name gets the
+    configs of the ingredients configured before its own as fallback.
+    """
+    named_updates: dict = {}
+    for owner, named_config in named:
+        fixed = _subtree(updates, owner)
+        preset = _subtree(named_updates, owner)
+        fallback: dict = {}
+        wanted = [a for a in getattr(named_config, "arg_spec", ()) if a not in fixed]
+        if any(a not in preset for a in wanted):
+            before = [(i, p) for i, p in ingredients[: [p for _, p in ingredients].index(owner)]]
+            earlier, _ = _configure(before, updates, named_updates, command_name, logger)
+            fallback = _fallback_for(owner, earlier)
+        result = recursive_update(preset, dict(named_config(fixed, preset, fallback)))
+        if owner:
+            set_by_dotted_path(named_updates, owner, result)
+        else:
+            named_updates = result
+    return named_updates
+
+
+def _configure(
+    ingredients: Sequence[tuple[Any, str]],
+    updates: dict,
+    named_updates: dict,
+    command_name: str | None,
+    logger: logging.Logger,
+) -> tuple[dict, ConfigSummary]:
+    """Configure ``ingredients`` in order; return the global config and the summary."""
+    all_paths = [p for _, p in ingredients]
     global_config: dict = {}
     hook_updates: dict = {}
     summary = ConfigSummary()
     for ingredient, path in ingredients:
         children = _child_keys(path, all_paths)
-        user_fixed = _strip_children(
-            copy.deepcopy(get_by_dotted_path(updates, path, {}) if path else updates), children
-        )
-        if not isinstance(user_fixed, dict):
+        if not isinstance(get_by_dotted_path(updates, path, {}) if path else updates, Mapping):
             raise ConfigError(
                 f'Config update for "{path}" must be a dict: it is the config of '
                 f"ingredient {path!r}",
                 conflicting_configs=(path,),
             )
+        user_fixed = _strip_children(_subtree(updates, path), children)
         fallback = _fallback_for(path, global_config)
-        hook_fixed = _strip_children(
-            copy.deepcopy(get_by_dotted_path(hook_updates, path, {}) if path else hook_updates),
-            children,
-        )
-        named_result: dict = {}
-        for owner, named_config in named:
-            if owner != path:
-                continue
-            result = named_config(fixed=user_fixed, preset=named_result, fallback=fallback)
-            named_result = recursive_update(named_result, dict(result))
-        fixed = recursive_update(copy.deepcopy(named_result), user_fixed)
+        hook_fixed = _strip_children(_subtree(hook_updates, path), children)
+        named_result = _strip_children(_subtree(named_updates, path), children)
+        fixed = recursive_update(named_result, user_fixed)
         fixed_with_hooks = recursive_update(copy.deepcopy(hook_fixed), fixed)
 
         config: dict = {}
         defaults: dict = {}
-        if ingredient is experiment:
+        if not path:
             config["seed"] = get_seed()
             defaults["seed"] = config["seed"]
-        docs: dict[str, str] = {"seed": SEED_DOC} if ingredient is experiment else {}
+        docs: dict[str, str] = {"seed": SEED_DOC} if not path else {}
         for scope in ingredient.configurations:
             result = scope(fixed=fixed_with_hooks, preset=config, fallback=fallback)
             config = dict(result)
@@ -222,30 +272,51 @@ def resolve_config(
                 config[key] = copy.deepcopy(value)
         part = compute_changes(config, fixed, defaults, docs)
         summary.update_from(part, path)
-        if path:
-            existing = get_by_dotted_path(global_config, path)
-            if isinstance(existing, dict):
-                recursive_update(existing, config)
-            else:
-                set_by_dotted_path(global_config, path, config)
-        else:
-            recursive_update(global_config, config)
+        _merge_at(global_config, path, config)
         for hook in ingredient.config_hooks:
-            hook_result = hook(copy.deepcopy(global_config), command_name, logger)
-            if hook_result is None:
+            hook_result = _call_config_hook(hook, global_config, command_name, logger)
+            if not hook_result:
                 continue
-            if not isinstance(hook_result, Mapping):
-                raise ConfigError(
-                    f"Config hook '{getattr(hook, '__name__', hook)}' must return a dict, "
-                    f"got {type(hook_result).__name__}"
-                )
-            hook_result = normalize_or_die(convert_dotted_updates(hook_result), "config hook")
-            recursive_update(hook_updates, copy.deepcopy(hook_result))
-            recursive_update(global_config, copy.deepcopy(hook_result))
-    final = ConfigSummary(
-        global_config, summary.added, summary.modified, summary.typechanged, summary.docs
-    )
-    return ConfigResult(final, final, {p: i for i, p in ingredients})
+            # like 0.8.7: a hook's dict updates its own ingredient's config, and the
+            # run's updates (named configs and the user's) still win over it
+            recursive_update(hook_result, _updates_under(path, updates, named_updates))
+            hook_at_path = {}
+            _merge_at(hook_at_path, path, hook_result)
+            recursive_update(hook_updates, copy.deepcopy(hook_at_path))
+            recursive_update(global_config, hook_at_path)
+    return global_config, summary
+
+
+def _merge_at(tree: dict, path: str, config: dict) -> None:
+    """Merge ``config`` into ``tree`` under ``path`` (at the top for ``""``)."""
+    if not path:
+        recursive_update(tree, config)
+        return
+    existing = get_by_dotted_path(tree, path)
+    if isinstance(existing, dict):
+        recursive_update(existing, config)
+    else:
+        set_by_dotted_path(tree, path, config)
+
+
+def _updates_under(path: str, updates: dict, named_updates: dict) -> dict:
+    """The run's updates for ``path``: named configs' results, the user's on top."""
+    return recursive_update(_subtree(named_updates, path), _subtree(updates, path))
+
+
+def _call_config_hook(
+    hook: Any, global_config: dict, command_name: str | None, logger: logging.Logger
+) -> dict:
+    """Call a config hook with a copy of the config; check and normalise its dict."""
+    hook_result = hook(copy.deepcopy(global_config), command_name, logger)
+    if hook_result is None:
+        return {}
+    if not isinstance(hook_result, Mapping):
+        raise ConfigError(
+            f"Config hook '{getattr(hook, '__name__', hook)}' must return a dict, "
+            f"got {type(hook_result).__name__}"
+        )
+    return normalize_or_die(convert_dotted_updates(hook_result), "config hook")
 
 
 def captured_arguments(experiment: Any) -> set[str]:

@@ -352,7 +352,7 @@ def test_config_hooks_run_in_documented_order():
     @ing.config_hook
     def ing_hook(config, command_name, logger):
         calls.append(("ing", sorted(config)))
-        return {"ing": {"from_hook": True}}
+        return {"from_hook": True}
 
     ex = Experiment("hooks", ingredients=[ing])
 
@@ -374,6 +374,81 @@ def test_config_hooks_run_in_documented_order():
     assert calls == [("ing", ["ing"]), ("ex", "main", True)]
     assert r.result == (True, True)
     assert r.config["ing"] == {"x": 1, "from_hook": True}
+
+
+def test_ingredient_config_hook_updates_its_own_config_and_user_updates_win():
+    # as in 0.8.7: an ingredient's hook sees the whole config, its dict is applied
+    # under the ingredient's path, and the run's updates stay fixed over it
+    data = Ingredient("dataset")
+    data.add_config(size=10)
+
+    @data.config_hook
+    def data_hook(config, command_name, logger):
+        return {"hooked": config["dataset"]["size"] * 2, "size": 11}
+
+    ex = Experiment("hooks", ingredients=[data])
+
+    @ex.config
+    def cfg(dataset):
+        a = dataset["size"]
+
+    @ex.config_hook
+    def ex_hook(config, command_name, logger):
+        return {"a": 5}
+
+    @ex.main
+    def main():
+        pass
+
+    config = without_seed(ex.run().config)
+    assert config == {"dataset": {"size": 11, "hooked": 20}, "a": 5}
+    config = without_seed(ex.run(config_updates={"dataset.size": 3, "a": 2}).config)
+    assert config == {"dataset": {"size": 3, "hooked": 6}, "a": 2}
+
+
+def test_named_configs_apply_in_the_given_order_across_ingredients():
+    data = Ingredient("dataset")
+
+    @data.config
+    def dcfg():
+        size = 10
+        double = size * 2
+
+    @data.named_config
+    def big():
+        size = 1000
+
+    @data.named_config
+    def derived(size):
+        size = size + 1
+
+    @data.config_hook
+    def hook(config, command_name, logger):
+        return {"seen_by_hook": config["dataset"]["size"]}
+
+    ex = Experiment("order", ingredients=[data])
+    ex.add_config(a=1)
+
+    @ex.named_config
+    def small():
+        dataset = {"size": 5}
+
+    @ex.main
+    def main():
+        pass
+
+    def dataset_config(*named, **updates):
+        return ex.run(named_configs=list(named), config_updates=updates).config["dataset"]
+
+    # the experiment's named config fixes the ingredient's entry before it is configured
+    assert dataset_config("small") == {"size": 5, "double": 10, "seen_by_hook": 5}
+    assert dataset_config("small", "dataset.big")["size"] == 1000
+    assert dataset_config("dataset.big", "small")["size"] == 5
+    assert dataset_config("small", "dataset.derived")["size"] == 6
+    assert dataset_config("small", **{"dataset.size": 7})["size"] == 7
+    run = ex.run(named_configs=["small"])
+    assert "dataset.size" in run.config_modifications.modified
+    assert not run.config_modifications.added
 
 
 def test_config_hook_must_take_three_arguments():
