@@ -14,7 +14,7 @@ Order of resolution (spec, "Internals of Sacred / Configuration Process"):
    config under the ingredient's path; then its config hooks run on the
    whole config, and their dicts update the ingredient's own config (the
    run's updates still win), as in 0.8.7.
-4. Check the summary: typechanges and added-but-used entries warn; added
+3. Check the summary: typechanges and added-but-used entries warn; added
    entries that nothing uses raise :class:`ConfigAddedError` with suggestions.
 """
 
