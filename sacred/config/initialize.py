@@ -358,6 +358,8 @@ def check_added_entries(
     for key in sorted(summary.added):
         logger.warning('Added new config entry: "%s"', key)
     for key, (old, new) in sorted(summary.typechanged.items()):
+        if {old, new} <= {int, float}:
+            continue  # like 0.8.7: shown red by print_config, but not worth a warning
         logger.warning(
             'Changed type of config entry "%s" from %s to %s', key, old.__name__, new.__name__
         )

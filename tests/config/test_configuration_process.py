@@ -77,6 +77,15 @@ def test_typechange_is_recorded_and_warned(config_demo, caplog):
     assert 'Changed type of config entry "foo.a_squared" from int to str' in caplog.text
 
 
+def test_int_float_typechange_is_recorded_but_not_warned(config_demo, caplog):
+    # 0.8.7 shows it red in print_config but does not warn: `with lr=1` is routine
+    with caplog.at_level(logging.WARNING):
+        r = config_demo.run(config_updates={"a": 2.5, "foo.a_squared": True})
+    assert r.config_modifications.typechanged == {"a": (int, float), "foo.a_squared": (float, bool)}
+    assert 'entry "foo.a_squared" from float to bool' in caplog.text
+    assert 'entry "a"' not in caplog.text
+
+
 def test_numpy_to_python_typechange_is_ignored():
     ex = Experiment("np_demo")
 
