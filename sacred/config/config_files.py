@@ -25,11 +25,11 @@ def is_config_file_name(name: str) -> bool:
     return Path(str(name)).suffix.lower() in HANDLERS
 
 
-def _format_of(path: Path) -> str:
+def _format_of(path: Path, action: str = "read") -> str:
     fmt = HANDLERS.get(path.suffix.lower())
     if fmt is None:
         raise ConfigError(
-            f'Cannot read config file "{path}": unknown extension "{path.suffix}"; '
+            f'Cannot {action} config file "{path}": unknown extension "{path.suffix}"; '
             f"supported: {', '.join(sorted(HANDLERS))}"
         )
     return fmt
@@ -78,19 +78,28 @@ def load_config_file(filename: str | os.PathLike) -> dict:
 def save_config_file(data: Any, filename: str | os.PathLike) -> None:
     """Write ``data`` to ``filename`` in the format its extension names (atomically)."""
     path = Path(os.fspath(filename))
-    fmt = _format_of(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    if fmt == "json":
-        from sacred.serializer import flatten
-
-        tmp.write_text(json.dumps(flatten(data), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    elif fmt == "yaml":
-        import yaml
-
-        from sacred.serializer import flatten
-
-        tmp.write_text(yaml.safe_dump(flatten(data), sort_keys=True), encoding="utf-8")
+    fmt = _format_of(path, "save")
+    if path.is_dir():
+        raise ConfigError(f'Cannot save config file "{path}": it is a directory')
+    if fmt == "pickle":
+        content = pickle.dumps(dict(data))
     else:
-        with open(tmp, "wb") as f:
-            pickle.dump(dict(data), f)
-    os.replace(tmp, path)
+        from sacred.serializer import flatten
+
+        if fmt == "json":
+            text = json.dumps(flatten(data), indent=2, sort_keys=True) + "\n"
+        else:
+            import yaml
+
+            text = yaml.safe_dump(flatten(data), sort_keys=True)
+        content = text.encode("utf-8")
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(
+            f'Cannot save config file "{path}": {err.strerror or err}'
+            + ("" if path.parent.is_dir() else f' (directory "{path.parent}" does not exist)')
+        ) from None

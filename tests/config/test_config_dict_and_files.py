@@ -33,6 +33,18 @@ def test_config_files_round_trip(tmp_path, ext):
     assert load_config_file(path) == data
 
 
+def test_saving_names_the_file_when_it_cannot_be_written(tmp_path):
+    with pytest.raises(ConfigError, match='Cannot save config file ".*conf.txt": unknown extension'):
+        save_config_file({"a": 1}, tmp_path / "conf.txt")
+    target = tmp_path / "missing_dir" / "conf.json"
+    with pytest.raises(ConfigError, match=f'Cannot save config file "{target}": '):
+        save_config_file({"a": 1}, target)
+    (tmp_path / "conf.json").mkdir()
+    with pytest.raises(ConfigError, match="is a directory"):
+        save_config_file({"a": 1}, tmp_path / "conf.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conf.json"]  # no temp file left
+
+
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config_file(tmp_path / "nope.json")
