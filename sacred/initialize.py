@@ -69,7 +69,8 @@ def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Ru
                 func.config = views[func_path]
             else:
                 func.config = copy.deepcopy(sub)
-            func.logger = logger.getChild(func.__name__)
+            # like sacred 0.8.7: "<ingredient path>.<function>", the experiment's own without a path
+            func.logger = logger.getChild(join_paths(path, func.__name__))
             identity = join_paths(path, f"{func.__module__}.{func.__qualname__}")
             func.rnd = random.Random(derive_seed(root_seed, identity))
             func.run = run

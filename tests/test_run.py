@@ -751,3 +751,34 @@ def test_automain_in_an_interactive_session_says_to_use_main():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "MAIN RAN" not in out.stdout
     assert "ERROR:" in out.stdout and "@ex.main" in out.stdout
+
+
+def test_ingredient_captured_functions_log_under_the_ingredient_path():
+    from sacred import Ingredient
+
+    inner = Ingredient("inner")
+    dotted = Ingredient("ds.loader")
+    data = Ingredient("data", ingredients=[inner])
+
+    @inner.capture
+    def f(_log):
+        return _log.name
+
+    @dotted.capture
+    def g(_log):
+        return _log.name
+
+    @data.capture
+    def h(_log):
+        return _log.name
+
+    ex = Experiment("logx", ingredients=[data, dotted])
+    ex.logger = logging.getLogger("custom_root")
+
+    @ex.main
+    def main(_log):
+        return [_log.name, f(), g(), h()]
+
+    assert ex.run().result == [
+        "custom_root.main", "custom_root.inner.f", "custom_root.ds.loader.g", "custom_root.data.h"
+    ]
