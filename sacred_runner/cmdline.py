@@ -7,11 +7,17 @@ Experiment flags (``--capture``, ``--beat_interval``, ``--loglevel``,
 :data:`sacred.commandline_options.BUILTIN_OPTIONS`; where their short form
 clashes with a runner flag (``-c``, ``-p``, ``-q``) only the long form is
 accepted.
+
+Flags an experiment defines itself (``additional_cli_options``) are only
+known after collection: :func:`split_off_unknown_flags` sets them aside for
+a first parse, and :func:`add_experiment_flags` registers the collected
+experiments' flags before the final parse.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,20 +29,40 @@ __all__ = [
     "OptionParser",
     "ParsedArgs",
     "build_parser",
+    "short_flag_hint",
     "split_positionals",
     "EXPERIMENT_FLAG_PREFIX",
+    "OWN_FLAG_PREFIX",
+    "RUNNER_SHORT_FLAGS_HINT",
+    "add_experiment_flags",
+    "experiment_flag",
+    "split_off_unknown_flags",
 ]
 
 SUBCOMMANDS = ("run", "collect")
 EXPERIMENT_FLAG_PREFIX = "exp_"
+OWN_FLAG_PREFIX = "own_flag_"
 RUNNER_SHORT_FLAGS = {"-c", "-p", "-q", "-h", "-k", "-v", "-x"}
+RUNNER_SHORT_FLAGS_HINT = (
+    "-c, -p, -q (and -h, -k, -v, -x) are the runner's own flags, so an experiment flag with one of "
+    "these short forms is given in its long form: --comment, --print_config, --queue, and e.g. "
+    "--quick for cli_option('-q', '--quick')"
+)
+
+
+def experiment_flag(option: argparse.Namespace, name: str) -> Any:
+    """The value of the built-in experiment flag ``--NAME`` (None when not given)."""
+    return getattr(option, EXPERIMENT_FLAG_PREFIX + name, None)
 
 
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse that raises :class:`UsageError` instead of exiting with code 2."""
 
+    hint = ""  # an extra line for error messages, e.g. the flags experiments define
+
     def error(self, message: str) -> Any:  # noqa: D401 - argparse API
-        raise UsageError(f"{self.prog}: {message}\nTry '{self.prog} --help' for the list of options.")
+        hint = f"\n{self.hint}" if self.hint else ""
+        raise UsageError(f"{self.prog}: {message}{hint}\nTry '{self.prog} --help' for the list of options.")
 
 
 class OptionParser:
@@ -91,7 +117,9 @@ def _add_experiment_flags(parser: argparse.ArgumentParser) -> None:
     from sacred.commandline_options import BUILTIN_OPTIONS
 
     group = parser.add_argument_group(
-        "experiment flags (passed to every run, as in 'python file.py COMMAND --flag')"
+        "experiment flags",
+        "Passed to every run, as in 'python file.py COMMAND --flag'. --comment, --print_config and "
+        "--queue work in their long form only: their short forms -c, -p, -q are the runner's.",
     )
     for option in BUILTIN_OPTIONS:
         if option.key == "--help":
@@ -112,6 +140,69 @@ def _add_experiment_flags(parser: argparse.ArgumentParser) -> None:
                                default=None, help=help_text)
 
 
+def split_off_unknown_flags(parser: argparse.ArgumentParser, args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``(args without the flags parser does not know, those flags)``.
+
+    The unknown flags may be an experiment's own (known after collection)
+    or typos. A value given after such a flag stays among the positionals
+    until the experiments' definitions say whether it is one.
+    """
+    _namespace, extras = parser.parse_known_intermixed_args(list(args))
+    unknown = [token for token in extras if token.startswith("-") and token != "-" and not _is_number(token)]
+    pending = Counter(unknown)
+    known = []
+    for token in args:
+        if pending[token] > 0:
+            pending[token] -= 1
+            continue
+        known.append(token)
+    return known, unknown
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def add_experiment_flags(parser: argparse.ArgumentParser, flags: Sequence[Any]) -> dict[str, str]:
+    """Register the collected experiments' own flags (:class:`FlagInfo`) on ``parser``.
+
+    Returns ``{argparse dest: options key}``. A short form that the runner
+    already uses is left out (only the long form works); a long form that
+    already exists (a built-in flag) is not added again. Two experiments
+    that define one flag differently (with and without a value) are a
+    usage error.
+    """
+    by_long: dict[str, Any] = {}
+    for flag in flags:
+        seen = by_long.setdefault(flag.long_flag, flag)
+        if seen.is_flag != flag.is_flag:
+            raise UsageError(
+                f"two collected experiments define {flag.long_flag} differently (one as a flag, one "
+                "taking a value); select one of them with a node id or -k"
+            )
+    group = parser.add_argument_group("flags defined by the collected experiments (long form always works)")
+    dests: dict[str, str] = {}
+    for flag in by_long.values():
+        dest = OWN_FLAG_PREFIX + flag.key[2:]
+        kwargs: dict[str, Any] = (
+            {"action": "store_true", "default": None} if flag.is_flag else {"metavar": "VALUE", "default": None}
+        )
+        spellings = [flag.long_flag] + ([flag.short_flag] if flag.short_flag else [])
+        while spellings:
+            try:
+                group.add_argument(*spellings, dest=dest, help=flag.doc, **kwargs)
+            except argparse.ArgumentError:
+                spellings.pop()  # first drop the clashing short form, then give up
+                continue
+            dests[dest] = flag.key
+            break
+    return dests
+
+
 def build_parser(subcommand: str) -> argparse.ArgumentParser:
     """The argparse parser of ``sacred SUBCOMMAND`` (built-in options only)."""
     if subcommand == "collect":
@@ -130,6 +221,9 @@ def build_parser(subcommand: str) -> argparse.ArgumentParser:
             prog="sacred run", add_help=False,
             description="Run the command of every collected experiment as its own observed run: "
                         "sacred run [PATHS|NODE_IDS] [COMMAND] [with UPDATES...] [OPTIONS]",
+            epilog="Flags an experiment defines itself (cli_option / additional_cli_options) are "
+                   "accepted too and go to the experiments that define them; the others are "
+                   "deselected. " + RUNNER_SHORT_FLAGS_HINT + ".",
         )
         parser.add_argument("args", nargs="*", metavar="ARG",
                             help="paths or node ids, then optionally a COMMAND, then "
@@ -164,11 +258,26 @@ def _is_target(token: str, invocation_dir: Any) -> bool:
     return (Path(invocation_dir) / token.split("::", 1)[0]).exists()
 
 
-def split_positionals(tokens: Sequence[str], invocation_dir: Any, allow_command: bool = True) -> ParsedArgs:
+def short_flag_hint(value: str, argv: Sequence[str]) -> str:
+    """A hint when ``value`` follows one of the runner's short flags in ``argv`` (else ``''``).
+
+    ``sacred run -q 5`` most likely meant an experiment flag ``-q VALUE``.
+    """
+    for index, token in enumerate(argv[1:], start=1):
+        previous = argv[index - 1]
+        if token == value and previous in RUNNER_SHORT_FLAGS:
+            return f"\n({value!r} follows {previous}: {RUNNER_SHORT_FLAGS_HINT}.)"
+    return ""
+
+
+def split_positionals(
+    tokens: Sequence[str], invocation_dir: Any, allow_command: bool = True, argv: Sequence[str] = ()
+) -> ParsedArgs:
     """Split positionals at ``with``; before it, existing paths / node ids and one COMMAND.
 
     A token that is neither an existing path nor a valid command name is a
-    usage error naming it.
+    usage error naming it (with a hint when it follows one of the runner's
+    short flags in ``argv``, the whole command line).
     """
     tokens = list(tokens)
     updates: list[str] = []
@@ -186,11 +295,11 @@ def split_positionals(tokens: Sequence[str], invocation_dir: Any, allow_command:
             continue
         looks_like_path = "/" in token or "\\" in token or token.endswith(".py") or "::" in token
         if looks_like_path or not allow_command or not _is_command_name(token):
-            raise UsageError(f"file or directory not found: {token}")
+            raise UsageError(f"file or directory not found: {token}{short_flag_hint(token, argv)}")
         if parsed.command is not None:
             raise UsageError(
                 f"file or directory not found: {token} (and {parsed.command!r} was already "
-                "taken as the command; give at most one COMMAND)"
+                f"taken as the command; give at most one COMMAND){short_flag_hint(token, argv)}"
             )
         parsed.command = token
     return parsed

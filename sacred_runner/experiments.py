@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sacred_runner.items import CommandInfo, ExperimentNode, NamedConfigInfo
+from sacred_runner.items import CommandInfo, ExperimentNode, FlagInfo, NamedConfigInfo
 
 __all__ = ["find_experiments", "describe_experiment", "check_updates", "load_experiment"]
 
@@ -84,6 +84,11 @@ def describe_experiment(
     ]
     named = [NamedConfigInfo(name, _doc_of(config)) for name, config in experiment.gather_named_configs()]
     ingredients = [ing.path for ing, depth in experiment.traverse_ingredients() if depth > 0]
+    flags = [
+        FlagInfo(option.long_flag, option.short_flag, bool(option.is_flag),
+                 option.get_description().split("\n")[0] or None)
+        for option in getattr(experiment, "additional_cli_options", None) or []
+    ]
     node = ExperimentNode(
         path=str(path),
         relpath=relpath,
@@ -94,6 +99,7 @@ def describe_experiment(
         commands=commands,
         named_configs=named,
         ingredients=ingredients,
+        flags=flags,
     )
     try:
         summary = _resolve(experiment, default, {}, ())

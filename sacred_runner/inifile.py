@@ -304,7 +304,12 @@ def locate_config(
     if inifile is not None:
         ini_path = (invocation_dir / inifile).resolve()
         if not ini_path.is_file():
-            raise UsageError(f"config file given with -c does not exist: {inifile}")
+            from sacred_runner.cmdline import RUNNER_SHORT_FLAGS_HINT
+
+            raise UsageError(
+                f"config file given with -c/--config-file does not exist: {inifile}\n"
+                f"(if you meant an experiment flag: {RUNNER_SHORT_FLAGS_HINT}.)"
+            )
         found = (ini_path, read_config_file(ini_path) or {})
     else:
         for directory in (ancestor, *ancestor.parents):

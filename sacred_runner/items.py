@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "CommandInfo",
     "NamedConfigInfo",
+    "FlagInfo",
     "ExperimentNode",
     "CollectError",
     "RunItem",
@@ -43,6 +44,21 @@ class NamedConfigInfo:
     doc: str | None = None
 
 
+@dataclass(frozen=True)
+class FlagInfo:
+    """A command-line flag an experiment defines itself (``additional_cli_options``)."""
+
+    long_flag: str  # e.g. --own-flag
+    short_flag: str | None = None
+    is_flag: bool = True  # False: the flag takes a value
+    doc: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The flag's key in a run's options dict (``--own_flag``)."""
+        return "--" + self.long_flag.lstrip("-").replace("-", "_")
+
+
 @dataclass
 class ExperimentNode:
     """One experiment found in a file: what ``sacred collect`` shows."""
@@ -56,6 +72,7 @@ class ExperimentNode:
     commands: list[CommandInfo] = field(default_factory=list)
     named_configs: list[NamedConfigInfo] = field(default_factory=list)
     ingredients: list[str] = field(default_factory=list)
+    flags: list[FlagInfo] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)  # dotted key -> value (JSON-ready)
     config_docs: dict[str, str] = field(default_factory=dict)
     config_error: str | None = None
@@ -76,6 +93,10 @@ class ExperimentNode:
     def has_command(self, name: str) -> bool:
         """True if ``name`` is one of this experiment's commands (built-ins included)."""
         return any(command.name == name for command in self.commands)
+
+    def defines_flag(self, key: str) -> bool:
+        """True if this experiment defines the flag with options key ``key`` itself."""
+        return any(flag.key == key for flag in self.flags)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``sacred collect --json``)."""

@@ -16,7 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from sacred_runner.cmdline import SUBCOMMANDS, OptionParser, build_parser, split_positionals
+from sacred_runner.cmdline import (
+    RUNNER_SHORT_FLAGS,
+    SUBCOMMANDS,
+    OptionParser,
+    add_experiment_flags,
+    build_parser,
+    short_flag_hint,
+    split_off_unknown_flags,
+    split_positionals,
+)
 from sacred_runner.errors import ExitCode, UsageError
 
 __all__ = ["Config", "main", "console_main"]
@@ -44,9 +53,10 @@ class Config:
     """Everything a plugin needs about this invocation (passed to most hooks)."""
 
     def __init__(self, subcommand: str, option: argparse.Namespace, ini: Any,
-                 pluginmanager: Any, invocation_dir: Path, stdout: TextIO) -> None:
+                 pluginmanager: Any, invocation_dir: Path, stdout: TextIO,
+                 parser: argparse.ArgumentParser | None = None, args: Sequence[str] = (),
+                 unknown_flags: Sequence[str] = ()) -> None:
         self.subcommand = subcommand
-        self.option = option
         self.ini = ini
         self.pluginmanager = pluginmanager
         self.hook = pluginmanager.hook
@@ -54,12 +64,53 @@ class Config:
         self.stdout = stdout
         self.warnings: list[str] = []
         self.session: Any = None
-        self.parsed = split_positionals(option.args, invocation_dir, allow_command=subcommand == "run")
-        self.updates = self._split_updates(self.parsed.updates)
-        isolate = getattr(option, "isolate", None)
-        self.isolate = bool(self.getini("isolate") if isolate is None else isolate)
+        self.parser = parser
+        self.args = list(args)
+        # flags no parser option matched: an experiment's own (see accept_experiment_flags) or typos
+        self.unknown_flags = list(unknown_flags)
+        self.own_flag_values: dict[str, Any] = {}  # options key -> value of experiments' own flags
+        self._use_option(option, tentative=bool(self.unknown_flags))
         for name in ini.unknown_keys():
             self.warnings.append(f"{ini.values[name].where()}: unknown config key {name!r} (ignored)")
+
+    def _use_option(self, option: argparse.Namespace, tentative: bool = False) -> None:
+        self.option = option
+        if tentative:  # values of not-yet-known flags may sit among the positionals
+            before_with = option.args[: option.args.index("with")] if "with" in option.args else option.args
+            existing = [t for t in before_with if (self.invocation_dir / t.split("::", 1)[0]).exists()]
+            self.parsed = split_positionals(existing, self.invocation_dir, allow_command=False)
+            self.updates: tuple[dict, list[str]] = ({}, [])
+        else:
+            self.parsed = split_positionals(option.args, self.invocation_dir,
+                                            allow_command=self.subcommand == "run", argv=self.args)
+            self.updates = self._split_updates(self.parsed.updates)
+        isolate = getattr(option, "isolate", None)
+        self.isolate = bool(self.getini("isolate") if isolate is None else isolate)
+
+    def accept_experiment_flags(self, nodes: Sequence[Any]) -> bool:
+        """Parse the command line again, knowing the flags ``nodes`` define; True if the targets changed.
+
+        Only needed when the first parse met flags it did not know. Those
+        that no collected experiment defines are a usage error.
+        """
+        if not self.unknown_flags or self.parser is None:
+            return False
+        flags = [flag for node in nodes for flag in node.flags]
+        dests = add_experiment_flags(self.parser, flags)
+        defined = ", ".join(sorted({flag.long_flag for flag in flags})) or "none"
+        self.parser.hint = f"Flags defined by the collected experiments: {defined}."
+        option = self.parser.parse_intermixed_args(self.args)
+        self.own_flag_values = {
+            key: getattr(option, dest) for dest, key in dests.items() if getattr(option, dest) is not None
+        }
+        for flag in {flag.long_flag: flag for flag in flags}.values():
+            if flag.short_flag in RUNNER_SHORT_FLAGS and flag.short_flag in self.args:
+                self.warn(f"{flag.short_flag} was taken as the runner's own flag; write {flag.long_flag} "
+                          f"for the experiment flag {flag.short_flag}/{flag.long_flag}")
+        targets_before = self.parsed.targets
+        self._use_option(option)
+        self.unknown_flags = []
+        return self.parsed.targets != targets_before
 
     @staticmethod
     def _split_updates(texts: list[str]) -> tuple[dict, list[str]]:
@@ -141,13 +192,21 @@ def _run(argv: list[str], stdout: TextIO) -> ExitCode:
     early = _early_options(parser, full_args)
     blocked, requested = _blocked_and_requested(list(early.plugins))
     manager = create_plugin_manager(blocked)
-    load_plugins(manager, list(ini.get("plugins")) + requested, ini.rootdir)
+    try:
+        load_plugins(manager, list(ini.get("plugins")) + requested, ini.rootdir)
+    except UsageError as error:
+        hints = [short_flag_hint(name, full_args) for name in requested if repr(name) in str(error)]
+        raise UsageError(f"{error}{''.join(hints[:1])}") from None
     manager.hook.sacred_addoption.call_historic(kwargs={"parser": OptionParser({subcommand: parser}, ini)})
     if early.help:
         parser.print_help(stdout)
         return ExitCode.OK
-    option = parser.parse_intermixed_args(full_args)
-    config = Config(subcommand, option, ini, manager, invocation_dir, stdout)
+    known_args, unknown_flags = (
+        split_off_unknown_flags(parser, full_args) if subcommand == "run" else (full_args, [])
+    )
+    option = parser.parse_intermixed_args(known_args)
+    config = Config(subcommand, option, ini, manager, invocation_dir, stdout,
+                    parser=parser, args=full_args, unknown_flags=unknown_flags)
     from sacred_runner.session import Session
 
     session = Session(config)

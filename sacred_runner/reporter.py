@@ -225,6 +225,11 @@ class TerminalReporter:
             for named in node.named_configs:
                 doc = f"  {named.doc.splitlines()[0]}" if named.doc else ""
                 self.write_line(f"    <NamedConfig {named.name}>{doc}")
+            for flag in node.flags:
+                short = f" ({flag.short_flag})" if flag.short_flag else ""
+                value = "" if flag.is_flag else " VALUE"
+                doc = f"  {flag.doc}" if flag.doc else ""
+                self.write_line(f"    <Flag {flag.long_flag}{short}{value}>{doc}")
             for ingredient in node.ingredients:
                 self.write_line(f"    <Ingredient {ingredient}>")
             if node.config_error:

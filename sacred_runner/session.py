@@ -38,6 +38,16 @@ def _check_target_exists(target: Target, nodes: list[ExperimentNode], relpath: s
         )
 
 
+def _undefined_flags_reason(node: ExperimentNode, own_flags: dict[str, Any]) -> str | None:
+    """Why ``node`` cannot take the experiments' own flags given (None if it defines them all)."""
+    missing = [key for key in own_flags if not node.defines_flag(key)]
+    if not missing:
+        return None
+    spelled = {flag.key: flag.long_flag for flag in node.flags}
+    names = ", ".join(spelled.get(key, key.replace("_", "-")) for key in missing)
+    return f"does not define the flag {names}"
+
+
 @dataclass
 class Deselected:
     """An item (or experiment) left out, and why."""
@@ -175,11 +185,15 @@ class Session:
         default_named = config.getini("named_configs")
         options, unobserved = self._item_options()
         if command is not None and self.nodes and not any(n.has_command(command) for n in self.nodes):
+            from sacred_runner.cmdline import short_flag_hint
+
             raise UsageError(
                 f"{command!r} is neither an existing path nor a command of any collected experiment "
                 f"(commands: {', '.join(sorted({c.name for n in self.nodes for c in n.commands}))})"
+                + short_flag_hint(command, config.args)
             )
-        rejected_for_updates: list[str] = []
+        own_flags = config.own_flag_values
+        rejected: list[str] = []
         candidates = 0
         for node, node_command in self._node_commands(command):
             if node_command is None:
@@ -193,23 +207,25 @@ class Session:
             item = RunItem(
                 path=node.path, relpath=node.relpath, attribute=node.attribute,
                 experiment_name=node.name, node_name=node.node_name, command=node_command,
-                config_updates=updates, named_configs=named, options=dict(options), unobserved=unobserved,
+                config_updates=updates, named_configs=named, options={**options, **own_flags},
+                unobserved=unobserved,
             )
             if not keyword.matches(item.keywords()):
                 self.deselect(item, f"not selected by -k {config.option.keyword!r}")
                 continue
             candidates += 1
-            if updates or with_named:
+            reason = _undefined_flags_reason(node, own_flags)
+            if reason is None and (updates or with_named):
                 reason = self._check(item)
-                if reason is not None:
-                    rejected_for_updates.append(f"{item.nodeid} {reason}")
-                    self.deselect(item, reason)
-                    continue
+            if reason is not None:
+                rejected.append(f"{item.nodeid} {reason}")
+                self.deselect(item, reason)
+                continue
             self.items.append(item)
-        if rejected_for_updates and candidates == len(rejected_for_updates):
+        if rejected and candidates == len(rejected):
             raise UsageError(
-                "no selected experiment accepts the given updates / named configs:\n  "
-                + "\n  ".join(rejected_for_updates)
+                "no selected experiment accepts the given updates / named configs / flags:\n  "
+                + "\n  ".join(rejected)
             )
 
     def _node_commands(self, command: str | None) -> list[tuple[ExperimentNode, str | None]]:
@@ -284,6 +300,10 @@ class Session:
         hook.sacred_sessionstart(session=self)
         try:
             self.collect()
+            if self.config.accept_experiment_flags(self.nodes):
+                self.nodes.clear()
+                self.collect_errors.clear()
+                self.collect()
             if self.config.subcommand == "run":
                 self.build_items()
                 hook.sacred_collection_modifyitems(session=self, config=self.config, items=self.items)
