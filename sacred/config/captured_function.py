@@ -8,8 +8,11 @@ A captured function keeps per-run state set by the run before it executes:
 
 from __future__ import annotations
 
+import datetime
 import functools
+import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -51,12 +54,15 @@ def create_captured_function(function: Callable, prefix: str | None = None) -> C
         args, kwargs = signature.construct_arguments(
             args, kwargs, captured_function.config, special
         )
-        captured_function.logger.debug("Started")
+        logger = captured_function.logger
+        if not logger.isEnabledFor(logging.DEBUG):
+            return function(*args, **kwargs)
+        logger.debug("Started")
+        start = time.monotonic()
         result = function(*args, **kwargs)
-        captured_function.logger.debug("Finished")
+        elapsed = datetime.timedelta(seconds=round(time.monotonic() - start))
+        logger.debug("Finished after %s.", elapsed)
         return result
-
-    import logging
 
     captured_function._is_captured = True  # type: ignore[attr-defined]
     captured_function.signature = signature  # type: ignore[attr-defined]

@@ -168,3 +168,21 @@ def test_captured_function_called_outside_a_run_uses_explicit_args():
     assert f(1) == (1, 3)
     with pytest.raises(MissingConfigError):
         f()
+
+
+def test_debug_log_says_started_and_finished_after_elapsed_time(caplog):
+    ex = Experiment("timed")
+
+    @ex.capture
+    def work():
+        return 1
+
+    @ex.main
+    def main():
+        return work()
+
+    with caplog.at_level(logging.DEBUG):
+        ex.run()
+    messages = [r.getMessage() for r in caplog.records if r.name.endswith("work")]
+    # the lines 0.8.7 writes at DEBUG level, e.g. "Finished after 0:00:00."
+    assert messages == ["Started", "Finished after 0:00:00."]
