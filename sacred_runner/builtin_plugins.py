@@ -75,9 +75,16 @@ class ObserversPlugin:
         """Build the observers once for a ``sacred run`` session."""
         if config.subcommand != "run":
             return
-        specs = [parse_observer_spec(s) for s in config.getini("observers")]
+        from sacred_runner.cmdline import experiment_flag
+
+        specs = []
+        for text in config.getini("observers"):
+            try:
+                specs.append(parse_observer_spec(text))
+            except UsageError as error:
+                raise UsageError(f"{config.ini.values['observers'].where()}: {error}") from None
         for kind in OBSERVER_OPTION_NAMES:
-            value = getattr(config.option, "exp_" + kind, None)
+            value = experiment_flag(config.option, kind)
             if value:
                 specs.append((kind, value))
         if not specs:

@@ -26,6 +26,8 @@ __all__ = [
     "IniValue",
     "RunnerIni",
     "BUILTIN_INI_KEYS",
+    "LOG_LEVEL_NAMES",
+    "check_choice",
     "common_ancestor",
     "locate_config",
     "read_config_file",
@@ -34,6 +36,23 @@ __all__ = [
 INI_NAME = "sacred.ini"
 PYPROJECT_NAME = "pyproject.toml"
 SECTION = "sacred"
+
+
+LOG_LEVEL_NAMES = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET")
+
+
+def check_choice(value: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``; log levels also as any case or a number.
+
+    Raises ValueError naming the accepted values otherwise.
+    """
+    if choices == LOG_LEVEL_NAMES:
+        if value.upper() in choices or value.lstrip("-").isdigit():
+            return value
+        raise ValueError(f"expected a number or one of {', '.join(choices)}, got {value!r}")
+    if value not in choices:
+        raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,7 @@ class IniKey:
     help: str
     kind: str = "string"
     default: Any = None
+    choices: tuple[str, ...] | None = None  # the accepted values of a string key, if limited
 
 
 BUILTIN_INI_KEYS: tuple[IniKey, ...] = (
@@ -73,9 +93,9 @@ BUILTIN_INI_KEYS: tuple[IniKey, ...] = (
     ),
     IniKey("store", "directory of the embedded default store, relative to the rootdir", "string", ".sacred/runs"),
     IniKey("named_configs", "named configs applied to every experiment that defines them", "args", []),
-    IniKey("capture", "capture mode of every run: no, sys or fd", "string", None),
+    IniKey("capture", "capture mode of every run: no, sys or fd", "string", None, ("no", "sys", "fd")),
     IniKey("beat_interval", "heartbeat interval of every run, in seconds", "float", None),
-    IniKey("loglevel", "log level of every run (name or number)", "string", None),
+    IniKey("loglevel", "log level of every run (name or number)", "string", None, LOG_LEVEL_NAMES),
     IniKey("addopts", "extra command-line options, prepended to the given ones", "args", []),
     IniKey("isolate", "run each experiment in its own subprocess", "bool", False),
     IniKey("plugins", "plugin modules to load, as with -p", "args", []),
@@ -135,7 +155,8 @@ def _convert(key: IniKey, value: IniValue) -> Any:
         "float": _to_float,
     }
     try:
-        return converters[key.kind](raw)
+        converted = converters[key.kind](raw)
+        return check_choice(converted, key.choices) if key.choices else converted
     except (TypeError, ValueError) as error:
         raise UsageError(f"{value.where()}: bad value for '{key.name}': {error}") from None
 

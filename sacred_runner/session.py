@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sacred_runner.cmdline import experiment_flag
 from sacred_runner.collect import collect_error_from, iter_experiment_files, relative_to_root
 from sacred_runner.errors import ExitCode, UsageError
 from sacred_runner.items import CollectError, ExperimentNode, RunItem, RunOutcome
@@ -96,7 +97,8 @@ class Session:
                 tokens = []
                 for entry in ini_paths:
                     if not (config.rootdir / entry).exists():
-                        raise UsageError(f"{config.inipath}: 'paths' names {entry!r}, which does not exist")
+                        where = config.ini.values["paths"].where()
+                        raise UsageError(f"{where}: 'paths' names {entry!r}, which does not exist")
                     tokens.append(str(config.rootdir / entry))
             else:
                 tokens = [str(config.invocation_dir)]
@@ -165,14 +167,33 @@ class Session:
         unobserved = False
         for option in BUILTIN_OPTIONS:
             name = option.key[2:]
-            value = getattr(config.option, "exp_" + name, None)
+            value = experiment_flag(config.option, name)
             if value is None or name in OBSERVER_OPTION_NAMES or name == "help":
                 continue
             if name == "unobserved":
                 unobserved = bool(value)
                 continue
-            options[option.key] = value
+            options[option.key] = self._checked_flag_value(name, value)
         return options, unobserved
+
+    def _checked_flag_value(self, name: str, value: Any) -> Any:
+        """``value`` of the experiment flag ``--NAME``, or a usage error when the runs would reject it."""
+        from sacred_runner.inifile import check_choice
+
+        if name == "beat_interval":
+            try:
+                seconds = float(value)
+            except ValueError:
+                seconds = 0.0
+            if not seconds > 0:
+                raise UsageError(f"--beat_interval: expected a positive number of seconds, got {value!r}")
+        key = self.config.ini.keys.get(name)
+        if key is not None and key.choices:
+            try:
+                check_choice(str(value), key.choices)
+            except ValueError as error:
+                raise UsageError(f"--{name}: {error}") from None
+        return value
 
     def build_items(self) -> None:
         """Turn collected experiments into run items; deselect what cannot take the session's updates."""

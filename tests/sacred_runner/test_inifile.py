@@ -95,3 +95,44 @@ def test_args_values_round_trip_through_ini_text(tmp_path_factory, words):
     folder = tmp_path_factory.mktemp("ini")
     write(folder / "sacred.ini", "[sacred]\nexperiment_files = " + " ".join(words) + "\n")
     assert locate_config([], invocation_dir=folder).get("experiment_files") == words
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("capture = bogus", "bad value for 'capture': expected one of no, sys, fd, got 'bogus'"),
+    ("loglevel = LOUD", "bad value for 'loglevel': expected a number or one of CRITICAL, ERROR"),
+    ("observers =\n    file_storage:ok\n    pigeon:home", "bad observer 'pigeon:home'"),
+])
+def test_bad_ini_values_name_file_and_line_before_any_run(sacredtester, line, message):
+    sacredtester.experiment("exp_a.py")
+    sacredtester.write("sacred.ini", f"[sacred]\n{line}\n")
+    result = sacredtester.run("run", "--color=no")
+    assert result.ret == 4, result.stdout + result.stderr
+    assert f"sacred.ini:2: {message}" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (sacredtester.path / ".sacred" / "runs" / "1").exists()
+
+
+def test_lowercase_and_numeric_log_levels_are_accepted(sacredtester):
+    sacredtester.experiment("exp_a.py")
+    sacredtester.write("sacred.ini", "[sacred]\nloglevel = warning\n")
+    assert sacredtester.run("run", "--color=no").ret == 0
+    assert sacredtester.run("run", "--color=no", "--loglevel", "30").ret == 0
+
+
+@pytest.mark.parametrize(("flag", "message"), [
+    (["--capture", "bogus"], "--capture: expected one of no, sys, fd, got 'bogus'"),
+    (["-l", "LOUD"], "--loglevel: expected a number or one of"),
+    (["-b", "soon"], "--beat_interval: expected a positive number of seconds, got 'soon'"),
+])
+def test_bad_experiment_flag_values_are_usage_errors(sacredtester, flag, message):
+    sacredtester.experiment("exp_a.py")
+    result = sacredtester.run("run", *flag)
+    assert result.ret == 4 and message in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_missing_ini_path_names_file_and_line(sacredtester):
+    sacredtester.experiment("exp_a.py")
+    sacredtester.write("pyproject.toml", '[tool.sacred]\ncapture = "sys"\npaths = ["nothere"]\n')
+    result = sacredtester.run("run")
+    assert result.ret == 4 and "pyproject.toml:3: 'paths' names 'nothere'" in result.stderr
