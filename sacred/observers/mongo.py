@@ -10,7 +10,10 @@ Layout (Sacred's "MongoObserver-0.7.0" format, readable by Omniboard/incense)
   ``[relative_name, gridfs_file_id]``), ``host``, ``meta``, ``config``,
   ``start_time``, ``heartbeat``, ``stop_time``, ``result``, ``info``,
   ``resources`` (``[absolute_path, md5]``), ``artifacts`` (``{"name",
-  "file_id"}``), ``captured_out`` and ``fail_trace`` when failed.
+  "file_id"}``), ``captured_out`` and ``fail_trace`` when failed. ``info``
+  and ``result`` hold JSON types only (``sacred.serializer.flatten``: dates
+  as ISO strings, bytes and sets as jsonpickle tags), as 0.8.7 stores them,
+  so that ``json.dumps(info)`` works for readers such as incense.
 * ``<db>.metrics`` (``<prefix>_metrics``): one document per metric name per
   run: ``{_id, name, run_id, steps, values, timestamps}``; new points are
   appended with ``$push``/``$each``. ``info["metrics"]`` in the run document
@@ -166,8 +169,12 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
 
     CAPTURED_OUT_INLINE_CHARS = 1_000_000
     CAPTURED_OUT_SEGMENT_CHARS = 1_000_000
-    METRIC_POINTS_PER_DOCUMENT = 100_000
-    METRIC_BYTES_PER_DOCUMENT = 8 * 1024 * 1024
+    # As many points as surely fit in one 16 MB document (a numeric point takes
+    # at most 48 bytes; the estimate counts 64), so that every series Sacred
+    # 0.8.7 could store stays one document: incense keys metrics by name and
+    # would show only the last continuation document of a split series.
+    METRIC_POINTS_PER_DOCUMENT = 250_000
+    METRIC_BYTES_PER_DOCUMENT = 16_000_000
     METRIC_POINTS_PER_UPDATE = 25_000
     FINAL_SAVE_ATTEMPTS = 10
     FINAL_SAVE_RETRY_SECONDS = 1.0
@@ -528,7 +535,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
     def _record_heartbeat(self, info=None, captured_out=None, beat_time=None, result=None) -> None:
         self._info = info
         self.run_entry["heartbeat"] = beat_time
-        self.run_entry["result"] = bsonify(result)
+        self.run_entry["result"] = _json_value(result)
         self._captured_full = captured_out or ""
 
     def _record_metrics(self, metrics_by_name=None, info=None) -> None:
@@ -537,7 +544,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             self._info = info
 
     def _record_completed(self, stop_time=None, result=None) -> None:
-        self.run_entry.update(stop_time=stop_time, status="COMPLETED", result=bsonify(result))
+        self.run_entry.update(stop_time=stop_time, status="COMPLETED", result=_json_value(result))
 
     def _record_interrupted(self, interrupt_time=None, status=None) -> None:
         self.run_entry.update(stop_time=interrupt_time, status=status)
@@ -579,7 +586,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             )
 
     def _info_document(self) -> dict:
-        info = bsonify(self._info) if self._info is not None else {}
+        info = _json_value(self._info) if self._info is not None else {}
         if not isinstance(info, dict):
             info = {"value": info}
         if self._run_metrics.refs:
@@ -642,6 +649,16 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         limits = MetricLimits(self.METRIC_POINTS_PER_DOCUMENT, self.METRIC_BYTES_PER_DOCUMENT,
                               self.METRIC_POINTS_PER_UPDATE)
         self._run_metrics.flush(self.metrics, self.run_entry["_id"], limits)
+
+
+def _json_value(value: Any) -> Any:
+    """``info``/``result`` as stored: JSON types only, as Sacred 0.8.7 stores them.
+
+    Datetimes become ISO strings and bytes/sets jsonpickle tags (as in the
+    FileStorage layout) rather than BSON dates and binaries, because readers
+    such as incense decode ``info`` with ``jsonpickle.loads(json.dumps(info))``.
+    """
+    return bsonify(flatten(value))
 
 
 def _check_given_client(pymongo: Any, client: Any, url: str | None, kwargs: dict) -> None:

@@ -30,10 +30,15 @@ POINT_BYTES = 64
 
 
 def point_bytes(value: Any) -> int:
-    """Approximate BSON size of one point whose value is ``value``."""
+    """BSON size of one point whose value is ``value``, rounded up (never under)."""
     if isinstance(value, (int, float)):
         return POINT_BYTES
-    return POINT_BYTES + len(str(value).encode("utf-8", "replace"))
+    import bson
+
+    try:
+        return POINT_BYTES + len(bson.encode({"v": value}))
+    except Exception:  # noqa: BLE001 - not encodable: the server will say why
+        return POINT_BYTES + len(str(value).encode("utf-8", "replace"))
 
 
 @dataclass(frozen=True)
