@@ -563,13 +563,40 @@ def _is_sacred_frame(filename: str) -> bool:
 
 
 def format_filtered_stacktrace(err: BaseException, debug: bool = False) -> list[str]:
-    """The exception's traceback as lines, without sacred's own frames unless ``debug``."""
+    """The exception's traceback as lines, without sacred's own frames unless ``debug``.
+
+    Chained exceptions (``raise ... from``, or raised while handling another)
+    come first, linked by the sentences Python itself prints.
+    """
     if debug:
         return traceback.format_exception(type(err), err, err.__traceback__)
-    tb = err.__traceback__
-    frames = [f for f in traceback.extract_tb(tb) if not _is_sacred_frame(f.filename)]
-    lines = ["Traceback (most recent calls WITHOUT Sacred internals):\n"]
-    lines += traceback.format_list(frames)
-    lines += traceback.format_exception_only(type(err), err)
+    # the chain from the root cause to ``err``, each with the sentence that links it onwards
+    chain: list[tuple[BaseException, str | None]] = []
+    seen: set[int] = set()
+    current: BaseException | None = err
+    link: str | None = None
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE_LINK
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, _CONTEXT_LINK
+        else:
+            current = None
+    lines: list[str] = []
+    for exc, link_to_next in reversed(chain):
+        frames = [
+            f for f in traceback.extract_tb(exc.__traceback__) if not _is_sacred_frame(f.filename)
+        ]
+        lines.append("Traceback (most recent calls WITHOUT Sacred internals):\n")
+        lines += traceback.format_list(frames)
+        lines += traceback.format_exception_only(type(exc), exc)
+        if link_to_next is not None:
+            lines.append(link_to_next)
     return lines
+
+
+_CAUSE_LINK = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT_LINK = "\nDuring handling of the above exception, another exception occurred:\n\n"
 

@@ -782,3 +782,46 @@ def test_ingredient_captured_functions_log_under_the_ingredient_path():
     assert ex.run().result == [
         "custom_root.main", "custom_root.inner.f", "custom_root.ds.loader.g", "custom_root.data.h"
     ]
+
+
+def test_failed_trace_keeps_chained_causes():
+    rec = Recorder()
+
+    def load():
+        return {}["missing"]
+
+    def main():
+        try:
+            load()
+        except KeyError as err:
+            raise RuntimeError("could not load data") from err
+
+    with pytest.raises(RuntimeError):
+        make_ex(main, [rec]).run()
+    trace = "".join(rec.of("failed")[0]["fail_trace"])
+    assert trace.index("KeyError: 'missing'") < trace.index(
+        "The above exception was the direct cause of the following exception:"
+    ) < trace.index("RuntimeError: could not load data")
+    assert "in load" in trace and "sacred/run.py" not in trace
+    assert trace.count("WITHOUT Sacred internals") == 2
+
+    def suppressed():
+        try:
+            load()
+        except KeyError:
+            raise RuntimeError("clean") from None
+
+    def implicit():
+        try:
+            load()
+        except KeyError:
+            raise RuntimeError("implicit")  # noqa: B904 - the implicit chain is the point
+
+    with pytest.raises(RuntimeError):
+        make_ex(suppressed, [rec]).run()
+    assert "KeyError" not in "".join(rec.of("failed")[-1]["fail_trace"])
+    with pytest.raises(RuntimeError):
+        make_ex(implicit, [rec]).run()
+    assert "During handling of the above exception, another exception occurred:" in "".join(
+        rec.of("failed")[-1]["fail_trace"]
+    )
