@@ -70,7 +70,7 @@ class ConfigScope:
         fallback: Mapping | None = None,
     ) -> ConfigSummary:
         """Evaluate the scope; fixed values win, ``preset`` holds earlier entries."""
-        fixed = dict(fixed or {})
+        fixed = copy.deepcopy(dict(fixed or {}))
         preset = dict(preset or {})
         fallback = dict(fallback or {})
         local = DogmaticDict(fixed=fixed)

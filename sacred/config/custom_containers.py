@@ -50,12 +50,16 @@ class DogmaticDict(dict):
             dict.__setitem__(self, key, fixed_value)
 
     def __getitem__(self, key: Any) -> Any:
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
         if key in self.fixed:
             value = self.fixed[key]
-            dict.__setitem__(self, key, value)
-            return value
+            if not dict.__contains__(self, key):
+                dict.__setitem__(self, key, value)
+            elif isinstance(value, Mapping):
+                return dict.__getitem__(self, key)
+            # like 0.8.7, the scope gets a copy: `lst.append(1)` cannot change an update
+            return copy.deepcopy(value) if isinstance(value, (list, set)) else value
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
         if key in self.fallback:
             return self.fallback[key]
         raise KeyError(key)

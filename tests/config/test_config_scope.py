@@ -80,6 +80,21 @@ def test_nested_fixed_value_keeps_siblings():
     assert result == {"foo": {"bar": "baobab", "a_squared": 100}, "a": 10}
 
 
+def test_mutating_a_fixed_value_in_the_scope_changes_neither_it_nor_the_update():
+    def cfg():
+        lst = []
+        lst.append(1)
+        lst += [2]
+        d = {"inner": []}
+        d["inner"].append(3)
+
+    fixed = {"lst": [9], "d": {"inner": [8]}}
+    result = ConfigScope(cfg)(fixed=fixed)
+    # as in 0.8.7: an update is a fixed value, whatever the scope does with it
+    assert result == {"lst": [9], "d": {"inner": [8]}}
+    assert fixed == {"lst": [9], "d": {"inner": [8]}}
+
+
 def test_scope_may_declare_earlier_entries_and_overwrite_them():
     def my_config2(a):
         c = a * 2
