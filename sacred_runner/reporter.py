@@ -16,7 +16,7 @@ from typing import Any
 
 from sacred_runner.hookspecs import hookimpl
 
-__all__ = ["TerminalReporter", "filter_trace", "format_metrics"]
+__all__ = ["TerminalReporter", "filter_trace", "format_metrics", "live_row_texts"]
 
 _STATUS_STYLE = {
     "COMPLETED": "green", "QUEUED": "cyan", "RUNNING": "yellow", "PENDING": "dim",
@@ -53,8 +53,54 @@ def format_metrics(metrics: dict[str, Any], limit: int = 4) -> str:
     return " ".join(parts)
 
 
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def _pluralize(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+STATUS_WIDTH = len("INTERRUPTED")
+ELAPSED_WIDTH = len("99999.9s")
+MIN_METRICS_WIDTH = 12
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis when cut."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def live_row_texts(lines: list[dict], width: int, now: float) -> list[list[str]]:
+    """The cells (node id, status, elapsed, metrics) of the live lines, laid out to fit ``width``.
+
+    Status and elapsed time are never cut; the node ids share one column cut
+    with an ellipsis when needed; the metrics get what is left, or nothing
+    when that is too little to read.
+    """
+    available = width - (2 + STATUS_WIDTH + 2 + ELAPSED_WIDTH)
+    metrics = [format_metrics(line["metrics"]) for line in lines]
+    longest_id = max((len(line["nodeid"]) for line in lines), default=0)
+    longest_metrics = max(map(len, metrics), default=0)
+    metrics_width = 0
+    if longest_metrics and available - 2 - MIN_METRICS_WIDTH >= 8:
+        metrics_width = min(longest_metrics, max(MIN_METRICS_WIDTH, available // 3))
+    id_width = max(8, min(longest_id, available - (metrics_width + 2 if metrics_width else 0)))
+    if metrics_width:
+        metrics_width = max(metrics_width, available - id_width - 2)
+    rows = []
+    for line, metric_text in zip(lines, metrics, strict=True):
+        elapsed = (line["end"] or now) - line["begin"]
+        rows.append([
+            _clip(line["nodeid"], id_width).ljust(id_width),
+            line["status"][:STATUS_WIDTH].ljust(STATUS_WIDTH),
+            f"{elapsed:.1f}s".rjust(ELAPSED_WIDTH),
+            _clip(metric_text, metrics_width) if metrics_width else "",
+        ])
+    return rows
 
 
 class _LiveView:
@@ -72,24 +118,22 @@ class _LiveView:
         reporter = self.reporter
         with reporter.lock:
             lines = list(reporter.lines.values())
-        table = Table.grid(padding=(0, 2))
-        for _ in range(4):
-            table.add_column()
-        now = time.monotonic()
-        for line in lines[-30:]:
-            elapsed = (line["end"] or now) - line["begin"]
-            status = line["status"]
-            table.add_row(
-                Text(line["nodeid"]),
-                Text(status, style=_STATUS_STYLE.get(status, "red")),
-                Text(f"{elapsed:6.1f}s"),
-                Text(format_metrics(line["metrics"]), style="cyan"),
-            )
+        width = reporter.console.width - 1  # the last column would make some terminals wrap
+        rendered = []
+        for nodeid, status, elapsed, metrics in live_row_texts(lines[-30:], width, time.monotonic()):
+            row = Text(no_wrap=True, overflow="ellipsis")
+            row.append(nodeid)
+            row.append("  " + status, style=_STATUS_STYLE.get(status.strip(), "red"))
+            row.append("  " + elapsed)
+            if metrics:
+                row.append("  " + metrics, style="cyan")
+            rendered.append(row)
         done = sum(1 for line in lines if line["end"] is not None)
-        total = max(reporter.total, 1)
+        counter = Text(f"{done}/{reporter.total} runs", no_wrap=True)
         bar = Table.grid(padding=(0, 1))
-        bar.add_row(ProgressBar(total=total, completed=done, width=40), Text(f"{done}/{reporter.total} runs"))
-        return Group(table, bar)
+        bar_width = max(5, min(40, width - len(counter) - 1))
+        bar.add_row(ProgressBar(total=max(reporter.total, 1), completed=done, width=bar_width), counter)
+        return Group(*rendered, bar)
 
 
 class TerminalReporter:
@@ -115,9 +159,14 @@ class TerminalReporter:
         self.console.print(text, style=style if self.console.color_system else None,
                            markup=False, highlight=False, soft_wrap=True)
 
+    @property
+    def width(self) -> int:
+        """Columns for separators and the live display: the terminal's, at most 79."""
+        return min(79, self.console.width) if self.console is not None else 79
+
     def section(self, title: str, style: str | None = None) -> None:
-        """A ``==== title ====`` separator line."""
-        width = 79
+        """A ``==== title ====`` separator line as wide as :attr:`width`."""
+        width = self.width
         text = f" {title} "
         side = max(3, (width - len(text)) // 2)
         self.write_line("=" * side + text + "=" * max(3, width - side - len(text)), style=style)
@@ -142,7 +191,9 @@ class TerminalReporter:
             if not self.console.is_terminal:
                 self.console = Console(file=stream, color_system=None, force_terminal=False,
                                        no_color=True, highlight=False, width=200)
-        self.live_enabled = bool(self.console.is_terminal and self.console.color_system)
+        # live updates move the cursor: only on a real terminal, never into a pipe or file,
+        # even with --color=yes (which then gives colored plain lines)
+        self.live_enabled = bool(self.console.is_terminal and self.console.color_system and _isatty(stream))
 
     @hookimpl
     def sacred_sessionstart(self, session: Any) -> None:
@@ -307,7 +358,8 @@ class TerminalReporter:
             self.section("FAILURES", style="red")
             for item, outcome in failures:
                 title = f" {item.nodeid} "
-                self.write_line("_" * 20 + title + "_" * max(3, 59 - len(title)), style="red")
+                lead = min(20, max(3, (self.width - len(title)) // 2))
+                self.write_line("_" * lead + title + "_" * max(3, self.width - lead - len(title)), style="red")
                 if outcome.fail_trace:
                     for text in filter_trace(outcome.fail_trace):
                         self.write_line(text.rstrip("\n"))
@@ -327,18 +379,13 @@ class TerminalReporter:
                 ", ".join(outcome.stores) or ("unobserved" if item.unobserved else "-"),
             ])
         self.section("summary", style="bold")
-        if self.live_enabled:
-            from rich.table import Table
-
-            table = Table(*headers, show_lines=False)
-            for row in rows:
-                table.add_row(*row, style=_STATUS_STYLE.get(row[2], "red"))
-            self.console.print(table)
-            return
+        # aligned plain columns, colored by status when colors are on: never truncated
+        # (a narrow terminal wraps a long row instead of cutting its cells)
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-        self.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+        self.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), style="bold")
         for row in rows:
-            self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+            self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
+                            style=_STATUS_STYLE.get(row[2], "red"))
 
     @hookimpl(trylast=True)
     def sacred_sessionfinish(self, session: Any, exitstatus: int) -> None:
