@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -262,3 +266,182 @@ def test_incense_sees_every_point_of_a_long_metric(mongo_target, tmp_path):
     assert len(series) == total
     assert series.index[0] == 0 and series.index[-1] == total - 1
     assert series.iloc[-1] == (total - 1) * 0.5
+
+
+# ------------------------------------------------------------------ FileStorage: scripts and incense
+
+EXPERIMENT_FILE = '''
+"""A run that stores the kinds of values people read back from FileStorage."""
+from pathlib import Path
+from sacred import Experiment
+
+ex = Experiment("files_exp")
+
+
+@ex.config
+def cfg():
+    lr = 0.01
+    layers = [64, 32]
+    opt = {"name": "adam", "eps": None, "nested": {"flag": True}}
+    fail = False
+
+
+@ex.main
+def main(lr, layers, fail, _run):
+    for i in range(3):
+        _run.log_scalar("train.loss", 1.0 / (i + 1))
+        _run.log_scalar("acc", i * 0.5, i * 10)
+    _run.info["custom"] = {"nested": [1, {"x": "y"}], "f": 1.5, "none": None}
+    Path("note.txt").write_text("hello artifact\\n")
+    _run.add_artifact("note.txt", metadata={"kind": "text"})
+    _run.open_resource("resource.txt")
+    print("training done")
+    if fail:
+        raise ValueError("asked to fail")
+    return {"score": 0.5, "layers": list(layers)}
+
+
+if __name__ == "__main__":
+    ex.run_commandline()
+'''
+
+DELIBERATE_FILE_DIFFERENCES = {
+    # run.json keys this package adds to 0.8.7's layout (readers ignore unknown keys)
+    "added run.json keys": {("experiment", "doc")},
+}
+"""Structure this package stores differently from Sacred 0.8.7, on purpose.
+
+* ``experiment.doc``: the experiment's docstring is kept (an added key).
+* ``meta.options`` keys: compared after ``canonical_key`` (0.8.7 itself mixes
+  ``--beat-interval`` with ``--file_storage``).
+* Values 0.8.7 stores as jsonpickle tags are plain JSON here where JSON has a
+  form for them (documented in ``sacred.serializer``): tuples become lists,
+  numpy arrays and scalars lists and numbers, datetimes ISO strings, and a
+  result built from a read-only config list is a plain list instead of a
+  ``py/object`` ``ReadOnlyList``. The experiment above avoids those values so
+  that the structures compare equal.
+* The run's output: a Sacred 0.8.7 run keeps only what it printed before the
+  last heartbeat in some cases; here ``cout.txt`` has the whole output.
+* The basedir holds ``runs.index.jsonl`` (this package's run index) next to
+  the numbered run folders, ``_sources`` and ``_resources``.
+"""
+
+
+def shape(value, path=()):
+    """The structure of JSON data: dict keys, list element shapes, leaf type names."""
+    if isinstance(value, dict):
+        return {key: shape(item, path + (key,)) for key, item in value.items()}
+    if isinstance(value, list):
+        return sorted({json.dumps(shape(item, path), sort_keys=True) for item in value})
+    return type(value).__name__
+
+
+def read_run_folder(run_dir: Path) -> dict:
+    """What a typical script reads from one FileStorage run folder, with plain json."""
+    data = {name: json.loads((run_dir / f"{name}.json").read_text())
+            for name in ("run", "config", "metrics", "info")}
+    data["cout"] = (run_dir / "cout.txt").read_text()
+    return data
+
+
+def numbered_runs(basedir: Path) -> list[int]:
+    """Run ids as people list them: the folders whose names are numbers."""
+    return sorted(int(p.name) for p in basedir.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def run_file_storage_experiment(python: str, workdir: Path, *args: str) -> None:
+    """Run the experiment file with ``python`` in ``workdir`` (twice: completed and failed)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    for extra in ((), ("with", "fail=True")):
+        done = subprocess.run([python, "exp.py", "-F", "runs", *args, *extra], cwd=workdir,
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == (1 if extra else 0), done.stderr
+
+
+@pytest.fixture
+def experiment_dirs(tmp_path):
+    """``(ours, peer)`` working folders with the experiment file and its resource."""
+    folders = []
+    for name in ("ours", "peer"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "exp.py").write_text(textwrap.dedent(EXPERIMENT_FILE))
+        (folder / "resource.txt").write_text("resource content\n")
+        folders.append(folder)
+    return folders
+
+
+def test_scripts_read_our_file_storage_runs(experiment_dirs):
+    ours, _ = experiment_dirs
+    run_file_storage_experiment(sys.executable, ours)
+    basedir = ours / "runs"
+    assert numbered_runs(basedir) == [1, 2]
+
+    done, failed = (read_run_folder(basedir / str(i)) for i in (1, 2))
+    assert done["run"]["status"] == "COMPLETED" and failed["run"]["status"] == "FAILED"
+    assert done["run"]["result"] == {"score": 0.5, "layers": [64, 32]}
+    assert "ValueError: asked to fail" in "".join(failed["run"]["fail_trace"])
+    for key in ("start_time", "stop_time", "heartbeat"):
+        dt.datetime.fromisoformat(done["run"][key])
+    assert done["config"]["opt"] == {"name": "adam", "eps": None, "nested": {"flag": True}}
+    assert isinstance(done["config"]["seed"], int)
+    assert done["info"]["custom"] == {"nested": [1, {"x": "y"}], "f": 1.5, "none": None}
+    assert done["metrics"]["acc"]["steps"] == [0, 10, 20]
+    assert done["metrics"]["acc"]["values"] == [0.0, 0.5, 1.0]
+    assert len(done["metrics"]["train.loss"]["timestamps"]) == 3
+    assert "training done" in done["cout"]
+    assert (basedir / "1" / "note.txt").read_text() == "hello artifact\n"
+    [[source, source_file]] = done["run"]["experiment"]["sources"]
+    assert source == "exp.py" and (basedir / source_file).is_file()  # relative to basedir
+    [[resource, stored]] = done["run"]["resources"]  # [opened path, copy in _resources]
+    assert resource == str(ours / "resource.txt")
+    assert (ours / stored).read_text() == "resource content\n"
+
+
+def test_incense_reads_our_file_storage_runs(experiment_dirs):
+    ours, _ = experiment_dirs
+    run_file_storage_experiment(sys.executable, ours)
+    loader = incense.FileSystemExperimentLoader(ours / "runs")
+
+    exp = loader.find_by_id(1)
+    assert exp.id == 1 and exp.status == "COMPLETED"
+    assert exp.experiment.name == "files_exp"
+    assert exp.config.lr == 0.01 and list(exp.config.layers) == [64, 32]
+    assert exp.info["custom"]["f"] == 1.5
+    assert "training done" in exp.captured_out
+    assert list(exp.metrics["acc"].index) == [0, 10, 20]
+    assert list(exp.metrics["train.loss"]) == pytest.approx([1.0, 0.5, 1 / 3])
+    assert exp.artifacts["note.txt"].content == b"hello artifact\n"
+    assert loader.find_by_id(2).status == "FAILED"
+    with pytest.raises(ValueError, match="does not exist"):
+        loader.find_by_id(3)
+
+
+@pytest.mark.skipif(not PEER_PYTHON.exists(), reason=f"Sacred 0.8.7 is not installed at {PEER_PYTHON}")
+def test_file_storage_structure_matches_sacred_0_8_7(experiment_dirs):
+    from sacred.commandline_options import canonical_key
+
+    ours, peer = experiment_dirs
+    run_file_storage_experiment(sys.executable, ours)
+    run_file_storage_experiment(str(PEER_PYTHON), peer)
+    assert numbered_runs(ours / "runs") == numbered_runs(peer / "runs") == [1, 2]
+    for folder in ("_sources", "_resources"):
+        assert (sorted(p.name for p in (ours / "runs" / folder).iterdir())
+                == sorted(p.name for p in (peer / "runs" / folder).iterdir()))
+
+    for run_id in ("1", "2"):
+        mine, theirs = (read_run_folder(base / "runs" / run_id) for base in (ours, peer))
+        assert (sorted(p.name for p in (ours / "runs" / run_id).iterdir())
+                == sorted(p.name for p in (peer / "runs" / run_id).iterdir()))
+        for data in (mine, theirs):
+            options = data["run"]["meta"]["options"]
+            data["run"]["meta"]["options"] = {canonical_key(k) if k.startswith("--") else k: v
+                                              for k, v in options.items()}
+            data["run"]["host"] = sorted(data["run"]["host"])  # gatherers may differ
+        for outer, inner in DELIBERATE_FILE_DIFFERENCES["added run.json keys"]:
+            mine["run"][outer].pop(inner, None)
+        for name in ("run", "config", "metrics", "info"):
+            assert shape(mine[name]) == shape(theirs[name]), (run_id, name)
+        assert mine["config"].keys() == theirs["config"].keys()
+        assert mine["run"]["status"] == theirs["run"]["status"]
+        assert mine["run"]["result"] == theirs["run"]["result"]
