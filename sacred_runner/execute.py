@@ -23,7 +23,7 @@ from typing import Any
 from sacred_runner.items import RunItem, RunOutcome
 from sacred_runner.tracking import HookRelayObserver, describe_store, utc_now
 
-__all__ = ["SessionInterrupted", "execute_in_process", "execute_isolated", "run_experiment"]
+__all__ = ["SessionInterrupted", "error_text", "execute_in_process", "execute_isolated", "run_experiment"]
 
 INTERRUPT_GRACE_SECONDS = 10.0
 
@@ -36,7 +36,8 @@ class SessionInterrupted(Exception):
         self.outcome = outcome
 
 
-def _error_text(error: BaseException) -> str:
+def error_text(error: BaseException) -> str:
+    """How a run's failure to start reads in the report: one line for a SacredError, else the traceback."""
     from sacred.utils import SacredError
 
     if isinstance(error, SacredError) and not error.print_traceback:
@@ -97,7 +98,7 @@ def execute_in_process(item: RunItem, observers: list, hook: Any) -> RunOutcome:
         outcome.status = "INTERRUPTED"
         raise SessionInterrupted(outcome) from None
     except BaseException as error:  # noqa: BLE001 - any failure is this run's failure
-        return _finish(relay, observers, error=_error_text(error))
+        return _finish(relay, observers, error=error_text(error))
     return _finish(relay, observers, run=run)
 
 
@@ -163,7 +164,7 @@ class _InterruptWatch:
         self.interrupted_at: float | None = None
         self.forwarded = False
         self._previous: Any = None
-        if threading_is_main():
+        if _in_main_thread():
             self._previous = signal.signal(signal.SIGINT, self._note)
 
     @property
@@ -204,7 +205,7 @@ class _InterruptWatch:
             self._previous = None
 
 
-def threading_is_main() -> bool:
+def _in_main_thread() -> bool:
     """True in the main thread (the only one that may set signal handlers)."""
     import threading
 

@@ -304,21 +304,24 @@ class TerminalReporter:
                 for line in filter_trace([error.traceback]):
                     self.write_line(line.rstrip("\n"))
 
+    def _live_line(self, nodeid: str) -> dict:
+        """The display state of run ``nodeid`` (created PENDING on first use; call with the lock)."""
+        return self.lines.setdefault(nodeid, {
+            "nodeid": nodeid, "status": "PENDING", "begin": time.monotonic(), "end": None, "metrics": {},
+        })
+
     @hookimpl
     def sacred_run_event(self, item: Any, event: str, payload: dict) -> None:
         """Update the live line of the run."""
         with self.lock:
-            line = self.lines.setdefault(item.nodeid, {
-                "nodeid": item.nodeid, "status": "PENDING", "begin": time.monotonic(),
-                "end": None, "metrics": {},
-            })
+            line = self._live_line(item.nodeid)
             if event in ("started_event", "queued_event"):
                 line["status"] = "RUNNING" if event == "started_event" else "QUEUED"
                 line["begin"] = time.monotonic()
             elif event == "log_metrics":
-                for name, series in (payload.get("metrics_by_name") or {}).items():
-                    if series.get("values"):
-                        line["metrics"][name] = series["values"][-1]
+                from sacred_runner.tracking import latest_metric_values
+
+                line["metrics"].update(latest_metric_values(payload.get("metrics_by_name")))
         if self.verbosity > 0 and not self.live_enabled and event == "started_event":
             self.write_line(f"{item.nodeid} STARTED id={payload.get('_id')}")
 
@@ -326,9 +329,7 @@ class TerminalReporter:
     def sacred_run_report(self, item: Any, outcome: Any) -> None:
         """One line per finished run (plain mode) or the final state of its live line."""
         with self.lock:
-            line = self.lines.setdefault(item.nodeid, {
-                "nodeid": item.nodeid, "begin": time.monotonic(), "metrics": {},
-            })
+            line = self._live_line(item.nodeid)
             line["status"] = outcome.status
             line["end"] = time.monotonic()
             line["metrics"].update(outcome.metrics)

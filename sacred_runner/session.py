@@ -237,7 +237,7 @@ class Session:
             candidates += 1
             reason = _undefined_flags_reason(node, own_flags)
             if reason is None and (updates or with_named):
-                reason = self._check(item)
+                reason = self._why_updates_rejected(item)
             if reason is not None:
                 rejected.append(f"{item.nodeid} {reason}")
                 self.deselect(item, reason)
@@ -268,7 +268,7 @@ class Session:
                     pairs.append(pair)
         return pairs
 
-    def _check(self, item: RunItem) -> str | None:
+    def _why_updates_rejected(self, item: RunItem) -> str | None:
         from sacred_runner.experiments import check_updates, load_experiment
 
         experiment = load_experiment(item.path, item.attribute)

@@ -14,7 +14,7 @@ from typing import Any
 from sacred.observers.base import RunObserver
 from sacred_runner.items import RunItem, RunOutcome
 
-__all__ = ["HookRelayObserver", "utc_now", "describe_store"]
+__all__ = ["HookRelayObserver", "utc_now", "describe_store", "latest_metric_values"]
 
 LOWEST_PRIORITY = -(2**31)
 
@@ -22,6 +22,11 @@ LOWEST_PRIORITY = -(2**31)
 def utc_now() -> dt.datetime:
     """Naive UTC now, as the core stamps events."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def latest_metric_values(metrics_by_name: dict | None) -> dict[str, Any]:
+    """``{metric name: its newest value}`` from a ``log_metrics`` event's ``metrics_by_name``."""
+    return {name: series["values"][-1] for name, series in (metrics_by_name or {}).items() if series.get("values")}
 
 
 def _short_repr(value: Any, limit: int = 60) -> str:
@@ -69,10 +74,7 @@ class HookRelayObserver(RunObserver):
                                            beat_time=beat_time, result=result))
 
     def log_metrics(self, metrics_by_name, info):  # noqa: D102
-        for name, series in (metrics_by_name or {}).items():
-            values = series.get("values") or []
-            if values:
-                self.outcome.metrics[name] = values[-1]
+        self.outcome.metrics.update(latest_metric_values(metrics_by_name))
         self._emit("log_metrics", dict(metrics_by_name=metrics_by_name, info=info))
 
     def _stop(self, status: str, time: Any) -> None:

@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
     """Run the item received on the socket given as ``argv[1]``; return the exit status."""
     from multiprocessing.connection import Connection
 
-    from sacred_runner.execute import _error_text, run_experiment
+    from sacred_runner.execute import error_text, run_experiment
 
     connection = Connection(int(argv[1]))
     item, priority = connection.recv()
@@ -90,7 +90,7 @@ def main(argv: list[str]) -> int:
         return 130
     except BaseException as error:  # noqa: BLE001 - reported to the parent
         try:
-            text = _error_text(error)
+            text = error_text(error)
         except Exception:  # noqa: BLE001
             text = traceback.format_exc()
         connection.send(("error", text, False))
