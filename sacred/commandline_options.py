@@ -25,6 +25,7 @@ __all__ = [
     "CommandLineOption",
     "cli_option",
     "canonical_key",
+    "spelling_087",
     "BUILTIN_OPTIONS",
     "get_builtin_option",
 ]
@@ -105,6 +106,16 @@ def canonical_key(flag: str) -> str:
     """
     name = flag.lstrip("-").replace("-", "_")
     return "--" + name
+
+
+# Sacred 0.8.7 spells these two long flags with hyphens; option hooks written for
+# it read ``options["--beat-interval"]`` and ``options["--print-config"]``.
+_SPELLED_IN_087 = {"--beat_interval": "--beat-interval", "--print_config": "--print-config"}
+
+
+def spelling_087(option: CLIOption) -> str:
+    """The key under which Sacred 0.8.7 puts ``option`` in an options dict."""
+    return _SPELLED_IN_087.get(option.long_flag, option.long_flag)
 
 
 # --- built-in options -------------------------------------------------------

@@ -23,11 +23,11 @@ from sacred.commandline.errors import CommandLineError
 from sacred.commandline.parser import parse_argv
 from sacred.commandline.usage import default_program_name, get_usage, short_usage
 from sacred.commandline.values import split_updates
-from sacred.commandline_options import canonical_key
+from sacred.commandline_options import BUILTIN_OPTIONS, canonical_key, spelling_087
 from sacred.utils import SacredError, mask_url_password
 from sacred.utils import mask_secrets as _mask_secrets
 
-__all__ = ["run_commandline", "mask_secrets", "apply_option_hooks"]
+__all__ = ["run_commandline", "mask_secrets", "apply_option_hooks", "HookOptions"]
 
 FAILURE_EXIT_CODE = 1
 INTERRUPT_EXIT_CODE = 130
@@ -81,14 +81,67 @@ def _print_trace(err: BaseException, debug: bool) -> None:
     _stderr("".join(lines))
 
 
+class HookOptions(dict):
+    """The options dict option hooks get: keyed as in Sacred 0.8.7, any spelling works.
+
+    Keys are the flags as 0.8.7 spells them (``--beat-interval``,
+    ``--print-config``, a custom ``--own-flag`` as declared); reading, writing or
+    deleting a flag under the other separator (``--beat_interval``) finds the same
+    entry, so hooks written for either spelling behave the same.
+    """
+
+    def __init__(self, args: Mapping[str, Any], spellings: Mapping[str, str]) -> None:
+        self._spellings = dict(spellings)
+        super().__init__((self._key(k), v) for k, v in args.items())
+
+    def _key(self, key: Any) -> Any:
+        if isinstance(key, str) and key.startswith("-"):
+            canonical = canonical_key(key)
+            return self._spellings.get(canonical, canonical)
+        return key
+
+    def __getitem__(self, key: Any) -> Any:
+        return super().__getitem__(self._key(key))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(self._key(key), value)
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(self._key(key))
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self._key(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """``dict.get`` for any spelling of a flag."""
+        return super().get(self._key(key), default)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        """``dict.pop`` for any spelling of a flag."""
+        return super().pop(self._key(key), *default)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        """``dict.setdefault`` for any spelling of a flag."""
+        return super().setdefault(self._key(key), default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """``dict.update`` for any spelling of a flag."""
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
 def apply_option_hooks(experiment: Any, args: dict[str, Any]) -> dict[str, Any]:
     """Let each option hook see and change the options; only flags count.
 
     Hooks are called as ``hook(options=...)`` in registration order on one
-    dict. Changes to ``COMMAND``, ``UPDATE``, ``help`` or ``with`` are
-    ignored; flag keys may be spelled either way (``--beat-interval``).
+    :class:`HookOptions` dict (keys spelled as in 0.8.7, any spelling accepted).
+    Changes to ``COMMAND``, ``UPDATE``, ``help`` or ``with`` are ignored.
     """
-    options = dict(args)
+    spellings = {
+        option.key: spelling_087(option)
+        for option in getattr(experiment, "all_cli_options", BUILTIN_OPTIONS)
+    }
+    options = HookOptions(args, spellings)
     for hook in getattr(experiment, "option_hooks", []):
         hook(options=options)
     result = {key: value for key, value in args.items() if key in _PARSER_KEYS}

@@ -118,6 +118,42 @@ def test_option_hooks_see_every_option_and_change_only_flags(ex):
     assert run.meta_info["options"]["--beat_interval"] == 7
 
 
+def test_option_hooks_see_keys_spelled_as_in_0_8_7_and_any_spelling_works(ex):
+    seen = {}
+
+    @ex.option_hook
+    def hook(options):
+        seen["keys"] = set(options)
+        seen["hyphen"] = (options["--print-config"], options.get("--beat-interval"))
+        seen["underscore"] = (options["--print_config"], "--beat_interval" in options)
+        options["--beat_interval"] = 5
+
+    run = run_commandline(ex, ["prog.py", "-u", "-l", "ERROR", "-b", "3"])
+    assert {"--beat-interval", "--print-config", "--file_storage", "--unobserved"} <= seen["keys"]
+    assert not {"--beat_interval", "--print_config"} & seen["keys"]
+    assert seen["hyphen"] == (False, "3") and seen["underscore"] == (False, True)
+    assert run.meta_info["options"]["--beat_interval"] == 5
+
+
+def test_custom_flag_keeps_its_declared_spelling_for_option_hooks():
+    from sacred import Experiment, cli_option
+
+    @cli_option("-o", "--own-flag", is_flag=True)
+    def own_flag(args, run):
+        run.info["own"] = args
+
+    ex = Experiment("custom_flag", additional_cli_options=[own_flag])
+    seen = []
+    ex.option_hook(lambda options: seen.append(options["--own-flag"]))
+
+    @ex.main
+    def main():
+        pass
+
+    run = run_commandline(ex, ["prog.py", "-u", "-l", "ERROR", "--own-flag"])
+    assert seen == [True] and run.info["own"] is True
+
+
 def test_apply_option_hooks_canonicalises_respelled_flags():
     class Fake:
         option_hooks = [lambda options: options.update({"--print-config": True, "with": False})]
