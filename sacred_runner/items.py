@@ -19,6 +19,7 @@ __all__ = [
     "RunItem",
     "RunOutcome",
     "NOT_FAILED_STATUSES",
+    "keywords_of",
 ]
 
 # statuses that do not count as a failed run; every other one does (FAILED,
@@ -143,8 +144,13 @@ class RunItem:
 
     def keywords(self) -> list[str]:
         """Names ``-k`` matches against."""
-        filename = self.relpath.rsplit("/", 1)[-1]
-        return [self.nodeid, self.experiment_name, self.node_name, self.command, filename]
+        return keywords_of(self.relpath, self.experiment_name, self.node_name, self.command)
+
+
+def keywords_of(relpath: str, experiment_name: str, node_name: str, command: str) -> list[str]:
+    """Names ``-k`` matches against for ``command`` of an experiment: node id, names, file name."""
+    filename = relpath.rsplit("/", 1)[-1]
+    return [f"{relpath}::{node_name}::{command}", experiment_name, node_name, command, filename]
 
 
 @dataclass

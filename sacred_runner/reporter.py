@@ -291,6 +291,7 @@ class TerminalReporter:
         self.write_line()
         self._report_collect_errors(session)
         self.write_line(f"{_pluralize(len(session.nodes), 'experiment')} collected"
+                        + (f" ({len(session.deselected)} deselected)" if session.deselected else "")
                         + (f", {_pluralize(len(session.collect_errors), 'error')}" if session.collect_errors else "")
                         + f" in {session.duration:.2f}s")
 

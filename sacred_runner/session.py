@@ -26,6 +26,14 @@ class Target:
     command: str | None = None
 
 
+def _selects(target: Target, node: ExperimentNode) -> bool:
+    """True if ``target`` (a directory, a file or a node id) covers the experiment ``node``."""
+    path = Path(node.path)
+    if target.path.is_dir():
+        return path.is_relative_to(target.path)
+    return target.path == path and target.experiment in (None, node.node_name)
+
+
 def _check_target_exists(target: Target, nodes: list[ExperimentNode], relpath: str) -> None:
     """Raise a usage error when ``file.py::experiment[::command]`` names nothing collected."""
     node = next((n for n in nodes if n.node_name == target.experiment), None)
@@ -154,6 +162,31 @@ class Session:
 
     # ----------------------------------------------------------------- selection
 
+    def narrow_listing(self) -> None:
+        """For ``sacred collect``: keep the commands that ``-k`` and command node ids select.
+
+        An experiment left without a selected command is deselected.
+        """
+        from dataclasses import replace
+
+        from sacred_runner.items import keywords_of
+        from sacred_runner.keywords import parse_keyword_expression
+
+        keyword = parse_keyword_expression(self.config.option.keyword)
+        narrowed = []
+        for node in self.nodes:
+            named = {target.command for target in self.targets if _selects(target, node)}
+            commands = [
+                command for command in node.commands
+                if (None in named or command.name in named)
+                and keyword.matches(keywords_of(node.relpath, node.name, node.node_name, command.name))
+            ]
+            if not commands:
+                self.deselect(node, f"not selected by -k {self.config.option.keyword!r}")
+                continue
+            narrowed.append(replace(node, commands=commands))
+        self.nodes = narrowed
+
     def _item_options(self) -> tuple[dict, bool]:
         from sacred.commandline_options import BUILTIN_OPTIONS
         from sacred_runner.builtin_plugins import OBSERVER_OPTION_NAMES
@@ -257,14 +290,9 @@ class Session:
         """
         pairs: list[tuple[ExperimentNode, str | None]] = []
         for node in self.nodes:
-            path = Path(node.path)
             for target in self.targets:
-                if target.path.is_dir():
-                    selects = path.is_relative_to(target.path)
-                else:
-                    selects = target.path == path and target.experiment in (None, node.node_name)
                 pair = (node, target.command or command or node.default_command)
-                if selects and pair not in pairs:
+                if _selects(target, node) and pair not in pairs:
                     pairs.append(pair)
         return pairs
 
@@ -325,6 +353,8 @@ class Session:
                 self.nodes.clear()
                 self.collect_errors.clear()
                 self.collect()
+            if self.config.subcommand == "collect":
+                self.narrow_listing()
             if self.config.subcommand == "run":
                 self.build_items()
                 hook.sacred_collection_modifyitems(session=self, config=self.config, items=self.items)

@@ -137,3 +137,29 @@ def test_duplicate_experiment_names_in_one_file_get_unique_node_ids(sacredtester
         """)
     lines = sacredtester.run("collect", "-q").lines
     assert lines == ["exp_two.py::same@first::<lambda>", "exp_two.py::same@second::<lambda>"]
+
+
+def test_collect_applies_k_and_command_node_ids(sacredtester):
+    sacredtester.experiment("exp_a.py", body='''\
+        @ex.command
+        def other(a):
+            return a
+        ''')
+    sacredtester.experiment("exp_b.py")
+    terse = sacredtester.run("collect", "-q", "-k", "main and not exp_b")
+    assert terse.ret == 0
+    assert terse.lines == ["exp_a.py::exp_a::main"]
+    by_node_id = sacredtester.run("collect", "-q", "exp_a.py::exp_a::other")
+    assert by_node_id.lines == ["exp_a.py::exp_a::other"]
+    tree = sacredtester.run("collect", "--color=no", "-k", "other")
+    assert "<Command other>" in tree.stdout and "<Command main>" not in tree.stdout
+    assert "exp_b" not in tree.stdout.split("rootdir")[1].split("collected")[0]
+    assert "1 experiment collected (1 deselected)" in tree.stdout
+    nothing = sacredtester.run("collect", "-k", "nothing_matches")
+    assert nothing.ret == 5
+
+
+def test_collect_rejects_a_bad_k_expression(sacredtester):
+    sacredtester.experiment("exp_a.py")
+    result = sacredtester.run("collect", "-k", "a and")
+    assert result.ret == 4 and "Wrong expression passed to '-k'" in result.stderr
