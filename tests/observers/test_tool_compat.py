@@ -445,3 +445,109 @@ def test_file_storage_structure_matches_sacred_0_8_7(experiment_dirs):
         assert mine["config"].keys() == theirs["config"].keys()
         assert mine["run"]["status"] == theirs["run"]["status"]
         assert mine["run"]["result"] == theirs["run"]["result"]
+
+
+# ------------------------------------------------------------------ Omniboard (opt-in)
+
+OMNIBOARD_START_SECONDS = 60.0
+
+
+def _omniboard_command() -> list[str]:
+    """How to start Omniboard here, or skip with what to do."""
+    import shutil
+
+    if os.environ.get("SACRED_TEST_OMNIBOARD") != "1":
+        pytest.skip("Omniboard check is opt-in: set SACRED_TEST_OMNIBOARD=1 "
+                    "(needs node and `npm install omniboard`)")
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    explicit = os.environ.get("OMNIBOARD_BIN") or shutil.which("omniboard")
+    if not explicit:
+        pytest.skip("omniboard is not installed (npm install -g omniboard, or set OMNIBOARD_BIN)")
+    return [explicit]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _get_json(url: str):
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - loopback only
+        return json.loads(reply.read())
+
+
+def test_omniboard_lists_our_runs_with_status_config_and_metrics(mongo_server, mongo_db_name,  # noqa: F811
+                                                                 tmp_path):
+    """Omniboard 2.x (mongoose 5) reads runs written by our MongoObserver.
+
+    Against nx-27017 a small proxy (``wire_version_proxy.py``) reports
+    ``minWireVersion`` 0 as MongoDB does; nx's 17 makes Omniboard's driver
+    refuse to connect. Omniboard's run table joins metrics with an aggregation
+    ``$lookup`` that nx-27017 does not implement, so metrics are checked
+    through Omniboard's ``Metrics`` endpoint (what its run detail view uses).
+    """
+    import time
+    import urllib.parse
+
+    from sacred.observers import MongoObserver
+    from tests.fixtures.mongo_server import free_port, port_accepts
+
+    command = _omniboard_command()
+    run_tool_experiment(MongoObserver(url=mongo_server.url, db_name=mongo_db_name, **FAST),
+                        tmp_path, lr=0.25)
+    run_tool_experiment(MongoObserver(url=mongo_server.url, db_name=mongo_db_name, **FAST),
+                        tmp_path, fail=True)
+    processes = []
+    try:
+        mongo_port = mongo_server.port
+        if mongo_server.is_nx:
+            mongo_port = free_port()
+            proxy = Path(__file__).with_name("wire_version_proxy.py")
+            processes.append(subprocess.Popen(
+                [sys.executable, str(proxy), str(mongo_port), str(mongo_server.port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        web_port = free_port()
+        log = (tmp_path / "omniboard.log").open("wb")
+        processes.append(subprocess.Popen(
+            [*command, "-m", f"127.0.0.1:{mongo_port}:{mongo_db_name}"],
+            env={**os.environ, "PORT": str(web_port)}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True))
+        log.close()
+        base = f"http://127.0.0.1:{web_port}"
+        deadline = time.monotonic() + OMNIBOARD_START_SECONDS
+        while not port_accepts(web_port) and time.monotonic() < deadline:
+            assert processes[-1].poll() is None, (tmp_path / "omniboard.log").read_text()
+            time.sleep(0.2)
+        [database] = _get_json(f"{base}/api/v1/databases")
+        api = f"{base}{database['path']}/api/v1"
+        query = urllib.parse.urlencode({"select": "_id,status,config,info", "sort": "_id"})
+        runs = None
+        while time.monotonic() < deadline:
+            try:
+                runs = _get_json(f"{api}/Runs?{query}")
+                break
+            except OSError:  # connected to the web port before the database
+                time.sleep(0.2)
+        assert runs is not None, (tmp_path / "omniboard.log").read_text()
+        assert [(int(r["_id"]), r["status"]) for r in runs] == [(1, "COMPLETED"), (2, "FAILED")]
+        assert runs[0]["config"]["lr"] == 0.25
+        assert runs[0]["config"]["opt"] == {"name": "adam", "betas": [0.9, 0.999]}
+        assert {m["name"] for m in runs[0]["info"]["metrics"]} == {"train.loss", "acc"}
+        assert _get_json(f"{api}/Runs/count") == {"count": 2}
+        metrics_query = urllib.parse.urlencode({"query": json.dumps({"run_id": 1}),
+                                                "select": "name,steps,values"})
+        metrics = {m["name"]: m for m in _get_json(f"{api}/Metrics?{metrics_query}")}
+        assert metrics["acc"]["steps"] == [0, 10, 20, 30]
+        assert metrics["acc"]["values"] == [0.0, 0.25, 0.5, 0.75]
+        assert metrics["train.loss"]["steps"] == [0, 1, 2, 3]
+    finally:
+        for process in reversed(processes):
+            _stop(process)
