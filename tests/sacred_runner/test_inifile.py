@@ -136,3 +136,68 @@ def test_a_missing_ini_path_names_file_and_line(sacredtester):
     sacredtester.write("pyproject.toml", '[tool.sacred]\ncapture = "sys"\npaths = ["nothere"]\n')
     result = sacredtester.run("run")
     assert result.ret == 4 and "pyproject.toml:3: 'paths' names 'nothere'" in result.stderr
+
+
+def test_a_pyproject_with_every_key_drives_the_session(sacredtester):
+    import json
+
+    from sacred_runner.inifile import BUILTIN_INI_KEYS
+
+    sacredtester.write("pyproject.toml", """\
+        [project]
+        name = "demo"
+
+        [tool.sacred]
+        experiment_files = ["run_*.py"]
+        paths = ["experiments"]
+        norecursedirs = ["skipped"]
+        observers = ["file_storage:my_runs"]
+        store = "unused_store"
+        named_configs = ["small"]
+        capture = "no"
+        beat_interval = 0.5
+        loglevel = "WARNING"
+        isolate = true
+        plugins = ["header_plugin"]
+        addopts = "-v --color=no"
+        """)
+    written = {line.split("=")[0].strip() for line in (sacredtester.path / "pyproject.toml").read_text().splitlines()
+               if "=" in line and not line.startswith("name =")}
+    assert written == {key.name for key in BUILTIN_INI_KEYS}
+    sacredtester.write("header_plugin.py", """\
+        import os
+        from sacred_runner.hookspecs import hookimpl
+        @hookimpl
+        def sacred_report_header(config):
+            return f"header_plugin in pid {os.getpid()}"
+        """)
+    experiment = """\
+        import os
+        from sacred import Experiment
+        ex = Experiment("demo")
+        @ex.config
+        def cfg():
+            n = 10
+        @ex.named_config
+        def small():
+            n = 1
+        @ex.automain
+        def main(n):
+            return [n, os.getpid()]
+        """
+    sacredtester.write("experiments/run_demo.py", experiment)
+    sacredtester.write("experiments/skipped/run_other.py", experiment)
+    sacredtester.write("experiments/exp_ignored.py", experiment)
+    result = sacredtester.run_subprocess("run", env={"PYTHONPATH": str(sacredtester.path)})
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "configfile: pyproject.toml" in result.stdout and "header_plugin in pid" in result.stdout
+    assert "experiments/run_demo.py::demo::main STARTED" in result.stdout  # -v from addopts
+    assert "collected 1 run" in result.stdout  # patterns, paths and norecursedirs
+    assert "INFO - demo" not in result.stderr  # loglevel WARNING
+    run = json.loads((sacredtester.path / "my_runs" / "1" / "run.json").read_text())
+    assert not (sacredtester.path / "unused_store").exists()  # observers replace the store
+    assert run["meta"]["named_configs"] == ["small"] and run["result"][0] == 1
+    assert run["meta"]["options"]["--capture"] == "no" and run["meta"]["options"]["--beat_interval"] == 0.5
+    assert run["meta"]["options"]["--loglevel"] == "WARNING"
+    runner_pid = int(result.stdout.split("header_plugin in pid ")[1].split()[0])
+    assert run["result"][1] != runner_pid  # isolate: the run had its own process
