@@ -32,6 +32,9 @@ incense = pytest.importorskip("incense", reason="incense is not installed (pip i
 
 from tests.fixtures.mongo_server import mongo_db_name, mongo_server  # noqa: E402,F401
 
+# incense 0.0.15 uses APIs newer jsonpickle/pymongo deprecate; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 FAST = {"serverSelectionTimeoutMS": 3000, "connectTimeoutMS": 3000, "socketTimeoutMS": 20000}
 PEER_PYTHON = Path("/work/peer/venv087/bin/python")
 
