@@ -126,3 +126,28 @@ def test_ctrl_c_records_the_current_run_as_interrupted_and_exits_2(sacredtester,
     assert "exp_2never" not in out.split("collected")[1].split("summary")[0].replace("deselected", "")
     assert "Interrupted" in out
     assert stored(sacredtester, 1)["status"] == "INTERRUPTED"
+
+
+def test_last_failed_reruns_a_crashed_isolated_run(sacredtester):
+    sacredtester.write("exp_crash.py", """\
+        import os
+        from sacred import Experiment
+        ex = Experiment("crash")
+        @ex.config
+        def cfg():
+            crash = True
+        @ex.automain
+        def main(crash):
+            if crash:
+                os._exit(3)
+            return "recovered"
+        """)
+    sacredtester.experiment("exp_fine.py")
+    first = sacredtester.run_subprocess("run", "--color=no", "--isolate")
+    assert first.ret == 1, first.stdout + first.stderr
+    assert "exp_crash.py::crash::main FAILED" in first.stdout
+    again = sacredtester.run_subprocess("run", "--color=no", "--isolate", "--lf", "with", "crash=False")
+    assert again.ret == 0, again.stdout + again.stderr
+    assert "deselected exp_fine.py::exp_fine::main:" in again.stdout  # (it does not use crash either)
+    assert "exp_fine.py::exp_fine::main COMPLETED" not in again.stdout
+    assert "exp_crash.py::crash::main COMPLETED" in again.stdout and "result='recovered'" in again.stdout
