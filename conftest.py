@@ -14,6 +14,17 @@ pytest_plugins = [
 
 
 @pytest.fixture(autouse=True)
+def _run_in_tmp_path(tmp_path, monkeypatch):
+    """Every test runs in its own empty working directory.
+
+    Observers write relative defaults (e.g. MongoObserver's failure folder
+    ``./sacred_failed_runs``) into the working directory; tests must never
+    leave such files in the checkout.
+    """
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
 def _restore_settings():
     """Give every test pristine ``sacred.SETTINGS`` (tests may change them)."""
     import copy
