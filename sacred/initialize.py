@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sacred.commandline_options import _parse_loglevel
+from sacred.commandline_options import _parse_loglevel, spelling_087
 from sacred.config.custom_containers import make_read_only
 from sacred.config.initialize import check_added_entries, ordered_ingredients, resolve_config
 from sacred.randomness import derive_seed
@@ -23,6 +23,16 @@ _WIRED_ATTRIBUTES = ("config", "logger", "rnd", "run")
 def mask_options(options: dict) -> dict:
     """A copy of ``options`` with passwords in URL values masked."""
     return mask_secrets(dict(options))
+
+
+def stored_options(options: dict, cli_options: list) -> dict:
+    """``options`` keyed as Sacred 0.8.7 stores them (``--beat-interval``, ``--mongo_db``, ...).
+
+    Tools and scripts read ``meta.options`` of stored runs with those keys;
+    secrets in URL values are masked.
+    """
+    spelled = {option.key: spelling_087(option) for option in cli_options}
+    return mask_options({spelled.get(key, key): value for key, value in options.items()})
 
 
 def save_wiring(experiment: Any) -> list[tuple[Any, dict]]:
@@ -124,7 +134,7 @@ def create_run(
     options = dict(options or {})
     run.meta_info = {
         "command": command_name,
-        "options": mask_options(options),
+        "options": stored_options(options, experiment.all_cli_options),
         "named_configs": [str(n) for n in named_configs],
         "config_updates": copy.deepcopy(dict(config_updates or {})),
     }

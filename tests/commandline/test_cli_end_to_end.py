@@ -104,7 +104,7 @@ def test_passwords_in_urls_are_masked_in_stored_options(exp, tmp_path):
     url = "mongodb://alice:s3cretpw@db.example:27017/exp"
     ok(run_file(exp, "-l", "ERROR", "-w", url, env={"META_FILE": str(meta_file)}))
     stored = read_json(meta_file)["meta_info"]["options"]
-    assert stored["--own_value"] == "mongodb://alice:***@db.example:27017/exp"
+    assert stored["--own-value"] == "mongodb://alice:***@db.example:27017/exp"
     assert "s3cretpw" not in meta_file.read_text()
 
 
@@ -224,7 +224,7 @@ def test_pdb_flag_enters_post_mortem_debugging(exp, flag):
 )
 def test_beat_interval_flag(exp, tmp_path, args):
     run = stored_run(tmp_path, *args)[2]
-    assert float(run["meta"]["options"]["--beat_interval"]) == 2.5
+    assert float(run["meta"]["options"]["--beat-interval"]) == 2.5
 
 
 def test_beat_interval_must_be_a_number(exp):

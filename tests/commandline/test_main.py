@@ -115,7 +115,7 @@ def test_option_hooks_see_every_option_and_change_only_flags(ex):
     assert seen["UPDATE"] == ["a=2"] and seen["--loglevel"] == "ERROR" and "--debug" in seen
     assert run.result == 2
     assert run.meta_info["comment"] == "hooked"
-    assert run.meta_info["options"]["--beat_interval"] == 7
+    assert run.meta_info["options"]["--beat-interval"] == 7
 
 
 def test_option_hooks_see_keys_spelled_as_in_0_8_7_and_any_spelling_works(ex):
@@ -132,7 +132,7 @@ def test_option_hooks_see_keys_spelled_as_in_0_8_7_and_any_spelling_works(ex):
     assert {"--beat-interval", "--print-config", "--file_storage", "--unobserved"} <= seen["keys"]
     assert not {"--beat_interval", "--print_config"} & seen["keys"]
     assert seen["hyphen"] == (False, "3") and seen["underscore"] == (False, True)
-    assert run.meta_info["options"]["--beat_interval"] == 5
+    assert run.meta_info["options"]["--beat-interval"] == 5
 
 
 def test_custom_flag_keeps_its_declared_spelling_for_option_hooks():

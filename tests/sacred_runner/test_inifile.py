@@ -197,7 +197,7 @@ def test_a_pyproject_with_every_key_drives_the_session(sacredtester):
     run = json.loads((sacredtester.path / "my_runs" / "1" / "run.json").read_text())
     assert not (sacredtester.path / "unused_store").exists()  # observers replace the store
     assert run["meta"]["named_configs"] == ["small"] and run["result"][0] == 1
-    assert run["meta"]["options"]["--capture"] == "no" and run["meta"]["options"]["--beat_interval"] == 0.5
+    assert run["meta"]["options"]["--capture"] == "no" and run["meta"]["options"]["--beat-interval"] == 0.5
     assert run["meta"]["options"]["--loglevel"] == "WARNING"
     runner_pid = int(result.stdout.split("header_plugin in pid ")[1].split()[0])
     assert run["result"][1] != runner_pid  # isolate: the run had its own process

@@ -148,7 +148,7 @@ def test_ini_options_reach_the_run(sacredtester):
     assert sacredtester.run("run", "--comment", "hello").ret == 0
     meta = stored_run(sacredtester, 1)["meta"]
     assert meta["options"]["--capture"] == "no"
-    assert meta["options"]["--beat_interval"] == 7.0
+    assert meta["options"]["--beat-interval"] == 7.0
     assert meta["comment"] == "hello"
 
 
