@@ -60,12 +60,8 @@ def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Ru
             func_path = join_paths(path, func.prefix or "")
             sub = get_by_dotted_path(config, func_path) if func_path else config
             if sub is None:
-                if func.prefix:
-                    raise ConfigError(
-                        f"Captured function '{func.__name__}' has prefix '{func.prefix}', "
-                        f'but the config has no entry "{func_path}"',
-                        conflicting_configs=(func_path,),
-                    )
+                # as in 0.8.7: no entries under the prefix, so defaults (or a clear
+                # MissingConfigError when it is called) apply
                 sub = {}
             if not isinstance(sub, dict):
                 raise ConfigError(

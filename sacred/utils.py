@@ -16,6 +16,7 @@ __all__ = [
     "ObserverError",
     "SacredError",
     "SacredInterrupt",
+    "SignatureError",
     "TimeoutInterrupt",
     "apply_backspaces_and_linefeeds",
     "get_by_dotted_path",
@@ -87,8 +88,15 @@ class ConfigError(SacredError):
         self.conflicting_configs = tuple(conflicting_configs)
 
 
-class InvalidConfigError(ConfigError):
-    """A config key or value is not allowed (e.g. a key containing ``.``)."""
+class InvalidConfigError(ConfigError, KeyError):
+    """A config key or value is not allowed (e.g. a key containing ``.``).
+
+    A ``KeyError`` as in Sacred 0.8.7, so existing ``except KeyError`` code
+    keeps working.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class ConfigAddedError(ConfigError, KeyError):
@@ -123,6 +131,10 @@ class MissingConfigError(SacredError, TypeError):
         super().__init__(message)
         self.missing_configs = tuple(missing_configs)
         self.func = func
+
+
+class SignatureError(SacredError, TypeError):
+    """A captured function was called with arguments its signature cannot take."""
 
 
 class NamedConfigNotFoundError(SacredError, KeyError):

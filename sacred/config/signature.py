@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sacred.utils import MissingConfigError
+from sacred.utils import MissingConfigError, SignatureError
 
 __all__ = ["Signature"]
 
@@ -54,20 +54,20 @@ class Signature:
         :class:`MissingConfigError` for values nobody provides.
         """
         if self.vararg is None and len(args) > len(self.positional):
-            raise TypeError(
+            raise SignatureError(
                 f"{self.name}() got too many positional arguments: takes "
                 f"{len(self.positional)}, got {len(args)}"
             )
         if self.kwarg is None:
             unexpected = [k for k in kwargs if k not in self.arguments]
             if unexpected:
-                raise TypeError(
+                raise SignatureError(
                     f"{self.name}() got unexpected keyword argument(s): "
                     + ", ".join(repr(u) for u in unexpected)
                 )
         duplicated = [p for p in self.positional[: len(args)] if p in kwargs]
         if duplicated:
-            raise TypeError(
+            raise SignatureError(
                 f"{self.name}() got multiple values for argument(s): "
                 + ", ".join(repr(d) for d in duplicated)
             )

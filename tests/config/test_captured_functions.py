@@ -186,3 +186,33 @@ def test_debug_log_says_started_and_finished_after_elapsed_time(caplog):
     messages = [r.getMessage() for r in caplog.records if r.name.endswith("work")]
     # the lines 0.8.7 writes at DEBUG level, e.g. "Finished after 0:00:00."
     assert messages == ["Started", "Finished after 0:00:00."]
+
+
+def test_missing_prefix_gives_defaults_and_signature_errors_are_sacred_type_errors():
+    from sacred.utils import SignatureError
+
+    ex = make_experiment()
+
+    @ex.capture(prefix="not_there")
+    def pre_missing(x=7):
+        return x
+
+    @ex.capture
+    def f(foo):
+        return foo
+
+    @ex.main
+    def main():
+        with pytest.raises(SignatureError):
+            f(nope=1)
+        return pre_missing()
+
+    assert ex.run().result == 7
+    assert issubclass(SignatureError, TypeError)
+
+
+def test_invalid_config_key_is_a_key_error():
+    ex = make_experiment()
+    ex.main(lambda: None)
+    with pytest.raises(KeyError, match=r'"a\.b"'):
+        ex.run(config_updates={"dataset": {"a.b": 1}})
