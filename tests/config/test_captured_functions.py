@@ -214,5 +214,5 @@ def test_missing_prefix_gives_defaults_and_signature_errors_are_sacred_type_erro
 def test_invalid_config_key_is_a_key_error():
     ex = make_experiment()
     ex.main(lambda: None)
-    with pytest.raises(KeyError, match=r'"a\.b"'):
-        ex.run(config_updates={"dataset": {"a.b": 1}})
+    with pytest.raises(KeyError, match=r'"a=b"'):
+        ex.run(config_updates={"dataset": {"a=b": 1}})
