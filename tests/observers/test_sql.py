@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -18,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from scalar_experiment import make_scalar_experiment
 
+from sacred.dependencies import get_digest as md5_of
 from sacred.observers.sql import SqlObserver
 from sacred.observers.sql_schema import build_tables
 from sacred.utils import ObserverError
@@ -89,11 +89,6 @@ def table_rows(url, name, order_by=None):
             return [dict(r._mapping) for r in conn.execute(query)]
     finally:
         engine.dispose()
-
-
-def md5_of(path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.md5(f.read()).hexdigest()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scalar_experiment import make_scalar_experiment
 
+from sacred.dependencies import get_digest as md5_of
 from sacred.observers.tinydb_hashfs import (
     BufferedReaderWrapper,
     TinyDbObserver,
@@ -28,11 +28,6 @@ from sacred.utils import ObserverError
 
 T0 = dt.datetime(2016, 11, 12, 1, 18, 0, 197311)
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def md5_of(path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.md5(f.read()).hexdigest()
 
 
 @pytest.fixture
