@@ -67,6 +67,23 @@ def queue(observer, base_dir: str, _id=None):
     )
 
 
+def play_first_run(observer, tmp_path, artifact_name: str):
+    """Start run 1 and send it metrics, two beats, a resource, an artifact and completion."""
+    src = str(tmp_path / "src")
+    data = tmp_path / "res.txt"
+    data.write_text("resource")
+    art = tmp_path / "model.bin"
+    art.write_bytes(b"weights")
+    assert start(observer, src) == 1
+    observer.log_metrics(points("loss", 0, 3), {})
+    observer.heartbeat_event({"k": 1}, "hello ", utcnow(), None)
+    observer.heartbeat_event({"k": 1}, "hello world", utcnow(), None)
+    observer.resource_event(str(data))
+    observer.artifact_event(artifact_name, str(art))
+    observer.completed_event(utcnow(), {"acc": 1.0})
+    return src
+
+
 def points(name: str, start_step: int, count: int) -> dict:
     """A ``log_metrics`` argument with ``count`` new points of metric ``name``."""
     now = utcnow()

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from layout_helpers import make_ex_info, points, queue, start, utcnow
+from layout_helpers import make_ex_info, play_first_run, points, queue, start, utcnow
 
 from sacred.observers.gcs_observer import GoogleCloudStorageObserver
 from sacred.observers.run_layout import read_metrics
@@ -98,20 +98,9 @@ def get_bytes(client, bucket: str, key: str) -> bytes:
 
 
 def test_runs_follow_the_file_storage_layout_in_the_bucket(client, bucket, tmp_path):
-    src = str(tmp_path / "src")
-    data = tmp_path / "res.txt"
-    data.write_text("resource")
-    art = tmp_path / "model.bin"
-    art.write_bytes(b"weights")
     obs = GoogleCloudStorageObserver(bucket=bucket, basedir="/experiment-name/")
     assert obs.priority == 20
-    assert start(obs, src) == 1
-    obs.log_metrics(points("loss", 0, 3), {})
-    obs.heartbeat_event({"k": 1}, "hello ", utcnow(), None)
-    obs.heartbeat_event({"k": 1}, "hello world", utcnow(), None)
-    obs.resource_event(str(data))
-    obs.artifact_event("plots/model.bin", str(art))
-    obs.completed_event(utcnow(), {"acc": 1.0})
+    src = play_first_run(obs, tmp_path, "plots/model.bin")
     assert start(obs, src) == 2
     obs.interrupted_event(utcnow(), "INTERRUPTED")
 

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from layout_helpers import make_ex_info, points, queue, start, utcnow
+from layout_helpers import make_ex_info, play_first_run, points, queue, start, utcnow
 
 from sacred.observers.run_layout import read_metrics
 from sacred.observers.s3_observer import S3Observer
@@ -45,20 +45,9 @@ def get_text(s3, bucket: str, key: str) -> str:
 
 
 def test_runs_follow_the_file_storage_layout_in_the_bucket(s3, bucket, tmp_path):
-    src = str(tmp_path / "src")
-    data = tmp_path / "res.txt"
-    data.write_text("resource")
-    art = tmp_path / "model.bin"
-    art.write_bytes(b"weights")
     obs = S3Observer(bucket=bucket, basedir="/my-project/my-exp/")
     assert obs.priority == 20
-    assert start(obs, src) == 1
-    obs.log_metrics(points("loss", 0, 3), {})
-    obs.heartbeat_event({"k": 1}, "hello ", utcnow(), None)
-    obs.heartbeat_event({"k": 1}, "hello world", utcnow(), None)
-    obs.resource_event(str(data))
-    obs.artifact_event("model.bin", str(art))
-    obs.completed_event(utcnow(), {"acc": 1.0})
+    src = play_first_run(obs, tmp_path, "model.bin")
     assert start(obs, src) == 2
     obs.failed_event(utcnow(), ["Traceback\n", "ValueError: x\n"])
 
@@ -79,7 +68,7 @@ def test_runs_follow_the_file_storage_layout_in_the_bucket(s3, bucket, tmp_path)
     assert entry["status"] == "COMPLETED" and entry["result"] == {"acc": 1.0}
     assert entry["experiment"]["sources"] == [["exp.py", f"_sources/exp_{md5}.py"]]
     [[original, stored]] = entry["resources"]
-    assert original == str(data) and stored.startswith("my-project/my-exp/_resources/res_")
+    assert original == str(tmp_path / "res.txt") and stored.startswith("my-project/my-exp/_resources/res_")
     assert entry["artifacts"] == ["model.bin"]
     assert get_text(s3, bucket, "my-project/my-exp/1/cout.txt") == "hello world"
     assert get_json(s3, bucket, "my-project/my-exp/1/metrics.json")["loss"]["steps"] == [0, 1, 2]
