@@ -145,7 +145,33 @@ class CapturedOutput:
 # --------------------------------------------------------------------- sys mode
 
 
-class _TeeBinaryStream:
+class _Tee:
+    """What both tees share: answers come from the stream they write through to."""
+
+    _original: Any
+
+    def writelines(self, lines: Any) -> None:
+        """Write each item of ``lines``."""
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Flush the original stream."""
+        if self._original is not None:
+            self._original.flush()
+
+    def writable(self) -> bool:
+        """A tee is always writable."""
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        original = self.__dict__.get("_original")
+        if original is None:
+            raise AttributeError(name)
+        return getattr(original, name)
+
+
+class _TeeBinaryStream(_Tee):
     """``sys.stdout.buffer`` stand-in: bytes go to the original buffer and, decoded, to the capture."""
 
     def __init__(self, original: Any, append: Any, encoding: str) -> None:
@@ -163,28 +189,8 @@ class _TeeBinaryStream:
             self._original.write(data)
         return len(data)
 
-    def writelines(self, lines: Any) -> None:
-        """Write each bytes object of ``lines``."""
-        for line in lines:
-            self.write(line)
 
-    def flush(self) -> None:
-        """Flush the original buffer."""
-        if self._original is not None:
-            self._original.flush()
-
-    def writable(self) -> bool:
-        """A tee is always writable."""
-        return True
-
-    def __getattr__(self, name: str) -> Any:
-        original = self.__dict__.get("_original")
-        if original is None:
-            raise AttributeError(name)
-        return getattr(original, name)
-
-
-class _TeeTextStream:
+class _TeeTextStream(_Tee):
     """Replacement for ``sys.stdout``/``sys.stderr`` in ``sys`` mode.
 
     Text goes into the capture first, then to the stream that was current
@@ -211,20 +217,6 @@ class _TeeTextStream:
             self._original.write(text)
         return len(text)
 
-    def writelines(self, lines: Any) -> None:
-        """Write each string of ``lines``."""
-        for line in lines:
-            self.write(line)
-
-    def flush(self) -> None:
-        """Flush the original stream."""
-        if self._original is not None:
-            self._original.flush()
-
-    def writable(self) -> bool:
-        """A tee is always writable."""
-        return True
-
     @property
     def buffer(self) -> _TeeBinaryStream:
         """Binary view whose writes are captured as well."""
@@ -233,12 +225,6 @@ class _TeeTextStream:
             encoding = getattr(self._original, "encoding", None) or "utf-8"
             self._binary = _TeeBinaryStream(original_buffer, self._append, encoding)
         return self._binary
-
-    def __getattr__(self, name: str) -> Any:
-        original = self.__dict__.get("_original")
-        if original is None:
-            raise AttributeError(name)
-        return getattr(original, name)
 
 
 class _SysCapture(CapturedOutput):
