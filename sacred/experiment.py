@@ -255,7 +255,7 @@ class Experiment(Ingredient):
         ``InvalidConfigError`` and, with ``check_unused``, ``ConfigAddedError``
         for updates that nothing uses. Logs nothing.
         """
-        from sacred.config.initialize import check_added_entries, resolve_config
+        from sacred.config.resolution import check_added_entries, resolve_config
 
         quiet = logging.getLogger("sacred.resolve_config")
         quiet.propagate = False

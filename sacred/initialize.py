@@ -9,7 +9,7 @@ from typing import Any
 
 from sacred.commandline_options import _parse_loglevel, spelling_087
 from sacred.config.custom_containers import make_read_only
-from sacred.config.initialize import check_added_entries, ordered_ingredients, resolve_config
+from sacred.config.resolution import check_added_entries, ordered_ingredients, resolve_config
 from sacred.randomness import derive_seed
 from sacred.run import Run
 from sacred.settings import SETTINGS

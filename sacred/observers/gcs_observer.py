@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from sacred.observers.backend_import import import_backend
-from sacred.observers.bucket_observer import BucketObserver
-from sacred.observers.run_layout import ObjectStoreBackend
+from sacred.observers.run_files.bucket import BucketObserver
+from sacred.observers.run_files.layout import ObjectStoreBackend
 from sacred.utils import mask_url_password
 
 __all__ = ["GoogleCloudStorageObserver", "GCSBackend"]

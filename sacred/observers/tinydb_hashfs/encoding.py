@@ -16,7 +16,11 @@ import logging
 from typing import Any
 
 from sacred.observers.stored_values import map_leaves
-from sacred.observers.tinydb_files import BufferedReaderWrapper, StoredFile, hash_id_from_path
+from sacred.observers.tinydb_hashfs.files import (
+    BufferedReaderWrapper,
+    StoredFile,
+    hash_id_from_path,
+)
 from sacred.serializer import flatten
 
 __all__ = [

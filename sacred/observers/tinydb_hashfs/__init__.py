@@ -23,10 +23,10 @@ the already-serialised text of every other run, and replaces the file
 atomically (temp file + rename). Several processes may share one basedir.
 The pieces live in their own modules and are re-exported here, where Sacred
 0.8.7 code imports them from: the HashFS store and file handles
-(:mod:`~sacred.observers.tinydb_files`), the tags and serializers
-(:mod:`~sacred.observers.tinydb_encoding`), the locked ``metadata.json``
-(:mod:`~sacred.observers.tinydb_store`) and the reader
-(:mod:`~sacred.observers.tinydb_reader`).
+(:mod:`~sacred.observers.tinydb_hashfs.files`), the tags and serializers
+(:mod:`~sacred.observers.tinydb_hashfs.encoding`), the locked ``metadata.json``
+(:mod:`~sacred.observers.tinydb_hashfs.store`) and the reader
+(:mod:`~sacred.observers.tinydb_hashfs.reader`).
 """
 
 from __future__ import annotations
@@ -39,16 +39,16 @@ from typing import Any
 
 from sacred.observers.base import RunObserver
 from sacred.observers.stored_values import mask_secrets
-from sacred.observers.tinydb_encoding import DateTimeSerializer, FileSerializer, to_storable
-from sacred.observers.tinydb_files import (
+from sacred.observers.tinydb_hashfs.encoding import DateTimeSerializer, FileSerializer, to_storable
+from sacred.observers.tinydb_hashfs.files import (
     BufferedReaderWrapper,
     StoredFile,
     import_tinydb_backend,
     make_hashfs,
     put_file,
 )
-from sacred.observers.tinydb_reader import TinyDbReader, render_report
-from sacred.observers.tinydb_store import (
+from sacred.observers.tinydb_hashfs.reader import TinyDbReader, render_report
+from sacred.observers.tinydb_hashfs.store import (
     LockedJsonFile,
     TinyDbAccess,
     TinyDbTable,

@@ -252,7 +252,7 @@ class NotifierObserver(RunObserver):
 
     @property
     def _logger(self) -> logging.Logger:
-        # The concrete notifier's module names its warnings (sacred.observers.slack, ...).
+        # The concrete notifier's module names its warnings (sacred.observers.notify.slack, ...).
         return logging.getLogger(type(self).__module__)
 
     def _deliver(self, text: str, event: str) -> None:

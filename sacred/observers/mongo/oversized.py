@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sacred.observers.mongo_gridfs import delete_quietly
+from sacred.observers.mongo.gridfs_files import delete_quietly
 
 __all__ = ["OversizedValues", "is_oversized", "read_oversized", "restore_oversized"]
 

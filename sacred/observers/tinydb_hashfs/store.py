@@ -23,14 +23,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sacred.observers.tinydb_encoding import (
+from sacred.observers.tinydb_hashfs.encoding import (
     DateTimeSerializer,
     FileSerializer,
     decode_dates,
     dump_document,
     encode_tags,
 )
-from sacred.observers.tinydb_files import import_tinydb_backend, make_hashfs, replace_atomically
+from sacred.observers.tinydb_hashfs.files import (
+    import_tinydb_backend,
+    make_hashfs,
+    replace_atomically,
+)
 from sacred.utils import ObserverError
 
 __all__ = [

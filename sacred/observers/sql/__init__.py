@@ -1,7 +1,7 @@
 """SqlObserver: store runs in any database SQLAlchemy 2 can reach.
 
-The tables (see :mod:`sacred.observers.sql_schema`) are created on first use
-(see :mod:`sacred.observers.sql_engine`, which also makes the engine from the
+The tables (see :mod:`sacred.observers.sql.schema`) are created on first use
+(see :mod:`sacred.observers.sql.engine`, which also makes the engine from the
 URL); several processes may create them at the same moment and write runs
 concurrently: shared rows (sources, hosts, dependencies, ...) are
 deduplicated through unique ``lookup`` keys, and run ids come from the
@@ -24,13 +24,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from sacred.observers.base import RunObserver
-from sacred.observers.sql_engine import (
+from sacred.observers.sql.engine import (
     create_tables,
     database_error,
     engine_from_url,
     import_sqlalchemy,
 )
-from sacred.observers.sql_schema import SqlTables, build_tables
+from sacred.observers.sql.schema import SqlTables, build_tables
 from sacred.observers.stored_values import mask_secrets
 from sacred.serializer import flatten
 from sacred.utils import ObserverError, mask_url_password
