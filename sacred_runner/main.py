@@ -49,6 +49,19 @@ Configuration is read from sacred.ini ([sacred]) or pyproject.toml ([tool.sacred
 """
 
 
+def _top_level_help() -> str:
+    """The ``sacred --help`` text: the built-in commands plus the installed tool commands."""
+    from sacred_runner.tools import available_tools, load_tool
+
+    tools = available_tools()
+    if not tools:
+        return TOP_LEVEL_HELP
+    lines = [f"  {name:<9} {load_tool(name).SUMMARY}\n" for name in tools]
+    head, tail = TOP_LEVEL_HELP.split("\noptions:", 1)
+    usage = "{" + ",".join(("run", "collect", *tools)) + "}"
+    return head.replace("{run,collect}", usage) + "".join(lines) + "\noptions:" + tail
+
+
 class Config:
     """Everything a plugin needs about this invocation (passed to most hooks)."""
 
@@ -175,10 +188,15 @@ def _run(argv: list[str], stdout: TextIO) -> ExitCode:
         print(_version_text(), file=stdout)
         return ExitCode.OK
     if first in ("-h", "--help"):
-        print(TOP_LEVEL_HELP, file=stdout, end="")
+        print(_top_level_help(), file=stdout, end="")
         return ExitCode.OK
+    from sacred_runner.tools import available_tools, load_tool
+
+    if first in available_tools():
+        return ExitCode(load_tool(first).main(argv[1:], stdout))
     if first not in SUBCOMMANDS:
-        raise UsageError(f"unknown command {first!r}: use one of {', '.join(SUBCOMMANDS)} (see 'sacred --help')")
+        known = ", ".join((*SUBCOMMANDS, *available_tools()))
+        raise UsageError(f"unknown command {first!r}: use one of {known} (see 'sacred --help')")
     subcommand, args = first, argv[1:]
     invocation_dir = Path.cwd()
     from sacred_runner.inifile import locate_config
