@@ -1,20 +1,19 @@
-"""HTTP(S) openers that go through a proxy, including SOCKS5, with the standard library only.
+"""HTTP(S) openers that go through a proxy: HTTP(S) with the standard library, SOCKS5 with PySocks.
 
 :func:`proxy_url_with_credentials` checks a proxy URL (``http://``,
 ``https://``, ``socks5://`` or ``socks5h://``) and puts a separately given
 username / password into it; :func:`build_proxy_opener` returns a ``urllib``
 opener that sends every request through that proxy (or, without one, through
-``HTTPS_PROXY`` / ``https_proxy`` from the environment). SOCKS5 follows RFC
-1928 with username/password authentication from RFC 1929.
+``HTTPS_PROXY`` / ``https_proxy`` from the environment). SOCKS5 proxies are
+spoken by PySocks (the optional extra ``sacred[socks]``), imported only when a
+``socks5://`` proxy is used.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import ssl
-import struct
 import urllib.parse
 import urllib.request
 
@@ -66,23 +65,13 @@ def build_proxy_opener(proxy_url: str | None) -> urllib.request.OpenerDirector:
             urllib.request.ProxyHandler({"http": proxy_url, "https": proxy_url})
         )
     proxy = _Socks5Proxy.from_url(proxy_url)
+    proxy.socks_module()  # fail now, with the install hint, rather than at the first request
     return urllib.request.build_opener(
         urllib.request.ProxyHandler({}), _SocksHTTPHandler(proxy), _SocksHTTPSHandler(proxy)
     )
 
 
-# -- SOCKS5 (RFC 1928, username/password auth RFC 1929) ----------------------
-
-_SOCKS_REPLIES = {
-    1: "general SOCKS server failure",
-    2: "connection not allowed by ruleset",
-    3: "network unreachable",
-    4: "host unreachable",
-    5: "connection refused",
-    6: "TTL expired",
-    7: "command not supported",
-    8: "address type not supported",
-}
+# -- SOCKS5 through PySocks ---------------------------------------------------
 
 
 class SocksError(OSError):
@@ -90,7 +79,7 @@ class SocksError(OSError):
 
 
 class _Socks5Proxy:
-    def __init__(self, host: str, port: int, username: str | None, password: str | None):
+    def __init__(self, host: str, port: int, username: str | None, password: str | None) -> None:
         self.host, self.port = host, port
         self.username, self.password = username, password
 
@@ -101,59 +90,32 @@ class _Socks5Proxy:
         pw = urllib.parse.unquote(parts.password) if parts.password is not None else None
         return cls(parts.hostname or "", parts.port or 1080, user, pw)
 
+    @staticmethod
+    def socks_module():
+        """The PySocks module, or an ImportError that names the extra to install."""
+        from sacred.observers.backend_import import import_backend
+
+        return import_backend("socks", needed_by="a socks5:// proxy", extra="socks", packages=("PySocks",))
+
     def connect(self, host: str, port: int, timeout: float | None) -> socket.socket:
-        """Open a TCP connection to ``host:port`` through the proxy."""
-        sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        """Open a TCP connection to ``host:port`` through the proxy.
+
+        Host names are resolved by the proxy (for ``socks5://`` and ``socks5h://``
+        alike), so a proxy is also usable where this machine has no DNS.
+        """
+        socks = self.socks_module()
         try:
-            self._negotiate(sock, host, port)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-
-    def _negotiate(self, sock: socket.socket, host: str, port: int) -> None:
-        methods = b"\x00\x02" if self.username is not None else b"\x00"
-        sock.sendall(b"\x05" + bytes([len(methods)]) + methods)
-        version, method = _recv_exact(sock, 2)
-        if version != 5:
-            raise SocksError("the proxy does not speak SOCKS5")
-        if method == 0x02:
-            user = (self.username or "").encode("utf-8")
-            pw = (self.password or "").encode("utf-8")
-            if len(user) > 255 or len(pw) > 255:
-                raise SocksError("SOCKS5 username and password are limited to 255 bytes")
-            sock.sendall(b"\x01" + bytes([len(user)]) + user + bytes([len(pw)]) + pw)
-            if _recv_exact(sock, 2)[1] != 0:
-                raise SocksError("the SOCKS5 proxy rejected the username/password")
-        elif method != 0x00:
-            raise SocksError("the SOCKS5 proxy accepts none of our authentication methods")
-        sock.sendall(b"\x05\x01\x00" + _socks_address(host) + struct.pack("!H", port))
-        _, reply, _, address_type = _recv_exact(sock, 4)
-        if reply != 0:
-            raise SocksError(f"SOCKS5 proxy: {_SOCKS_REPLIES.get(reply, f'error {reply}')}")
-        address_length = {1: 4, 4: 16}.get(address_type)
-        if address_length is None:
-            address_length = _recv_exact(sock, 1)[0]
-        _recv_exact(sock, address_length + 2)
-
-
-def _socks_address(host: str) -> bytes:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        name = host.encode("idna")
-        return b"\x03" + bytes([len(name)]) + name
-    return (b"\x01" if address.version == 4 else b"\x04") + address.packed
-
-
-def _recv_exact(sock: socket.socket, count: int) -> bytes:
-    data = b""
-    while len(data) < count:
-        chunk = sock.recv(count - len(data))
-        if not chunk:
-            raise SocksError("the SOCKS5 proxy closed the connection")
-        data += chunk
-    return data
+            return socks.create_connection(
+                (host, port), timeout=timeout, proxy_type=socks.SOCKS5,
+                proxy_addr=self.host, proxy_port=self.port, proxy_rdns=True,
+                proxy_username=self.username, proxy_password=self.password,
+            )
+        except socks.ProxyError as error:
+            # create_connection wraps the negotiation's own error in a "Socket error".
+            cause = getattr(error, "socket_err", None) or error
+            if isinstance(cause, socks.SOCKS5AuthError):
+                raise SocksError("the SOCKS5 proxy rejected the username/password") from None
+            raise SocksError(f"SOCKS5 proxy: {getattr(cause, 'msg', cause)}") from None
 
 
 class _SocksHTTPConnection(http.client.HTTPConnection):

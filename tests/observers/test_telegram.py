@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import struct
+import sys
 import threading
 import time
 from datetime import datetime, timedelta
@@ -450,3 +451,9 @@ def test_telegram_end_to_end_through_an_experiment(api):
     reqs = api.wait_for(2)
     assert [r.json()["disable_notification"] for r in reqs] == [True, False]
     assert "tg_e2e" in reqs[1].json()["text"] and "RuntimeError: nope" in reqs[1].json()["text"]
+
+
+def test_socks5_proxy_without_pysocks_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "socks", None)  # import socks -> ImportError
+    with pytest.raises(ImportError, match=r"PySocks.*pip install sacred\[socks\]"):
+        TelegramObserver(TOKEN, chat_id=1, proxy_url="socks5://127.0.0.1:1080")
