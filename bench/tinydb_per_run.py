@@ -4,8 +4,10 @@ Runs one small experiment 60 times in one process with a TinyDB observer on a
 fresh directory, with a short beat interval so that every run sends several
 heartbeats, and prints the mean milliseconds per run for runs 1-10 and 51-60.
 
-    .venv/bin/python bench/tinydb_per_run.py                 # this project
-    /work/peer/venv087/bin/python bench/tinydb_per_run.py    # sacred 0.8.7
+    .venv/bin/python bench/tinydb_per_run.py               # this project
+    bench/.venvs/peer/bin/python bench/tinydb_per_run.py   # sacred 0.8.7
+
+(``python bench/venvs.py`` builds ``bench/.venvs/peer`` with sacred 0.8.7.)
 """
 
 from __future__ import annotations

@@ -36,7 +36,6 @@ from tests.fixtures.mongo_server import mongo_db_name, mongo_server  # noqa: E40
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 FAST = {"serverSelectionTimeoutMS": 3000, "connectTimeoutMS": 3000, "socketTimeoutMS": 20000}
-PEER_PYTHON = Path("/work/peer/venv087/bin/python")
 
 
 # ------------------------------------------------------------------ helpers
@@ -420,13 +419,12 @@ def test_incense_reads_our_file_storage_runs(experiment_dirs):
         loader.find_by_id(3)
 
 
-@pytest.mark.skipif(not PEER_PYTHON.exists(), reason=f"Sacred 0.8.7 is not installed at {PEER_PYTHON}")
-def test_file_storage_structure_matches_sacred_0_8_7(experiment_dirs):
+def test_file_storage_structure_matches_sacred_0_8_7(experiment_dirs, peer_python):
     from sacred.commandline_options import canonical_key
 
     ours, peer = experiment_dirs
     run_file_storage_experiment(sys.executable, ours)
-    run_file_storage_experiment(str(PEER_PYTHON), peer)
+    run_file_storage_experiment(str(peer_python), peer)
     assert numbered_runs(ours / "runs") == numbered_runs(peer / "runs") == [1, 2]
     for folder in ("_sources", "_resources"):
         assert (sorted(p.name for p in (ours / "runs" / folder).iterdir())
