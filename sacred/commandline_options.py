@@ -1,5 +1,9 @@
 """Command-line options (flags) of experiments, built-in and custom.
 
+This module declares *what* each flag is and does (``-m``, ``-F``, ``--beat-interval``,
+``@cli_option``); :mod:`sacred.commandline` parses argv with them, and
+:mod:`sacred.commands` holds the commands a flag may accompany.
+
 A custom flag is a function decorated with :func:`cli_option`; it is called
 with the flag's value (``True`` for a flag without a value) and the ``Run``
 after the run is created and before it starts::

@@ -1,4 +1,7 @@
-"""The built-in commands every experiment has.
+"""The built-in *commands* every experiment has (what follows the file name: ``python exp.py print_config``).
+
+Not to be confused with :mod:`sacred.commandline` (how an experiment file's argv is
+parsed and run) or :mod:`sacred.commandline_options` (the ``--flags`` and ``-x`` options).
 
 =======================  ==========================================  ==========
 command name             function                                    unobserved

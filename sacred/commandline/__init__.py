@@ -1,5 +1,10 @@
 """The command line of an experiment file: grammar, values, usage, and the run flow.
 
+This package turns ``argv`` into a run: it parses ``[COMMAND] [with UPDATES] [FLAGS]``,
+prints usage and errors, and calls the command. The commands themselves live in
+:mod:`sacred.commands`; the flags (built-in and ``@cli_option``) in
+:mod:`sacred.commandline_options`.
+
 ``sacred.commandline.main.run_commandline(experiment, argv)`` is what
 ``Experiment.run_commandline`` and ``automain`` call.
 """
