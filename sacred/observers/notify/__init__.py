@@ -12,6 +12,7 @@ dependency, :func:`post_json`) with a short timeout. A notifier's secrets
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 import urllib.error
@@ -104,7 +105,7 @@ def post_json(
         return response.read()
 
 
-class NotifierObserver(RunObserver):
+class NotifierObserver(RunObserver, abc.ABC):
     """Base of the chat notifiers: collects run data, fills templates, sends safely.
 
     Subclasses set ``DEFAULT_TEXTS`` (event name -> template), implement
@@ -255,9 +256,9 @@ class NotifierObserver(RunObserver):
         # The concrete notifier's module names its warnings (sacred.observers.notify.slack, ...).
         return logging.getLogger(type(self).__module__)
 
+    @abc.abstractmethod
     def _deliver(self, text: str, event: str) -> None:
         """Send ``text``; raise on failure (the caller turns it into a warning)."""
-        raise NotImplementedError
 
     def _secrets(self) -> Iterable[str]:
         """Strings that must never appear in logs (URLs, tokens, passwords)."""

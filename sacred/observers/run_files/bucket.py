@@ -9,6 +9,7 @@ constructing an observer costs no network round trip.
 
 from __future__ import annotations
 
+import abc
 import os
 from typing import Any
 
@@ -28,7 +29,7 @@ def bucket_folder(folder: Any) -> str:
     return posix_join(str(folder or ""))
 
 
-class BucketObserver(LayoutObserver):
+class BucketObserver(LayoutObserver, abc.ABC):
     """A :class:`LayoutObserver` that stores runs in a cloud bucket.
 
     ``resource_dir`` and ``source_dir`` default to ``_resources`` and
@@ -54,9 +55,9 @@ class BucketObserver(LayoutObserver):
         )
         self._bucket_ready = False
 
+    @abc.abstractmethod
     def prepare_bucket(self) -> None:
         """Make sure the bucket can take runs (check it, or create it); raise a clear error if not."""
-        raise NotImplementedError
 
     def _ensure_bucket(self) -> None:
         if not self._bucket_ready:
