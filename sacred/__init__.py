@@ -8,9 +8,12 @@ so that ``import sacred`` stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from sacred.settings import SETTINGS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs ``import sacred`` milliseconds
+    from typing import Any
 
 __version__ = "0.9.0.dev0"
 __all__ = [

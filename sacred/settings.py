@@ -13,8 +13,12 @@ silently does nothing.
 
 from __future__ import annotations
 
-import platform
-from typing import Any
+import sys
+
+# ``import sacred`` must stay at the interpreter's floor: typing is only for annotations.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["SETTINGS", "SettingError", "Settings"]
 
@@ -89,7 +93,7 @@ def _plain(settings: dict) -> dict:
 
 
 def _default_capture_mode() -> str:
-    return "sys" if platform.system() == "Windows" else "fd"
+    return "sys" if sys.platform == "win32" else "fd"
 
 
 SETTINGS = Settings(
