@@ -149,6 +149,15 @@ class Run:
         """Add a new measurement; an omitted ``step`` is the previous step of this metric + 1."""
         self._metrics.log_scalar_metric(metric_name, value, step)
 
+    def stream_metrics(self, listener: Callable[[str, int, Any, float], None]) -> None:
+        """Also pass each metric point to ``listener(name, step, value, unix_time)`` as it is logged.
+
+        The points still reach the observers through ``log_metrics`` as usual.
+        The ``--isolate`` worker uses this to send points to its parent at once.
+        """
+        self._metrics.stream_to(listener)
+        self.log_scalar = self._metrics.log_scalar_metric  # type: ignore[method-assign]
+
     def warn_if_unobserved(self) -> None:
         """Log a warning when nothing records this run."""
         if not self.observers and not self.debug and not self.unobserved:
