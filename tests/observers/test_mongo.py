@@ -940,3 +940,30 @@ def test_unreachable_mongo_at_start_gets_no_further_events_and_file_storage_reco
     stored = json.loads((tmp_path / "runs" / "1" / "run.json").read_text())
     assert stored["status"] == "FAILED"
     assert "MongoObserver failed in started_event" in "".join(stored["fail_trace"])
+
+
+def test_final_save_in_an_outage_gives_up_after_one_server_selection_timeout(
+        restartable_mongo_server, tmp_path, sources):
+    """A later outage: the run goes on and ends after one timeout, not ten (FINAL_SAVE_ATTEMPTS)."""
+    ex_info, _ = sources
+    obs = MongoObserver(url=restartable_mongo_server.url, db_name="oneshot",
+                        failure_dir=tmp_path / "failed", **FAST)
+    obs.FINAL_SAVE_RETRY_SECONDS = 0.05
+    start(obs, ex_info)
+    restartable_mongo_server.stop()
+    attempts = []
+    original = obs._save_progress
+
+    def counting():
+        began = time.monotonic()
+        try:
+            return original()
+        finally:
+            attempts.append(time.monotonic() - began)
+
+    obs._save_progress = counting
+    obs.completed_event(utcnow(), 1)
+    # a first attempt may fail fast on the broken connection; the one that waits for a
+    # server is the last
+    assert len(attempts) <= 2 < obs.FINAL_SAVE_ATTEMPTS
+    _read_failure_dump(tmp_path / "failed")

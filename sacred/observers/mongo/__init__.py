@@ -436,7 +436,13 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         """
         attempts = max(1, int(attempts))
         last_error: Exception | None = None
+        # Retries bridge a short blip. An attempt that waited for a server (half
+        # the server-selection timeout or more) means an outage: no retry, so
+        # the run ends within about one timeout instead of ``attempts`` of them.
+        timeout = self._server_selection_seconds()
+        deadline = time.monotonic() + timeout
         for attempt in range(attempts):
+            began = time.monotonic()
             try:
                 self._save_progress()
                 return
@@ -444,8 +450,11 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 last_error = exc
                 if not self.tolerate_outages:
                     raise
-                if attempt + 1 < attempts:
-                    time.sleep(self.FINAL_SAVE_RETRY_SECONDS)
+                now = time.monotonic()
+                waited_for_a_server = now - began >= timeout / 2
+                if attempt + 1 >= attempts or waited_for_a_server or now >= deadline:
+                    break
+                time.sleep(self.FINAL_SAVE_RETRY_SECONDS)
         path = self.save_to_failure_dir()
         logger.warning(
             "MongoObserver: could not save run %s to %s (%s); the run entry was written to %s",
@@ -454,6 +463,13 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             mask_url_password(str(last_error)),
             path,
         )
+
+    def _server_selection_seconds(self) -> float:
+        """The client's server-selection timeout (30 s, pymongo's default, when unknown)."""
+        try:
+            return float(self.runs.database.client.options.server_selection_timeout)
+        except (AttributeError, TypeError, ValueError):
+            return 30.0
 
     def save_sources(self, ex_info: dict) -> list:
         """Store the experiment's source files in GridFS; return ``[[name, file_id], ...]``."""
