@@ -30,6 +30,7 @@ from sacred_runner.isolation import (
     EventMessage,
     MetricPoint,
     OutputSettings,
+    PointReader,
     Reply,
     RunEnded,
     RunError,
@@ -55,15 +56,19 @@ def execute_isolated(item: RunItem, observers: list, hook: Any) -> RunOutcome:
 
     relay = HookRelayObserver(item, hook)
     worker = _Worker.start(StartRun(item, max((getattr(o, "priority", 0) for o in observers), default=0)))
-    record = _ParentRecord(EventBus(list(observers) + [relay], None, logger), relay, worker.output)
-    with _SignalForwarding(worker.process) as signals:
-        for message in worker.messages(signals):
-            reply = record.handle(message)
-            if reply is not None:
-                worker.send(reply)
-    returncode = worker.close(INTERRUPT_GRACE_SECONDS)
-    interrupted = signals.interrupted or record.interrupted_by_child
-    error = record.end_unreported(returncode, interrupted)
+    try:
+        record = _ParentRecord(EventBus(list(observers) + [relay], None, logger), relay, worker.output,
+                               worker.points)
+        with _SignalForwarding(worker.process) as signals:
+            for message in worker.messages(signals):
+                reply = record.handle(message)
+                if reply is not None:
+                    worker.send(reply)
+        returncode = worker.close(INTERRUPT_GRACE_SECONDS)
+        interrupted = signals.interrupted or record.interrupted_by_child
+        error = record.end_unreported(returncode, interrupted)
+    finally:
+        worker.release()
     outcome = finish_outcome(relay, observers, error=error)
     if record.ended is not None and not relay.started:
         outcome.status = record.ended.status or "COMPLETED"
@@ -137,28 +142,35 @@ class _OutputPipe:
 class _Worker:
     """The worker process, its message socket and its output pipe."""
 
-    def __init__(self, process: subprocess.Popen, connection: Connection, output: _OutputPipe) -> None:
+    def __init__(self, process: subprocess.Popen, connection: Connection, output: _OutputPipe,
+                 points_fd: int) -> None:
         self.process = process
         self.connection = connection
         self.output = output
+        self.points_fd = points_fd
+        self.points = PointReader(points_fd)
 
     @classmethod
     def start(cls, request: StartRun) -> _Worker:
         """Start ``python -u -m sacred_runner.worker`` and send it ``request``."""
         parent_socket, child_socket = socket.socketpair()
         output_read, output_write = os.pipe()
+        points_fd = _points_file()
         try:
             process = subprocess.Popen(
-                [sys.executable, "-u", "-m", "sacred_runner.worker", str(child_socket.fileno())],
-                pass_fds=[child_socket.fileno()],
+                [sys.executable, "-u", "-m", "sacred_runner.worker", str(child_socket.fileno()), str(points_fd)],
+                pass_fds=[child_socket.fileno(), points_fd],
                 stdout=output_write,
                 stderr=output_write,
                 env=_child_env(),
             )
+        except BaseException:
+            os.close(points_fd)
+            raise
         finally:
             child_socket.close()
             os.close(output_write)
-        worker = cls(process, Connection(parent_socket.detach()), _OutputPipe(output_read))
+        worker = cls(process, Connection(parent_socket.detach()), _OutputPipe(output_read), points_fd)
         worker.send(request)
         return worker
 
@@ -198,6 +210,30 @@ class _Worker:
             returncode = self.process.wait()
         self.output.read_to_end(OUTPUT_DRAIN_SECONDS)
         return returncode
+
+    def release(self) -> None:
+        """Free everything: kill the process if it still runs, close the socket, the pipe, the points file."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.connection.close()
+        if self.output.open:
+            self.output.open = False
+            os.close(self.output.fd)
+        if self.points_fd >= 0:
+            os.close(self.points_fd)
+            self.points_fd = -1
+
+
+def _points_file() -> int:
+    """An anonymous (already deleted) file opened for appending: the child's metric points."""
+    import fcntl
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="sacred-points-")
+    os.unlink(path)
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
+    return fd
 
 
 def _child_env() -> dict[str, str]:
@@ -296,10 +332,12 @@ class _SignalForwarding:
 class _ParentRecord:
     """Turns the worker's messages into the run's events for the observers here."""
 
-    def __init__(self, bus: EventBus, relay: HookRelayObserver, output: _OutputPipe) -> None:
+    def __init__(self, bus: EventBus, relay: HookRelayObserver, output: _OutputPipe,
+                 points: PointReader) -> None:
         self.bus = bus
         self.relay = relay
         self.output = output
+        self.point_reader = points
         self.capture = True
         self.output_filter: Any = None
         self.points: dict[str, dict[str, list]] = {}
@@ -311,9 +349,7 @@ class _ParentRecord:
 
     def handle(self, message: Any) -> Reply | None:
         """Act on one message from the worker; return the reply it waits for, if any."""
-        if isinstance(message, MetricPoint):
-            self._add_point(message)
-        elif isinstance(message, EventMessage):
+        if isinstance(message, EventMessage):
             return self._event(message.event)
         elif isinstance(message, OutputSettings):
             self._settings(message)
@@ -358,6 +394,8 @@ class _ParentRecord:
         series["timestamps"].append(dt.datetime.fromtimestamp(point.timestamp, dt.UTC).replace(tzinfo=None))
 
     def _deliver_points(self) -> None:
+        for point in self.point_reader.read_new():
+            self._add_point(point)
         if self.points:
             points, self.points = self.points, {}
             self.bus.emit("log_metrics", {"metrics_by_name": points, "info": self.last_info})

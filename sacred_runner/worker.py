@@ -1,11 +1,11 @@
-"""Child side of ``--isolate``: ``python -u -m sacred_runner.worker FD``.
+"""Child side of ``--isolate``: ``python -u -m sacred_runner.worker FD POINTS``.
 
 Receives a :class:`~sacred_runner.isolation.StartRun` over the socket ``FD``
 and runs the experiment with one observer, a :class:`PipeObserver` that
 sends every run event to the parent (start events wait for the run id).
 The run does not capture its own output: stdout and stderr go straight
-(unbuffered) to the parent, which captures them; metric points are sent as
-they are logged. The worker ends with ``RunEnded`` or ``RunError``, and
+(unbuffered) to the parent, which captures them; metric points are appended
+to the file ``POINTS`` as they are logged. The worker ends with ``RunEnded`` or ``RunError``, and
 dies with its parent (``PR_SET_PDEATHSIG`` on Linux).
 """
 
@@ -24,12 +24,12 @@ from sacred.run_events import RunEvent
 from sacred.utils import ObserverError
 from sacred_runner.isolation import (
     EventMessage,
-    MetricPoint,
     OutputSettings,
     Reply,
     RunEnded,
     RunError,
     StartRun,
+    encode_point,
 )
 
 __all__ = ["PipeObserver", "main"]
@@ -39,12 +39,13 @@ class PipeObserver(ForwardingObserver):
     """Sends each run event to the parent; start events return the parent's run id.
 
     ``log_metrics`` is not sent: every point already went to the parent when
-    it was logged (:meth:`send_point`).
+    it was logged (:meth:`send_point`, into the points file ``points_fd``).
     """
 
-    def __init__(self, connection: Any, priority: int) -> None:
+    def __init__(self, connection: Any, priority: int, points_fd: int) -> None:
         super().__init__(priority=priority)
         self.connection = connection
+        self.points_fd = points_fd
         self._lock = threading.Lock()  # the heartbeat thread and the main thread both send
 
     def send_message(self, message: Any) -> None:
@@ -53,8 +54,8 @@ class PipeObserver(ForwardingObserver):
             _send(self.connection, message)
 
     def send_point(self, name: str, step: int, value: Any, timestamp: float) -> None:
-        """Send one metric point as it is logged."""
-        self.send_message(MetricPoint(name, step, value, timestamp))
+        """Append one metric point to the points file as it is logged (one ``write``, no waiting)."""
+        os.write(self.points_fd, encode_point(name, step, value, timestamp))
 
     def forward(self, event: RunEvent) -> Any:
         """Send ``event``; for a start event wait for the parent's :class:`Reply`."""
@@ -139,7 +140,7 @@ def main(argv: list[str]) -> int:
     _die_with_parent()
     connection = Connection(int(argv[1]))
     request = connection.recv()
-    proxy = PipeObserver(connection, request.priority)
+    proxy = PipeObserver(connection, request.priority, int(argv[2]))
     try:
         run = run_item(request, proxy)
     except KeyboardInterrupt:
