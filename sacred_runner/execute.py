@@ -10,8 +10,10 @@ FAILED end in every store, and a failure line in the report.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 from sacred_runner.items import RunItem, RunOutcome
@@ -45,8 +47,9 @@ def error_text(error: BaseException) -> str:
     return "".join(traceback.format_exception(type(error), error, error.__traceback__)).rstrip()
 
 
-def load_run_experiment(item: RunItem, extra_observers: list) -> tuple[Any, Any]:
-    """``(experiment, run)``: the item's run created (not started) with ``extra_observers`` appended.
+@contextlib.contextmanager
+def _experiment_observed_by(item: RunItem, extra_observers: list) -> Iterator[Any]:
+    """The item's experiment with ``extra_observers`` appended to its observers (restored afterwards).
 
     With ``item.unobserved`` the experiment's own observers are left out.
     """
@@ -56,15 +59,26 @@ def load_run_experiment(item: RunItem, extra_observers: list) -> tuple[Any, Any]
     saved = list(experiment.observers)
     experiment.observers[:] = ([] if item.unobserved else saved) + list(extra_observers)
     try:
-        run = experiment._create_run(
-            item.command,
-            config_updates=copy.deepcopy(item.config_updates),
-            named_configs=tuple(item.named_configs),
-            options=dict(item.options),
-        )
+        yield experiment
     finally:
         experiment.observers[:] = saved
-    return experiment, run
+
+
+def _run_arguments(item: RunItem) -> dict[str, Any]:
+    return {
+        "config_updates": copy.deepcopy(item.config_updates),
+        "named_configs": tuple(item.named_configs),
+        "options": dict(item.options),
+    }
+
+
+def load_run_experiment(item: RunItem, extra_observers: list) -> tuple[Any, Any]:
+    """``(experiment, run)``: the item's run created (not started) with ``extra_observers`` appended.
+
+    With ``item.unobserved`` the experiment's own observers are left out.
+    """
+    with _experiment_observed_by(item, extra_observers) as experiment:
+        return experiment, experiment._create_run(item.command, **_run_arguments(item))
 
 
 def run_experiment(item: RunItem, extra_observers: list) -> Any:
@@ -73,20 +87,8 @@ def run_experiment(item: RunItem, extra_observers: list) -> Any:
     ``ex.observers`` is restored afterwards. With ``item.unobserved`` the
     experiment's own observers are left out as well.
     """
-    from sacred_runner.experiments import load_experiment
-
-    experiment = load_experiment(item.path, item.attribute)
-    saved = list(experiment.observers)
-    experiment.observers[:] = ([] if item.unobserved else saved) + list(extra_observers)
-    try:
-        return experiment.run(
-            item.command,
-            config_updates=copy.deepcopy(item.config_updates),
-            named_configs=tuple(item.named_configs),
-            options=dict(item.options),
-        )
-    finally:
-        experiment.observers[:] = saved
+    with _experiment_observed_by(item, extra_observers) as experiment:
+        return experiment.run(item.command, **_run_arguments(item))
 
 
 def finish_outcome(relay: HookRelayObserver, observers: list, run: Any = None,

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def execute_isolated(item: RunItem, observers: list, hook: Any) -> RunOutcome:
                 reply = record.handle(message)
                 if reply is not None:
                     worker.send(reply)
-        returncode = worker.close(INTERRUPT_GRACE_SECONDS)
+            returncode = worker.close(INTERRUPT_GRACE_SECONDS)
         interrupted = signals.interrupted or record.interrupted_by_child
         error = record.end_unreported(returncode, interrupted)
     finally:
@@ -181,7 +182,7 @@ class _Worker:
         except OSError:
             pass
 
-    def messages(self, signals: _SignalForwarding):
+    def messages(self, signals: _SignalForwarding) -> Iterator[Any]:
         """Yield the worker's messages until it closes the socket (or ignores an interrupt too long).
 
         Output is read before each message, so a message finds all output

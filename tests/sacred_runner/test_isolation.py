@@ -222,19 +222,8 @@ def test_sigterm_to_the_runner_interrupts_the_isolated_run_and_leaves_no_child(s
                 time.sleep(0.1)
         """)
     sacredtester.experiment("exp_2never.py")
-    from tests.sacred_runner.conftest import REPO_ROOT
-
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    process = subprocess.Popen([sys.executable, "-m", "sacred_runner", "run", "--color=no", "--isolate"],
-                               cwd=sacredtester.path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
-    pid_file = sacredtester.path / "child.pid"
+    process, child = _runner_with_a_running_child(sacredtester, stdout=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while not pid_file.exists() or not pid_file.read_text():
-            assert time.monotonic() < deadline and process.poll() is None, process.communicate()
-            time.sleep(0.05)
-        child = int(pid_file.read_text())
         process.send_signal(signal.SIGTERM)  # only the runner, as a scheduler would
         out, err = process.communicate(timeout=60)
     finally:
@@ -248,6 +237,24 @@ def test_sigterm_to_the_runner_interrupts_the_isolated_run_and_leaves_no_child(s
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child)
+
+
+def _runner_with_a_running_child(sacredtester, stdout):
+    """``sacred run --isolate`` in a subprocess, once its worker wrote ``child.pid``: (runner, worker pid)."""
+    from tests.sacred_runner.conftest import REPO_ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    process = subprocess.Popen([sys.executable, "-m", "sacred_runner", "run", "--color=no", "--isolate"],
+                               cwd=sacredtester.path, env=env, stdout=stdout, stderr=stdout, text=True,
+                               start_new_session=True)
+    pid_file = sacredtester.path / "child.pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise AssertionError(f"the worker never started: {process.communicate()}")
+        time.sleep(0.05)
+    return process, int(pid_file.read_text())
 
 
 def _alive(pid):
@@ -277,19 +284,8 @@ def test_the_worker_dies_with_a_killed_runner(sacredtester):
             for _ in range(600):
                 time.sleep(0.1)
         """)
-    from tests.sacred_runner.conftest import REPO_ROOT
-
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    process = subprocess.Popen([sys.executable, "-m", "sacred_runner", "run", "--color=no", "--isolate"],
-                               cwd=sacredtester.path, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
-    pid_file = sacredtester.path / "child.pid"
+    process, child = _runner_with_a_running_child(sacredtester, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while not pid_file.exists() or not pid_file.read_text():
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.05)
-        child = int(pid_file.read_text())
         process.kill()
         process.wait(timeout=30)
     finally:
