@@ -209,18 +209,21 @@ def test_isolated_output_is_filtered_and_capture_no_stores_none(sacredtester):
     assert (_run_dir(sacredtester, 2) / "cout.txt").read_text() == ""
 
 
+WAITING = """\
+    import os, time
+    from pathlib import Path
+    from sacred import Experiment
+    ex = Experiment("wait")
+    @ex.automain
+    def main():
+        Path("child.pid").write_text(str(os.getpid()))
+        for _ in range(600):
+            time.sleep(0.1)
+    """
+
+
 def test_sigterm_to_the_runner_interrupts_the_isolated_run_and_leaves_no_child(sacredtester):
-    sacredtester.write("exp_1wait.py", """\
-        import os, time
-        from pathlib import Path
-        from sacred import Experiment
-        ex = Experiment("wait")
-        @ex.automain
-        def main():
-            Path("child.pid").write_text(str(os.getpid()))
-            for _ in range(600):
-                time.sleep(0.1)
-        """)
+    sacredtester.write("exp_1wait.py", WAITING)
     sacredtester.experiment("exp_2never.py")
     process, child = _runner_with_a_running_child(sacredtester, stdout=subprocess.PIPE)
     try:
@@ -273,17 +276,7 @@ def test_the_worker_dies_with_a_killed_runner(sacredtester):
     """kill -9 of the runner: the worker gets SIGTERM from the kernel (PR_SET_PDEATHSIG)."""
     if not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux only")
-    sacredtester.write("exp_wait.py", """\
-        import os, time
-        from pathlib import Path
-        from sacred import Experiment
-        ex = Experiment("wait")
-        @ex.automain
-        def main():
-            Path("child.pid").write_text(str(os.getpid()))
-            for _ in range(600):
-                time.sleep(0.1)
-        """)
+    sacredtester.write("exp_wait.py", WAITING)
     process, child = _runner_with_a_running_child(sacredtester, stdout=subprocess.DEVNULL)
     try:
         process.kill()
