@@ -250,10 +250,15 @@ def test_run_events_reach_session_plugins_under_isolate(sacredtester, tmp_path, 
 
 
 def test_the_session_plugin_manager_is_detached_afterwards(sacredtester, tmp_path, monkeypatch):
-    from sacred import events
+    """After the session, a run started in this process no longer reaches the session's plugins."""
+    from sacred import Experiment
 
-    _side_by_side_session(sacredtester, tmp_path, monkeypatch)
-    assert not events.has_plugins() or events._plugin_manager.get_plugins()
+    _, record = _side_by_side_session(sacredtester, tmp_path, monkeypatch)
+    seen = len(read_records(record))
+    ex = Experiment("later")
+    ex.main(lambda: 1)
+    ex.run()
+    assert len(read_records(record)) == seen
 
 
 def test_run_events_only_one_project_name():
