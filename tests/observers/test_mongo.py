@@ -967,3 +967,27 @@ def test_final_save_in_an_outage_gives_up_after_one_server_selection_timeout(
     # server is the last
     assert len(attempts) <= 2 < obs.FINAL_SAVE_ATTEMPTS
     _read_failure_dump(tmp_path / "failed")
+
+
+def test_a_heartbeat_right_after_a_failed_write_does_not_wait_for_the_server_again(
+        restartable_mongo_server, tmp_path, sources):
+    """A later outage: the run goes on; its end waits about one timeout, not one per event."""
+    ex_info, _ = sources
+    obs = MongoObserver(url=restartable_mongo_server.url, db_name="skip",
+                        failure_dir=tmp_path / "failed", **FAST)
+    start(obs, ex_info)
+    restartable_mongo_server.stop()
+    saves = []
+    original = obs._save_progress
+
+    def counting():
+        saves.append(1)
+        return original()
+
+    obs._save_progress = counting
+    obs.heartbeat_event({"n": 1}, "one\n", utcnow(), None)  # waits for a server, fails
+    obs.heartbeat_event({"n": 2}, "one\ntwo\n", utcnow(), None)  # kept for the next save
+    obs.completed_event(utcnow(), 2)  # one attempt, then the failure dump
+    assert len(saves) == 2
+    _, dumped = _read_failure_dump(tmp_path / "failed")
+    assert dumped["captured_out"] == "one\ntwo\n" and dumped["info"]["n"] == 2

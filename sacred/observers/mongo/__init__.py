@@ -311,6 +311,8 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         with self._lock:
             self._require_run()
             self._record_heartbeat(info, captured_out, beat_time, result)
+            if self._outage_is_recent():
+                return  # kept in run_entry for the next save: no second wait for a server
             self._tolerant("heartbeat", self._save_progress)
 
     def completed_event(self, stop_time, result):
@@ -441,6 +443,8 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         # the run ends within about one timeout instead of ``attempts`` of them.
         timeout = self._server_selection_seconds()
         deadline = time.monotonic() + timeout
+        if self._outage_is_recent():
+            attempts = 1  # the database was unreachable moments ago: one more try, then the dump
         for attempt in range(attempts):
             began = time.monotonic()
             try:
@@ -547,6 +551,12 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         self._captured_full = ""
         self._captured_segments = CapturedOutSegments()
         self._oversized = OversizedValues()
+        self._outage_at: float | None = None
+
+    def _outage_is_recent(self) -> bool:
+        """True within one server-selection timeout after a write found the database unreachable."""
+        return (self._outage_at is not None
+                and time.monotonic() - self._outage_at < self._server_selection_seconds())
 
     def _record_heartbeat(self, info=None, captured_out=None, beat_time=None, result=None) -> None:
         self._info = info
@@ -620,7 +630,9 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             return
         try:
             action()
+            self._outage_at = None
         except Exception as exc:  # noqa: BLE001 - a DB outage never kills the run
+            self._outage_at = time.monotonic()
             logger.warning(
                 "MongoObserver: could not write %s of run %s to %s: %s; will retry with the next "
                 "event",
