@@ -159,7 +159,8 @@ class _Worker:
         points_fd = _points_file()
         try:
             process = subprocess.Popen(
-                [sys.executable, "-u", "-m", "sacred_runner.worker", str(child_socket.fileno()), str(points_fd)],
+                [sys.executable, "-u", "-m", "sacred_runner.worker", str(child_socket.fileno()), str(points_fd),
+                 str(os.getpid())],
                 pass_fds=[child_socket.fileno(), points_fd],
                 stdout=output_write,
                 stderr=output_write,

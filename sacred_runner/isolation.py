@@ -1,7 +1,7 @@
 """The ``--isolate`` protocol: typed messages between the runner and its worker process.
 
-The runner (parent) starts ``python -u -m sacred_runner.worker FD POINTS``
-with a socket (``FD``) for messages, a pipe for the child's stdout and
+The runner (parent) starts ``python -u -m sacred_runner.worker FD POINTS PID``
+(``PID``: the runner's, so the worker can die with it) with a socket (``FD``) for messages, a pipe for the child's stdout and
 stderr, and a file (``POINTS``) the child appends metric points to.
 
     parent -> child   StartRun, then one Reply per start event

@@ -1,4 +1,4 @@
-"""Child side of ``--isolate``: ``python -u -m sacred_runner.worker FD POINTS``.
+"""Child side of ``--isolate``: ``python -u -m sacred_runner.worker FD POINTS PARENT_PID``.
 
 Receives a :class:`~sacred_runner.isolation.StartRun` over the socket ``FD``
 and runs the experiment with one observer, a :class:`PipeObserver` that
@@ -115,8 +115,8 @@ def run_item(request: StartRun, proxy: PipeObserver) -> Any:
     return run
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM this process when the runner dies (never an orphaned run)."""
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGTERM this process when the runner ``parent_pid`` dies (never an orphaned run)."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -127,17 +127,17 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
     except (OSError, AttributeError):
         return
-    if os.getppid() == 1:  # the parent died before prctl took effect
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: list[str]) -> int:
-    """Run the item received on the socket given as ``argv[1]``; return the exit status."""
+    """Run the item received on the socket ``argv[1]`` (points file ``argv[2]``, runner pid ``argv[3]``)."""
     from multiprocessing.connection import Connection
 
     from sacred_runner.execute import error_text
 
-    _die_with_parent()
+    _die_with_parent(int(argv[3]))
     connection = Connection(int(argv[1]))
     request = connection.recv()
     proxy = PipeObserver(connection, request.priority, int(argv[2]))
