@@ -1,22 +1,36 @@
 """The event bus: delivers a run's events to observers and plugins.
 
+The events and their arguments are declared once in :mod:`sacred.run_events`.
 Observers (``RunObserver`` subclasses, or any object with the documented event
 methods) are called in order of descending ``priority``, each with only the
 keyword arguments its method accepts; the documentation's own ``MyObserver``
 leaves parameters out. Plugins join the same bus through pluggy: register an
-object with :func:`register_plugin` and implement any of the hooks declared
-in :class:`RunEventSpec` (each receives the ``run`` plus the event's
-arguments, and, like every pluggy hook, may ask for a subset of them).
+object with :func:`register_plugin` and implement any of the run events marked
+with :func:`hookimpl` (each hook receives ``run`` plus any subset of the
+event's arguments). The ``sacred`` command's plugin manager uses the same
+pluggy project (:data:`sacred.run_events.PROJECT_NAME`) and marker, so one
+plugin may implement runner hooks and run events side by side; the command
+attaches its manager with :func:`attached_plugin_manager` for a session.
+
+An observer whose ``started_event``/``queued_event`` raised receives no
+further events of that run (:meth:`EventBus.start`).
 """
 
 from __future__ import annotations
 
-import inspect
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from sacred.observers.base import EVENT_NAMES
+from sacred.run_events import (
+    EVENT_NAMES,
+    PROJECT_NAME,
+    RunEventSpec,
+    accepted_arguments,
+    event_arguments,
+    event_defaults,
+)
 from sacred.utils import ObserverError
 
 __all__ = [
@@ -24,39 +38,95 @@ __all__ = [
     "call_accepting",
     "ObserverSignatureError",
     "RunEventSpec",
+    "PROJECT_NAME",
     "hookimpl",
     "register_plugin",
     "unregister_plugin",
     "plugin_manager",
+    "attached_plugin_manager",
+    "create_plugin_manager",
 ]
 
-PROJECT = "sacred"
-_plugin_manager = None
-_hookimpl = None
+PROJECT = PROJECT_NAME  # the name this module exported before the contract moved
+_plugin_manager: Any = None
+_attached: list[Any] = []
+_hookimpl: Any = None
 
 
 class ObserverSignatureError(ObserverError):
     """An observer's event method cannot take the documented arguments."""
 
 
+def create_plugin_manager() -> Any:
+    """A new pluggy PluginManager of :data:`PROJECT_NAME` that knows the run-event hooks.
+
+    It also accepts implementations marked for the former runner project
+    ``"sacred_runner"`` (see :class:`sacred_runner.plugins`), so plugins
+    written against either old marker keep working.
+    """
+    import pluggy
+
+    from sacred.run_events import plugin_hookspecs
+
+    class PluginManager(pluggy.PluginManager):
+        """Accepts ``@hookimpl`` of ``sacred`` and, for old plugins, of ``sacred_runner``."""
+
+        def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+            opts = super().parse_hookimpl_opts(plugin, name)
+            if opts is None and not name.startswith("_"):
+                method = getattr(plugin, name, None)
+                legacy = getattr(method, "sacred_runner_impl", None)
+                if isinstance(legacy, dict):
+                    return legacy  # type: ignore[return-value]
+            return opts
+
+    manager = PluginManager(PROJECT_NAME)
+    manager.add_hookspecs(plugin_hookspecs())
+    return manager
+
+
 def plugin_manager() -> Any:
     """The process-wide pluggy PluginManager of run events (created on first use)."""
     global _plugin_manager
     if _plugin_manager is None:
-        import pluggy
-
-        _plugin_manager = pluggy.PluginManager(PROJECT)
-        _plugin_manager.add_hookspecs(_spec_class())
+        _plugin_manager = create_plugin_manager()
     return _plugin_manager
 
 
+@contextlib.contextmanager
+def attached_plugin_manager(manager: Any) -> Iterator[Any]:
+    """Deliver run events also to ``manager``'s plugins while the block runs.
+
+    ``manager`` must know the run-event hooks (:func:`create_plugin_manager`
+    or ``manager.add_hookspecs(sacred.run_events.plugin_hookspecs())``).
+    """
+    _attached.append(manager)
+    try:
+        yield manager
+    finally:
+        _attached.remove(manager)
+
+
+def _active_managers() -> list[Any]:
+    managers = [_plugin_manager] if _plugin_manager is not None else []
+    return managers + [m for m in _attached if m is not _plugin_manager]
+
+
+def has_plugins() -> bool:
+    """True when some plugin would receive run events."""
+    return any(manager.get_plugins() for manager in _active_managers())
+
+
 def hookimpl(*args: Any, **kwargs: Any) -> Any:
-    """Marker for plugin hook implementations (``@hookimpl def started_event(run, ...)``)."""
+    """Marker for plugin hook implementations (``@hookimpl def started_event(run, ...)``).
+
+    The same marker as ``sacred_runner.hookspecs.hookimpl`` (one pluggy project).
+    """
     global _hookimpl
     if _hookimpl is None:
         import pluggy
 
-        _hookimpl = pluggy.HookimplMarker(PROJECT)
+        _hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
     return _hookimpl(*args, **kwargs)
 
 
@@ -71,94 +141,24 @@ def unregister_plugin(plugin: Any) -> None:
         _plugin_manager.unregister(plugin)
 
 
-class RunEventSpec:
-    """Hook specifications for run events; every hook also receives ``run``."""
-
-    def queued_event(self, run, ex_info, command, host_info, queue_time, config, meta_info, _id):
-        """A run was queued instead of started."""
-
-    def started_event(self, run, ex_info, command, host_info, start_time, config, meta_info, _id):
-        """A run started (its ``_id`` is final by now)."""
-
-    def heartbeat_event(self, run, info, captured_out, beat_time, result):
-        """Periodic update of a running run."""
-
-    def completed_event(self, run, stop_time, result):
-        """The run completed."""
-
-    def interrupted_event(self, run, interrupt_time, status):
-        """The run was interrupted (status INTERRUPTED, TIMEOUT or custom)."""
-
-    def failed_event(self, run, fail_time, fail_trace):
-        """The run failed with an exception."""
-
-    def resource_event(self, run, filename):
-        """The run used a resource file."""
-
-    def artifact_event(self, run, name, filename, metadata, content_type):
-        """The run added an artifact."""
-
-    def log_metrics(self, run, metrics_by_name, info):
-        """New metric points of the run."""
-
-
-_SPEC_CLASS = None
-
-
-def _spec_class() -> type:
-    global _SPEC_CLASS
-    if _SPEC_CLASS is None:
-        import pluggy
-
-        marker = pluggy.HookspecMarker(PROJECT)
-
-        class _Specs:
-            pass
-
-        for name in EVENT_NAMES:
-            setattr(_Specs, name, marker(getattr(RunEventSpec, name)))
-        _SPEC_CLASS = _Specs
-    return _SPEC_CLASS
-
-
 _SIGNATURE_CACHE: dict[tuple[type, str], tuple[frozenset[str] | None, frozenset[str]]] = {}
 
 
 def _accepted_cached(observer: Any, event: str, method: Callable) -> tuple:
-    """:func:`_accepted` for ``observer.event``, cached per class when it is a plain method."""
+    """:func:`accepted_arguments` of ``observer.event``, cached per class when it is a plain method."""
     func = getattr(type(observer), event, None)
     if func is None or getattr(method, "__func__", None) is not func:
-        return _accepted(method)  # instance attribute or wrapped: no caching
+        return accepted_arguments(method)  # instance attribute or wrapped: no caching
     key = (type(observer), event)
     if key not in _SIGNATURE_CACHE:
-        _SIGNATURE_CACHE[key] = _accepted(method)
+        _SIGNATURE_CACHE[key] = accepted_arguments(method)
     return _SIGNATURE_CACHE[key]
-
-
-def _accepted(method: Callable) -> tuple[frozenset[str] | None, frozenset[str]]:
-    """(accepted names or None for **kwargs, required names) of a bound method."""
-    sig = inspect.signature(method)
-    names = set()
-    required = set()
-    for param in sig.parameters.values():
-        if param.kind is param.VAR_KEYWORD:
-            return None, frozenset(
-                p.name
-                for p in sig.parameters.values()
-                if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-            )
-        if param.kind is param.VAR_POSITIONAL:
-            continue
-        names.add(param.name)
-        if param.default is param.empty:
-            required.add(param.name)
-    return frozenset(names), frozenset(required)
 
 
 def call_accepting(method: Callable, kwargs: dict) -> Any:
     """Call ``method`` with the subset of ``kwargs`` its signature accepts."""
     try:
-        accepted, _ = _accepted(method)
+        accepted, _ = accepted_arguments(method)
     except (TypeError, ValueError):
         return method(**kwargs)
     if accepted is None:
@@ -172,12 +172,18 @@ def observer_name(observer: Any) -> str:
 
 
 class EventBus:
-    """Calls observers (by priority) and plugins for one run."""
+    """Calls observers (by priority) and plugins for one run.
+
+    ``run`` is what plugins receive as their ``run`` argument (None when the
+    run executes in another process and its events are forwarded here).
+    """
 
     def __init__(self, observers: list, run: Any, logger: logging.Logger) -> None:
         self.observers = sorted(observers, key=lambda o: -getattr(o, "priority", 0))
         self.run = run
         self.logger = logger
+        self.dropped: list[Any] = []
+        """Observers that failed in the start event: they get no further events of the run."""
         self._calls: dict[tuple[int, str], tuple[Callable, frozenset | None]] = {}
         for observer in self.observers:
             for event in EVENT_NAMES:
@@ -195,7 +201,7 @@ class EventBus:
             accepted, required = _accepted_cached(observer, event, method)
         except (TypeError, ValueError):
             accepted, required = None, frozenset()
-        provided = set(_event_arguments(event))
+        provided = set(event_arguments(event))
         missing = required - provided
         if missing:
             raise ObserverSignatureError(
@@ -203,6 +209,11 @@ class EventBus:
                 f"requires {sorted(missing)}, but the event provides only {sorted(provided)}"
             )
         self._calls[(id(observer), event)] = (method, accepted)
+
+    @property
+    def receiving(self) -> list[Any]:
+        """The observers that still receive this run's events, by descending priority."""
+        return [o for o in self.observers if not any(o is d for d in self.dropped)]
 
     def call(self, observer: Any, event: str, kwargs: dict) -> Any:
         """Call one observer's event with the arguments it accepts."""
@@ -214,13 +225,40 @@ class EventBus:
             kwargs = {k: v for k, v in kwargs.items() if k in accepted}
         return method(**kwargs)
 
+    def start(self, event: str, kwargs: dict) -> tuple[Any, list[ObserverError]]:
+        """Deliver a start event (``started_event``/``queued_event``) to every observer.
+
+        The first observer returning an id sets ``_id``; later ones receive it.
+        An observer that raises is named in the returned errors and dropped:
+        it receives no further events of this run, while the observers after
+        it still record the run. Plugins are called last, with the final id.
+        Returns ``(run id, errors)``; ``kwargs["_id"]`` holds the id afterwards.
+        """
+        errors: list[ObserverError] = []
+        for observer in self.receiving:
+            try:
+                returned = self.call(observer, event, kwargs)
+            except Exception as err:  # noqa: BLE001 - named in the run's failure
+                self.dropped.append(observer)
+                error = ObserverError(
+                    f"Observer {observer_name(observer)} failed in {event}: "
+                    f"{type(err).__name__}: {err}"
+                )
+                error.__cause__ = err
+                errors.append(error)
+                continue
+            if kwargs.get("_id") is None and returned is not None:
+                kwargs["_id"] = returned
+        self.emit_plugins(event, kwargs)
+        return kwargs.get("_id"), errors
+
     def emit(self, event: str, kwargs: dict, fail_fast: bool = False) -> None:
-        """Deliver ``event`` to every observer, then to plugins.
+        """Deliver ``event`` to every observer still receiving, then to plugins.
 
         With ``fail_fast`` the first observer error is raised (wrapped so that it
         names the observer); otherwise errors are logged and delivery goes on.
         """
-        for observer in self.observers:
+        for observer in self.receiving:
             try:
                 self.call(observer, event, kwargs)
             except Exception as err:
@@ -241,26 +279,11 @@ class EventBus:
 
     def emit_plugins(self, event: str, kwargs: dict) -> None:
         """Deliver ``event`` to registered plugins (errors are logged)."""
-        if _plugin_manager is None:
-            return
-        hook = getattr(_plugin_manager.hook, event)
-        try:
-            hook(run=self.run, **{**_defaults_for(event), **kwargs})
-        except Exception as err:  # noqa: BLE001 - a plugin must not break the run
-            self.logger.warning("Plugin failed in %s: %s: %s", event, type(err).__name__, err)
-
-
-_EVENT_ARGUMENTS: dict[str, tuple[str, ...]] = {}
-
-
-def _event_arguments(event: str) -> tuple[str, ...]:
-    if event not in _EVENT_ARGUMENTS:
-        params = inspect.signature(getattr(RunEventSpec, event)).parameters
-        _EVENT_ARGUMENTS[event] = tuple(p for p in params if p not in ("self", "run"))
-    return _EVENT_ARGUMENTS[event]
-
-
-def _defaults_for(event: str) -> dict:
-    if event == "artifact_event":
-        return {"metadata": None, "content_type": None}
-    return {}
+        for manager in _active_managers():
+            hook = getattr(manager.hook, event, None)
+            if hook is None or not hook.get_hookimpls():
+                continue
+            try:
+                hook(run=self.run, **{**event_defaults(event), **kwargs})
+            except Exception as err:  # noqa: BLE001 - a plugin must not break the run
+                self.logger.warning("Plugin failed in %s: %s: %s", event, type(err).__name__, err)

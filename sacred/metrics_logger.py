@@ -29,7 +29,17 @@ class MetricsLogger:
         self._read_positions: dict[str, int] = {}
         self.log_scalar_metric = self._make_log_scalar()
 
-    def _make_log_scalar(self) -> Callable[..., None]:
+    def stream_to(self, listener: Callable[[str, int, Any, float], None]) -> None:
+        """Also call ``listener(name, step, value, unix_time)`` for each point as it is logged.
+
+        Replaces :attr:`log_scalar_metric`; callers holding the old function
+        must fetch it again. The ``--isolate`` worker streams points this way.
+        """
+        self.log_scalar_metric = self._make_log_scalar(listener)
+
+    def _make_log_scalar(
+        self, listener: Callable[[str, int, Any, float], None] | None = None
+    ) -> Callable[..., None]:
         series = self._series
         get = series.get
         now = time.time
@@ -51,7 +61,12 @@ class MetricsLogger:
                 step = _check_step(metric_name, step)
             # as in sacred 0.8.7: an omitted step is one more than the previous one
             next_step[0] = step + 1
-            entry[0]((step, value, now()))
+            if listener is None:
+                entry[0]((step, value, now()))
+                return
+            stamp = now()
+            entry[0]((step, value, stamp))
+            listener(metric_name, step, value, stamp)
 
         return log_scalar_metric
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sacred.events import EventBus
 from sacred.metrics_logger import MetricsLogger
 from sacred.settings import SETTINGS
-from sacred.utils import ObserverError, SacredInterrupt
+from sacred.utils import SacredInterrupt
 
 __all__ = ["Run", "utcnow", "format_filtered_stacktrace"]
 
@@ -112,6 +113,8 @@ class Run:
         self._emit_lock = threading.RLock()
         self._bus: EventBus | None = None
         self._stop_reported = False
+        self._signals = _SignalGuard(install=False)
+        self._work_start: _dt.datetime | None = None
         self.command_name = experiment_info.get("command")
 
     # ------------------------------------------------------------------ user API
@@ -145,6 +148,15 @@ class Run:
     def log_scalar(self, metric_name: str, value: Any, step: int | None = None) -> None:
         """Add a new measurement; an omitted ``step`` is the previous step of this metric + 1."""
         self._metrics.log_scalar_metric(metric_name, value, step)
+
+    def stream_metrics(self, listener: Callable[[str, int, Any, float], None]) -> None:
+        """Also pass each metric point to ``listener(name, step, value, unix_time)`` as it is logged.
+
+        The points still reach the observers through ``log_metrics`` as usual.
+        The ``--isolate`` worker uses this to send points to its parent at once.
+        """
+        self._metrics.stream_to(listener)
+        self.log_scalar = self._metrics.log_scalar_metric  # type: ignore[method-assign]
 
     def warn_if_unobserved(self) -> None:
         """Log a warning when nothing records this run."""
@@ -181,7 +193,7 @@ class Run:
         seeder = seed_global_generators(self.config.get("seed", 0))
         mode = self.capture_mode or (SETTINGS.CAPTURE_MODE if self.observers else "no")
         self.capture_mode = mode
-        signals = _SignalGuard()
+        signals = self._signals = _SignalGuard()
         error: BaseException | None = None
         try:
             # the log lines of the run's start and end are part of its captured output
@@ -225,7 +237,8 @@ class Run:
     def _conclude(self, err: BaseException | None) -> None:
         """Set status, stop time and trace, and log the end of the run."""
         self.stop_time = utcnow()
-        elapsed = _elapsed(self.start_time, self.stop_time)
+        # waiting for observers to record the start is not the run's time
+        elapsed = _elapsed(self._work_start or self.start_time, self.stop_time)
         if err is None:
             self.status = "COMPLETED"
             if self.result is not None:
@@ -285,22 +298,21 @@ class Run:
             self._bus.emit(event, kwargs, fail_fast=fail_fast)
 
     def _id_assigning_event(self, event: str, kwargs: dict) -> None:
+        """Deliver a start event; the first id returned is the run's ``_id``.
+
+        Every observer gets the event even when an earlier one fails (that
+        one receives nothing further, see ``EventBus.start``); the first
+        failure then fails the run. SIGTERM/SIGINT arriving meanwhile are held
+        until every observer has recorded the run, so none misses it.
+        """
         bus = self._bus
         assert bus is not None
-        with self._emit_lock:
-            for observer in bus.observers:
-                kwargs["_id"] = self._id
-                try:
-                    _id = bus.call(observer, event, kwargs)
-                except Exception as err:
-                    raise ObserverError(
-                        f"Observer {type(observer).__name__} failed in {event}: "
-                        f"{type(err).__name__}: {err}"
-                    ) from err
-                if self._id is None and _id is not None:
-                    self._id = _id
-            kwargs["_id"] = self._id
-            bus.emit_plugins(event, kwargs)
+        kwargs["_id"] = self._id
+        with self._emit_lock, self._signals.held():
+            self._id, errors = bus.start(event, kwargs)
+        self._work_start = utcnow()
+        if errors:
+            raise errors[0]
 
     def _emit_queued(self) -> None:
         command = self.meta_info.get("command", getattr(self.main_function, "__name__", ""))
@@ -449,7 +461,7 @@ def _snapshot(info: dict) -> dict:
 def _has_plugins() -> bool:
     from sacred import events
 
-    return events._plugin_manager is not None and bool(events._plugin_manager.get_plugins())
+    return events.has_plugins()
 
 
 class _Heartbeat:
@@ -511,11 +523,11 @@ class _SignalGuard:
     cut the final save of an observer in half.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, install: bool = True) -> None:
         self.active = False
         self.pending: list[int] = []
         self.previous: dict[int, Any] = {}
-        if threading.current_thread() is not threading.main_thread():
+        if not install or threading.current_thread() is not threading.main_thread():
             return
         try:
             term = signal.getsignal(signal.SIGTERM)
@@ -543,6 +555,24 @@ class _SignalGuard:
         if self.active:
             for signum in self.previous:
                 signal.signal(signum, self._remember)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Only remember SIGTERM and SIGINT inside the block; deliver them right after it."""
+        if not self.active:
+            yield
+            return
+        current = {signum: signal.getsignal(signum) for signum in self.previous}
+        for signum in current:
+            signal.signal(signum, self._remember)
+        try:
+            yield
+        finally:
+            for signum, handler in current.items():
+                signal.signal(signum, handler)
+            pending, self.pending = self.pending, []
+            for signum in pending:
+                os.kill(os.getpid(), signum)
 
     def restore(self) -> None:
         """Restore the previous handlers and re-deliver what was remembered."""

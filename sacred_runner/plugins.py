@@ -35,8 +35,16 @@ def _builtin_plugins() -> dict[str, Any]:
 
 
 def create_plugin_manager(blocked: list[str]) -> pluggy.PluginManager:
-    """A plugin manager with the hook specs and the built-in plugins not in ``blocked``."""
-    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    """A plugin manager with the built-in plugins not in ``blocked``.
+
+    It knows the runner's hooks (:mod:`sacred_runner.hookspecs`) and the run
+    events (:mod:`sacred.run_events`) in one pluggy project, so a plugin may
+    implement both; implementations marked for the former ``sacred_runner``
+    project are accepted too.
+    """
+    from sacred.events import create_plugin_manager as create_event_plugin_manager
+
+    manager = create_event_plugin_manager()
     manager.add_hookspecs(hookspecs)
     for name in blocked:
         manager.set_blocked(name)
@@ -104,3 +112,48 @@ def external_plugin_names(manager: pluggy.PluginManager) -> list[str]:
         if name in names:
             names[names.index(name)] = label
     return names
+
+
+class PlainTextReporter:
+    """What ``sacred_terminal_summary`` gets as ``reporter`` when the terminal reporter is blocked.
+
+    Plain lines on the session's output, with the terminal reporter's
+    ``write_line`` and ``section`` methods (``style`` is accepted and ignored).
+    """
+
+    width = 80
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write_line(self, text: str = "", style: str | None = None) -> None:
+        """Print ``text`` and a line break."""
+        print(text, file=self.stream)
+
+    def section(self, title: str, style: str | None = None) -> None:
+        """A ``==== title ====`` separator line."""
+        text = f" {title} "
+        side = max(3, (self.width - len(text)) // 2)
+        self.write_line("=" * side + text + "=" * max(3, self.width - side - len(text)))
+
+
+def call_each_guarded(manager: pluggy.PluginManager, hook_name: str, kwargs: dict[str, Any],
+                      warn: Any) -> None:
+    """Call every implementation of ``hook_name``, each on its own: one raising does not stop the rest.
+
+    A failure is reported with ``warn(message)`` naming the plugin. Hooks
+    with wrappers are called as one (a wrapper's failure is reported the same way).
+    """
+    caller = getattr(manager.hook, hook_name)
+    implementations = caller.get_hookimpls()
+    if any(impl.hookwrapper or impl.wrapper for impl in implementations):
+        try:
+            caller(**kwargs)
+        except Exception as error:  # noqa: BLE001 - reported, the session goes on
+            warn(f"a plugin failed in {hook_name}: {type(error).__name__}: {error}")
+        return
+    for impl in reversed(implementations):  # pluggy's own order: last registered, tryfirst first
+        try:
+            impl.function(*(kwargs[name] for name in impl.argnames))
+        except Exception as error:  # noqa: BLE001 - reported, the session goes on
+            warn(f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(error).__name__}: {error}")

@@ -344,27 +344,40 @@ class Session:
         return ExitCode.OK
 
     def main(self) -> ExitCode:
-        """Run the whole session and return its exit code."""
-        hook = self.config.hook
-        hook.sacred_sessionstart(session=self)
-        try:
-            self.collect()
-            if self.config.accept_experiment_flags(self.nodes):
-                self.nodes.clear()
-                self.collect_errors.clear()
+        """Run the whole session and return its exit code.
+
+        Run events reach the session's plugins (the manager is attached to
+        ``sacred.events`` meanwhile). The summary and ``sacred_sessionfinish``
+        always run, each plugin on its own, so a plugin that raises there
+        cannot hide results or change the exit code.
+        """
+        from sacred.events import attached_plugin_manager
+        from sacred_runner.plugins import PlainTextReporter, call_each_guarded
+
+        config = self.config
+        hook = config.hook
+        with attached_plugin_manager(config.pluginmanager):
+            hook.sacred_sessionstart(session=self)
+            try:
                 self.collect()
-            if self.config.subcommand == "collect":
-                self.narrow_listing()
-            if self.config.subcommand == "run":
-                self.build_items()
-                hook.sacred_collection_modifyitems(session=self, config=self.config, items=self.items)
-            hook.sacred_collection_finish(session=self)
-            if self.config.subcommand == "run" and not (self.collect_errors and self.config.option.exitfirst):
-                self.run_items()
-        except KeyboardInterrupt:
-            self.interrupted = True
+                if config.accept_experiment_flags(self.nodes):
+                    self.nodes.clear()
+                    self.collect_errors.clear()
+                    self.collect()
+                if config.subcommand == "collect":
+                    self.narrow_listing()
+                if config.subcommand == "run":
+                    self.build_items()
+                    hook.sacred_collection_modifyitems(session=self, config=config, items=self.items)
+                hook.sacred_collection_finish(session=self)
+                if config.subcommand == "run" and not (self.collect_errors and config.option.exitfirst):
+                    self.run_items()
+            except KeyboardInterrupt:
+                self.interrupted = True
         status = self.exit_status()
-        reporter = self.config.pluginmanager.get_plugin("terminal")
-        hook.sacred_terminal_summary(reporter=reporter, exitstatus=int(status), config=self.config)
-        hook.sacred_sessionfinish(session=self, exitstatus=int(status))
+        reporter = config.pluginmanager.get_plugin("terminal") or PlainTextReporter(config.stdout)
+        call_each_guarded(config.pluginmanager, "sacred_terminal_summary",
+                          {"reporter": reporter, "exitstatus": int(status), "config": config}, config.warn)
+        call_each_guarded(config.pluginmanager, "sacred_sessionfinish",
+                          {"session": self, "exitstatus": int(status)}, config.warn)
         return status

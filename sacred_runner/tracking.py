@@ -1,4 +1,4 @@
-"""The RunObserver adapter: forwards each run event to the plugin hooks.
+"""The runner's observer of every run: forwards each run event to the plugin hooks.
 
 :class:`HookRelayObserver` is appended to a run's observers (with the
 lowest priority, so it sees the final run id). It records what the
@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sacred.observers.base import RunObserver
+from sacred.observers.forwarding import ForwardingObserver
+from sacred.run_events import RunEvent
 from sacred_runner.items import RunItem, RunOutcome
 
 __all__ = ["HookRelayObserver", "utc_now", "describe_store", "latest_metric_values"]
@@ -37,73 +38,69 @@ def _short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class HookRelayObserver(RunObserver):
-    """Forward every event of one run to ``hook.sacred_run_event`` and track its outcome."""
+class HookRelayObserver(ForwardingObserver):
+    """Forward every event of one run to ``hook.sacred_run_event`` and track its outcome.
+
+    The run's duration leaves out the time observers took to record its
+    start (an unreachable database is not part of the run): this observer
+    comes last and notes how late the start event reached it.
+    """
 
     priority = LOWEST_PRIORITY
 
     def __init__(self, item: RunItem, hook: Any) -> None:
+        super().__init__(priority=LOWEST_PRIORITY)
         self.item = item
         self.hook = hook
         self.outcome = RunOutcome(status="PENDING")
         self.started = False
         self.finished = False
+        self._start_delay = 0.0
 
-    def _emit(self, event: str, payload: dict) -> None:
-        self.hook.sacred_run_event(item=self.item, event=event, payload=payload)
+    def forward(self, event: RunEvent) -> Any:
+        """Update the outcome from ``event``, then call ``sacred_run_event``."""
+        track = getattr(self, "_track_" + event.name, None)
+        if track is not None:
+            track(**event.kwargs)
+        self.hook.sacred_run_event(item=self.item, event=event.name, payload=event.kwargs)
+        return None
 
     def _start(self, status: str, time: Any, _id: Any) -> None:
         self.started = True
         self.outcome.status = status
         self.outcome.run_id = _id
         self.outcome.start_time = time
+        if isinstance(time, dt.datetime):
+            self._start_delay = max(0.0, (utc_now() - time).total_seconds())
 
-    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):  # noqa: D102
+    def _track_queued_event(self, queue_time: Any, _id: Any, **_: Any) -> None:
         self._start("QUEUED", queue_time, _id)
         self.finished = True
-        self._emit("queued_event", dict(ex_info=ex_info, command=command, host_info=host_info,
-                                        queue_time=queue_time, config=config, meta_info=meta_info, _id=_id))
 
-    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):  # noqa: D102
+    def _track_started_event(self, start_time: Any, _id: Any, **_: Any) -> None:
         self._start("RUNNING", start_time, _id)
-        self._emit("started_event", dict(ex_info=ex_info, command=command, host_info=host_info,
-                                         start_time=start_time, config=config, meta_info=meta_info, _id=_id))
 
-    def heartbeat_event(self, info, captured_out, beat_time, result):  # noqa: D102
-        self._emit("heartbeat_event", dict(info=info, captured_out=captured_out,
-                                           beat_time=beat_time, result=result))
-
-    def log_metrics(self, metrics_by_name, info):  # noqa: D102
+    def _track_log_metrics(self, metrics_by_name: dict, **_: Any) -> None:
         self.outcome.metrics.update(latest_metric_values(metrics_by_name))
-        self._emit("log_metrics", dict(metrics_by_name=metrics_by_name, info=info))
 
     def _stop(self, status: str, time: Any) -> None:
         self.finished = True
         self.outcome.status = status
         self.outcome.stop_time = time
-        if self.outcome.start_time is not None and time is not None:
-            self.outcome.duration = max(0.0, (time - self.outcome.start_time).total_seconds())
+        if isinstance(self.outcome.start_time, dt.datetime) and isinstance(time, dt.datetime):
+            elapsed = (time - self.outcome.start_time).total_seconds() - self._start_delay
+            self.outcome.duration = max(0.0, elapsed)
 
-    def completed_event(self, stop_time, result):  # noqa: D102
+    def _track_completed_event(self, stop_time: Any, result: Any) -> None:
         self._stop("COMPLETED", stop_time)
         self.outcome.result = None if result is None else _short_repr(result)
-        self._emit("completed_event", dict(stop_time=stop_time, result=result))
 
-    def interrupted_event(self, interrupt_time, status):  # noqa: D102
+    def _track_interrupted_event(self, interrupt_time: Any, status: str) -> None:
         self._stop(status, interrupt_time)
-        self._emit("interrupted_event", dict(interrupt_time=interrupt_time, status=status))
 
-    def failed_event(self, fail_time, fail_trace):  # noqa: D102
+    def _track_failed_event(self, fail_time: Any, fail_trace: Any) -> None:
         self._stop("FAILED", fail_time)
         self.outcome.fail_trace = list(fail_trace or [])
-        self._emit("failed_event", dict(fail_time=fail_time, fail_trace=fail_trace))
-
-    def resource_event(self, filename):  # noqa: D102
-        self._emit("resource_event", dict(filename=filename))
-
-    def artifact_event(self, name, filename, metadata=None, content_type=None):  # noqa: D102
-        self._emit("artifact_event", dict(name=name, filename=filename, metadata=metadata,
-                                          content_type=content_type))
 
 
 def describe_store(observer: Any, run_id: Any) -> str:

@@ -1,103 +1,161 @@
-"""Child side of ``--isolate``: ``python -m sacred_runner.worker FD``.
+"""Child side of ``--isolate``: ``python -u -m sacred_runner.worker FD POINTS PARENT_PID``.
 
-Receives ``(RunItem, priority)`` over the socket ``FD``, runs the experiment
-with a :class:`PipeObserver` that forwards every event to the parent and
-waits for its answer (the run id for started/queued events), then reports
-how the run ended.
+Receives a :class:`~sacred_runner.isolation.StartRun` over the socket ``FD``
+and runs the experiment with one observer, a :class:`PipeObserver` that
+sends every run event to the parent (start events wait for the run id).
+The run does not capture its own output: stdout and stderr go straight
+(unbuffered) to the parent, which captures them; metric points are appended
+to the file ``POINTS`` as they are logged. The worker ends with ``RunEnded`` or ``RunError``, and
+dies with its parent (``PR_SET_PDEATHSIG`` on Linux).
 """
 
 from __future__ import annotations
 
+import os
 import pickle
+import signal
 import sys
 import threading
 import traceback
 from typing import Any
 
-from sacred.observers.base import RunObserver
+from sacred.observers.forwarding import ForwardingObserver
+from sacred.run_events import RunEvent
+from sacred.utils import ObserverError
+from sacred_runner.isolation import (
+    EventMessage,
+    OutputSettings,
+    Reply,
+    RunEnded,
+    RunError,
+    StartRun,
+    encode_point,
+)
 
 __all__ = ["PipeObserver", "main"]
 
 
-def _send(connection: Any, message: tuple) -> None:
+class PipeObserver(ForwardingObserver):
+    """Sends each run event to the parent; start events return the parent's run id.
+
+    ``log_metrics`` is not sent: every point already went to the parent when
+    it was logged (:meth:`send_point`, into the points file ``points_fd``).
+    """
+
+    def __init__(self, connection: Any, priority: int, points_fd: int) -> None:
+        super().__init__(priority=priority)
+        self.connection = connection
+        self.points_fd = points_fd
+        self._lock = threading.Lock()  # the heartbeat thread and the main thread both send
+
+    def send_message(self, message: Any) -> None:
+        """Send one message (values that do not pickle are sent as JSON-ready data)."""
+        with self._lock:
+            _send(self.connection, message)
+
+    def send_point(self, name: str, step: int, value: Any, timestamp: float) -> None:
+        """Append one metric point to the points file as it is logged (one ``write``, no waiting)."""
+        os.write(self.points_fd, encode_point(name, step, value, timestamp))
+
+    def forward(self, event: RunEvent) -> Any:
+        """Send ``event``; for a start event wait for the parent's :class:`Reply`."""
+        if event.name == "log_metrics":
+            return None
+        with self._lock:
+            _send(self.connection, EventMessage(event))
+            if not event.starts_run:
+                return None
+            reply = self.connection.recv()
+        if not isinstance(reply, Reply):
+            raise ObserverError(f"the runner answered {event.name} with {reply!r}")
+        if reply.error is not None:
+            raise ObserverError(reply.error)
+        return reply.run_id
+
+
+def _send(connection: Any, message: Any) -> None:
     try:
         connection.send(message)
     except (pickle.PicklingError, TypeError, AttributeError):
+        if not isinstance(message, EventMessage):
+            raise
         from sacred.serializer import flatten
 
-        connection.send(tuple(flatten(part) if i else part for i, part in enumerate(message)))
+        event = message.event
+        connection.send(EventMessage(RunEvent(event.name, {k: flatten(v) for k, v in event.kwargs.items()})))
 
 
-class PipeObserver(RunObserver):
-    """Forwards each event to the parent process and returns the parent's answer."""
+def _output_settings(run: Any) -> OutputSettings:
+    """How the parent shall store the output of ``run`` (whose own capture is then turned off)."""
+    from sacred.settings import SETTINGS
 
-    def __init__(self, connection: Any, priority: int) -> None:
-        self.connection = connection
-        self.priority = priority
-        self._lock = threading.Lock()  # the heartbeat thread also sends
+    capture = (run.capture_mode or SETTINGS.CAPTURE_MODE) != "no"
+    output_filter = run.captured_out_filter
+    if output_filter is None:
+        return OutputSettings(capture)
+    try:
+        return OutputSettings(capture, pickle.dumps(output_filter))
+    except Exception:  # noqa: BLE001 - a lambda or a closure: stored unfiltered, with a warning
+        return OutputSettings(capture, None, getattr(output_filter, "__qualname__", repr(output_filter)))
 
-    def _call(self, event: str, **kwargs: Any) -> Any:
-        with self._lock:
-            _send(self.connection, ("event", event, kwargs))
-            kind, value = self.connection.recv()
-        if kind == "error":
-            raise RuntimeError(value)
-        return value
 
-    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):  # noqa: D102
-        return self._call("queued_event", ex_info=ex_info, command=command, host_info=host_info,
-                          queue_time=queue_time, config=config, meta_info=meta_info, _id=_id)
+def run_item(request: StartRun, proxy: PipeObserver) -> Any:
+    """Create the run of ``request.item`` with ``proxy`` as its observer, wire it to the parent, run it."""
+    from sacred_runner.execute import load_run_experiment
 
-    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):  # noqa: D102
-        return self._call("started_event", ex_info=ex_info, command=command, host_info=host_info,
-                          start_time=start_time, config=config, meta_info=meta_info, _id=_id)
+    experiment, run = load_run_experiment(request.item, [proxy])
+    proxy.send_message(_output_settings(run))
+    run.capture_mode = "no"  # the parent captures stdout and stderr of this process
+    run.stream_metrics(proxy.send_point)
+    experiment.current_run = run
+    try:
+        run()
+    finally:
+        experiment.current_run = None
+    return run
 
-    def heartbeat_event(self, info, captured_out, beat_time, result):  # noqa: D102
-        self._call("heartbeat_event", info=info, captured_out=captured_out, beat_time=beat_time, result=result)
 
-    def log_metrics(self, metrics_by_name, info):  # noqa: D102
-        self._call("log_metrics", metrics_by_name=metrics_by_name, info=info)
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGTERM this process when the runner ``parent_pid`` dies (never an orphaned run)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
 
-    def completed_event(self, stop_time, result):  # noqa: D102
-        self._call("completed_event", stop_time=stop_time, result=result)
-
-    def interrupted_event(self, interrupt_time, status):  # noqa: D102
-        self._call("interrupted_event", interrupt_time=interrupt_time, status=status)
-
-    def failed_event(self, fail_time, fail_trace):  # noqa: D102
-        self._call("failed_event", fail_time=fail_time, fail_trace=fail_trace)
-
-    def resource_event(self, filename):  # noqa: D102
-        self._call("resource_event", filename=filename)
-
-    def artifact_event(self, name, filename, metadata=None, content_type=None):  # noqa: D102
-        self._call("artifact_event", name=name, filename=filename, metadata=metadata, content_type=content_type)
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: list[str]) -> int:
-    """Run the item received on the socket given as ``argv[1]``; return the exit status."""
+    """Run the item received on the socket ``argv[1]`` (points file ``argv[2]``, runner pid ``argv[3]``)."""
     from multiprocessing.connection import Connection
 
-    from sacred_runner.execute import error_text, run_experiment
+    from sacred_runner.execute import error_text
 
+    _die_with_parent(int(argv[3]))
     connection = Connection(int(argv[1]))
-    item, priority = connection.recv()
-    proxy = PipeObserver(connection, priority)
+    request = connection.recv()
+    proxy = PipeObserver(connection, request.priority, int(argv[2]))
     try:
-        run = run_experiment(item, [proxy])
+        run = run_item(request, proxy)
     except KeyboardInterrupt:
-        connection.send(("error", "interrupted by the user", True))
+        proxy.send_message(RunError("interrupted", interrupted=True))
         return 130
     except BaseException as error:  # noqa: BLE001 - reported to the parent
         try:
             text = error_text(error)
         except Exception:  # noqa: BLE001
             text = traceback.format_exc()
-        connection.send(("error", text, False))
+        proxy.send_message(RunError(text))
         return 1
     result = getattr(run, "result", None)
-    _send(connection, ("done", getattr(run, "status", None), None if result is None else repr(result)[:60],
-                       getattr(run, "_id", None)))
+    proxy.send_message(RunEnded(getattr(run, "status", None),
+                                None if result is None else repr(result)[:60], getattr(run, "_id", None)))
     return 0
 
 

@@ -825,3 +825,86 @@ def test_failed_trace_keeps_chained_causes():
     assert "During handling of the above exception, another exception occurred:" in "".join(
         rec.of("failed")[-1]["fail_trace"]
     )
+
+
+class _SignalsDuringStart(RunObserver):
+    """Sends this process ``signum`` while the start event is being recorded."""
+
+    priority = 50
+
+    def __init__(self, signum):
+        self.signum = signum
+
+    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+        import os
+        import time
+
+        os.kill(os.getpid(), self.signum)
+        time.sleep(0.05)  # the signal is handled while we are still in here
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_started_event_reaches_no_observer_half_way(tmp_path, signame):
+    """Every observer records the run, then it is INTERRUPTED in all of them (TinyDB lost runs)."""
+    import json
+    import signal
+
+    pytest.importorskip("tinydb")
+    from sacred.observers import FileStorageObserver, TinyDbObserver, TinyDbReader
+
+    rec = Recorder(priority=10)
+    file_storage = FileStorageObserver(str(tmp_path / "fs"))
+    file_storage.priority = 100
+    observers = [file_storage, _SignalsDuringStart(getattr(signal, signame)), rec,
+                 TinyDbObserver(str(tmp_path / "tdb"))]
+    with pytest.raises(KeyboardInterrupt):
+        make_ex(observers=observers).run()
+    assert json.loads((tmp_path / "fs" / "1" / "run.json").read_text())["status"] == "INTERRUPTED"
+    (entry,) = TinyDbReader(str(tmp_path / "tdb")).fetch_metadata(indices=[-1])
+    assert entry["status"] == "INTERRUPTED"
+    assert [name for name, _ in rec.events][0] == "started"
+    assert [name for name, _ in rec.events][-1] == "interrupted"
+
+
+class _FailsToStart(RunObserver):
+    priority = 50
+
+    def __init__(self):
+        self.later_events = []
+
+    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+        raise ConnectionError("database unreachable")
+
+    def heartbeat_event(self, info, captured_out, beat_time, result):
+        self.later_events.append("heartbeat")
+
+    def failed_event(self, fail_time, fail_trace):
+        self.later_events.append("failed")
+
+
+def test_an_observer_failing_to_start_gets_nothing_more_and_the_others_record_the_failure():
+    from sacred.utils import ObserverError
+
+    first, last = Recorder(priority=100, returns_id=5), Recorder(priority=0)
+    broken = _FailsToStart()
+    with pytest.raises(ObserverError, match="_FailsToStart failed in started_event.*unreachable"):
+        make_ex(observers=[first, broken, last]).run()
+    assert broken.later_events == []
+    for rec in (first, last):
+        names = [name for name, _ in rec.events]
+        assert names[0] == "started" and names[-1] == "failed", names
+    assert last.events[0][1]["_id"] == 5
+
+
+def test_waiting_for_observers_to_record_the_start_is_not_the_runs_duration(caplog):
+    import time
+
+    class Slow(RunObserver):
+        def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+            time.sleep(2.5)
+
+    caplog.set_level("INFO")
+    make_ex(observers=[Slow()]).run()
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Completed after")]
+    hours, minutes, seconds = line.rsplit(" ", 1)[1].split(":")
+    assert int(hours) == int(minutes) == 0 and int(seconds) < 2, line

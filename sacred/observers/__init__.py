@@ -20,6 +20,7 @@ __all__ = [
     "GoogleCloudStorageObserver",
     "SlackObserver",
     "TelegramObserver",
+    "ForwardingObserver",
 ]
 
 _LAZY = {
@@ -34,6 +35,7 @@ _LAZY = {
     "GoogleCloudStorageObserver": "sacred.observers.gcs_observer",
     "SlackObserver": "sacred.observers.slack",
     "TelegramObserver": "sacred.observers.telegram_obs",
+    "ForwardingObserver": "sacred.observers.forwarding",
 }
 
 

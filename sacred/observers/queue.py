@@ -43,8 +43,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from sacred.events import call_accepting
 from sacred.observers.base import RunObserver
+from sacred.observers.forwarding import ForwardingObserver
+from sacred.run_events import RunEvent, deliver
 
 __all__ = ["QueueObserver", "DEFAULT_MAX_WAIT"]
 
@@ -69,6 +70,14 @@ def _snapshot(value: Any) -> Any:
         return value
 
 
+_NOT_COPIED = frozenset({"filename", "captured_out"})
+
+
+def _snapshot_arguments(kwargs: dict) -> dict:
+    """The event's arguments with mutable values copied (strings and paths as they are)."""
+    return {k: (v if k in _NOT_COPIED else _snapshot(v)) for k, v in kwargs.items()}
+
+
 def _check_seconds(name: str, value: Any) -> float:
     try:
         seconds = float(value)
@@ -79,8 +88,11 @@ def _check_seconds(name: str, value: Any) -> float:
     return seconds
 
 
-class QueueObserver(RunObserver):
+class QueueObserver(ForwardingObserver):
     """Wrap ``observer`` so its events are buffered and retried by a background thread.
+
+    Its event methods are those of :class:`ForwardingObserver` (0.8.7's
+    positional order or keywords); :meth:`forward` queues each event.
 
     ``interval``: seconds between deliveries; ``retry_interval``: seconds
     before retrying after a failure; ``max_wait``: longest time ``join()``
@@ -134,27 +146,21 @@ class QueueObserver(RunObserver):
     def __repr__(self) -> str:
         return f"QueueObserver({self._observer!r}, interval={self.interval}, max_wait={self.max_wait})"
 
-    # ------------------------------------------------------------------ start
-    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
-        """Deliver the start synchronously to get the id (see module docstring)."""
-        return self._start_event(
-            "started_event",
-            dict(ex_info=ex_info, command=command, host_info=host_info, start_time=start_time,
-                 config=config, meta_info=meta_info, _id=_id),
-        )
-
-    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
-        """Deliver the queued event synchronously to get the id (see module docstring)."""
-        return self._start_event(
-            "queued_event",
-            dict(ex_info=ex_info, command=command, host_info=host_info, queue_time=queue_time,
-                 config=config, meta_info=meta_info, _id=_id),
-        )
+    # ------------------------------------------------------------------ events
+    def forward(self, event: RunEvent) -> Any:
+        """Start events go through at once (for the id); the rest is queued for the worker."""
+        if event.starts_run:
+            return self._start_event(event.name, dict(event.kwargs))
+        if event.name == "heartbeat_event":
+            self._queue_heartbeat(event.kwargs)
+        else:
+            self._put(event.name, _snapshot_arguments(event.kwargs), wake=event.ends_run)
+        return None
 
     def _start_event(self, name: str, kwargs: dict) -> Any:
         self._reset()
         try:
-            run_id = call_accepting(getattr(self._observer, name), kwargs)
+            run_id = deliver(self._observer, name, kwargs)
         except Exception as exc:  # noqa: BLE001 - retried from the queue
             run_id = kwargs["_id"]
             if run_id is None:
@@ -182,50 +188,21 @@ class QueueObserver(RunObserver):
         self.given_up = []
         self.failure_dump = None
 
-    # -------------------------------------------------------- other events
-    def heartbeat_event(self, info, captured_out, beat_time, result):
-        """Queue a heartbeat (replacing an older undelivered one)."""
-        event = _Event(
-            "heartbeat_event",
-            dict(info=_snapshot(info), captured_out=captured_out, beat_time=beat_time,
-                 result=_snapshot(result)),
-        )
+    def _queue_heartbeat(self, kwargs: dict) -> None:
+        """Queue a heartbeat, replacing an older undelivered one (it describes the whole state)."""
+        event = _Event("heartbeat_event", _snapshot_arguments(kwargs))
         with self._lock:
             stale = [e for e in self._queue if e.name == "heartbeat_event" and e is not self._in_flight]
             for old in stale:
                 self._queue.remove(old)
             self._queue.append(event)
+        if self._worker is None:
+            self._start_worker(first_wait=self.interval)
 
-    def log_metrics(self, metrics_by_name, info):
-        """Queue new metric points."""
-        self._put("log_metrics", metrics_by_name=_snapshot(metrics_by_name), info=_snapshot(info))
-
-    def resource_event(self, filename):
-        """Queue a resource."""
-        self._put("resource_event", filename=filename)
-
-    def artifact_event(self, name, filename, metadata=None, content_type=None):
-        """Queue an artifact."""
-        self._put("artifact_event", name=name, filename=filename,
-                  metadata=_snapshot(metadata), content_type=content_type)
-
-    def completed_event(self, stop_time, result):
-        """Queue the completion and wake the worker."""
-        self._put("completed_event", wake=True, stop_time=stop_time, result=_snapshot(result))
-
-    def interrupted_event(self, interrupt_time, status):
-        """Queue the interruption and wake the worker."""
-        self._put("interrupted_event", wake=True, interrupt_time=interrupt_time, status=status)
-
-    def failed_event(self, fail_time, fail_trace):
-        """Queue the failure and wake the worker."""
-        self._put("failed_event", wake=True, fail_time=fail_time,
-                  fail_trace=list(fail_trace or []))
-
-    def _put(self, name: str, wake: bool = False, **kwargs: Any) -> None:
+    def _put(self, event_name: str, kwargs: dict, wake: bool = False) -> None:
         """Queue an event; ``wake`` delivers it now instead of at the next interval (run ends)."""
         with self._lock:
-            self._queue.append(_Event(name, kwargs))
+            self._queue.append(_Event(event_name, kwargs))
         if self._worker is None:
             self._start_worker(first_wait=self.interval)
         if wake:
@@ -366,7 +343,7 @@ class QueueObserver(RunObserver):
                 event = self._queue[0]
                 self._in_flight = event
             try:
-                call_accepting(getattr(self._observer, event.name), event.kwargs)
+                deliver(self._observer, event.name, event.kwargs)
             except Exception as exc:  # noqa: BLE001 - retried later, logged
                 event.failures += 1
                 log = logger.warning if event.failures == 1 else logger.debug

@@ -870,3 +870,124 @@ def test_queued_mongo_observer_in_an_experiment(mongo_server, mongo_db_name):
         assert read_metric(client[mongo_db_name].metrics, run._id, "loss")["steps"] == [0, 1, 2]
     finally:
         client.close()
+
+
+def test_queued_mongo_observer_stores_artifacts_resources_and_metrics(mongo_server, mongo_db_name,
+                                                                       tmp_path):
+    """0.8.7 tools (Omniboard) show a queued run's artifacts: none may be dropped."""
+    resource = tmp_path / "data.csv"
+    resource.write_text("a,b\n1,2\n")
+    artifact = tmp_path / "model.txt"
+    artifact.write_text("weights")
+    ex = experiment.Experiment("queued_files")
+
+    @ex.main
+    def main(_run):
+        _run.add_resource(str(resource))
+        _run.add_artifact(str(artifact), name="model", metadata={"epoch": 3},
+                          content_type="text/plain")
+        _run.add_artifact(str(artifact))
+        for step in range(5):
+            _run.log_scalar("loss", 10 - step)
+        return "done"
+
+    obs = QueuedMongoObserver(url=mongo_server.url, db_name=mongo_db_name, interval=0.05,
+                              retry_interval=0.05, max_wait=30, **FAST)
+    ex.observers.append(obs)
+    run = ex.run()
+    assert obs.given_up == []
+    client = pymongo.MongoClient(mongo_server.url, **FAST)
+    try:
+        db = client[mongo_db_name]
+        doc = db.runs.find_one({"_id": run._id})
+        assert doc["status"] == "COMPLETED"
+        assert [name for name, _ in doc["resources"]] == [str(resource)]
+        assert sorted(a["name"] for a in doc["artifacts"]) == ["model", "model.txt"]
+        fs = gridfs.GridFS(db)
+        stored = {a["name"]: fs.get(a["file_id"]).read() for a in doc["artifacts"]}
+        assert stored == {"model": b"weights", "model.txt": b"weights"}
+        assert read_metric(db.metrics, run._id, "loss")["values"] == [10, 9, 8, 7, 6]
+    finally:
+        client.close()
+
+
+def test_unreachable_mongo_at_start_gets_no_further_events_and_file_storage_records_the_run(tmp_path):
+    """``-m`` pointing nowhere plus ``-F``: the run fails after one server-selection timeout.
+
+    The MongoObserver that failed to start receives nothing else (each further
+    event would wait the full timeout again); FileStorage records the run.
+    """
+    from tests.fixtures.mongo_server import free_port
+
+    ex = _make_experiment()
+    url = f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300&connectTimeoutMS=300"
+    from sacred.observers import FileStorageObserver
+
+    mongo = MongoObserver(url=url, db_name="nowhere")
+    calls = []
+    for event in ("heartbeat_event", "log_metrics", "failed_event", "completed_event"):
+        original = getattr(mongo, event)
+
+        def spy(*args, _event=event, _original=original, **kwargs):
+            calls.append(_event)
+            return _original(*args, **kwargs)
+
+        setattr(mongo, event, spy)
+    ex.observers += [mongo, FileStorageObserver(str(tmp_path / "runs"))]
+    with pytest.raises(ObserverError, match="MongoObserver failed in started_event"):
+        ex.run()
+    assert calls == []
+    stored = json.loads((tmp_path / "runs" / "1" / "run.json").read_text())
+    assert stored["status"] == "FAILED"
+    assert "MongoObserver failed in started_event" in "".join(stored["fail_trace"])
+
+
+def test_final_save_in_an_outage_gives_up_after_one_server_selection_timeout(
+        restartable_mongo_server, tmp_path, sources):
+    """A later outage: the run goes on and ends after one timeout, not ten (FINAL_SAVE_ATTEMPTS)."""
+    ex_info, _ = sources
+    obs = MongoObserver(url=restartable_mongo_server.url, db_name="oneshot",
+                        failure_dir=tmp_path / "failed", **FAST)
+    obs.FINAL_SAVE_RETRY_SECONDS = 0.05
+    start(obs, ex_info)
+    restartable_mongo_server.stop()
+    attempts = []
+    original = obs._save_progress
+
+    def counting():
+        began = time.monotonic()
+        try:
+            return original()
+        finally:
+            attempts.append(time.monotonic() - began)
+
+    obs._save_progress = counting
+    obs.completed_event(utcnow(), 1)
+    # a first attempt may fail fast on the broken connection; the one that waits for a
+    # server is the last
+    assert len(attempts) <= 2 < obs.FINAL_SAVE_ATTEMPTS
+    _read_failure_dump(tmp_path / "failed")
+
+
+def test_a_heartbeat_right_after_a_failed_write_does_not_wait_for_the_server_again(
+        restartable_mongo_server, tmp_path, sources):
+    """A later outage: the run goes on; its end waits about one timeout, not one per event."""
+    ex_info, _ = sources
+    obs = MongoObserver(url=restartable_mongo_server.url, db_name="skip",
+                        failure_dir=tmp_path / "failed", **FAST)
+    start(obs, ex_info)
+    restartable_mongo_server.stop()
+    saves = []
+    original = obs._save_progress
+
+    def counting():
+        saves.append(1)
+        return original()
+
+    obs._save_progress = counting
+    obs.heartbeat_event({"n": 1}, "one\n", utcnow(), None)  # waits for a server, fails
+    obs.heartbeat_event({"n": 2}, "one\ntwo\n", utcnow(), None)  # kept for the next save
+    obs.completed_event(utcnow(), 2)  # one attempt, then the failure dump
+    assert len(saves) == 2
+    _, dumped = _read_failure_dump(tmp_path / "failed")
+    assert dumped["captured_out"] == "one\ntwo\n" and dumped["info"]["n"] == 2

@@ -178,3 +178,97 @@ def test_bad_arguments_are_refused(kwargs, message):
         QueueObserver(Recorder(), **kwargs)
     with pytest.raises(ValueError, match="needs an observer"):
         QueueObserver(None)
+
+
+def _files_experiment(tmp_path):
+    from sacred import Experiment
+
+    resource = tmp_path / "data.csv"
+    resource.write_text("a,b\n1,2\n")
+    artifact = tmp_path / "model.txt"
+    artifact.write_text("weights")
+    ex = Experiment("queued_files")
+
+    @ex.main
+    def main(_run):
+        _run.add_resource(str(resource))
+        _run.add_artifact(str(artifact), name="model", metadata={"epoch": 3})
+        for step in range(4):
+            _run.log_scalar("loss", 10 - step)
+        return "done"
+
+    return ex, str(resource)
+
+
+def _file_storage(tmp_path):
+    from sacred.observers import FileStorageObserver
+
+    def check(run_id, resource):
+        import json
+
+        stored = json.loads((tmp_path / "fs" / str(run_id) / "run.json").read_text())
+        assert stored["status"] == "COMPLETED"
+        assert stored["artifacts"] == ["model"] and stored["resources"][0][0] == resource
+        assert (tmp_path / "fs" / str(run_id) / "model").read_text() == "weights"
+        metrics = json.loads((tmp_path / "fs" / str(run_id) / "metrics.json").read_text())
+        assert metrics["loss"]["values"] == [10, 9, 8, 7]
+
+    return FileStorageObserver(str(tmp_path / "fs")), check
+
+
+def _tinydb(tmp_path):
+    pytest.importorskip("tinydb")
+    from sacred.observers import TinyDbObserver, TinyDbReader
+
+    def check(run_id, resource):
+        (entry,) = TinyDbReader(str(tmp_path / "tdb")).fetch_metadata(indices=[-1])
+        assert entry["status"] == "COMPLETED"
+        assert [a[0] for a in entry["artifacts"]] == ["model"]
+        assert [r[0] for r in entry["resources"]] == [resource]
+        assert entry["metrics"]["loss"]["values"] == [10, 9, 8, 7]
+
+    return TinyDbObserver(str(tmp_path / "tdb")), check
+
+
+def _sql(tmp_path):
+    pytest.importorskip("sqlalchemy")
+    import sqlite3
+
+    from sacred.observers import SqlObserver
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+
+    def check(run_id, resource):
+        db = sqlite3.connect(tmp_path / "runs.db")
+        try:
+            assert db.execute("SELECT status FROM run").fetchall() == [("COMPLETED",)]
+            assert db.execute("SELECT filename FROM artifact").fetchall() == [("model",)]
+            assert db.execute("SELECT filename FROM resource").fetchall() == [(resource,)]
+        finally:
+            db.close()
+
+    return SqlObserver(url), check
+
+
+@pytest.mark.parametrize("make", [_file_storage, _tinydb, _sql], ids=["file", "tinydb", "sql"])
+def test_a_queue_delivers_artifacts_resources_and_metrics_to_any_observer(tmp_path, make):
+    wrapped, check = make(tmp_path)
+    queue = QueueObserver(wrapped, interval=0.02, retry_interval=0.02, max_wait=30)
+    ex, resource = _files_experiment(tmp_path)
+    ex.observers.append(queue)
+    run = ex.run()
+    assert queue.given_up == [] and queue.pending_events == 0
+    check(run._id, resource)
+
+
+def test_queue_event_methods_take_0_8_7_positional_arguments(tmp_path):
+    rec = Recorder()
+    queue = QueueObserver(rec, interval=0.01, retry_interval=0.01, max_wait=10)
+    assert queue.started_event({"name": "x"}, "main", {}, dt.datetime.utcnow(), {}, {}, None) == "rec-1"
+    queue.log_metrics({"m": {"steps": [0], "values": [1]}}, {})
+    queue.heartbeat_event({"i": 1}, "out", dt.datetime.utcnow(), 5)
+    queue.completed_event(dt.datetime.utcnow(), "ok")
+    queue.join()
+    assert [name for name, _ in rec.delivered] == [
+        "started_event", "log_metrics", "heartbeat_event", "completed_event"]
+    assert rec.delivered[-1][1] == {"result": "ok"}

@@ -151,3 +151,143 @@ def test_last_failed_reruns_a_crashed_isolated_run(sacredtester):
     assert "deselected exp_fine.py::exp_fine::main:" in again.stdout  # (it does not use crash either)
     assert "exp_fine.py::exp_fine::main COMPLETED" not in again.stdout
     assert "exp_crash.py::crash::main COMPLETED" in again.stdout and "result='recovered'" in again.stdout
+
+
+def _run_dir(sacredtester, run_id):
+    return sacredtester.path / ".sacred" / "runs" / str(run_id)
+
+
+DYING = """\
+    import os, signal, sys
+    from sacred import Experiment
+    ex = Experiment("dying")
+    @ex.automain
+    def main(_run):
+        for step in range(5):
+            print(f"line {{step}}")
+            _run.log_scalar("loss", 10 - step)
+        sys.stdout.write("no newline at the end")
+        {how}
+    """
+
+
+@pytest.mark.parametrize("how", ["os._exit(3)", "os.kill(os.getpid(), signal.SIGKILL)"],
+                         ids=["os_exit", "sigkill"])
+def test_a_dying_child_loses_no_output_and_no_metric_points(sacredtester, how):
+    """Everything the child produced before it died is in the stored run (issue: cout.txt was empty)."""
+    sacredtester.write("exp_dying.py", DYING.format(how=how))
+    result = sacredtester.run("run", "--isolate", "--color=no", "--beat_interval=3600")
+    assert result.ret == 1, result.stdout + result.stderr
+    run = stored(sacredtester, 1)
+    assert run["status"] == "FAILED"
+    assert "process died" in "".join(run["fail_trace"])
+    expected = "".join(f"line {step}\n" for step in range(5)) + "no newline at the end"
+    cout = (_run_dir(sacredtester, 1) / "cout.txt").read_text()
+    assert expected in cout
+    assert "Running command 'main'" in cout  # the run's log lines are part of its output
+    metrics = json.loads((_run_dir(sacredtester, 1) / "metrics.json").read_text())
+    assert metrics["loss"]["values"] == [10, 9, 8, 7, 6]
+    assert metrics["loss"]["steps"] == [0, 1, 2, 3, 4]
+    assert expected in result.stdout  # the terminal saw it too, line breaks kept
+
+
+def test_isolated_output_is_filtered_and_capture_no_stores_none(sacredtester):
+    sacredtester.write("exp_bars.py", """\
+        from sacred import Experiment
+        from sacred.utils import apply_backspaces_and_linefeeds
+        ex = Experiment("bars")
+        ex.captured_out_filter = apply_backspaces_and_linefeeds
+        @ex.automain
+        def main():
+            print("progress 10%\\rprogress 100%")
+            print("done")
+        """)
+    assert sacredtester.run("run", "--isolate", "--color=no").ret == 0
+    cout = (_run_dir(sacredtester, 1) / "cout.txt").read_text()
+    assert "progress 100%\ndone\n" in cout and "10%" not in cout
+    assert sacredtester.run("run", "--isolate", "--color=no", "--capture=no").ret == 0
+    assert (_run_dir(sacredtester, 2) / "cout.txt").read_text() == ""
+
+
+WAITING = """\
+    import os, time
+    from pathlib import Path
+    from sacred import Experiment
+    ex = Experiment("wait")
+    @ex.automain
+    def main():
+        Path("child.pid").write_text(str(os.getpid()))
+        for _ in range(600):
+            time.sleep(0.1)
+    """
+
+
+def test_sigterm_to_the_runner_interrupts_the_isolated_run_and_leaves_no_child(sacredtester):
+    sacredtester.write("exp_1wait.py", WAITING)
+    sacredtester.experiment("exp_2never.py")
+    process, child = _runner_with_a_running_child(sacredtester, stdout=subprocess.PIPE)
+    try:
+        process.send_signal(signal.SIGTERM)  # only the runner, as a scheduler would
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode in (2, 143), out + err  # interrupted (143: SIGTERM, as a shell expects)
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert stored(sacredtester, 1)["status"] == "INTERRUPTED"
+    assert "exp_1wait.py::wait::main INTERRUPTED" in out
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _runner_with_a_running_child(sacredtester, stdout):
+    """``sacred run --isolate`` in a subprocess, once its worker wrote ``child.pid``: (runner, worker pid)."""
+    from tests.sacred_runner.conftest import REPO_ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    process = subprocess.Popen([sys.executable, "-m", "sacred_runner", "run", "--color=no", "--isolate"],
+                               cwd=sacredtester.path, env=env, stdout=stdout, stderr=stdout, text=True,
+                               start_new_session=True)
+    pid_file = sacredtester.path / "child.pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise AssertionError(f"the worker never started: {process.communicate()}")
+        time.sleep(0.05)
+    return process, int(pid_file.read_text())
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is gone for good; /proc says so
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_worker_dies_with_a_killed_runner(sacredtester):
+    """kill -9 of the runner: the worker gets SIGTERM from the kernel (PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux only")
+    sacredtester.write("exp_wait.py", WAITING)
+    process, child = _runner_with_a_running_child(sacredtester, stdout=subprocess.DEVNULL)
+    try:
+        process.kill()
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    deadline = time.monotonic() + 20
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = _alive(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert not alive

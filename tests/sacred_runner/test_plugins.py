@@ -171,3 +171,162 @@ def test_broken_local_plugin_is_a_usage_error_with_its_line(sacredtester):
     sacredtester.write("sacred_plugins.py", "x = 1\nraise ValueError('oops')\n")
     result = sacredtester.run("run")
     assert result.ret == 4 and "sacred_plugins.py:2" in result.stderr and "oops" in result.stderr
+
+
+SIDE_BY_SIDE = '''\
+"""Runner hooks and run events in one plugin, with each marker a plugin may have used."""
+import json, os
+import pluggy
+from sacred import events
+from sacred_runner.hookspecs import hookimpl
+
+legacy_runner_marker = pluggy.HookimplMarker("sacred_runner")
+
+def _record(name, **details):
+    with open(os.environ["RECORD_FILE"], "a") as stream:
+        stream.write(json.dumps({"hook": name, **details}) + "\\n")
+
+@hookimpl
+def sacred_run_report(item, outcome):
+    _record("sacred_run_report", status=outcome.status)
+
+@hookimpl
+def started_event(run, command, _id):
+    _record("started_event", command=command, id=_id, has_run=run is not None)
+
+@events.hookimpl
+def log_metrics(run, metrics_by_name):
+    _record("log_metrics", names=sorted(metrics_by_name))
+
+@legacy_runner_marker
+def completed_event(run, result):
+    _record("completed_event", result=result)
+
+@legacy_runner_marker
+def sacred_sessionfinish(session, exitstatus):
+    _record("sacred_sessionfinish", exitstatus=exitstatus)
+'''
+
+METRIC_BODY = """
+@ex.main
+def metric_main(_run):
+    _run.log_scalar("loss", 0.5)
+    return 7
+"""
+
+
+def _side_by_side_session(sacredtester, tmp_path, monkeypatch, *flags):
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("RECORD_FILE", str(record))
+    sacredtester.write("sacred_plugins.py", SIDE_BY_SIDE)
+    sacredtester.write("exp_metric.py", """\
+        from sacred import Experiment
+        ex = Experiment("exp_metric")
+        @ex.automain
+        def main(_run):
+            _run.log_scalar("loss", 0.5)
+            return 7
+        """)
+    return sacredtester.run("run", "-F", "runs", *flags), record
+
+
+def test_one_plugin_implements_runner_hooks_and_run_events_side_by_side(sacredtester, tmp_path, monkeypatch):
+    result, record = _side_by_side_session(sacredtester, tmp_path, monkeypatch)
+    assert result.ret == 0, result.stdout + result.stderr
+    records = read_records(record)
+    assert [r["hook"] for r in records] == [
+        "started_event", "log_metrics", "completed_event", "sacred_run_report", "sacred_sessionfinish"]
+    assert records[0] == {"hook": "started_event", "command": "main", "id": 1, "has_run": True}
+    assert records[1]["names"] == ["loss"] and records[2]["result"] == 7
+
+
+def test_run_events_reach_session_plugins_under_isolate(sacredtester, tmp_path, monkeypatch):
+    result, record = _side_by_side_session(sacredtester, tmp_path, monkeypatch, "--isolate")
+    assert result.ret == 0, result.stdout + result.stderr
+    records = read_records(record)
+    assert [r["hook"] for r in records] == [
+        "started_event", "log_metrics", "completed_event", "sacred_run_report", "sacred_sessionfinish"]
+    assert records[0]["has_run"] is False and records[0]["id"] == 1
+
+
+def test_the_session_plugin_manager_is_detached_afterwards(sacredtester, tmp_path, monkeypatch):
+    """After the session, a run started in this process no longer reaches the session's plugins."""
+    from sacred import Experiment
+
+    _, record = _side_by_side_session(sacredtester, tmp_path, monkeypatch)
+    seen = len(read_records(record))
+    ex = Experiment("later")
+    ex.main(lambda: 1)
+    ex.run()
+    assert len(read_records(record)) == seen
+
+
+def test_run_events_only_one_project_name():
+    from sacred import events
+    from sacred_runner import hookspecs
+
+    assert hookspecs.PROJECT_NAME == events.PROJECT_NAME == "sacred"
+
+    @events.hookimpl
+    def a(): ...
+
+    @hookspecs.hookimpl
+    def b(): ...
+
+    assert hasattr(a, "sacred_impl") and hasattr(b, "sacred_impl")
+
+
+SUMMARY_WRITER = '''\
+from sacred_runner.hookspecs import hookimpl
+import json, os
+
+@hookimpl
+def sacred_terminal_summary(reporter, exitstatus, config):
+    reporter.section("extra")
+    reporter.write_line(f"summary plugin saw exit status {exitstatus}")
+
+@hookimpl
+def sacred_sessionfinish(session, exitstatus):
+    with open(os.environ["RECORD_FILE"], "a") as stream:
+        stream.write(json.dumps({"hook": "sacred_sessionfinish", "exitstatus": exitstatus}) + "\\n")
+'''
+
+
+def test_terminal_summary_works_with_the_terminal_reporter_blocked(sacredtester, tmp_path, monkeypatch):
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("RECORD_FILE", str(record))
+    sacredtester.write("sacred_plugins.py", SUMMARY_WRITER)
+    sacredtester.experiment("exp_a.py", result="1")
+    result = sacredtester.run("run", "-p", "no:terminal", "-F", "runs")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "INTERNAL ERROR" not in result.stderr
+    assert "summary plugin saw exit status 0" in result.stdout
+    assert "= extra =" in result.stdout
+    assert read_records(record) == [{"hook": "sacred_sessionfinish", "exitstatus": 0}]
+
+
+RAISING_SUMMARY = '''\
+from sacred_runner.hookspecs import hookimpl
+
+@hookimpl
+def sacred_terminal_summary(reporter, exitstatus, config):
+    raise RuntimeError("summary plugin is broken")
+'''
+
+
+def test_a_plugin_raising_in_terminal_summary_does_not_hide_runs_or_change_the_exit_code(sacredtester):
+    sacredtester.write("sacred_plugins.py", RAISING_SUMMARY)
+    sacredtester.experiment("exp_ok.py", result="1")
+    sacredtester.write("exp_bad.py", """\
+        from sacred import Experiment
+        ex = Experiment("exp_bad")
+        @ex.automain
+        def main():
+            raise ValueError("boom")
+        """)
+    result = sacredtester.run("run", "--color=no", "-F", "runs")
+    assert result.ret == 1, result.stdout + result.stderr
+    assert "summary plugin is broken" in result.stderr and "sacred_terminal_summary" in result.stderr
+    assert "INTERNAL ERROR" not in result.stderr
+    assert "exp_ok.py::exp_ok" in result.stdout and "exp_bad.py::exp_bad" in result.stdout
+    assert "1 completed, 1 failed" in result.stdout

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def stored_run(sacredtester, run_id):
     return json.loads((sacredtester.path / ".sacred" / "runs" / str(run_id) / "run.json").read_text())
@@ -221,3 +223,20 @@ def test_a_node_id_can_name_an_ingredient_command(sacredtester):
     result = sacredtester.run("run", "--color=no", "exp_ing.py::ing::data.show", "with", "data.n=4")
     assert result.ret == 0, result.stdout + result.stderr
     assert "exp_ing.py::ing::data.show COMPLETED" in result.stdout and "result=8" in result.stdout
+
+
+def test_unreachable_mongo_beside_file_storage_fails_the_run_and_file_storage_records_it(sacredtester, tmp_path):
+    """``-m`` to a closed port plus ``-F``: one failed start, no further waits on the server."""
+    pytest.importorskip("pymongo")
+    from tests.fixtures.mongo_server import free_port
+
+    sacredtester.experiment("exp_a.py", result="2")
+    url = f"mongodb://127.0.0.1:{free_port()}/sacred?serverSelectionTimeoutMS=300&connectTimeoutMS=300"
+    dump_dir = tmp_path / "mongo_failed"
+    result = sacredtester.run("run", "--color=no", "-m", url, "-F", "runs")
+    assert result.ret == 1, result.stdout + result.stderr
+    stored = json.loads((sacredtester.path / "runs" / "1" / "run.json").read_text())
+    assert stored["status"] == "FAILED"
+    assert "MongoObserver failed in started_event" in "".join(stored["fail_trace"])
+    assert "exp_a.py::exp_a::main FAILED" in result.stdout
+    assert not dump_dir.exists() and not (sacredtester.path / "sacred_failed_runs").exists()

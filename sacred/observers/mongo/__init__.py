@@ -311,6 +311,8 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         with self._lock:
             self._require_run()
             self._record_heartbeat(info, captured_out, beat_time, result)
+            if self._outage_is_recent():
+                return  # kept in run_entry for the next save: no second wait for a server
             self._tolerant("heartbeat", self._save_progress)
 
     def completed_event(self, stop_time, result):
@@ -436,7 +438,15 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         """
         attempts = max(1, int(attempts))
         last_error: Exception | None = None
+        # Retries bridge a short blip. An attempt that waited for a server (half
+        # the server-selection timeout or more) means an outage: no retry, so
+        # the run ends within about one timeout instead of ``attempts`` of them.
+        timeout = self._server_selection_seconds()
+        deadline = time.monotonic() + timeout
+        if self._outage_is_recent():
+            attempts = 1  # the database was unreachable moments ago: one more try, then the dump
         for attempt in range(attempts):
+            began = time.monotonic()
             try:
                 self._save_progress()
                 return
@@ -444,8 +454,11 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 last_error = exc
                 if not self.tolerate_outages:
                     raise
-                if attempt + 1 < attempts:
-                    time.sleep(self.FINAL_SAVE_RETRY_SECONDS)
+                now = time.monotonic()
+                waited_for_a_server = now - began >= timeout / 2
+                if attempt + 1 >= attempts or waited_for_a_server or now >= deadline:
+                    break
+                time.sleep(self.FINAL_SAVE_RETRY_SECONDS)
         path = self.save_to_failure_dir()
         logger.warning(
             "MongoObserver: could not save run %s to %s (%s); the run entry was written to %s",
@@ -454,6 +467,13 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             mask_url_password(str(last_error)),
             path,
         )
+
+    def _server_selection_seconds(self) -> float:
+        """The client's server-selection timeout (30 s, pymongo's default, when unknown)."""
+        try:
+            return float(self.runs.database.client.options.server_selection_timeout)
+        except (AttributeError, TypeError, ValueError):
+            return 30.0
 
     def save_sources(self, ex_info: dict) -> list:
         """Store the experiment's source files in GridFS; return ``[[name, file_id], ...]``."""
@@ -531,6 +551,12 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         self._captured_full = ""
         self._captured_segments = CapturedOutSegments()
         self._oversized = OversizedValues()
+        self._outage_at: float | None = None
+
+    def _outage_is_recent(self) -> bool:
+        """True within one server-selection timeout after a write found the database unreachable."""
+        return (self._outage_at is not None
+                and time.monotonic() - self._outage_at < self._server_selection_seconds())
 
     def _record_heartbeat(self, info=None, captured_out=None, beat_time=None, result=None) -> None:
         self._info = info
@@ -604,7 +630,9 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             return
         try:
             action()
+            self._outage_at = None
         except Exception as exc:  # noqa: BLE001 - a DB outage never kills the run
+            self._outage_at = time.monotonic()
             logger.warning(
                 "MongoObserver: could not write %s of run %s to %s: %s; will retry with the next "
                 "event",
