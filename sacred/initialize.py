@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sacred.commandline_options import _parse_loglevel, spelling_087
 from sacred.config.custom_containers import make_read_only
 from sacred.config.resolution import check_added_entries, ordered_ingredients, resolve_config
-from sacred.randomness import derive_seed
+from sacred.randomness import function_rnds, ingredient_seeds
 from sacred.run import Run
 from sacred.settings import SETTINGS
 from sacred.utils import ConfigError, get_by_dotted_path, join_paths, mask_secrets
@@ -53,10 +52,12 @@ def restore_wiring(saved: list[tuple[Any, dict]]) -> None:
 
 def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:
     read_only = SETTINGS.CONFIG.READ_ONLY_CONFIG
-    root_seed = config.get("seed", 0)
+    ingredients = ordered_ingredients(experiment)
+    seeds = ingredient_seeds(experiment, config, ingredients)
     views: dict[str, Any] = {}  # one read-only view per config path, shared
-    for ingredient, path in ordered_ingredients(experiment):
-        for func in ingredient.captured_functions:
+    for ingredient, path in ingredients:
+        rnds = function_rnds(seeds[id(ingredient)], ingredient.captured_functions)
+        for func, rnd in zip(ingredient.captured_functions, rnds, strict=True):
             func_path = join_paths(path, func.prefix or "")
             sub = get_by_dotted_path(config, func_path) if func_path else config
             if sub is None:
@@ -77,8 +78,7 @@ def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Ru
                 func.config = copy.deepcopy(sub)
             # like sacred 0.8.7: "<ingredient path>.<function>", the experiment's own without a path
             func.logger = logger.getChild(join_paths(path, func.__name__))
-            identity = join_paths(path, f"{func.__module__}.{func.__qualname__}")
-            func.rnd = random.Random(derive_seed(root_seed, identity))
+            func.rnd = rnd
             func.run = run
 
 

@@ -1,13 +1,29 @@
-"""Seeds and random generators derived from a run's root seed.
+"""Seeds and random generators derived from a run's root seed, exactly as Sacred 0.8.7.
 
-Every captured function gets its own stream of seeds derived from the root
-seed and the function's name, so calls to one function never change the
-values another function gets (the spec's "Resilience to Change"). ``_rnd`` is
-a numpy ``Generator`` (or ``RandomState`` with
-``SETTINGS.CONFIG.NUMPY_RANDOM_LEGACY_API``) when numpy is installed, else a
-``random.Random``.
+A run recorded by Sacred 0.8.7 and re-run here with its stored ``seed`` gives
+the same ``_seed`` values and the same ``_rnd`` streams. The derivation:
 
-Global generators (``random``, numpy, torch, tensorflow) are seeded from the
+* :func:`get_seed` draws an integer in ``[1, 10**9)`` from a generator
+  (``integers`` of a numpy ``Generator``, else ``randint``), or from Python's
+  ``random`` module without one.
+* :func:`create_rnd` is ``numpy.random.default_rng(seed)``, or
+  ``numpy.random.RandomState(seed)`` with
+  ``SETTINGS.CONFIG.NUMPY_RANDOM_LEGACY_API``, or ``random.Random(seed)``
+  without numpy.
+* The experiment's seed is its config's ``seed``. Each ingredient's seed is
+  its own config's ``seed`` entry when it has one, else a draw from its
+  parent's generator ``create_rnd(parent seed)``; the parent draws for its
+  direct sub-ingredients in reverse order of addition, and (like 0.8.7) an
+  ingredient only seeds sub-ingredients whose path lies under its own, while
+  the experiment seeds all of its direct ingredients (see
+  :func:`ingredient_seeds`).
+* Each scaffold (experiment or ingredient) gives its captured functions, in
+  registration order (an experiment's four built-in commands first),
+  ``create_rnd(get_seed(create_rnd(its seed)))`` (see :func:`function_rnds`).
+* Every call of a captured function taking ``_seed`` or ``_rnd`` draws
+  ``_seed = get_seed(function rnd)`` and gets ``_rnd = create_rnd(_seed)``.
+
+Global generators (``random``, numpy, torch, tensorflow) are seeded with the
 root seed at the start of a run. A library that is installed but not yet
 imported is seeded right after the experiment imports it during the run, so
 start-up never imports torch or tensorflow for an experiment that doesn't use
@@ -19,6 +35,7 @@ from __future__ import annotations
 import importlib.util
 import random
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from sacred.settings import SETTINGS
@@ -26,33 +43,83 @@ from sacred.settings import SETTINGS
 __all__ = [
     "SEEDRANGE",
     "create_rnd",
-    "derive_seed",
+    "function_rnds",
     "get_seed",
+    "ingredient_seeds",
     "seed_global_generators",
     "GlobalSeeder",
 ]
 
-SEEDRANGE = (0, 2**31 - 1)
+SEEDRANGE = (1, int(1e9))
 
 
-def get_seed(rnd: random.Random | Any | None = None) -> int:
-    """Draw a seed from ``rnd`` (or the system's entropy when None)."""
+def get_seed(rnd: Any = None) -> int:
+    """Draw a seed in ``[1, 10**9)`` from ``rnd``, or from Python's ``random`` without one."""
     if rnd is None:
-        return random.SystemRandom().randint(*SEEDRANGE)
-    if isinstance(rnd, random.Random):
-        return rnd.randint(*SEEDRANGE)
+        return random.randint(*SEEDRANGE)
     if hasattr(rnd, "integers"):
-        return int(rnd.integers(SEEDRANGE[0], SEEDRANGE[1], endpoint=True))
-    return int(rnd.randint(SEEDRANGE[0], SEEDRANGE[1]))
+        return int(rnd.integers(*SEEDRANGE))
+    return int(rnd.randint(*SEEDRANGE))
 
 
-def derive_seed(root_seed: int, name: str) -> int:
-    """A seed that depends only on the root seed and ``name``.
+def _own_seed(config: Any, path: str) -> Any:
+    """The ``seed`` entry of the ingredient config at ``path`` (None if it has none)."""
+    node = config
+    for part in path.split(".") if path else ():
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node.get("seed") if isinstance(node, dict) else None
 
-    Seeding ``random.Random`` with a string hashes it with SHA-512, which is
-    stable across processes and platforms (unlike ``hash()``).
+
+def _is_under(prefix: str, path: str) -> bool:
+    return path.startswith(prefix + ".") if prefix else True
+
+
+def ingredient_seeds(
+    experiment: Any, config: dict, ingredients: Iterable[tuple[Any, str]]
+) -> dict[int, int]:
+    """``id(ingredient) -> seed`` for the experiment and every (sub-)ingredient.
+
+    ``ingredients`` are ``(ingredient, config path)`` pairs, sub-ingredients
+    before their parents. Sacred 0.8.7 seeds a sub-ingredient whose path is
+    not under its parent's (``dataset`` using ``settings``) from the system's
+    entropy, so its numbers could never be reproduced; here it gets its seed
+    from its parent's generator after the draws 0.8.7 makes, which changes no
+    value 0.8.7 reproduces.
     """
-    return random.Random(f"{root_seed}:{name}").randint(*SEEDRANGE)
+    paths = {id(ing): path for ing, path in ingredients}
+    seeds: dict[int, int] = {id(experiment): config["seed"]}
+    generators: dict[int, Any] = {}
+
+    def seed_one(child: Any, parent_rnd: Any) -> None:
+        own = _own_seed(config, paths.get(id(child), child.path))
+        seeds[id(child)] = own if own is not None else get_seed(parent_rnd)
+        seed_children(child)
+
+    def seed_children(ingredient: Any) -> None:
+        rnd = generators[id(ingredient)] = create_rnd(seeds[id(ingredient)])
+        own_path = paths.get(id(ingredient), "")
+        for child in reversed(ingredient.ingredients):
+            if id(child) in seeds:
+                continue
+            if ingredient is experiment or _is_under(own_path, paths.get(id(child), child.path)):
+                seed_one(child, rnd)
+
+    seed_children(experiment)
+    for ingredient, _ in reversed(list(ingredients)):
+        if id(ingredient) not in seeds:
+            continue
+        for child in reversed(ingredient.ingredients):
+            if id(child) not in seeds:
+                seed_one(child, generators[id(ingredient)])
+    return seeds
+
+
+def function_rnds(seed: int, functions: Iterable[Any]) -> list[Any]:
+    """One generator per captured function, in registration order, from a scaffold's seed."""
+    rnd = create_rnd(seed)
+    return [create_rnd(get_seed(rnd)) for _ in functions]
 
 
 _numpy_available: bool | None = None
@@ -62,7 +129,10 @@ def numpy_available() -> bool:
     """True when numpy can be imported (checked without importing it)."""
     global _numpy_available
     if _numpy_available is None:
-        _numpy_available = importlib.util.find_spec("numpy") is not None
+        try:
+            _numpy_available = importlib.util.find_spec("numpy") is not None
+        except (ImportError, ValueError):  # blocked or half-imported numpy counts as missing
+            _numpy_available = False
     return _numpy_available
 
 

@@ -250,7 +250,7 @@ def test_ingredient_config_and_commands(tmp_path):
     assert "    filename = 'my_dataset.npy'" in out and "    normalize = True" in out
     stats = run_example("ingredient.py", "dataset.stats", cwd=tmp_path)
     assert stats.stdout == 'Statistics for dataset "my_dataset.npy":\nmean = 13.37\n'
-    assert "INFO - my_experiment - Running command 'dataset.stats'" in stats.stderr
+    assert "INFO - my_experiment - Running command 'stats'" in stats.stderr
     loaded = run_example("ingredient.py", cwd=tmp_path).stdout
     assert loaded == "loaded 101 values, mean -0.00\n" or loaded == "loaded 101 values, mean 0.00\n"
     raw = run_example("ingredient.py", "with", "dataset.normalize=False", cwd=tmp_path).stdout

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -46,7 +45,7 @@ def create_captured_function(function: Callable, prefix: str | None = None) -> C
             if "_seed" in specials or "_rnd" in specials:
                 rnd = captured_function.rnd
                 if rnd is None:
-                    rnd = captured_function.rnd = random.Random(get_seed())
+                    rnd = captured_function.rnd = create_rnd(get_seed())
                 seed = get_seed(rnd)
                 special["_seed"] = seed
                 if "_rnd" in specials:
