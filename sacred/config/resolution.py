@@ -60,11 +60,15 @@ class ConfigResult:
 
 
 def convert_dotted_updates(updates: Mapping | None) -> dict:
-    """``{'a.b': 1, 'c': {'d.e': 2}}`` -> ``{'a': {'b': 1}, 'c': {'d': {'e': 2}}}``."""
+    """``{'a.b': 1, 'a': {'c': 2}}`` -> ``{'a': {'b': 1, 'c': 2}}``.
+
+    Only the keys of ``updates`` itself are dotted paths. Keys inside the
+    values are config keys: ``{'d': {'a.b': 1}}`` stays as it is, so that the
+    key check refuses ``a.b`` instead of silently nesting it.
+    """
     result: dict = {}
     for key, value in (updates or {}).items():
-        if isinstance(value, Mapping):
-            value = convert_dotted_updates(value)
+        value = dict(value) if isinstance(value, Mapping) else value
         if isinstance(key, str) and "." in key:
             current = get_by_dotted_path(result, key)
             if isinstance(current, dict) and isinstance(value, dict):
