@@ -400,7 +400,7 @@ class Run:
         with self._emit_lock:
             self._collect_output()
             self.captured_out = self._current_output()
-            metrics = self._metrics.get_last_metrics()
+            metrics = self._metrics.pending_metrics()
             if metrics:
                 # observers may add references to the live info (MongoObserver does)
                 self._emit("log_metrics", {"metrics_by_name": metrics, "info": self.info})

@@ -51,7 +51,7 @@ def create_captured_function(function: Callable, prefix: str | None = None) -> C
                 if "_rnd" in specials:
                     special["_rnd"] = create_rnd(seed)
         args, kwargs = signature.construct_arguments(
-            args, kwargs, captured_function.config, special
+            args, kwargs, captured_function.config, special=special
         )
         logger = captured_function.logger
         if not logger.isEnabledFor(logging.DEBUG):

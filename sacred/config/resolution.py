@@ -130,7 +130,7 @@ def _resolve_named_configs(
         if is_config_file_name(name):
             # looks like a file but does not exist: load it to get the clear error
             load_config_file(name)
-        raise NamedConfigNotFoundError(name, tuple(sorted(available)))
+        raise NamedConfigNotFoundError(name, available_named_configs=tuple(sorted(available)))
     return resolved
 
 

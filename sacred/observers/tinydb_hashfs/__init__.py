@@ -37,6 +37,7 @@ import time
 import uuid
 from typing import Any
 
+from sacred.commandline_options import tiny_db_option
 from sacred.observers.base import RunObserver
 from sacred.observers.stored_values import mask_secrets
 from sacred.observers.tinydb_hashfs.encoding import DateTimeSerializer, FileSerializer, to_storable
@@ -66,6 +67,7 @@ __all__ = [
     "get_db_file_manager",
     "put_file",
     "render_report",
+    "tiny_db_option",
 ]
 
 logger = logging.getLogger(__name__)
