@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sacred.commandline_options import _parse_loglevel, spelling_087
 from sacred.config.custom_containers import make_read_only
 from sacred.config.resolution import check_added_entries, ordered_ingredients, resolve_config
-from sacred.randomness import function_rnds, ingredient_seeds
+from sacred.randomness import RunSeeds
 from sacred.run import Run
 from sacred.settings import SETTINGS
 from sacred.utils import (
@@ -22,7 +23,7 @@ from sacred.utils import (
 
 __all__ = ["create_run", "mask_options", "save_wiring", "restore_wiring"]
 
-_WIRED_ATTRIBUTES = ("config", "logger", "rnd", "run")
+_WIRED_ATTRIBUTES = ("config", "logger", "rnd", "make_rnd", "run")
 
 
 def mask_options(options: dict) -> dict:
@@ -80,13 +81,12 @@ def ingredient_view(ingredient: Any, path: str, config: dict, paths: dict[int, s
 def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:
     read_only = SETTINGS.CONFIG.READ_ONLY_CONFIG
     ingredients = ordered_ingredients(experiment)
-    seeds = ingredient_seeds(experiment, config, ingredients)
+    seeds = RunSeeds(experiment, config, ingredients)
     paths = {id(ingredient): path for ingredient, path in ingredients}
     views: dict[tuple, Any] = {}  # one read-only view per ingredient and prefix, shared
     for ingredient, path in ingredients:
-        rnds = function_rnds(seeds[id(ingredient)], ingredient.captured_functions)
         view = ingredient_view(ingredient, path, config, paths)
-        for func, rnd in zip(ingredient.captured_functions, rnds, strict=True):
+        for index, func in enumerate(ingredient.captured_functions):
             func_path = join_paths(path, func.prefix or "")
             sub = get_by_dotted_path(view, func.prefix) if func.prefix else view
             if sub is None:
@@ -108,7 +108,9 @@ def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Ru
                 func.config = copy.deepcopy(sub)
             # like sacred 0.8.7: "<ingredient path>.<function>", the experiment's own without a path
             func.logger = logger.getChild(join_paths(path, func.__name__))
-            func.rnd = rnd
+            # its generator is made when it first asks for _seed/_rnd (see RunSeeds)
+            func.rnd = None
+            func.make_rnd = functools.partial(seeds.function_rnd, ingredient, index)
             func.run = run
 
 

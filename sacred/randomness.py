@@ -19,7 +19,7 @@ the same ``_seed`` values and the same ``_rnd`` streams. The derivation:
   :func:`ingredient_seeds`).
 * Each scaffold (experiment or ingredient) gives its captured functions, in
   registration order (an experiment's four built-in commands first),
-  ``create_rnd(get_seed(create_rnd(its seed)))`` (see :func:`function_rnds`).
+  ``create_rnd(get_seed(create_rnd(its seed)))`` (see :class:`RunSeeds`).
 * Every call of a captured function taking ``_seed`` or ``_rnd`` draws
   ``_seed = get_seed(function rnd)`` and gets ``_rnd = create_rnd(_seed)``.
 
@@ -42,8 +42,8 @@ from sacred.settings import SETTINGS
 
 __all__ = [
     "SEEDRANGE",
+    "RunSeeds",
     "create_rnd",
-    "function_rnds",
     "get_seed",
     "ingredient_seeds",
     "seed_global_generators",
@@ -116,10 +116,36 @@ def ingredient_seeds(
     return seeds
 
 
-def function_rnds(seed: int, functions: Iterable[Any]) -> list[Any]:
-    """One generator per captured function, in registration order, from a scaffold's seed."""
-    rnd = create_rnd(seed)
-    return [create_rnd(get_seed(rnd)) for _ in functions]
+class RunSeeds:
+    """The seeds of one run's scaffolds and captured functions, computed on first use.
+
+    Nothing is drawn (and numpy is not imported) until a captured function
+    asks for ``_seed`` or ``_rnd``; the numbers are the same as if
+    everything had been drawn up front, since every scaffold draws from its
+    own generators.
+    """
+
+    def __init__(self, experiment: Any, config: dict, ingredients: Iterable[tuple[Any, str]]) -> None:
+        self._experiment = experiment
+        self._config = config
+        self._ingredients = list(ingredients)
+        self._seeds: dict[int, int] | None = None
+        self._function_seeds: dict[int, list[int]] = {}
+
+    def seed_of(self, ingredient: Any) -> int:
+        """The seed of ``ingredient`` (the experiment's is the root seed)."""
+        if self._seeds is None:
+            self._seeds = ingredient_seeds(self._experiment, self._config, self._ingredients)
+        return self._seeds[id(ingredient)]
+
+    def function_rnd(self, ingredient: Any, index: int) -> Any:
+        """The generator of the ``index``-th captured function of ``ingredient``."""
+        seeds = self._function_seeds.get(id(ingredient))
+        if seeds is None or index >= len(seeds):
+            rnd = create_rnd(self.seed_of(ingredient))
+            count = max(index + 1, len(ingredient.captured_functions))
+            seeds = self._function_seeds[id(ingredient)] = [get_seed(rnd) for _ in range(count)]
+        return create_rnd(seeds[index])
 
 
 _numpy_available: bool | None = None
@@ -185,13 +211,14 @@ class GlobalSeeder:
         """Wrap the loader of a pending library so it is seeded after it loads."""
         if fullname not in self.pending:
             return None
-        self.pending.discard(fullname)
+        # stays pending until the module is really executed: importlib.util.find_spec
+        # (numpy_available() uses it) asks for a spec without loading anything
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None:
-                spec.loader = _SeedingLoader(spec.loader, fullname, self.seed)
+                spec.loader = _SeedingLoader(spec.loader, fullname, self)
                 return spec
         return None
 
@@ -204,17 +231,18 @@ class GlobalSeeder:
 
 
 class _SeedingLoader:
-    def __init__(self, loader: Any, name: str, seed: int) -> None:
+    def __init__(self, loader: Any, name: str, seeder: GlobalSeeder) -> None:
         self._loader = loader
         self._name = name
-        self._seed = seed
+        self._seeder = seeder
 
     def create_module(self, spec: Any) -> Any:
         return self._loader.create_module(spec)
 
     def exec_module(self, module: Any) -> None:
         self._loader.exec_module(module)
-        _seed_module(self._name, module, self._seed)
+        self._seeder.pending.discard(self._name)
+        _seed_module(self._name, module, self._seeder.seed)
 
     def __getattr__(self, item: str) -> Any:
         return getattr(self._loader, item)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from sacred import SETTINGS, Experiment, Ingredient
-from sacred.randomness import create_rnd, function_rnds, get_seed, ingredient_seeds
+from sacred.randomness import RunSeeds, create_rnd, get_seed, ingredient_seeds
 
 PARITY_EXPERIMENT = Path(__file__).with_name("seed_parity_experiment.py")
 EXAMPLE_06 = Path(__file__).parents[1] / "examples" / "06_randomness.py"
@@ -169,11 +169,17 @@ def test_create_rnd_follows_numpy_and_the_legacy_setting():
     assert isinstance(create_rnd(1), np.random.RandomState)
 
 
-def test_function_rnds_draw_in_registration_order():
-    seeds = [get_seed(r) for r in function_rnds(12345, range(3))]
-    scaffold = np.random.default_rng(12345)
+def test_function_generators_draw_in_registration_order():
+    ex, data, leaf, outside, other, order = _tree()
+    for index in range(3):
+        data.capture(lambda index=index: index)
+    seeds = RunSeeds(ex, {"seed": 12345}, order)
+    scaffold = np.random.default_rng(seeds.seed_of(data))
     expected = [get_seed(np.random.default_rng(get_seed(scaffold))) for _ in range(3)]
-    assert seeds == expected
+    # asked out of order: the numbers depend only on the position
+    got = {i: get_seed(seeds.function_rnd(data, i)) for i in (2, 0, 1)}
+    assert [got[i] for i in range(3)] == expected
+    assert seeds.seed_of(ex) == 12345
 
 
 def _tree():
@@ -219,3 +225,40 @@ def test_sub_ingredient_outside_its_parents_path_is_reproducible():
         return draw()
 
     assert ex.run(config_updates={"seed": 5}).result == ex.run(config_updates={"seed": 5}).result
+
+
+def test_a_run_without_randomness_does_not_import_numpy():
+    code = (
+        "import sys\nfrom sacred import Experiment\nex = Experiment('x', interactive=True)\n"
+        "@ex.main\ndef main():\n    return 1\n"
+        "ex.run(options={'--loglevel': 'ERROR'})\nprint('numpy' in sys.modules)\n"
+        "@ex.command\ndef draw(_seed):\n    return _seed\n"
+        "print(ex.run('draw', config_updates={'seed': 12345}, options={'--loglevel': 'ERROR'}).result)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # the sixth captured function (four built-ins, main, draw): draw index 5, as in 0.8.7
+    assert out.stdout.split() == ["False", "274546103"]
+
+
+def test_library_looked_up_before_it_is_imported_is_still_seeded(tmp_path, monkeypatch):
+    import importlib.util
+
+    from sacred import randomness
+
+    (tmp_path / "fake_lib_for_seed_test.py").write_text("seeded = []\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(randomness.GlobalSeeder, "LIBRARIES", ("fake_lib_for_seed_test",))
+    monkeypatch.setattr(randomness, "_seed_module", lambda name, module, seed: module.seeded.append(seed))
+    ex = Experiment("late_lookup", interactive=True)
+
+    @ex.main
+    def main():
+        assert importlib.util.find_spec("fake_lib_for_seed_test") is not None  # no import yet
+        import fake_lib_for_seed_test
+
+        return list(fake_lib_for_seed_test.seeded)
+
+    try:
+        assert ex.run(config_updates={"seed": 99}).result == [99]
+    finally:
+        sys.modules.pop("fake_lib_for_seed_test", None)
