@@ -51,3 +51,13 @@ def test_fd_mode_sees_child_processes():
     assert result.stderr == repr("py\nshell\n")
     assert result.stdout == "py\nshell\n"  # still shown on the terminal
     assert os.name == "posix"
+
+
+def test_capture_mode_names_and_functions():
+    from sacred.stdout_capturing import CAPTURE_MODES, no_tee, tee_output_fd, tee_output_python
+
+    assert set(CAPTURE_MODES) == {"no", "sys", "fd"}
+    assert get_stdcapturer("no")[1] is no_tee
+    assert get_stdcapturer("sys")[1] is tee_output_python
+    assert get_stdcapturer("fd")[1] is tee_output_fd
+    assert tee_output_python.__name__ == "tee_output_python"
