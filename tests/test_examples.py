@@ -349,3 +349,12 @@ def test_hello_config_print_config_with_updates(tmp_path):
     assert "  message = 'Hello Bob!'\n  recipient = 'Bob'\n" in out
     assert "  d:\n    bar = 2\n    foo = True\n" in out
     assert 'WARNING - root - Changed type of config entry "d.foo" from int to bool' in result.stderr
+
+
+def test_ingredient_typechange_warning_and_command_line_as_087(tmp_path):
+    stats = run_example("ingredient.py", "dataset.stats", "with", "dataset.normalize=1", cwd=tmp_path)
+    # the same first lines Sacred 0.8.7 prints for this command
+    assert stats.stderr.splitlines()[0] == (
+        'WARNING - dataset - Changed type of config entry "normalize" from bool to int'
+    )
+    assert "INFO - my_experiment - Running command 'stats'" in stats.stderr
