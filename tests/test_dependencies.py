@@ -674,3 +674,17 @@ def test_get_py_file_if_possible_and_is_local_source(tmp_path):
     assert is_local_source(str(tmp_path / "sub" / "b.py"), "sub.b", str(tmp_path))
     assert not is_local_source(str(tmp_path / "sub" / "b.py"), "b", str(tmp_path))
     assert not is_local_source("/usr/lib/x.py", "x", str(tmp_path))
+
+
+def test_fill_missing_version_as_087():
+    import numpy
+
+    dep = PackageDependency("numpy", None)
+    dep.fill_missing_version()
+    assert dep.to_json() == f"numpy=={numpy.__version__}"
+    fixed = PackageDependency("numpy", "1.0")
+    fixed.fill_missing_version()
+    assert fixed.to_json() == "numpy==1.0"
+    unknown = PackageDependency("sacred_no_such_package", None)
+    unknown.fill_missing_version()
+    assert unknown.to_json() == "sacred_no_such_package==<unknown>"
