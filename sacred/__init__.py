@@ -23,6 +23,7 @@ __all__ = [
     "cli_option",
     "host_info_gatherer",
     "observers",
+    "optional",
     "__version__",
 ]
 
@@ -32,6 +33,7 @@ _LAZY = {
     "cli_option": "sacred.commandline_options",
     "host_info_gatherer": "sacred.host_info",
     "observers": None,
+    "optional": None,  # 0.8.7's module of optional imports, loaded on first use
 }
 
 

@@ -22,11 +22,18 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sacred.utils import PATHCHANGE, iterate_flattened_separately, mask_url_password
 
 __all__ = [
+    "COLOR_ADDED",
+    "COLOR_DOC",
+    "COLOR_MODIFIED",
+    "COLOR_TYPECHANGED",
+    "ConfigEntry",
+    "ENDC",
+    "PathEntry",
     "print_config",
     "print_dependencies",
     "save_config",
@@ -41,6 +48,29 @@ __all__ = [
 ]
 
 BLUE, GREEN, RED, GREY, ENDC = "\033[34m", "\033[32m", "\033[31m", "\033[2m", "\033[0m"
+# the names Sacred 0.8.7 gives these colours
+COLOR_ADDED, COLOR_MODIFIED, COLOR_TYPECHANGED, COLOR_DOC = GREEN, BLUE, RED, GREY
+
+
+class ConfigEntry(NamedTuple):
+    """One config entry as ``print_config`` shows it (0.8.7's record)."""
+
+    key: str
+    value: Any
+    added: bool
+    modified: bool
+    typechanged: Any
+    doc: str | None
+
+
+class PathEntry(NamedTuple):
+    """A nested dict's header line as ``print_config`` shows it (0.8.7's record)."""
+
+    key: str
+    added: bool
+    modified: bool
+    typechanged: Any
+    doc: str | None
 COMMENT_COLUMN = 37
 
 _terminal_at_start: bool | None = None

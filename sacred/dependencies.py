@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
@@ -61,6 +62,7 @@ from sacred.vcs import (
 )
 
 __all__ = [
+    "PEP440_VERSION_PATTERN",
     "DiscoveryModeError",
     "PackageDependency",
     "Source",
@@ -69,10 +71,46 @@ __all__ = [
     "gather_sources_and_dependencies",
     "get_commit_if_possible",
     "get_digest",
+    "get_py_file_if_possible",
+    "is_local_source",
     "normalize_distribution_name",
     "parse_porcelain_v2_status",
     "source_discovery_strategies",
 ]
+
+PEP440_VERSION_PATTERN = re.compile(
+    r"""
+    ^
+    (\d+!)?                              # epoch
+    (\d+(?:\.\d+)*)                      # release segment
+    ((?:a|b|c|rc)\d+)?                   # pre-release
+    (\.post\d+)?                         # post release
+    (\.dev\d+)?                          # development release
+    $
+    """,
+    re.VERBOSE,
+)
+"""A public PEP 440 version (``1.2.3``, ``1!2.0rc1.post2.dev3``), as 0.8.7 checks them."""
+
+get_py_file_if_possible = py_file_if_possible
+
+
+def is_local_source(filename: str, modname: str, experiment_path: str) -> bool:
+    """True if ``filename`` lies under ``experiment_path`` and its path spells ``modname``.
+
+    ``/exp/sub/b.py`` is a local source as module ``sub.b`` of experiment
+    path ``/exp``, but not as module ``b`` (then it came from elsewhere on
+    ``sys.path``, e.g. a virtualenv inside the experiment directory).
+    """
+    real_base = os.path.realpath(experiment_path)
+    relative = os.path.relpath(os.path.realpath(filename), real_base)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep) or os.path.isabs(relative):
+        return False
+    parts = os.path.splitext(relative)[0].split(os.sep)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) == modname
+
 
 _BLOCK_SIZE = 1 << 20
 

@@ -13,7 +13,31 @@ from sacred.commandline_options import BUILTIN_OPTIONS, CLIOption, canonical_key
 from sacred.ingredient import Ingredient
 from sacred.utils import SacredError
 
-__all__ = ["Experiment"]
+__all__ = ["Experiment", "gather_command_line_options"]
+
+# the optional package each observer flag needs (0.8.7 hides these when it is absent)
+_OPTION_BACKENDS = {"--mongo_db": "pymongo", "--sql": "sqlalchemy", "--tiny_db": "tinydb", "--s3": "boto3"}
+
+
+def gather_command_line_options(filter_disabled: bool | None = None) -> list[CLIOption]:
+    """The built-in command-line options, sorted by flag (as 0.8.7 returns them).
+
+    ``filter_disabled`` leaves out observer flags whose backend is not
+    installed; by default it is ``not SETTINGS.COMMAND_LINE.SHOW_DISABLED_OPTIONS``.
+    """
+    from sacred.settings import SETTINGS
+    from sacred.utils import module_exists
+
+    if filter_disabled is None:
+        filter_disabled = not SETTINGS.COMMAND_LINE.SHOW_DISABLED_OPTIONS
+    options = sorted(BUILTIN_OPTIONS, key=lambda option: option.long_flag.lstrip("-"))
+    if filter_disabled:
+        options = [
+            option
+            for option in options
+            if option.key not in _OPTION_BACKENDS or module_exists(_OPTION_BACKENDS[option.key])
+        ]
+    return options
 
 
 class _CurrentStderrHandler(logging.StreamHandler):

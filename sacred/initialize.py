@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import copy
-import random
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sacred.commandline_options import _parse_loglevel, spelling_087
 from sacred.config.custom_containers import make_read_only
 from sacred.config.resolution import check_added_entries, ordered_ingredients, resolve_config
-from sacred.randomness import derive_seed
+from sacred.randomness import RunSeeds
 from sacred.run import Run
 from sacred.settings import SETTINGS
-from sacred.utils import ConfigError, get_by_dotted_path, join_paths, mask_secrets
+from sacred.utils import (
+    ConfigError,
+    get_by_dotted_path,
+    join_paths,
+    mask_secrets,
+    set_by_dotted_path,
+)
 
 __all__ = ["create_run", "mask_options", "save_wiring", "restore_wiring"]
 
-_WIRED_ATTRIBUTES = ("config", "logger", "rnd", "run")
+_WIRED_ATTRIBUTES = ("config", "logger", "rnd", "make_rnd", "run")
 
 
 def mask_options(options: dict) -> dict:
@@ -51,14 +57,38 @@ def restore_wiring(saved: list[tuple[Any, dict]]) -> None:
             setattr(func, name, value)
 
 
+def ingredient_view(ingredient: Any, path: str, config: dict, paths: dict[int, str]) -> dict:
+    """The config an ingredient's captured functions see, as in 0.8.7.
+
+    Its own entries, plus the configs of its sub-ingredients (at any depth)
+    whose path is not under its own, at their full path: an ingredient
+    ``dataset`` using ``settings`` receives ``settings`` by name.
+    """
+    own = get_by_dotted_path(config, path) if path else config
+    if not path:
+        return own
+    view = dict(own) if isinstance(own, dict) else {}
+    for sub, _ in ingredient.traverse_ingredients():
+        sub_path = paths.get(id(sub), sub.path)
+        if sub is ingredient or sub_path.startswith(path + "."):
+            continue
+        value = get_by_dotted_path(config, sub_path)
+        if value is not None and get_by_dotted_path(view, sub_path) is None:
+            set_by_dotted_path(view, sub_path, copy.deepcopy(value))
+    return view if view or isinstance(own, dict) else own
+
+
 def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:
     read_only = SETTINGS.CONFIG.READ_ONLY_CONFIG
-    root_seed = config.get("seed", 0)
-    views: dict[str, Any] = {}  # one read-only view per config path, shared
-    for ingredient, path in ordered_ingredients(experiment):
-        for func in ingredient.captured_functions:
+    ingredients = ordered_ingredients(experiment)
+    seeds = RunSeeds(experiment, config, ingredients)
+    paths = {id(ingredient): path for ingredient, path in ingredients}
+    views: dict[tuple, Any] = {}  # one read-only view per ingredient and prefix, shared
+    for ingredient, path in ingredients:
+        view = ingredient_view(ingredient, path, config, paths)
+        for index, func in enumerate(ingredient.captured_functions):
             func_path = join_paths(path, func.prefix or "")
-            sub = get_by_dotted_path(config, func_path) if func_path else config
+            sub = get_by_dotted_path(view, func.prefix) if func.prefix else view
             if sub is None:
                 # as in 0.8.7: no entries under the prefix, so defaults (or a clear
                 # MissingConfigError when it is called) apply
@@ -70,15 +100,17 @@ def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Ru
                     conflicting_configs=(func_path,),
                 )
             if read_only:
-                if func_path not in views:
-                    views[func_path] = make_read_only(sub, func_path)
-                func.config = views[func_path]
+                key = (path, func.prefix or "")
+                if key not in views:
+                    views[key] = make_read_only(sub, func_path)
+                func.config = views[key]
             else:
                 func.config = copy.deepcopy(sub)
             # like sacred 0.8.7: "<ingredient path>.<function>", the experiment's own without a path
             func.logger = logger.getChild(join_paths(path, func.__name__))
-            identity = join_paths(path, f"{func.__module__}.{func.__qualname__}")
-            func.rnd = random.Random(derive_seed(root_seed, identity))
+            # its generator is made when it first asks for _seed/_rnd (see RunSeeds)
+            func.rnd = None
+            func.make_rnd = functools.partial(seeds.function_rnd, ingredient, index)
             func.run = run
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MetricsLogger", "linearize_metrics"]
+__all__ = ["MetricsLogger", "ScalarMetricLogEntry", "linearize_metrics"]
 
 _FAST_TYPES = (int, float)
 _UTC = _dt.UTC
@@ -70,8 +70,21 @@ class MetricsLogger:
 
         return log_scalar_metric
 
-    def get_last_metrics(self) -> dict[str, dict[str, list]]:
-        """Points logged since the previous call, as ``{name: {steps, values, timestamps}}``."""
+    def get_last_metrics(self) -> list[ScalarMetricLogEntry]:
+        """Points logged since the previous read, one :class:`ScalarMetricLogEntry` each (0.8.7).
+
+        The run itself reads :meth:`pending_metrics`, which skips the objects.
+        """
+        entries = []
+        for name, series in self.pending_metrics().items():
+            for step, value, stamp in zip(
+                series["steps"], series["values"], series["timestamps"], strict=True
+            ):
+                entries.append(ScalarMetricLogEntry(name, step, stamp, value))
+        return entries
+
+    def pending_metrics(self) -> dict[str, dict[str, list]]:
+        """Points logged since the previous read, as ``{name: {name, steps, values, timestamps}}``."""
         result = {}
         for name, (_, _, points) in list(self._series.items()):
             start = self._read_positions.get(name, 0)
@@ -126,10 +139,27 @@ def _check_step(metric_name: str, step: Any) -> int:
         ) from None
 
 
-def linearize_metrics(logged_metrics: dict[str, dict[str, list]]) -> list[dict]:
-    """Flatten ``{name: {steps, values, timestamps}}`` into a list of point dicts."""
-    points = []
-    for name, series in logged_metrics.items():
-        for step, value, ts in zip(series["steps"], series["values"], series["timestamps"], strict=True):
-            points.append({"name": name, "step": step, "value": value, "timestamp": ts})
-    return points
+class ScalarMetricLogEntry:
+    """One measurement: ``name``, ``step``, ``timestamp`` (naive UTC) and ``value``."""
+
+    def __init__(self, name: str, step: Any, timestamp: _dt.datetime, value: Any) -> None:
+        self.name = name
+        self.step = step
+        self.timestamp = timestamp
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"ScalarMetricLogEntry({self.name!r}, step={self.step!r}, value={self.value!r})"
+
+
+def linearize_metrics(logged_metrics: list[ScalarMetricLogEntry]) -> dict[str, dict[str, Any]]:
+    """Group entries by metric name: ``{name: {name, steps, values, timestamps}}`` (as 0.8.7)."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for entry in logged_metrics:
+        series = grouped.setdefault(
+            entry.name, {"steps": [], "values": [], "timestamps": [], "name": entry.name}
+        )
+        series["steps"].append(entry.step)
+        series["values"].append(entry.value)
+        series["timestamps"].append(entry.timestamp)
+    return grouped

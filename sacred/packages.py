@@ -54,6 +54,19 @@ class PackageDependency:
         """``"name==version"`` (``<unknown>`` when the version could not be found)."""
         return f"{self.name}=={self.version or '<unknown>'}"
 
+    def fill_missing_version(self) -> None:
+        """Look the version up when it is unknown: the installed distribution of that
+        name, else the ``__version__`` of an already imported module of that name."""
+        if self.version is not None:
+            return
+        found = find_distribution(self.name, None)
+        if found is not None:
+            self.version = found[1]
+            return
+        module = sys.modules.get(self.name)  # never imported here: importing runs code
+        if module is not None:
+            self.version = module_version(module)
+
     @classmethod
     def create(cls, module: ModuleType) -> PackageDependency:
         """The dependency providing ``module``: its distribution, else its own ``__version__``."""

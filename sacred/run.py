@@ -198,7 +198,7 @@ class Run:
         try:
             # the log lines of the run's start and end are part of its captured output
             with capture_output(mode) as self._output_file:
-                self.run_logger.info("Running command '%s'", self.meta_info.get("command", ""))
+                self.run_logger.info("Running command '%s'", self._command_name())
                 try:
                     self._emit_started()
                     self._start_heartbeat()
@@ -314,8 +314,13 @@ class Run:
         if errors:
             raise errors[0]
 
+    def _command_name(self) -> str:
+        """The command's own name, as 0.8.7 logs and stores it (``stats`` for ``dataset.stats``)."""
+        name = getattr(self.main_function, "__name__", None)
+        return name if isinstance(name, str) and name else self.meta_info.get("command", "")
+
     def _emit_queued(self) -> None:
-        command = self.meta_info.get("command", getattr(self.main_function, "__name__", ""))
+        command = self._command_name()
         self.run_logger.info("Queuing-up command '%s'", command)
         queue_time = utcnow()
         self.meta_info["queue_time"] = queue_time
@@ -340,7 +345,7 @@ class Run:
     def _emit_started(self) -> None:
         self.status = None
         self.start_time = utcnow()
-        command = self.meta_info.get("command", getattr(self.main_function, "__name__", ""))
+        command = self._command_name()
         self._id_assigning_event(
             "started_event",
             {
@@ -407,7 +412,7 @@ class Run:
         with self._emit_lock:
             self._collect_output()
             self.captured_out = self._current_output()
-            metrics = self._metrics.get_last_metrics()
+            metrics = self._metrics.pending_metrics()
             if metrics:
                 # observers may add references to the live info (MongoObserver does)
                 self._emit("log_metrics", {"metrics_by_name": metrics, "info": self.info})

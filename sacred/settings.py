@@ -20,11 +20,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+from sacred.utils import SacredError
+
 __all__ = ["SETTINGS", "SettingError", "Settings"]
 
 
-class SettingError(KeyError):
-    """Raised when an unknown setting is read or written."""
+class SettingError(SacredError, KeyError):
+    """Raised when an unknown setting is read or written (a SacredError, as in 0.8.7)."""
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 __all__ = [
@@ -18,10 +18,24 @@ __all__ = [
     "SacredInterrupt",
     "SignatureError",
     "TimeoutInterrupt",
+    "PATHCHANGE",
     "apply_backspaces_and_linefeeds",
+    "convert_camel_case_to_snake_case",
+    "convert_to_nested_dict",
+    "format_filtered_stacktrace",
+    "format_sacred_error",
     "get_by_dotted_path",
+    "get_inheritors",
+    "get_package_version",
+    "is_prefix",
+    "iter_prefixes",
     "iterate_flattened",
+    "iterate_flattened_separately",
     "join_paths",
+    "module_exists",
+    "module_is_in_cache",
+    "parse_version",
+    "rel_path",
     "map_leaves",
     "mask_secrets",
     "mask_url_password",
@@ -140,15 +154,29 @@ class SignatureError(SacredError, TypeError):
 class NamedConfigNotFoundError(SacredError, KeyError):
     """A named config that is neither registered nor an existing config file."""
 
-    def __init__(self, named_config: str, available_named_configs: tuple = ()) -> None:
+    def __init__(
+        self,
+        named_config: str,
+        message: str = "Named config not found:",
+        available_named_configs: tuple = (),
+        print_traceback: bool = False,
+        filter_traceback: str = "default",
+        print_usage: bool = False,
+    ) -> None:
         self.named_config = named_config
+        self.message = message
         self.available_named_configs = tuple(available_named_configs)
-        super().__init__(named_config)
+        super().__init__(
+            named_config,
+            print_traceback=print_traceback,
+            filter_traceback=filter_traceback,
+            print_usage=print_usage,
+        )
 
     def __str__(self) -> str:
         available = ", ".join(self.available_named_configs) or "none"
         return (
-            f'Named config not found: "{self.named_config}" is neither a named config '
+            f'{self.message} "{self.named_config}" is neither a named config '
             f"nor an existing config file. Available named configs: {available}"
         )
 
@@ -211,20 +239,32 @@ def iterate_flattened(d: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]
             yield path, value
 
 
-def iterate_flattened_separately(d: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
+def iterate_flattened_separately(
+    d: Mapping, manually_sorted_keys: Iterable[str] | None = None, prefix: str = ""
+) -> Iterator[tuple[str, Any]]:
     """Yield leaves first, then each sub-dict as ``(path, PATHCHANGE)`` and its content.
 
     This is the order ``print_config`` shows: plain entries of a level first,
-    then every nested dict under its own header.
+    then every nested dict under its own header. Top-level keys named in
+    ``manually_sorted_keys`` come first, in that order (as in 0.8.7).
     """
-    plain = [k for k in d if not (isinstance(d[k], Mapping) and d[k])]
-    nested = [k for k in d if isinstance(d[k], Mapping) and d[k]]
+    manual = [k for k in (manually_sorted_keys or ()) if k in d]
+    for key in manual:
+        value = d[key]
+        if isinstance(value, Mapping) and value:
+            path = join_paths(prefix, str(key))
+            yield path, PATHCHANGE
+            yield from iterate_flattened_separately(value, prefix=path)
+        else:
+            yield join_paths(prefix, str(key)), value
+    plain = [k for k in d if k not in manual and not (isinstance(d[k], Mapping) and d[k])]
+    nested = [k for k in d if k not in manual and isinstance(d[k], Mapping) and d[k]]
     for key in sorted(plain, key=str):
         yield join_paths(prefix, str(key)), d[key]
     for key in sorted(nested, key=str):
         path = join_paths(prefix, str(key))
         yield path, PATHCHANGE
-        yield from iterate_flattened_separately(d[key], path)
+        yield from iterate_flattened_separately(d[key], prefix=path)
 
 
 def apply_backspaces_and_linefeeds(text: str) -> str:
@@ -306,3 +346,121 @@ def mask_secrets(value: Any) -> Any:
     in a run's ``meta_info["options"]``.
     """
     return map_leaves(value, mask_url_password)
+
+
+# --- helpers Sacred 0.8.7 exposed here (tools and observers import them) -----------
+
+
+def is_prefix(pre_path: str, path: str) -> bool:
+    """True if dotted ``pre_path`` is a strict prefix of ``path`` (``""`` prefixes all)."""
+    pre = pre_path.strip(".")
+    return not pre or (path.strip(".") + ".").startswith(pre + ".") and path.strip(".") != pre
+
+
+def iter_prefixes(path: str) -> Iterator[str]:
+    """``'a.b.c'`` -> ``'a'``, ``'a.b'``, ``'a.b.c'``."""
+    parts = split_dotted(path)
+    for i in range(1, len(parts) + 1):
+        yield ".".join(parts[:i])
+
+
+def rel_path(base: str, path: str) -> str:
+    """``path`` relative to dotted ``base``; ``AssertionError`` if ``base`` is no prefix of it."""
+    if not base:
+        return path
+    if base == path:
+        return ""
+    assert is_prefix(base, path), f"{base} not a prefix of {path}"
+    return path[len(base) :].strip(".")
+
+
+def convert_to_nested_dict(dotted_dict: Mapping) -> dict:
+    """``{'a.b': 1, 'c': {'d.e': 2}}`` -> ``{'a': {'b': 1}, 'c': {'d': {'e': 2}}}``."""
+    nested: dict = {}
+    for key, value in iterate_flattened(dotted_dict):
+        set_by_dotted_path(nested, key, value)
+    return nested
+
+
+def convert_camel_case_to_snake_case(name: str) -> str:
+    """``'CamelCaseHTTPServer'`` -> ``'camel_case_http_server'``."""
+    step = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", step).lower()
+
+
+def get_inheritors(cls: type) -> set[type]:
+    """Every (direct or indirect) subclass of ``cls``."""
+    found: set[type] = set()
+    todo = [cls]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return found
+
+
+def parse_version(version_string: str) -> Any:
+    """A comparable ``packaging`` version."""
+    from packaging.version import parse
+
+    return parse(version_string)
+
+
+def get_package_version(name: str) -> Any:
+    """The installed version of module ``name`` (``ModuleNotFoundError`` if it is absent)."""
+    import importlib
+    import importlib.metadata
+
+    module = importlib.import_module(name)
+    version = getattr(module, "__version__", None)
+    if version is None:
+        version = importlib.metadata.version(name)
+    return parse_version(str(version))
+
+
+def module_exists(modname: str) -> bool:
+    """True if ``modname`` can be imported (checked without importing it)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(modname) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def module_is_in_cache(modname: str) -> bool:
+    """True if ``modname`` was imported already."""
+    import sys
+
+    return modname in sys.modules
+
+
+def format_filtered_stacktrace(filter_traceback: Any = "default") -> str:
+    """The exception being handled as traceback text, without sacred's frames.
+
+    ``"default"`` and ``"always"`` filter; ``"never"`` (or any false value)
+    gives the full traceback.
+    """
+    import sys
+
+    from sacred.run import format_filtered_stacktrace as lines_of
+
+    _, err, _ = sys.exc_info()
+    if err is None:
+        return ""
+    full = filter_traceback not in ("default", "always")
+    return "".join(lines_of(err, debug=full))
+
+
+def format_sacred_error(e: BaseException, short_usage: str) -> str:
+    """How the command line reports ``e``: usage, traceback and the error line as asked."""
+    lines = []
+    if getattr(e, "print_usage", False):
+        lines.append(short_usage)
+    if getattr(e, "print_traceback", False):
+        lines.append(format_filtered_stacktrace(getattr(e, "filter_traceback", "default")))
+    else:
+        cls = type(e)
+        lines.append(f"{cls.__module__}.{cls.__qualname__}: {e}\n")
+    return "\n".join(line.rstrip("\n") for line in lines) + "\n"

@@ -414,3 +414,38 @@ def test_builtin_commands_are_registered_unobserved_in_order(hello, tmp_path):
         ok(run_file(hello, command, "-F", "runs"))
     runs = tmp_path / "runs"
     assert not runs.exists() or not [p for p in runs.iterdir() if p.name != "_sources"]
+
+
+# --- names Sacred 0.8.7 exposes here ---------------------------------------------------
+
+
+def test_087_colour_names_and_records():
+    from sacred.commands import (
+        COLOR_ADDED,
+        COLOR_DOC,
+        COLOR_MODIFIED,
+        COLOR_TYPECHANGED,
+        ConfigEntry,
+        PathEntry,
+    )
+
+    assert (COLOR_ADDED, COLOR_MODIFIED, COLOR_TYPECHANGED, COLOR_DOC, ENDC) == (
+        "\x1b[32m",
+        "\x1b[34m",
+        "\x1b[31m",
+        "\x1b[2m",
+        "\x1b[0m",
+    )
+    assert ConfigEntry._fields == ("key", "value", "added", "modified", "typechanged", "doc")
+    assert PathEntry._fields == ("key", "added", "modified", "typechanged", "doc")
+    entry = ConfigEntry("k", 1, True, False, None, "doc")
+    assert entry.key == "k" and entry.added and entry == ("k", 1, True, False, None, "doc")
+
+
+def test_help_for_command_of_a_plain_function_as_087():
+    def f(a, b=1):
+        """Do f.
+
+        More."""
+
+    assert help_for_command(f) == "f(a, b=1)\n    Do f.\n    \n    More.\n"

@@ -646,3 +646,45 @@ def test_experiment_info_through_experiment(repo, import_sandbox):
     assert info["repositories"] == [
         {"url": "git:/" + str(repo), "commit": head(repo), "dirty": True}
     ]
+
+
+# --- helpers Sacred 0.8.7 exposes here ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "version, ok",
+    [("1.0", True), ("1.2.3a1", True), ("v1.0", False), ("1.0.post1.dev2", True), ("1!2.0", True), ("abc", False)],
+)
+def test_pep440_version_pattern(version, ok):
+    from sacred.dependencies import PEP440_VERSION_PATTERN
+
+    assert bool(PEP440_VERSION_PATTERN.match(version)) is ok
+
+
+def test_get_py_file_if_possible_and_is_local_source(tmp_path):
+    from sacred.dependencies import get_py_file_if_possible, is_local_source
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    assert get_py_file_if_possible(str(tmp_path / "a.pyc")) == str(tmp_path / "a.py")
+    assert get_py_file_if_possible(str(tmp_path / "x.so")) == str(tmp_path / "x.so")
+    assert get_py_file_if_possible(str(tmp_path / "zz.pyc")) == str(tmp_path / "zz.pyc")
+    assert is_local_source(str(tmp_path / "a.py"), "a", str(tmp_path))
+    assert is_local_source(str(tmp_path / "sub" / "b.py"), "sub.b", str(tmp_path))
+    assert not is_local_source(str(tmp_path / "sub" / "b.py"), "b", str(tmp_path))
+    assert not is_local_source("/usr/lib/x.py", "x", str(tmp_path))
+
+
+def test_fill_missing_version_as_087():
+    import numpy
+
+    dep = PackageDependency("numpy", None)
+    dep.fill_missing_version()
+    assert dep.to_json() == f"numpy=={numpy.__version__}"
+    fixed = PackageDependency("numpy", "1.0")
+    fixed.fill_missing_version()
+    assert fixed.to_json() == "numpy==1.0"
+    unknown = PackageDependency("sacred_no_such_package", None)
+    unknown.fill_missing_version()
+    assert unknown.to_json() == "sacred_no_such_package==<unknown>"

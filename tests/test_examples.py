@@ -250,7 +250,7 @@ def test_ingredient_config_and_commands(tmp_path):
     assert "    filename = 'my_dataset.npy'" in out and "    normalize = True" in out
     stats = run_example("ingredient.py", "dataset.stats", cwd=tmp_path)
     assert stats.stdout == 'Statistics for dataset "my_dataset.npy":\nmean = 13.37\n'
-    assert "INFO - my_experiment - Running command 'dataset.stats'" in stats.stderr
+    assert "INFO - my_experiment - Running command 'stats'" in stats.stderr
     loaded = run_example("ingredient.py", cwd=tmp_path).stdout
     assert loaded == "loaded 101 values, mean -0.00\n" or loaded == "loaded 101 values, mean 0.00\n"
     raw = run_example("ingredient.py", "with", "dataset.normalize=False", cwd=tmp_path).stdout
@@ -349,3 +349,12 @@ def test_hello_config_print_config_with_updates(tmp_path):
     assert "  message = 'Hello Bob!'\n  recipient = 'Bob'\n" in out
     assert "  d:\n    bar = 2\n    foo = True\n" in out
     assert 'WARNING - root - Changed type of config entry "d.foo" from int to bool' in result.stderr
+
+
+def test_ingredient_typechange_warning_and_command_line_as_087(tmp_path):
+    stats = run_example("ingredient.py", "dataset.stats", "with", "dataset.normalize=1", cwd=tmp_path)
+    # the same first lines Sacred 0.8.7 prints for this command
+    assert stats.stderr.splitlines()[0] == (
+        'WARNING - dataset - Changed type of config entry "normalize" from bool to int'
+    )
+    assert "INFO - my_experiment - Running command 'stats'" in stats.stderr

@@ -63,3 +63,14 @@ def test_restore_never_executes_code(tmp_path):
 def test_data_tags_are_decoded():
     assert restore({"py/tuple": [1, {"py/set": [2]}]}) == (1, {2})
     assert loads(dumps({"k": [1]})) == {"k": [1]}
+
+
+def test_087_names_json_flatten_restore():
+    import json as stdlib_json
+
+    from sacred import serializer
+
+    assert serializer.json is stdlib_json
+    flat = serializer.flatten({"a": (1, 2), "s": {1}})
+    assert flat == {"a": [1, 2], "s": {"py/set": [1]}}  # stays plain JSON
+    assert serializer.restore({"py/tuple": [1, 2]}) == (1, 2)

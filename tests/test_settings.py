@@ -49,3 +49,12 @@ def test_unknown_keys_raise_naming_the_key():
 
 def test_settings_pickle():
     assert pickle.loads(pickle.dumps(SETTINGS)) == SETTINGS
+
+
+def test_setting_error_is_a_sacred_error_and_a_key_error():
+    from sacred.utils import SacredError
+
+    with pytest.raises(SettingError) as info:
+        SETTINGS.CONFIG.NOPE = 1
+    assert isinstance(info.value, SacredError) and isinstance(info.value, KeyError)
+    assert "NOPE" in str(info.value)

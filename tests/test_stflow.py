@@ -280,3 +280,36 @@ def test_with_a_real_experiment(tf):
     with pytest.raises(LogFileWriterError):
         with LogFileWriter(ex):
             pass
+
+
+def test_context_method_decorator_wraps_and_restores():
+    from sacred.stflow.internal import ContextMethodDecorator
+    from sacred.stflow.method_interception import ContextMethodDecorator as same
+    from sacred.stflow.method_interception import LogFileWriter as writer
+
+    class T:
+        def f(self, x):
+            return x * 2
+
+    calls = []
+
+    def deco(instance, original_method, original_args, original_kwargs):
+        calls.append((type(instance).__name__, original_args, original_kwargs))
+        return original_method(instance, *original_args, **original_kwargs) + 1
+
+    original = T.f
+    with ContextMethodDecorator(T, "f", deco):
+        assert T().f(3) == 7 and T().f(x=1) == 3
+    assert T.f is original and T().f(3) == 6
+    assert calls == [("T", (3,), {}), ("T", (), {"x": 1})]
+
+    @ContextMethodDecorator(T, "f", deco)
+    def use():
+        return T().f(1)
+
+    assert use() == 3 and T.f is original
+    with pytest.raises(ZeroDivisionError):
+        with ContextMethodDecorator(T, "f", deco):
+            raise ZeroDivisionError("inside")
+    assert T.f is original
+    assert same is ContextMethodDecorator and writer is LogFileWriter

@@ -24,7 +24,9 @@ __all__ = ["parse_value", "parse_update", "split_updates", "is_update"]
 
 # literal types a config can hold; complex, bytes and sets are refused
 _UNSTORABLE = (complex, bytes, set, frozenset)
-_KEY_PART = re.compile(r"^[^\s.=$][^\s.=]*$")
+# what a config key may hold beyond this ('$', jsonpickle keywords...) is checked
+# with the other config keys, under SETTINGS.CONFIG
+_KEY_PART = re.compile(r"^[^\s.=]+$")
 
 
 def _to_config_value(value: Any, text: str) -> Any:
@@ -71,7 +73,7 @@ def _check_key(key: str, update: str) -> str:
     if not key or not all(_KEY_PART.match(p) for p in parts):
         raise CommandLineError(
             f"Invalid config update {update!r}: the key {key!r} must be a config entry or a "
-            "dotted path of entries like foo.bar (no spaces, empty parts, '=' or leading '$')."
+            "dotted path of entries like foo.bar (no spaces, empty parts or '=')."
         )
     return key
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -46,13 +45,13 @@ def create_captured_function(function: Callable, prefix: str | None = None) -> C
             if "_seed" in specials or "_rnd" in specials:
                 rnd = captured_function.rnd
                 if rnd is None:
-                    rnd = captured_function.rnd = random.Random(get_seed())
+                    rnd = captured_function.rnd = captured_function.make_rnd()
                 seed = get_seed(rnd)
                 special["_seed"] = seed
                 if "_rnd" in specials:
                     special["_rnd"] = create_rnd(seed)
         args, kwargs = signature.construct_arguments(
-            args, kwargs, captured_function.config, special
+            args, kwargs, captured_function.config, special=special
         )
         logger = captured_function.logger
         if not logger.isEnabledFor(logging.DEBUG):
@@ -70,6 +69,8 @@ def create_captured_function(function: Callable, prefix: str | None = None) -> C
     captured_function.config = {}  # type: ignore[attr-defined]
     captured_function.logger = logging.getLogger(function.__name__)  # type: ignore[attr-defined]
     captured_function.rnd = None  # type: ignore[attr-defined]
+    # outside a run: a generator from fresh entropy; a run wires its own (sacred.randomness)
+    captured_function.make_rnd = lambda: create_rnd(get_seed())  # type: ignore[attr-defined]
     captured_function.run = None  # type: ignore[attr-defined]
     captured_function.uses_randomness = bool({"_seed", "_rnd"} & set(specials))  # type: ignore[attr-defined]
     captured_function.unobserved = False  # type: ignore[attr-defined]

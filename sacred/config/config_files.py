@@ -15,9 +15,69 @@ from typing import Any
 
 from sacred.utils import ConfigError
 
-__all__ = ["HANDLERS", "load_config_file", "save_config_file", "is_config_file_name"]
+__all__ = [
+    "HANDLERS",
+    "HANDLER_BY_EXT",
+    "Handler",
+    "get_handler",
+    "load_config_file",
+    "save_config_file",
+    "is_config_file_name",
+]
 
 HANDLERS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".pickle": "pickle", ".pkl": "pickle"}
+
+
+class Handler:
+    """Sacred 0.8.7's file handler: ``load(fp)``, ``dump(obj, fp)`` and the file ``mode``.
+
+    ``mode`` is ``"b"`` for binary formats (pickle), ``""`` for text ones.
+    JSON is written as plain JSON (values through :func:`sacred.serializer.flatten`).
+    """
+
+    def __init__(self, load: Any, dump: Any, mode: str) -> None:
+        self.load = load
+        self.dump = dump
+        self.mode = mode
+
+
+def _json_dump(obj: Any, fp: Any) -> None:
+    from sacred.serializer import flatten
+
+    json.dump(flatten(obj), fp, sort_keys=True, indent=2)
+
+
+def _yaml_load(fp: Any) -> Any:
+    import yaml
+
+    return yaml.safe_load(fp)
+
+
+def _yaml_dump(obj: Any, fp: Any) -> None:
+    import yaml
+
+    from sacred.serializer import flatten
+
+    yaml.safe_dump(flatten(obj), fp)
+
+
+_JSON_HANDLER = Handler(json.load, _json_dump, "")
+_YAML_HANDLER = Handler(_yaml_load, _yaml_dump, "")
+_PICKLE_HANDLER = Handler(pickle.load, pickle.dump, "b")
+HANDLER_BY_EXT = {
+    ".json": _JSON_HANDLER,
+    ".pickle": _PICKLE_HANDLER,
+    ".pkl": _PICKLE_HANDLER,
+    ".yaml": _YAML_HANDLER,
+    ".yml": _YAML_HANDLER,
+}
+
+
+def get_handler(filename: str | os.PathLike) -> Handler:
+    """The :class:`Handler` for ``filename``'s extension (``ConfigError`` naming the supported ones)."""
+    path = Path(os.fspath(filename))
+    _format_of(path)  # a clear error for an unknown extension
+    return HANDLER_BY_EXT[path.suffix.lower()]
 
 
 def is_config_file_name(name: str) -> bool:

@@ -13,6 +13,7 @@ import copy
 import inspect
 import io
 import linecache
+import logging
 import re
 import tokenize
 from collections.abc import Callable, Mapping
@@ -32,7 +33,11 @@ __all__ = ["ConfigScope", "compute_changes"]
 
 
 class ConfigScope:
-    """A config defined by the local variables of a function."""
+    """A config defined by the local variables of a function.
+
+    Its parameters name earlier entries or other ingredients' configs; ``_log``
+    gets the ingredient's logger (the only special value 0.8.7 allows here).
+    """
 
     def __init__(self, func: Callable) -> None:
         self._func = func
@@ -81,6 +86,9 @@ class ConfigScope:
                 dict.__setitem__(local, name, copy.deepcopy(preset[name]))
             elif name in fallback:
                 local.fallback[name] = fallback[name]
+            elif name == "_log":
+                # evaluated outside a run's configuration: the root logger, as 0.8.7
+                local.fallback[name] = logging.getLogger()
             else:
                 raise ConfigError(
                     f"Config scope '{self.__name__}' declares parameter '{name}', but no "

@@ -17,7 +17,15 @@ from typing import Any, NoReturn
 
 from sacred.utils import SacredError, join_paths
 
-__all__ = ["DogmaticDict", "ReadOnlyDict", "ReadOnlyList", "make_read_only", "undogmatize"]
+__all__ = [
+    "DogmaticDict",
+    "DogmaticList",
+    "ReadOnlyDict",
+    "ReadOnlyList",
+    "fallback_dict",
+    "make_read_only",
+    "undogmatize",
+]
 
 
 class DogmaticDict(dict):
@@ -102,6 +110,42 @@ class DogmaticDict(dict):
                 self.revealed.extend(value.revealed)
         for key, attempted in self.blocked.items():
             self.nested_blocked[join_paths(path, str(key))] = attempted
+
+
+class DogmaticList(list):
+    """A fixed list inside a config scope: changing it in place does nothing (as 0.8.7).
+
+    A config update fixed the list, so the scope's ``lst.append(x)`` must not
+    change it; every in-place change is silently ignored. ``pop`` raises a
+    ``TypeError`` instead, since it would have to return an element it
+    cannot remove.
+    """
+
+    def _ignore(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    append = extend = insert = remove = sort = reverse = clear = _ignore
+    __setitem__ = __delitem__ = _ignore
+
+    def __iadd__(self, other: Any) -> DogmaticList:
+        return self
+
+    def __imul__(self, other: Any) -> DogmaticList:
+        return self
+
+    def pop(self, *args: Any) -> NoReturn:
+        raise TypeError("a list fixed by a config update cannot be changed with pop()")
+
+    def revelation(self) -> set:
+        """Paths of entries added by updates (a list has none)."""
+        return set()
+
+
+def fallback_dict(fallback: Mapping, **kwargs: Any) -> dict:
+    """A plain dict of ``fallback`` updated with ``kwargs``."""
+    result = dict(fallback)
+    result.update(kwargs)
+    return result
 
 
 def undogmatize(value: Any) -> Any:

@@ -1,7 +1,7 @@
 """Validate config keys and turn config values into plain JSON-like python data.
 
 Config entries end up in databases, so keys are checked against the rules in
-``SETTINGS.CONFIG`` (no ``.``, ``=`` or leading ``$``, no jsonpickle keywords
+``SETTINGS.CONFIG`` (no ``.``, ``=`` or ``$``, no jsonpickle keywords
 such as ``py/object``...) and values are normalised: tuples become lists,
 numpy scalars and arrays become python numbers and lists, pandas objects become
 plain data.
@@ -63,9 +63,9 @@ def assert_is_valid_key(key: Any, path: str = "") -> None:
         )
     if not isinstance(key, str):
         return
-    if cfg.ENFORCE_KEYS_MONGO_COMPATIBLE and ("." in key or key.startswith("$")):
+    if cfg.ENFORCE_KEYS_MONGO_COMPATIBLE and ("." in key or "$" in key):
         raise InvalidConfigError(
-            f'Invalid config key "{key}"{where}: keys must not contain "." or start with "$" '
+            f'Invalid config key "{key}"{where}: keys must not contain "." or "$" '
             "(they are stored in MongoDB; SETTINGS.CONFIG.ENFORCE_KEYS_MONGO_COMPATIBLE)",
             conflicting_configs=(key,),
         )
@@ -118,8 +118,8 @@ def normalize_value(value: Any, path: str = "") -> Any:
     if isinstance(value, Mapping):
         result = {}
         for key, sub in value.items():
-            assert_is_valid_key(key, path)
             sub_path = f"{path}.{key}" if path else str(key)
+            assert_is_valid_key(key, sub_path)
             result[key] = normalize_value(sub, sub_path)
         return result
     if isinstance(value, (list, tuple)):

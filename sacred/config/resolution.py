@@ -60,11 +60,15 @@ class ConfigResult:
 
 
 def convert_dotted_updates(updates: Mapping | None) -> dict:
-    """``{'a.b': 1, 'c': {'d.e': 2}}`` -> ``{'a': {'b': 1}, 'c': {'d': {'e': 2}}}``."""
+    """``{'a.b': 1, 'a': {'c': 2}}`` -> ``{'a': {'b': 1, 'c': 2}}``.
+
+    Only the keys of ``updates`` itself are dotted paths. Keys inside the
+    values are config keys: ``{'d': {'a.b': 1}}`` stays as it is, so that the
+    key check refuses ``a.b`` instead of silently nesting it.
+    """
     result: dict = {}
     for key, value in (updates or {}).items():
-        if isinstance(value, Mapping):
-            value = convert_dotted_updates(value)
+        value = dict(value) if isinstance(value, Mapping) else value
         if isinstance(key, str) and "." in key:
             current = get_by_dotted_path(result, key)
             if isinstance(current, dict) and isinstance(value, dict):
@@ -126,7 +130,7 @@ def _resolve_named_configs(
         if is_config_file_name(name):
             # looks like a file but does not exist: load it to get the clear error
             load_config_file(name)
-        raise NamedConfigNotFoundError(name, tuple(sorted(available)))
+        raise NamedConfigNotFoundError(name, available_named_configs=tuple(sorted(available)))
     return resolved
 
 
@@ -159,6 +163,11 @@ def _fallback_for(path: str, global_config: dict) -> dict:
         if isinstance(sub, dict):
             fallback.update(sub)
     return copy.deepcopy(fallback)
+
+
+def scope_logger(logger: logging.Logger, path: str) -> logging.Logger:
+    """The logger a config scope of the ingredient at ``path`` gets as ``_log`` (as 0.8.7)."""
+    return logger.getChild(path) if path else logger
 
 
 def resolve_config(
@@ -212,11 +221,12 @@ def _run_named_configs(
         fixed = _subtree(updates, owner)
         preset = _subtree(named_updates, owner)
         fallback: dict = {}
-        wanted = [a for a in getattr(named_config, "arg_spec", ()) if a not in fixed]
+        wanted = [a for a in getattr(named_config, "arg_spec", ()) if a not in fixed and a != "_log"]
         if any(a not in preset for a in wanted):
             before = [(i, p) for i, p in ingredients[: [p for _, p in ingredients].index(owner)]]
             earlier, _ = _configure(before, updates, named_updates, command_name, logger)
             fallback = _fallback_for(owner, earlier)
+        fallback["_log"] = scope_logger(logger, owner)
         result = recursive_update(preset, dict(named_config(fixed, preset, fallback)))
         if owner:
             set_by_dotted_path(named_updates, owner, result)
@@ -247,6 +257,7 @@ def _configure(
             )
         user_fixed = _strip_children(_subtree(updates, path), children)
         fallback = _fallback_for(path, global_config)
+        fallback["_log"] = scope_logger(logger, path)
         hook_fixed = _strip_children(_subtree(hook_updates, path), children)
         named_result = _strip_children(_subtree(named_updates, path), children)
         fixed = recursive_update(named_result, user_fixed)
@@ -355,11 +366,25 @@ def check_added_entries(
         )
     if force:
         return
-    for key in sorted(summary.added):
-        logger.warning('Added new config entry: "%s"', key)
-    for key, (old, new) in sorted(summary.typechanged.items()):
-        if {old, new} <= {int, float}:
-            continue  # like 0.8.7: shown red by print_config, but not worth a warning
-        logger.warning(
-            'Changed type of config entry "%s" from %s to %s', key, old.__name__, new.__name__
-        )
+    paths = [path for _, path in ordered_ingredients(experiment)]
+    for path in paths:
+        own = [p for p in paths if p and p != path and (not path or p.startswith(path + "."))]
+
+        def belongs(key: str, path: str = path, own: list = own) -> bool:
+            if path and not key.startswith(path + "."):
+                return False
+            return not any(key.startswith(p + ".") for p in own)
+
+        local = len(path) + 1 if path else 0
+        ingredient_logger = scope_logger(logger, path)
+        for key in sorted(k for k in summary.added if belongs(k)):
+            ingredient_logger.warning('Added new config entry: "%s"', key[local:])
+        for key, (old, new) in sorted(summary.typechanged.items()):
+            if not belongs(key) or {old, new} <= {int, float}:
+                continue  # like 0.8.7: int/float changes are shown red by print_config only
+            ingredient_logger.warning(
+                'Changed type of config entry "%s" from %s to %s',
+                key[local:],
+                old.__name__,
+                new.__name__,
+            )

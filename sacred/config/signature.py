@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,7 +13,13 @@ __all__ = ["Signature"]
 
 
 class Signature:
-    """The parameters of a function and how to complete a call from options."""
+    """The parameters of a function and how to complete a call from options.
+
+    Sacred 0.8.7's attributes are kept: ``arguments`` (all named parameters),
+    ``positional_args`` (those without a default), ``kwargs`` (an ordered
+    mapping of those with a default), ``vararg_name`` and ``kw_wildcard_name``
+    (the ``*args`` and ``**kwargs`` names, or None).
+    """
 
     def __init__(self, func: Callable) -> None:
         self.name = getattr(func, "__name__", repr(func))
@@ -34,29 +41,43 @@ class Signature:
             if param.default is not param.empty:
                 self.defaults[param.name] = param.default
         self.arguments = self.positional + self.keyword_only
+        self.positional_args = [a for a in self.arguments if a not in self.defaults]
+        self.kwargs = OrderedDict((a, self.defaults[a]) for a in self.arguments if a in self.defaults)
+        self.vararg_name = self.vararg
+        self.kw_wildcard_name = self.kwarg
         self._signature = sig
 
     def __str__(self) -> str:
         return f"{self.name}{self._signature}"
 
-    def get_free_parameters(self, args: tuple, kwargs: Mapping) -> list[str]:
-        """Names not given explicitly by ``args``/``kwargs``."""
-        given = set(self.positional[: len(args)]) | set(kwargs)
-        return [a for a in self.arguments if a not in given]
+    def get_free_parameters(self, args: tuple, kwargs: Mapping, bound: bool = False) -> list[str]:
+        """Names not given explicitly by ``args``/``kwargs`` (``bound``: skip ``self``)."""
+        offset = 1 if bound else 0
+        given = set(self.positional[offset : offset + len(args)]) | set(kwargs)
+        return [a for a in self.arguments[offset:] if a not in given]
 
     def construct_arguments(
-        self, args: tuple, kwargs: dict, options: Mapping, special: Mapping | None = None
+        self,
+        args: tuple,
+        kwargs: dict,
+        options: Mapping,
+        bound: bool = False,
+        special: Mapping | None = None,
     ) -> tuple[tuple, dict]:
         """Return ``(args, kwargs)`` completed from ``special`` values and ``options``.
+
+        ``bound`` says the function is a bound method whose first parameter
+        (``self``) is already given.
 
         Priority: explicit arguments > config options > defaults. Raises
         ``TypeError`` for too many positionals or unexpected keywords and
         :class:`MissingConfigError` for values nobody provides.
         """
-        if self.vararg is None and len(args) > len(self.positional):
+        offset = 1 if bound else 0
+        if self.vararg is None and len(args) > len(self.positional) - offset:
             raise SignatureError(
                 f"{self.name}() got too many positional arguments: takes "
-                f"{len(self.positional)}, got {len(args)}"
+                f"{len(self.positional) - offset}, got {len(args)}"
             )
         if self.kwarg is None:
             unexpected = [k for k in kwargs if k not in self.arguments]
@@ -65,7 +86,7 @@ class Signature:
                     f"{self.name}() got unexpected keyword argument(s): "
                     + ", ".join(repr(u) for u in unexpected)
                 )
-        duplicated = [p for p in self.positional[: len(args)] if p in kwargs]
+        duplicated = [p for p in self.positional[offset : offset + len(args)] if p in kwargs]
         if duplicated:
             raise SignatureError(
                 f"{self.name}() got multiple values for argument(s): "
@@ -73,7 +94,7 @@ class Signature:
             )
         kwargs = dict(kwargs)
         missing = []
-        for name in self.get_free_parameters(args, kwargs):
+        for name in self.get_free_parameters(args, kwargs, bound):
             if special is not None and name in special:
                 kwargs[name] = special[name]
             elif name in options:

@@ -102,15 +102,17 @@ from sacred.observers.mongo.oversized import (
 )
 from sacred.observers.mongo.run_ids import insert_given_id, insert_new_id, overwrite_run
 from sacred.observers.mongo.url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
-from sacred.observers.mongo.values import bsonify, mask_secrets
+from sacred.observers.mongo.values import bsonify, force_bson_encodeable, mask_secrets
 from sacred.observers.queue import QueueObserver
 from sacred.observers.run_files.layout import file_md5
 from sacred.serializer import flatten
 from sacred.utils import ObserverError, mask_url_password
 
 __all__ = [
+    "DEFAULT_MONGO_PRIORITY",
     "MongoObserver",
     "QueuedMongoObserver",
+    "force_bson_encodeable",
     "DEFAULT_FAILURE_DIR",
     "MONGO_DB_ARG_FORM",
     "parse_mongo_db_arg",
@@ -122,6 +124,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("sacred.observers.mongo")
+
+DEFAULT_MONGO_PRIORITY = 30
+"""The priority MongoObserver and QueuedMongoObserver get unless told otherwise (0.8.7)."""
 
 _START_EVENTS = {"queued_event": ("QUEUED", "queue_time"), "started_event": ("RUNNING", "start_time")}
 """Status and time key of the run document for each event that creates it."""

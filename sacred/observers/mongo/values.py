@@ -17,7 +17,14 @@ from typing import Any
 from sacred.observers.stored_values import map_leaves, mask_secrets
 from sacred.serializer import flatten
 
-__all__ = ["bsonify", "map_leaves", "mask_secrets", "metric_value", "to_extended_json"]
+__all__ = [
+    "bsonify",
+    "force_bson_encodeable",
+    "map_leaves",
+    "mask_secrets",
+    "metric_value",
+    "to_extended_json",
+]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -61,3 +68,36 @@ def metric_value(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return bsonify(value)
+
+
+def _bson_encodable(obj: Any) -> bool:
+    try:
+        import bson
+    except ImportError:  # without pymongo: the plain types BSON always takes
+        return obj is None or isinstance(obj, (str, bool, int, float, bytes, _dt.datetime))
+    try:
+        bson.encode({"value": obj})
+    except Exception:  # noqa: BLE001 - anything bson refuses becomes a string
+        return False
+    return True
+
+
+def force_bson_encodeable(obj: Any) -> Any:
+    """Sacred 0.8.7's last resort before storing: make ``obj`` BSON-encodable.
+
+    In dict keys, ``.`` becomes ``,`` and ``$`` becomes ``@``; a list or tuple
+    BSON refuses is converted element-wise (keeping its type); whatever BSON
+    still refuses becomes its ``str()``.
+    """
+    if isinstance(obj, dict):
+        return {
+            (k.replace(".", ",").replace("$", "@") if isinstance(k, str) else str(k)): (
+                force_bson_encodeable(v)
+            )
+            for k, v in obj.items()
+        }
+    if _bson_encodable(obj):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(force_bson_encodeable(v) for v in obj)
+    return str(obj)

@@ -75,21 +75,33 @@ def _md5(data: bytes) -> str:
 class SqlObserver(RunObserver):
     """Store runs in the SQL database at ``url`` (``dialect://user:password@host/db``)."""
 
-    def __init__(self, url: str, schema: str | None = None) -> None:
+    def __init__(
+        self, url: str, echo: bool = False, priority: int = 40, schema: str | None = None
+    ) -> None:
         engine = engine_from_url(url)
+        engine.echo = echo
         self.url = url
         self.masked_url = mask_url_password(url)
         from sqlalchemy.orm import Session
 
+        self.priority = priority
         self._setup(engine, Session(engine), schema)
 
     @classmethod
-    def create_from(cls, engine: Any, session: Any, schema: str | None = None) -> SqlObserver:
+    def create(cls, url: str, echo: bool = False, priority: int = 40) -> SqlObserver:
+        """Sacred 0.8.7's spelling of ``SqlObserver(url, echo, priority)``."""
+        return cls(url, echo=echo, priority=priority)
+
+    @classmethod
+    def create_from(
+        cls, engine: Any, session: Any, priority: int = 40, schema: str | None = None
+    ) -> SqlObserver:
         """Use an existing SQLAlchemy ``engine`` and ``session``."""
         import_sqlalchemy()
         self = cls.__new__(cls)
         self.url = engine.url.render_as_string(hide_password=False)
         self.masked_url = engine.url.render_as_string(hide_password=True)
+        self.priority = priority
         self._setup(engine, session, schema)
         return self
 

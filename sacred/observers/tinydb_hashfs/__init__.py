@@ -37,6 +37,7 @@ import time
 import uuid
 from typing import Any
 
+from sacred.commandline_options import tiny_db_option
 from sacred.observers.base import RunObserver
 from sacred.observers.stored_values import mask_secrets
 from sacred.observers.tinydb_hashfs.encoding import DateTimeSerializer, FileSerializer, to_storable
@@ -66,6 +67,7 @@ __all__ = [
     "get_db_file_manager",
     "put_file",
     "render_report",
+    "tiny_db_option",
 ]
 
 logger = logging.getLogger(__name__)
@@ -113,11 +115,18 @@ class TinyDbObserver(TinyDbAccess, RunObserver):
         self._init_state(overwrite, flush_interval)
 
     @classmethod
-    def create_from(cls, db: Any, fs: Any, overwrite: Any = None) -> TinyDbObserver:
+    def create(cls, path: str = "./runs_db", overwrite: Any = None) -> TinyDbObserver:
+        """Sacred 0.8.7's spelling of ``TinyDbObserver(path, overwrite)``."""
+        return cls(path, overwrite)
+
+    @classmethod
+    def create_from(
+        cls, db: Any, fs: Any, overwrite: Any = None, root: str | None = None
+    ) -> TinyDbObserver:
         """Build an observer on an existing ``TinyDB`` and ``HashFS`` (no file locking)."""
         import_tinydb_backend()
         self = cls.__new__(cls)
-        self.root = getattr(fs, "root", None)
+        self.root = root if root is not None else getattr(fs, "root", None)
         self.fs = fs
         self._store = TinyDbTable(db)
         self._db = db
