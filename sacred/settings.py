@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import sys
 
+from sacred.sacred_error import SacredError
+
 # ``import sacred`` must stay at the interpreter's floor: typing is only for annotations.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-from sacred.utils import SacredError
 
 __all__ = ["SETTINGS", "SettingError", "Settings"]
 

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from sacred.sacred_error import SacredError
+
 __all__ = [
     "CircularDependencyError",
     "ConfigAddedError",
@@ -56,27 +58,6 @@ class TimeoutInterrupt(SacredInterrupt):
     """Signal that the experiment timed out (status ``TIMEOUT``)."""
 
     STATUS = "TIMEOUT"
-
-
-class SacredError(Exception):
-    """Base class for errors caused by user input that sacred reports plainly.
-
-    ``print_traceback`` tells the command line whether a traceback helps the
-    user; ``filter_traceback`` picks how it is filtered ("default", "always",
-    "never").
-    """
-
-    def __init__(
-        self,
-        *args: Any,
-        print_traceback: bool = False,
-        filter_traceback: str = "default",
-        print_usage: bool = False,
-    ) -> None:
-        super().__init__(*args)
-        self.print_traceback = print_traceback
-        self.filter_traceback = filter_traceback
-        self.print_usage = print_usage
 
 
 class CircularDependencyError(SacredError):
