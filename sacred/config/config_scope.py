@@ -22,6 +22,7 @@ from typing import Any
 from sacred.config.config_summary import ConfigSummary
 from sacred.config.custom_containers import DogmaticDict, undogmatize
 from sacred.config.normalize import (
+    NotJsonLike,
     assert_is_valid_key,
     is_numpy_type_change_ignorable,
     normalize_value,
@@ -105,10 +106,8 @@ class ConfigScope:
             plain = undogmatize(value)
             try:
                 normalized = normalize_value(plain, str(key))
-            except Exception as err:  # noqa: BLE001 - only JSON-like locals are kept
-                if type(err).__name__ == "_NotJsonLike":
-                    continue
-                raise
+            except NotJsonLike:  # only JSON-like locals are kept
+                continue
             assert_is_valid_key(key)
             values[key] = normalized
         result = copy.deepcopy(preset)

@@ -89,8 +89,8 @@ def assert_is_valid_key(key: Any, path: str = "") -> None:
         )
 
 
-class _NotJsonLike(Exception):
-    pass
+class NotJsonLike(Exception):
+    """A value is not JSON-like data (config scopes drop such locals; elsewhere it is an error)."""
 
 
 def _numpy_value(value: Any) -> tuple[bool, Any]:
@@ -107,7 +107,7 @@ def _numpy_value(value: Any) -> tuple[bool, Any]:
 
 
 def normalize_value(value: Any, path: str = "") -> Any:
-    """Return ``value`` as plain python data or raise ``_NotJsonLike``."""
+    """Return ``value`` as plain python data or raise ``NotJsonLike``."""
     if value is None or isinstance(value, (bool, int, float, str)):
         if type(value) not in (bool, int, float, str, type(None)):
             # subclasses such as IntEnum keep their plain value
@@ -127,14 +127,14 @@ def normalize_value(value: Any, path: str = "") -> Any:
     converted, plain = _numpy_value(value)
     if converted:
         return normalize_value(plain, path)
-    raise _NotJsonLike(path)
+    raise NotJsonLike(path)
 
 
 def is_json_like(value: Any) -> bool:
     """True if ``value`` can be a config entry (after normalisation)."""
     try:
         normalize_value(value)
-    except _NotJsonLike:
+    except NotJsonLike:
         return False
     return True
 
@@ -143,7 +143,7 @@ def normalize_or_die(value: Any, what: str = "config") -> Any:
     """Normalise ``value`` or raise an error naming the offending entry."""
     try:
         return normalize_value(value)
-    except _NotJsonLike as err:
+    except NotJsonLike as err:
         entry = err.args[0] or "<root>"
         raise InvalidConfigError(
             f'Invalid {what} entry "{entry}": value is not JSON-serialisable '
