@@ -10,19 +10,15 @@ from typing import Any
 from sacred.commandline_options import _parse_loglevel, spelling_087
 from sacred.config.custom_containers import make_read_only
 from sacred.config.resolution import check_added_entries, ordered_ingredients, resolve_config
+from sacred.masking import mask_secrets
 from sacred.randomness import derive_seed
 from sacred.run import Run
 from sacred.settings import SETTINGS
-from sacred.utils import ConfigError, get_by_dotted_path, join_paths, mask_secrets
+from sacred.utils import ConfigError, get_by_dotted_path, join_paths
 
-__all__ = ["create_run", "mask_options", "save_wiring", "restore_wiring"]
+__all__ = ["create_run", "save_wiring", "restore_wiring"]
 
 _WIRED_ATTRIBUTES = ("config", "logger", "rnd", "run")
-
-
-def mask_options(options: dict) -> dict:
-    """A copy of ``options`` with passwords in URL values masked."""
-    return mask_secrets(dict(options))
 
 
 def stored_options(options: dict, cli_options: list) -> dict:
@@ -32,7 +28,7 @@ def stored_options(options: dict, cli_options: list) -> dict:
     secrets in URL values are masked.
     """
     spelled = {option.key: spelling_087(option) for option in cli_options}
-    return mask_options({spelled.get(key, key): value for key, value in options.items()})
+    return mask_secrets({spelled.get(key, key): value for key, value in options.items()})
 
 
 def save_wiring(experiment: Any) -> list[tuple[Any, dict]]:

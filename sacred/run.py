@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sacred.events import EventBus
+from sacred.masking import mask_secrets
 from sacred.metrics_logger import MetricsLogger
 from sacred.settings import SETTINGS
 from sacred.utils import ObserverError, SacredInterrupt
@@ -315,7 +316,7 @@ class Run:
                 "host_info": self.host_info,
                 "queue_time": queue_time,
                 "config": self.config,
-                "meta_info": self.meta_info,
+                "meta_info": mask_secrets(self.meta_info),
                 "_id": self._id,
             },
         )
@@ -337,7 +338,7 @@ class Run:
                 "host_info": self.host_info,
                 "start_time": self.start_time,
                 "config": self.config,
-                "meta_info": self.meta_info,
+                "meta_info": mask_secrets(self.meta_info),
                 "_id": self._id,
             },
         )

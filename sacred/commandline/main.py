@@ -24,24 +24,14 @@ from sacred.commandline.parser import parse_argv
 from sacred.commandline.usage import default_program_name, get_usage, short_usage
 from sacred.commandline.values import split_updates
 from sacred.commandline_options import BUILTIN_OPTIONS, canonical_key, spelling_087
-from sacred.utils import SacredError, mask_url_password
-from sacred.utils import mask_secrets as _mask_secrets
+from sacred.masking import mask_text
+from sacred.utils import SacredError
 
-__all__ = ["run_commandline", "mask_secrets", "apply_option_hooks", "HookOptions"]
+__all__ = ["run_commandline", "apply_option_hooks", "HookOptions"]
 
 FAILURE_EXIT_CODE = 1
 INTERRUPT_EXIT_CODE = 130
 _PARSER_KEYS = ("COMMAND", "UPDATE", "help", "with")
-
-
-def mask_secrets(options: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``options`` with passwords in URLs replaced by ``***``.
-
-    For everything stored or logged (``meta_info["options"]``): a database URL
-    given to ``-m`` / ``-s`` / ``-S`` keeps its host and user, loses its password.
-    The options actually applied must stay unmasked.
-    """
-    return _mask_secrets(dict(options))
 
 
 def _argv_list(argv: Sequence[str] | str | None) -> list[str]:
@@ -56,7 +46,7 @@ def _argv_list(argv: Sequence[str] | str | None) -> list[str]:
 
 
 def _stderr(text: str) -> None:
-    sys.stderr.write(mask_url_password(text).rstrip("\n") + "\n")
+    sys.stderr.write(mask_text(text).rstrip("\n") + "\n")
     sys.stderr.flush()
 
 

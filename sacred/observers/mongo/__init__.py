@@ -84,6 +84,7 @@ import threading
 import time
 from typing import Any
 
+from sacred.masking import mask_secrets, mask_text
 from sacred.observers.backend_import import import_backends
 from sacred.observers.base import RunObserver
 from sacred.observers.mongo.captured_out import CapturedOutSegments, read_captured_out
@@ -102,11 +103,11 @@ from sacred.observers.mongo.oversized import (
 )
 from sacred.observers.mongo.run_ids import insert_given_id, insert_new_id, overwrite_run
 from sacred.observers.mongo.url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
-from sacred.observers.mongo.values import bsonify, mask_secrets
+from sacred.observers.mongo.values import bsonify
 from sacred.observers.queue import QueueObserver
 from sacred.observers.run_files.layout import file_md5
 from sacred.serializer import flatten
-from sacred.utils import ObserverError, mask_url_password
+from sacred.utils import ObserverError
 
 __all__ = [
     "MongoObserver",
@@ -199,7 +200,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         self._validate_db_name(db_name)
         self._validate_collection_name(runs_name)
         if client is None:
-            self.url = mask_url_password(url) if url else "mongodb://localhost:27017"
+            self.url = mask_text(url) if url else "mongodb://localhost:27017"
             client = _new_client(pymongo, url, self.url, kwargs)
         else:
             self.url = client_address(client)
@@ -393,7 +394,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 logger.warning(
                     "MongoObserver: could not write metrics of run %s to %s: %s; %d point(s) "
                     "kept for the next attempt",
-                    self.run_entry.get("_id"), self._where(), mask_url_password(str(exc)),
+                    self.run_entry.get("_id"), self._where(), mask_text(str(exc)),
                     self._run_metrics.pending_count(),
                 )
 
@@ -451,7 +452,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             "MongoObserver: could not save run %s to %s (%s); the run entry was written to %s",
             self.run_entry.get("_id"),
             self._where(),
-            mask_url_password(str(last_error)),
+            mask_text(str(last_error)),
             path,
         )
 
@@ -611,7 +612,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 what,
                 self.run_entry.get("_id"),
                 self._where(),
-                mask_url_password(str(exc)),
+                mask_text(str(exc)),
             )
 
     def _start(self, entry: dict, _id: Any) -> Any:
@@ -633,7 +634,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 raise
             raise ObserverError(
                 f"MongoObserver: cannot store the run in {self._where()}: "
-                f"{mask_url_password(str(exc))}"
+                f"{mask_text(str(exc))}"
             ) from None
 
     def _save_progress(self) -> None:
@@ -692,7 +693,7 @@ def _new_client(pymongo: Any, url: str | None, masked_url: str, kwargs: dict) ->
         return pymongo.MongoClient(url, **kwargs)
     except pymongo.errors.PyMongoError as exc:
         raise ValueError(
-            f"MongoObserver: cannot use MongoDB URL {masked_url}: {mask_url_password(str(exc))}"
+            f"MongoObserver: cannot use MongoDB URL {masked_url}: {mask_text(str(exc))}"
         ) from None
     except TypeError as exc:
         raise ValueError(f"MongoObserver: bad MongoClient arguments: {exc}") from None

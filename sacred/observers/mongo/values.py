@@ -2,8 +2,6 @@
 
 * :func:`bsonify`: anything -> BSON-encodable data (unknown objects go through
   ``sacred.serializer.flatten``; integers beyond int64 become strings).
-* :func:`mask_secrets` (from :mod:`sacred.observers.stored_values`): passwords
-  in URLs anywhere in a structure -> ``***``.
 * :func:`to_extended_json`: datetimes and ObjectIds as MongoDB extended JSON
   (``{"$date": ...}``, ``{"$oid": ...}``) for the JSON failure dump.
 * :func:`metric_value`: one logged metric value as a plain number if it is one.
@@ -14,10 +12,10 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from sacred.observers.stored_values import map_leaves, mask_secrets
 from sacred.serializer import flatten
+from sacred.utils import map_leaves
 
-__all__ = ["bsonify", "map_leaves", "mask_secrets", "metric_value", "to_extended_json"]
+__all__ = ["bsonify", "metric_value", "to_extended_json"]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 

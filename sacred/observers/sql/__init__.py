@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sacred.masking import mask_secrets, mask_text
 from sacred.observers.base import RunObserver
 from sacred.observers.sql.engine import (
     create_tables,
@@ -31,9 +32,8 @@ from sacred.observers.sql.engine import (
     import_sqlalchemy,
 )
 from sacred.observers.sql.schema import SqlTables, build_tables
-from sacred.observers.stored_values import mask_secrets
 from sacred.serializer import flatten
-from sacred.utils import ObserverError, mask_url_password
+from sacred.utils import ObserverError
 
 __all__ = ["SqlObserver"]
 
@@ -78,7 +78,7 @@ class SqlObserver(RunObserver):
     def __init__(self, url: str, schema: str | None = None) -> None:
         engine = engine_from_url(url)
         self.url = url
-        self.masked_url = mask_url_password(url)
+        self.masked_url = mask_text(url)
         from sqlalchemy.orm import Session
 
         self._setup(engine, Session(engine), schema)
@@ -214,7 +214,7 @@ class SqlObserver(RunObserver):
             self._attach(experiment_id, t.experiments_dependencies, t.dependency, (dep,), values)
         for repo in repos:
             url, commit, dirty = repo.get("url"), repo.get("commit"), repo.get("dirty")
-            values = {"url": mask_url_password(url), "commit": commit, "dirty": dirty}
+            values = {"url": mask_text(url), "commit": commit, "dirty": dirty}
             self._attach(
                 experiment_id,
                 t.experiments_repositories,
@@ -338,7 +338,7 @@ class SqlObserver(RunObserver):
             logger.warning(
                 "SqlObserver: heartbeat not saved to %s (%s); will retry",
                 self.masked_url,
-                mask_url_password(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__,
+                mask_text(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__,
             )
 
     def log_metrics(self, metrics_by_name, info):

@@ -12,8 +12,9 @@ import os
 import time
 from typing import Any
 
+from sacred.masking import mask_text
 from sacred.observers.backend_import import import_backend
-from sacred.utils import ObserverError, mask_url_password
+from sacred.utils import ObserverError
 
 __all__ = ["create_tables", "database_error", "engine_from_url", "import_sqlalchemy"]
 
@@ -32,7 +33,7 @@ def import_sqlalchemy() -> Any:
 
 def database_error(masked_url: str, action: str, exc: BaseException) -> ObserverError:
     """An ObserverError saying which ``action`` failed at ``masked_url`` and why (no passwords)."""
-    reason = mask_url_password(str(getattr(exc, "orig", None) or exc)).strip()
+    reason = mask_text(str(getattr(exc, "orig", None) or exc)).strip()
     return ObserverError(f"SqlObserver could not {action} at {masked_url}: {reason}")
 
 
@@ -44,7 +45,7 @@ def engine_from_url(url: Any) -> Any:
             f"SqlObserver needs a database URL such as sqlite:///runs.db or "
             f"postgresql://user:password@host/db, got {url!r}"
         )
-    masked_url = mask_url_password(url)
+    masked_url = mask_text(url)
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:

@@ -37,8 +37,8 @@ import time
 import uuid
 from typing import Any
 
+from sacred.masking import mask_secrets
 from sacred.observers.base import RunObserver
-from sacred.observers.stored_values import mask_secrets
 from sacred.observers.tinydb_hashfs.encoding import DateTimeSerializer, FileSerializer, to_storable
 from sacred.observers.tinydb_hashfs.files import (
     BufferedReaderWrapper,
