@@ -10,6 +10,7 @@ the common ancestor itself.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shlex
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from sacred_runner.errors import UsageError
+
+LOCAL_PLUGIN_FILE = "sacred_plugins.py"  # as sacred_runner.plugins loads it from the rootdir
 
 __all__ = [
     "IniKey",
@@ -204,8 +207,8 @@ def _to_float(raw: Any) -> float:
         number = float(raw)
     except (TypeError, ValueError):
         raise ValueError(f"expected a number, got {raw!r}") from None
-    if not number > 0:
-        raise ValueError(f"expected a positive number, got {raw!r}")
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {raw!r}")
     return number
 
 
@@ -229,6 +232,8 @@ def _read_ini(path: Path) -> dict[str, IniValue]:
         raise UsageError(f"{error.path}:{error.lineno + 1}: cannot parse config file: {error.msg}") from None
     except OSError as error:
         raise UsageError(f"cannot read config file {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path}: config file is not UTF-8 text ({error.reason})") from None
     if SECTION not in config:
         return {}
     section = config[SECTION]
@@ -290,14 +295,25 @@ def common_ancestor(paths: Iterable[Path]) -> Path:
     return Path(os.path.commonpath([str(d) for d in directories]))
 
 
+def check_trusted(path: Path, what: str) -> None:
+    """UsageError if ``path`` (found, not named by the user) belongs to someone else or is a foreign link."""
+    from sacred.file_trust import HOW_TO_ALLOW, foreign_file_problem
+
+    problem = foreign_file_problem(path)
+    if problem is not None:
+        raise UsageError(f"refusing to use {path}: {problem}; {what} ({HOW_TO_ALLOW})")
+
+
 def _config_in(directory: Path) -> tuple[Path, dict[str, IniValue]] | None:
     ini = directory / INI_NAME
     if ini.is_file():
+        check_trusted(ini, "a config file loads plugins and sets every run's options")
         return ini, read_config_file(ini) or {}
     pyproject = directory / PYPROJECT_NAME
     if pyproject.is_file():
         values = read_config_file(pyproject)
         if values is not None:
+            check_trusted(pyproject, "a config file loads plugins and sets every run's options")
             return pyproject, values
     return None
 
@@ -346,6 +362,7 @@ def locate_config(
         root = found[0].parent
     else:
         root = ancestor
+    check_trusted(root / LOCAL_PLUGIN_FILE, "sacred_plugins.py is imported, so it runs code")
     if found is None:
         return RunnerIni(rootdir=root, inipath=None)
     return RunnerIni(rootdir=root, inipath=found[0], values=found[1])

@@ -168,6 +168,15 @@ def _early_options(parser: argparse.ArgumentParser, args: list[str]) -> argparse
     return namespace
 
 
+def _environment_addopts() -> list[str]:
+    """The options in ``SACRED_ADDOPTS``, split as a shell would (a usage error if it cannot be)."""
+    text = os.environ.get("SACRED_ADDOPTS", "")
+    try:
+        return shlex.split(text)
+    except ValueError as error:
+        raise UsageError(f"SACRED_ADDOPTS={text!r} cannot be split into options: {error}") from None
+
+
 def _blocked_and_requested(names: list[str]) -> tuple[list[str], list[str]]:
     blocked, requested = [], []
     for name in names:
@@ -205,7 +214,7 @@ def _run(argv: list[str], stdout: TextIO) -> ExitCode:
     parser = build_parser(subcommand)
     early = _early_options(parser, args)
     ini = locate_config(early.args, early.inifile, early.rootdir, invocation_dir)
-    addopts = list(ini.get("addopts")) + shlex.split(os.environ.get("SACRED_ADDOPTS", ""))
+    addopts = list(ini.get("addopts")) + _environment_addopts()
     full_args = addopts + args
     early = _early_options(parser, full_args)
     blocked, requested = _blocked_and_requested(list(early.plugins))
@@ -243,7 +252,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> Exi
     try:
         return _run(argv, stdout)
     except UsageError as error:
-        print(f"ERROR: {error}", file=sys.stderr)
+        from sacred.masking import mask_text
+
+        print(f"ERROR: {mask_text(str(error))}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

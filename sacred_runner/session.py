@@ -196,7 +196,7 @@ class Session:
         for key, option_key in ITEM_OPTIONS_FROM_INI.items():
             value = config.getini(key)
             if value is not None:
-                options[option_key] = value
+                options[option_key] = self._checked_ini_value(key, option_key, value)
         unobserved = False
         for option in BUILTIN_OPTIONS:
             name = option.key[2:]
@@ -209,17 +209,27 @@ class Session:
             options[option.key] = self._checked_flag_value(name, value)
         return options, unobserved
 
+    def _checked_ini_value(self, name: str, option_key: str, value: Any) -> Any:
+        """``value`` of the ini key ``name`` (an experiment flag), or a usage error naming file and line."""
+        from sacred.commandline_options import check_option_value
+
+        try:
+            check_option_value(option_key, value)
+        except ValueError as error:
+            raw = self.config.ini.values.get(name)
+            where = f"{raw.where()}: " if raw is not None else ""
+            raise UsageError(f"{where}{name}: {str(error).split(': ', 1)[-1]}") from None
+        return value
+
     def _checked_flag_value(self, name: str, value: Any) -> Any:
         """``value`` of the experiment flag ``--NAME``, or a usage error when the runs would reject it."""
+        from sacred.commandline_options import check_option_value
         from sacred_runner.inifile import check_choice
 
-        if name == "beat_interval":
-            try:
-                seconds = float(value)
-            except ValueError:
-                seconds = 0.0
-            if not seconds > 0:
-                raise UsageError(f"--beat_interval: expected a positive number of seconds, got {value!r}")
+        try:
+            check_option_value(f"--{name}", value)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         key = self.config.ini.keys.get(name)
         if key is not None and key.choices:
             try:
