@@ -292,6 +292,16 @@ class Session:
                 + "\n  ".join(rejected)
             )
 
+    def _check_one_run_per_id(self) -> None:
+        """A usage error when ``--id`` would name more than one run (the second could never get it)."""
+        ids = {item.options.get("--id") for item in self.items} - {None}
+        if ids and len(self.items) > 1:
+            names = ", ".join(item.nodeid for item in self.items[:4]) + (", ..." if len(self.items) > 4 else "")
+            raise UsageError(
+                f"--id {sorted(map(str, ids))[0]} names one run, but {len(self.items)} runs are selected "
+                f"({names}); select one experiment (PATH::NAME) or leave out --id"
+            )
+
     def _node_commands(self, command: str | None) -> list[tuple[ExperimentNode, str | None]]:
         """``(node, command to run)`` pairs: one per distinct command the targets ask of a node.
 
@@ -368,6 +378,7 @@ class Session:
             if self.config.subcommand == "run":
                 self.build_items()
                 hook.sacred_collection_modifyitems(session=self, config=self.config, items=self.items)
+                self._check_one_run_per_id()
             hook.sacred_collection_finish(session=self)
             if self.config.subcommand == "run" and not (self.collect_errors and self.config.option.exitfirst):
                 self.run_items()

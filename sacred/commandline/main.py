@@ -6,7 +6,7 @@ hooks see (and change) the options, then ``experiment.run(...)``.
 
 Exit status: the Run is returned on success (status 0 when the script ends);
 ``SystemExit(1)`` for bad input and failed runs, ``SystemExit(130)`` on
-Ctrl+C. User mistakes get a one-screen message on stderr (with the short
+Ctrl+C and ``SystemExit(143)`` on SIGTERM. User mistakes get a one-screen message on stderr (with the short
 usage where it helps), never a traceback of our code; a failing experiment
 gets its traceback without sacred's frames (``--debug`` re-raises instead).
 """
@@ -31,6 +31,7 @@ __all__ = ["run_commandline", "apply_option_hooks", "HookOptions"]
 
 FAILURE_EXIT_CODE = 1
 INTERRUPT_EXIT_CODE = 130
+SIGTERM_EXIT_CODE = 143  # 128 + SIGTERM, as a shell reports a process ended by SIGTERM
 _PARSER_KEYS = ("COMMAND", "UPDATE", "help", "with")
 
 
@@ -210,9 +211,14 @@ def _execute(
             meta_info={},
             options=options,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         if debug:
             raise
+        from sacred.run import SigTermInterrupt
+
+        if isinstance(interrupt, SigTermInterrupt):
+            _stderr("SIGTERM: run interrupted")
+            raise SystemExit(SIGTERM_EXIT_CODE) from None
         _stderr("KeyboardInterrupt: run interrupted")
         raise SystemExit(INTERRUPT_EXIT_CODE) from None
     except SacredError as err:

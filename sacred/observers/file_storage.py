@@ -300,6 +300,11 @@ class FileStorageObserver(LayoutObserver):
         copy_sources: bool = True,
     ) -> None:
         base = _as_str_path(basedir, "basedir")
+        if not base.strip():
+            raise ValueError(
+                "FileStorageObserver basedir is empty; give the folder for the runs, e.g. -F runs "
+                "(use -F . for the current folder)"
+            )
         _check_basedir(base)
         resources = (
             _as_str_path(resource_dir, "resource_dir")
