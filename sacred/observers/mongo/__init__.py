@@ -103,7 +103,7 @@ from sacred.observers.mongo.oversized import (
 )
 from sacred.observers.mongo.run_ids import insert_given_id, insert_new_id, overwrite_run
 from sacred.observers.mongo.url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
-from sacred.observers.mongo.values import bsonify
+from sacred.observers.mongo.values import bson_text, bsonify
 from sacred.observers.queue import QueueObserver
 from sacred.observers.run_files.layout import file_md5
 from sacred.serializer import flatten
@@ -410,12 +410,17 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
     # ------------------------------------------------------- documented API
     def insert(self) -> Any:
         """Insert ``run_entry``; allocate an integer ``_id`` (max+1) if it has none."""
+        # A config (or meta) over 16 MB goes to GridFS behind a pointer, as in save().
+        document = self._oversized.fit(self.run_entry, self.fs, self.runs.name,
+                                       self.MAX_RUN_DOCUMENT_BYTES)
         if self.overwrite is not None:
-            return overwrite_run(self.runs, self.metrics, self.run_entry, self.overwrite,
-                                 self._where())
-        if self.run_entry.get("_id") is not None:
-            return insert_given_id(self.runs, self.run_entry, self._where())
-        return insert_new_id(self.runs, self.run_entry, self._where())
+            run_id = overwrite_run(self.runs, self.metrics, document, self.overwrite, self._where())
+        elif document.get("_id") is not None:
+            run_id = insert_given_id(self.runs, document, self._where())
+        else:
+            run_id = insert_new_id(self.runs, document, self._where())
+        self.run_entry["_id"] = run_id
+        return run_id
 
     def save(self) -> None:
         """Write the current ``run_entry`` (whole document, idempotent).
@@ -448,6 +453,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 if attempt + 1 < attempts:
                     time.sleep(self.FINAL_SAVE_RETRY_SECONDS)
         path = self.save_to_failure_dir()
+        self._save_status_only(last_error)
         logger.warning(
             "MongoObserver: could not save run %s to %s (%s); the run entry was written to %s",
             self.run_entry.get("_id"),
@@ -455,6 +461,23 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             mask_text(str(last_error)),
             path,
         )
+
+    def _save_status_only(self, error: Exception | None) -> None:
+        """After a failed final save, at least record how the run ended (best effort).
+
+        A value the server refuses must not leave the run RUNNING for ever: status,
+        stop time and heartbeat are set with a small update, and ``save_error`` says
+        why the rest is only in the failure dump.
+        """
+        fields = {key: self.run_entry.get(key) for key in ("status", "stop_time", "heartbeat")}
+        fields["save_error"] = mask_text(f"{type(error).__name__}: {error}")[:1000]
+        if self.saved_to_failure_dir:
+            fields["failure_dump"] = self.saved_to_failure_dir
+        try:
+            self.runs.update_one({"_id": self.run_entry["_id"]}, {"$set": bsonify(fields)})
+        except Exception as exc:  # noqa: BLE001 - the database is gone: the dump is the record
+            logger.debug("MongoObserver: could not record the status of run %s either: %s",
+                         self.run_entry.get("_id"), exc)
 
     def save_sources(self, ex_info: dict) -> list:
         """Store the experiment's source files in GridFS; return ``[[name, file_id], ...]``."""
@@ -537,7 +560,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         self._info = info
         self.run_entry["heartbeat"] = beat_time
         self.run_entry["result"] = _json_value(result)
-        self._captured_full = captured_out or ""
+        self._captured_full = bson_text(captured_out or "")
 
     def _record_metrics(self, metrics_by_name=None, info=None) -> None:
         self._run_metrics.add(metrics_by_name)
@@ -552,7 +575,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
 
     def _record_failed(self, fail_time=None, fail_trace=None) -> None:
         self.run_entry.update(stop_time=fail_time, status="FAILED",
-                              fail_trace=list(fail_trace or []))
+                              fail_trace=bsonify(list(fail_trace or [])))
 
     def _apply_offline(self, event_name: str, kwargs: dict) -> None:
         if event_name in _START_EVENTS:
