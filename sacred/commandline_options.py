@@ -190,7 +190,6 @@ def check_option_value(key: str, value: Any) -> None:
     checks: dict[str, Callable[[Any], Any]] = {
         "--beat_interval": parse_beat_interval,
         "--priority": parse_priority,
-        "--loglevel": _parse_loglevel,
         "--id": _check_id,
     }
     check = checks.get(canonical_key(key))

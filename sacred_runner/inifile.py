@@ -71,6 +71,7 @@ class IniKey:
     kind: str = "string"
     default: Any = None
     choices: tuple[str, ...] | None = None  # the accepted values of a string key, if limited
+    check: Callable[[Any], Any] | None = None  # a further rule for the converted value
 
 
 BUILTIN_INI_KEYS: tuple[IniKey, ...] = (
@@ -97,7 +98,8 @@ BUILTIN_INI_KEYS: tuple[IniKey, ...] = (
     IniKey("store", "directory of the embedded default store, relative to the rootdir", "string", ".sacred/runs"),
     IniKey("named_configs", "named configs applied to every experiment that defines them", "args", []),
     IniKey("capture", "capture mode of every run: no, sys or fd", "string", None, ("no", "sys", "fd")),
-    IniKey("beat_interval", "heartbeat interval of every run, in seconds", "float", None),
+    IniKey("beat_interval", "heartbeat interval of every run, in seconds", "float", None,
+           check=lambda seconds: _flag_rule("--beat_interval", seconds)),
     IniKey("loglevel", "log level of every run (name or number)", "string", None, LOG_LEVEL_NAMES),
     IniKey("addopts", "extra command-line options, prepended to the given ones", "args", []),
     IniKey("isolate", "run each experiment in its own subprocess", "bool", False),
@@ -159,9 +161,21 @@ def _convert(key: IniKey, value: IniValue) -> Any:
     }
     try:
         converted = converters[key.kind](raw)
+        if key.check is not None:
+            key.check(converted)
         return check_choice(converted, key.choices) if key.choices else converted
     except (TypeError, ValueError) as error:
         raise UsageError(f"{value.where()}: bad value for '{key.name}': {error}") from None
+
+
+def _flag_rule(flag: str, value: Any) -> None:
+    """Apply the experiment flag's own rule (sacred.commandline_options) to an ini value."""
+    from sacred.commandline_options import check_option_value
+
+    try:
+        check_option_value(flag, value)
+    except ValueError as error:
+        raise ValueError(str(error).removeprefix(f"{flag}: ")) from None
 
 
 def _to_string(raw: Any) -> str:

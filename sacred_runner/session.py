@@ -196,7 +196,7 @@ class Session:
         for key, option_key in ITEM_OPTIONS_FROM_INI.items():
             value = config.getini(key)
             if value is not None:
-                options[option_key] = self._checked_ini_value(key, option_key, value)
+                options[option_key] = value
         unobserved = False
         for option in BUILTIN_OPTIONS:
             name = option.key[2:]
@@ -208,18 +208,6 @@ class Session:
                 continue
             options[option.key] = self._checked_flag_value(name, value)
         return options, unobserved
-
-    def _checked_ini_value(self, name: str, option_key: str, value: Any) -> Any:
-        """``value`` of the ini key ``name`` (an experiment flag), or a usage error naming file and line."""
-        from sacred.commandline_options import check_option_value
-
-        try:
-            check_option_value(option_key, value)
-        except ValueError as error:
-            raw = self.config.ini.values.get(name)
-            where = f"{raw.where()}: " if raw is not None else ""
-            raise UsageError(f"{where}{name}: {str(error).split(': ', 1)[-1]}") from None
-        return value
 
     def _checked_flag_value(self, name: str, value: Any) -> Any:
         """``value`` of the experiment flag ``--NAME``, or a usage error when the runs would reject it."""
