@@ -50,6 +50,10 @@ def restore_wiring(saved: list[tuple[Any, dict]]) -> None:
 def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:
     read_only = SETTINGS.CONFIG.READ_ONLY_CONFIG
     root_seed = config.get("seed", 0)
+    if isinstance(root_seed, (list, dict, tuple, set)):
+        raise ConfigError(
+            f"The config entry 'seed' must be an integer (e.g. seed=42), got {root_seed!r}"
+        )
     views: dict[str, Any] = {}  # one read-only view per config path, shared
     for ingredient, path in ordered_ingredients(experiment):
         for func in ingredient.captured_functions:

@@ -301,6 +301,15 @@ def _toml_key_line(text: str, table: str | None, key: str) -> int | None:
     return None
 
 
+def path_exists(path: Path) -> bool:
+    """``path.exists()`` that says False instead of raising for names no file can have
+    (too long, a NUL byte): such an argument is then a config update or a command."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def common_ancestor(paths: Iterable[Path]) -> Path:
     """The deepest directory containing every path (a file counts by its directory)."""
     directories = [p if p.is_dir() else p.parent for p in (Path(os.path.abspath(q)) for q in paths)]
@@ -347,7 +356,7 @@ def locate_config(
     existing = []
     for arg in args:
         candidate = invocation_dir / arg.split("::", 1)[0]
-        if candidate.exists():
+        if path_exists(candidate):
             existing.append(candidate)
     ancestor = common_ancestor(existing) if existing else invocation_dir.resolve()
 

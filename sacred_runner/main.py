@@ -27,6 +27,7 @@ from sacred_runner.cmdline import (
     split_positionals,
 )
 from sacred_runner.errors import ExitCode, UsageError
+from sacred_runner.inifile import path_exists
 
 __all__ = ["Config", "main", "console_main"]
 
@@ -90,7 +91,7 @@ class Config:
         self.option = option
         if tentative:  # values of not-yet-known flags may sit among the positionals
             before_with = option.args[: option.args.index("with")] if "with" in option.args else option.args
-            existing = [t for t in before_with if (self.invocation_dir / t.split("::", 1)[0]).exists()]
+            existing = [t for t in before_with if path_exists(self.invocation_dir / t.split("::", 1)[0])]
             self.parsed = split_positionals(existing, self.invocation_dir, allow_command=False)
             self.updates: tuple[dict, list[str]] = ({}, [])
         else:

@@ -10,6 +10,7 @@ from typing import Any
 from sacred_runner.cmdline import experiment_flag
 from sacred_runner.collect import collect_error_from, iter_experiment_files, relative_to_root
 from sacred_runner.errors import ExitCode, UsageError
+from sacred_runner.inifile import path_exists
 from sacred_runner.items import CollectError, ExperimentNode, RunItem, RunOutcome
 
 __all__ = ["Session", "Target"]
@@ -104,7 +105,7 @@ class Session:
             if ini_paths and config.invocation_dir.resolve() == config.rootdir.resolve():
                 tokens = []
                 for entry in ini_paths:
-                    if not (config.rootdir / entry).exists():
+                    if not path_exists(config.rootdir / entry):
                         where = config.ini.values["paths"].where()
                         raise UsageError(f"{where}: 'paths' names {entry!r}, which does not exist")
                     tokens.append(str(config.rootdir / entry))
@@ -114,7 +115,7 @@ class Session:
         for token in tokens:
             path_part, *names = token.split("::")
             path = Path(config.invocation_dir, path_part).resolve()
-            if not path.exists():
+            if not path_exists(path):
                 raise UsageError(f"file or directory not found: {path_part}")
             if names and not path.is_file():
                 raise UsageError(f"a node id must start with a file: {token}")
