@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sacred.masking import mask_text
+from sacred.masking import MASK, mask_text
 from sacred.observers.base import RunObserver
 
 __all__ = [
@@ -267,10 +267,10 @@ class NotifierObserver(RunObserver):
         """``text`` with every secret of this observer replaced by ``***``."""
         text = mask_text(str(text))
         for secret in sorted((s for s in self._secrets() if s), key=len, reverse=True):
-            text = text.replace(secret, "***")
+            text = text.replace(secret, MASK)
             quoted = urllib.parse.quote(secret, safe="")
             if quoted != secret:
-                text = text.replace(quoted, "***")
+                text = text.replace(quoted, MASK)
         return text
 
 
