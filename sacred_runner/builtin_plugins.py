@@ -32,8 +32,10 @@ def parse_observer_spec(spec: str) -> tuple[str, str]:
     for scheme, kind in _URL_SCHEMES.items():
         if text.startswith(scheme):
             return kind, text
+    from sacred.commandline_options import canonical_key
+
     name, sep, value = text.partition(":")
-    name = name.strip().replace("-", "_")
+    name = canonical_key(name.strip())[2:]
     if not sep or name not in OBSERVER_OPTION_NAMES or not value.strip():
         raise UsageError(
             f"bad observer {spec!r}: write NAME:VALUE with NAME one of "
