@@ -237,7 +237,7 @@ class Run:
             self.run_logger.warning("Aborted after %s!", elapsed)
         else:
             self.status = "FAILED"
-            self.fail_trace = format_filtered_stacktrace(err, self.debug)
+            self.fail_trace = mask_secrets(format_filtered_stacktrace(err, self.debug))
             self.run_logger.error("Failed after %s!", elapsed)
 
     def _report_end(self, err: BaseException | None) -> None:

@@ -825,3 +825,21 @@ def test_failed_trace_keeps_chained_causes():
     assert "During handling of the above exception, another exception occurred:" in "".join(
         rec.of("failed")[-1]["fail_trace"]
     )
+
+
+def test_a_fail_trace_never_holds_a_credential(tmp_path):
+    from sacred import Experiment
+    from sacred.observers import FileStorageObserver
+
+    ex = Experiment("leaky", interactive=True)
+    ex.observers.append(FileStorageObserver(str(tmp_path / "runs")))
+
+    @ex.main
+    def main():
+        raise RuntimeError("cannot reach postgresql://u:pa/ss@db/x?token=t0k")
+
+    with pytest.raises(RuntimeError):
+        ex.run()
+    stored = (tmp_path / "runs" / "1" / "run.json").read_text()
+    assert "pa/ss" not in stored and "t0k" not in stored
+    assert "postgresql://u:***@db/x?token=***" in stored
