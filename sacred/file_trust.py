@@ -17,7 +17,13 @@ from __future__ import annotations
 import os
 import stat
 
-__all__ = ["ALLOW_FOREIGN_FILES_ENV", "foreign_files_allowed", "foreign_file_problem", "stat_problem"]
+__all__ = [
+    "ALLOW_FOREIGN_FILES_ENV",
+    "HOW_TO_ALLOW",
+    "foreign_files_allowed",
+    "foreign_file_problem",
+    "stat_problem",
+]
 
 ALLOW_FOREIGN_FILES_ENV = "SACRED_ALLOW_FOREIGN_FILES"
 HOW_TO_ALLOW = f"set {ALLOW_FOREIGN_FILES_ENV}=1 to use it anyway"
