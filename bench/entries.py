@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GROUPS = ("cold_start", "per_run", "metrics", "capture", "config", "heartbeat",
-          "many_runs", "scaling")
+          "many_runs", "scaling", "masking")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ def build_entries(quick: bool) -> list[Entry]:
         entries.append(Entry(f"many_{backend}", "many_runs.py",
                              ("--backend", backend, "--runs", str(count)), ("many_runs",),
                              size=count))
+    entries.append(Entry("masking", "masking.py", ("--megabytes", "2" if quick else "10"), ("masking",)))
     return entries
 
 

@@ -155,5 +155,6 @@ def evaluate(results: dict[str, EntryResults], entries: list[Entry]) -> list[Tar
         _flat(results, "many_sql"),
         _ratio_target(results, "list 500 FileStorage runs", "many_fs", "list_all", 0.5),
         _ratio_target(results, "config build (2,000 entries)", "config", "build", 0.3),
+        _ratio_target(results, "run storing 10 MB strings (masking)", "masking", "run", 2.0),
     ]
     return outcomes + _nothing_lost(results)

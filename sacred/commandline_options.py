@@ -20,6 +20,7 @@ separator (``--beat_interval``); :func:`canonical_key` maps both to one key.
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,10 @@ __all__ = [
     "spelling_087",
     "BUILTIN_OPTIONS",
     "get_builtin_option",
+    "MAX_BEAT_INTERVAL",
+    "parse_beat_interval",
+    "parse_priority",
+    "check_option_value",
 ]
 
 
@@ -143,19 +148,72 @@ def _parse_loglevel(value: Any) -> int:
     return level
 
 
+# The longest heartbeat interval accepted: a week. Longer waits overflow the platform's
+# timers (``-b 1e10`` killed the heartbeat thread) and no liveness rule could use them.
+MAX_BEAT_INTERVAL = 7 * 24 * 3600.0
+
+
+def parse_beat_interval(value: Any) -> float:
+    """The heartbeat interval ``value`` in seconds; ValueError unless 0 < value <= a week.
+
+    The one rule for ``-b``/``--beat_interval``, the ``beat_interval`` ini key and the
+    runner's up-front flag check: ``nan``, ``inf``, ``0``, negative numbers, ``1e10`` and
+    non-numbers are refused with a message naming the value.
+    """
+    try:
+        if isinstance(value, bool):
+            raise TypeError(value)
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"--beat_interval: expected a positive number of seconds, got {value!r}") from None
+    if not 0 < seconds <= MAX_BEAT_INTERVAL:  # also refuses nan
+        raise ValueError(
+            f"--beat_interval: expected a positive number of seconds up to "
+            f"{MAX_BEAT_INTERVAL:.0f} (a week), got {value!r}"
+        )
+    return seconds
+
+
+def parse_priority(value: Any) -> int | float:
+    """The ``-P``/``--priority`` value: a finite number (an int when it is whole)."""
+    try:
+        priority = math.nan if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        priority = math.nan
+    if not math.isfinite(priority):
+        raise ValueError(f"--priority: expected a finite number, got {value!r}")
+    return int(priority) if priority.is_integer() else priority
+
+
+def check_option_value(key: str, value: Any) -> None:
+    """Raise ValueError (naming flag and value) if the built-in option ``key`` would refuse ``value``.
+
+    Lets a caller (the ``sacred`` runner) reject a bad flag before any run starts,
+    with the same rule the run itself applies.
+    """
+    checks: dict[str, Callable[[Any], Any]] = {
+        "--beat_interval": parse_beat_interval,
+        "--priority": parse_priority,
+        "--id": _check_id,
+    }
+    check = checks.get(canonical_key(key))
+    if check is not None and value is not None:
+        check(value)
+
+
+def _check_id(value: Any) -> None:
+    from sacred.run_ids import check_run_id
+
+    check_run_id(value)
+
+
 @cli_option("-b", "--beat_interval")
 def beat_interval_option(args: Any, run: Any) -> None:
     """Set the heart-beat interval for this run.
 
     Time between two heartbeat events is measured in seconds.
     """
-    try:
-        value = float(args)
-    except (TypeError, ValueError):
-        raise ValueError(f"--beat_interval expects a number of seconds, got {args!r}") from None
-    if not value > 0:
-        raise ValueError(f"--beat_interval must be positive, got {args!r}")
-    run.beat_interval = value
+    run.beat_interval = parse_beat_interval(args)
 
 
 @cli_option("-C", "--capture")
@@ -219,6 +277,9 @@ def help_option(args: Any, run: Any) -> None:
 @cli_option("-i", "--id")
 def id_option(args: Any, run: Any) -> None:
     """Set the id for this run."""
+    from sacred.run_ids import check_run_id
+
+    check_run_id(args)
     run._id = args
 
 
@@ -255,11 +316,7 @@ def priority_option(args: Any, run: Any) -> None:
     `--priority=NUMBER`
     The number represent the priority for this run.
     """
-    try:
-        priority = float(args)
-    except (TypeError, ValueError):
-        raise ValueError(f"The PRIORITY argument must be a number, got {args!r}") from None
-    run.meta_info["priority"] = int(priority) if priority == int(priority) else priority
+    run.meta_info["priority"] = parse_priority(args)
 
 
 @cli_option("-q", "--queue", is_flag=True)

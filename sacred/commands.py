@@ -24,7 +24,8 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from sacred.utils import PATHCHANGE, iterate_flattened_separately, mask_url_password
+from sacred.masking import mask_text
+from sacred.utils import PATHCHANGE, iterate_flattened_separately
 
 __all__ = [
     "COLOR_ADDED",
@@ -203,7 +204,7 @@ def format_dependencies(experiment_info: Mapping, use_color: bool | None = None)
     if repositories:
         lines.append("Version Control:")
         for repo in repositories:
-            url = mask_url_password(str(repo.get("url") or ""))
+            url = mask_text(str(repo.get("url") or ""))
             text = f"{url:<43}  {repo.get('commit') or ''}"
             if repo.get("dirty"):
                 lines.append(_paint("M " + text, RED, use_color))

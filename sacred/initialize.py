@@ -10,25 +10,15 @@ from typing import Any
 from sacred.commandline_options import _parse_loglevel, spelling_087
 from sacred.config.custom_containers import make_read_only
 from sacred.config.resolution import check_added_entries, ordered_ingredients, resolve_config
+from sacred.masking import mask_secrets
 from sacred.randomness import RunSeeds
 from sacred.run import Run
 from sacred.settings import SETTINGS
-from sacred.utils import (
-    ConfigError,
-    get_by_dotted_path,
-    join_paths,
-    mask_secrets,
-    set_by_dotted_path,
-)
+from sacred.utils import ConfigError, get_by_dotted_path, join_paths, set_by_dotted_path
 
-__all__ = ["create_run", "mask_options", "save_wiring", "restore_wiring"]
+__all__ = ["create_run", "save_wiring", "restore_wiring"]
 
 _WIRED_ATTRIBUTES = ("config", "logger", "rnd", "make_rnd", "run")
-
-
-def mask_options(options: dict) -> dict:
-    """A copy of ``options`` with passwords in URL values masked."""
-    return mask_secrets(dict(options))
 
 
 def stored_options(options: dict, cli_options: list) -> dict:
@@ -38,7 +28,7 @@ def stored_options(options: dict, cli_options: list) -> dict:
     secrets in URL values are masked.
     """
     spelled = {option.key: spelling_087(option) for option in cli_options}
-    return mask_options({spelled.get(key, key): value for key, value in options.items()})
+    return mask_secrets({spelled.get(key, key): value for key, value in options.items()})
 
 
 def save_wiring(experiment: Any) -> list[tuple[Any, dict]]:
@@ -80,6 +70,11 @@ def ingredient_view(ingredient: Any, path: str, config: dict, paths: dict[int, s
 
 def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:
     read_only = SETTINGS.CONFIG.READ_ONLY_CONFIG
+    root_seed = config.get("seed", 0)
+    if isinstance(root_seed, (list, dict, tuple, set)):
+        raise ConfigError(
+            f"The config entry 'seed' must be an integer (e.g. seed=42), got {root_seed!r}"
+        )
     ingredients = ordered_ingredients(experiment)
     seeds = RunSeeds(experiment, config, ingredients)
     paths = {id(ingredient): path for ingredient, path in ingredients}

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sacred.events import EventBus
+from sacred.masking import mask_secrets
 from sacred.metrics_logger import MetricsLogger
 from sacred.settings import SETTINGS
 from sacred.utils import SacredInterrupt
@@ -249,7 +250,7 @@ class Run:
             self.run_logger.warning("Aborted after %s!", elapsed)
         else:
             self.status = "FAILED"
-            self.fail_trace = format_filtered_stacktrace(err, self.debug)
+            self.fail_trace = mask_secrets(format_filtered_stacktrace(err, self.debug))
             self.run_logger.error("Failed after %s!", elapsed)
 
     def _report_end(self, err: BaseException | None) -> None:
@@ -332,7 +333,7 @@ class Run:
                 "host_info": self.host_info,
                 "queue_time": queue_time,
                 "config": self.config,
-                "meta_info": self.meta_info,
+                "meta_info": mask_secrets(self.meta_info),
                 "_id": self._id,
             },
         )
@@ -354,7 +355,7 @@ class Run:
                 "host_info": self.host_info,
                 "start_time": self.start_time,
                 "config": self.config,
-                "meta_info": self.meta_info,
+                "meta_info": mask_secrets(self.meta_info),
                 "_id": self._id,
             },
         )

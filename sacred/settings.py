@@ -109,6 +109,7 @@ SETTINGS = Settings(
             "READ_ONLY_CONFIG": True,
             "IGNORED_COMMENTS": ["^pylint:", "^noinspection"],
             "NUMPY_RANDOM_LEGACY_API": False,
+            "ALLOW_PICKLE_FILES": True,
         },
         "HOST_INFO": {
             "INCLUDE_GPU_INFO": True,

@@ -39,8 +39,6 @@ __all__ = [
     "parse_version",
     "rel_path",
     "map_leaves",
-    "mask_secrets",
-    "mask_url_password",
     "recursive_update",
     "set_by_dotted_path",
 ]
@@ -297,20 +295,6 @@ def is_identifier(name: str) -> bool:
     return bool(_IDENTIFIER.match(name))
 
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]*)@")
-
-
-def mask_url_password(text: str) -> str:
-    """Replace passwords in URLs inside ``text`` by ``***``.
-
-    ``mongodb://user:secret@host/db`` becomes ``mongodb://user:***@host/db``.
-    Used for every URL that may end up in logs, errors or stored runs.
-    """
-    if not isinstance(text, str):
-        return text
-    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
-
-
 def map_leaves(value: Any, convert: Any) -> Any:
     """Copy nested dicts/lists/tuples (tuples become lists), applying ``convert`` to each leaf."""
     if isinstance(value, Mapping):
@@ -318,15 +302,6 @@ def map_leaves(value: Any, convert: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [map_leaves(v, convert) for v in value]
     return convert(value)
-
-
-def mask_secrets(value: Any) -> Any:
-    """Copy of ``value`` with the password of every URL in its strings replaced by ``***``.
-
-    Used for everything stored or logged, e.g. ``--sql postgresql://user:secret@host/db``
-    in a run's ``meta_info["options"]``.
-    """
-    return map_leaves(value, mask_url_password)
 
 
 # --- helpers Sacred 0.8.7 exposed here (tools and observers import them) -----------

@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sacred.utils import mask_url_password
+from sacred.masking import mask_text
 
 if TYPE_CHECKING:
     from sacred.dependencies import Source
@@ -123,7 +123,7 @@ def _query_repository(root: str) -> tuple[str | None, str | None, bool | None]:
         logger.debug("git config failed in %s: %s", root, exc)
         url = ""
     # Without an origin, name the repository by its work tree as sacred 0.8.7 does.
-    return mask_url_password(url) if url else "git:/" + root, commit, dirty
+    return mask_text(url) if url else "git:/" + root, commit, dirty
 
 
 def parse_porcelain_v2_status(text: str) -> tuple[str | None, bool]:

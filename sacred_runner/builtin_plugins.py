@@ -32,8 +32,10 @@ def parse_observer_spec(spec: str) -> tuple[str, str]:
     for scheme, kind in _URL_SCHEMES.items():
         if text.startswith(scheme):
             return kind, text
+    from sacred.commandline_options import canonical_key
+
     name, sep, value = text.partition(":")
-    name = name.strip().replace("-", "_")
+    name = canonical_key(name.strip())[2:]
     if not sep or name not in OBSERVER_OPTION_NAMES or not value.strip():
         raise UsageError(
             f"bad observer {spec!r}: write NAME:VALUE with NAME one of "
@@ -53,14 +55,16 @@ class _ObserverHolder:
 def build_observer(kind: str, value: str, rootdir: Path) -> Any:
     """Construct one observer the way the experiment flag ``--KIND VALUE`` would."""
     from sacred.commandline_options import get_builtin_option
+    from sacred.masking import mask_text
+    from sacred.utils import SacredError
 
     if kind in _PATH_VALUED and not os.path.isabs(value):
         value = str(rootdir / value)
     holder = _ObserverHolder()
     try:
         get_builtin_option(kind).apply(value, holder)
-    except (ImportError, ValueError, OSError, RuntimeError) as error:
-        raise UsageError(f"cannot create the {kind} observer for {value!r}: {error}") from None
+    except (ImportError, ValueError, OSError, RuntimeError, SacredError) as error:
+        raise UsageError(f"cannot create the {kind} observer for {mask_text(value)!r}: {error}") from None
     return holder.observers[-1]
 
 
@@ -85,6 +89,8 @@ class ObserversPlugin:
                 raise UsageError(f"{config.ini.values['observers'].where()}: {error}") from None
         for kind in OBSERVER_OPTION_NAMES:
             value = experiment_flag(config.option, kind)
+            if value is not None and not str(value).strip():
+                raise UsageError(f"--{kind} needs a value (a folder or URL), got an empty string")
             if value:
                 specs.append((kind, value))
         if not specs:

@@ -255,7 +255,9 @@ class ParsedArgs:
 def _is_target(token: str, invocation_dir: Any) -> bool:
     from pathlib import Path
 
-    return (Path(invocation_dir) / token.split("::", 1)[0]).exists()
+    from sacred_runner.inifile import path_exists
+
+    return path_exists(Path(invocation_dir) / token.split("::", 1)[0])
 
 
 def short_flag_hint(value: str, argv: Sequence[str]) -> str:

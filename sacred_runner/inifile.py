@@ -10,6 +10,7 @@ the common ancestor itself.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shlex
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from sacred_runner.errors import UsageError
+
+LOCAL_PLUGIN_FILE = "sacred_plugins.py"  # as sacred_runner.plugins loads it from the rootdir
 
 __all__ = [
     "IniKey",
@@ -68,6 +71,7 @@ class IniKey:
     kind: str = "string"
     default: Any = None
     choices: tuple[str, ...] | None = None  # the accepted values of a string key, if limited
+    check: Callable[[Any], Any] | None = None  # a further rule for the converted value
 
 
 BUILTIN_INI_KEYS: tuple[IniKey, ...] = (
@@ -94,7 +98,8 @@ BUILTIN_INI_KEYS: tuple[IniKey, ...] = (
     IniKey("store", "directory of the embedded default store, relative to the rootdir", "string", ".sacred/runs"),
     IniKey("named_configs", "named configs applied to every experiment that defines them", "args", []),
     IniKey("capture", "capture mode of every run: no, sys or fd", "string", None, ("no", "sys", "fd")),
-    IniKey("beat_interval", "heartbeat interval of every run, in seconds", "float", None),
+    IniKey("beat_interval", "heartbeat interval of every run, in seconds", "float", None,
+           check=lambda seconds: _flag_rule("--beat_interval", seconds)),
     IniKey("loglevel", "log level of every run (name or number)", "string", None, LOG_LEVEL_NAMES),
     IniKey("addopts", "extra command-line options, prepended to the given ones", "args", []),
     IniKey("isolate", "run each experiment in its own subprocess", "bool", False),
@@ -156,9 +161,21 @@ def _convert(key: IniKey, value: IniValue) -> Any:
     }
     try:
         converted = converters[key.kind](raw)
+        if key.check is not None:
+            key.check(converted)
         return check_choice(converted, key.choices) if key.choices else converted
     except (TypeError, ValueError) as error:
         raise UsageError(f"{value.where()}: bad value for '{key.name}': {error}") from None
+
+
+def _flag_rule(flag: str, value: Any) -> None:
+    """Apply the experiment flag's own rule (sacred.commandline_options) to an ini value."""
+    from sacred.commandline_options import check_option_value
+
+    try:
+        check_option_value(flag, value)
+    except ValueError as error:
+        raise ValueError(str(error).removeprefix(f"{flag}: ")) from None
 
 
 def _to_string(raw: Any) -> str:
@@ -204,8 +221,8 @@ def _to_float(raw: Any) -> float:
         number = float(raw)
     except (TypeError, ValueError):
         raise ValueError(f"expected a number, got {raw!r}") from None
-    if not number > 0:
-        raise ValueError(f"expected a positive number, got {raw!r}")
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {raw!r}")
     return number
 
 
@@ -229,6 +246,8 @@ def _read_ini(path: Path) -> dict[str, IniValue]:
         raise UsageError(f"{error.path}:{error.lineno + 1}: cannot parse config file: {error.msg}") from None
     except OSError as error:
         raise UsageError(f"cannot read config file {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path}: config file is not UTF-8 text ({error.reason})") from None
     if SECTION not in config:
         return {}
     section = config[SECTION]
@@ -282,6 +301,15 @@ def _toml_key_line(text: str, table: str | None, key: str) -> int | None:
     return None
 
 
+def path_exists(path: Path) -> bool:
+    """``path.exists()`` that says False instead of raising for names no file can have
+    (too long, a NUL byte): such an argument is then a config update or a command."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def common_ancestor(paths: Iterable[Path]) -> Path:
     """The deepest directory containing every path (a file counts by its directory)."""
     directories = [p if p.is_dir() else p.parent for p in (Path(os.path.abspath(q)) for q in paths)]
@@ -290,14 +318,25 @@ def common_ancestor(paths: Iterable[Path]) -> Path:
     return Path(os.path.commonpath([str(d) for d in directories]))
 
 
+def check_trusted(path: Path, what: str) -> None:
+    """UsageError if ``path`` (found, not named by the user) belongs to someone else or is a foreign link."""
+    from sacred.file_trust import HOW_TO_ALLOW, foreign_file_problem
+
+    problem = foreign_file_problem(path)
+    if problem is not None:
+        raise UsageError(f"refusing to use {path}: {problem}; {what} ({HOW_TO_ALLOW})")
+
+
 def _config_in(directory: Path) -> tuple[Path, dict[str, IniValue]] | None:
     ini = directory / INI_NAME
     if ini.is_file():
+        check_trusted(ini, "a config file loads plugins and sets every run's options")
         return ini, read_config_file(ini) or {}
     pyproject = directory / PYPROJECT_NAME
     if pyproject.is_file():
         values = read_config_file(pyproject)
         if values is not None:
+            check_trusted(pyproject, "a config file loads plugins and sets every run's options")
             return pyproject, values
     return None
 
@@ -317,7 +356,7 @@ def locate_config(
     existing = []
     for arg in args:
         candidate = invocation_dir / arg.split("::", 1)[0]
-        if candidate.exists():
+        if path_exists(candidate):
             existing.append(candidate)
     ancestor = common_ancestor(existing) if existing else invocation_dir.resolve()
 
@@ -346,6 +385,7 @@ def locate_config(
         root = found[0].parent
     else:
         root = ancestor
+    check_trusted(root / LOCAL_PLUGIN_FILE, "sacred_plugins.py is imported, so it runs code")
     if found is None:
         return RunnerIni(rootdir=root, inipath=None)
     return RunnerIni(rootdir=root, inipath=found[0], values=found[1])

@@ -57,7 +57,9 @@ class FlagInfo:
     @property
     def key(self) -> str:
         """The flag's key in a run's options dict (``--own_flag``)."""
-        return "--" + self.long_flag.lstrip("-").replace("-", "_")
+        from sacred.commandline_options import canonical_key
+
+        return canonical_key(self.long_flag)
 
 
 @dataclass

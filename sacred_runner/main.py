@@ -27,6 +27,7 @@ from sacred_runner.cmdline import (
     split_positionals,
 )
 from sacred_runner.errors import ExitCode, UsageError
+from sacred_runner.inifile import path_exists
 
 __all__ = ["Config", "main", "console_main"]
 
@@ -90,7 +91,7 @@ class Config:
         self.option = option
         if tentative:  # values of not-yet-known flags may sit among the positionals
             before_with = option.args[: option.args.index("with")] if "with" in option.args else option.args
-            existing = [t for t in before_with if (self.invocation_dir / t.split("::", 1)[0]).exists()]
+            existing = [t for t in before_with if path_exists(self.invocation_dir / t.split("::", 1)[0])]
             self.parsed = split_positionals(existing, self.invocation_dir, allow_command=False)
             self.updates: tuple[dict, list[str]] = ({}, [])
         else:
@@ -168,6 +169,15 @@ def _early_options(parser: argparse.ArgumentParser, args: list[str]) -> argparse
     return namespace
 
 
+def _environment_addopts() -> list[str]:
+    """The options in ``SACRED_ADDOPTS``, split as a shell would (a usage error if it cannot be)."""
+    text = os.environ.get("SACRED_ADDOPTS", "")
+    try:
+        return shlex.split(text)
+    except ValueError as error:
+        raise UsageError(f"SACRED_ADDOPTS={text!r} cannot be split into options: {error}") from None
+
+
 def _blocked_and_requested(names: list[str]) -> tuple[list[str], list[str]]:
     blocked, requested = [], []
     for name in names:
@@ -205,7 +215,7 @@ def _run(argv: list[str], stdout: TextIO) -> ExitCode:
     parser = build_parser(subcommand)
     early = _early_options(parser, args)
     ini = locate_config(early.args, early.inifile, early.rootdir, invocation_dir)
-    addopts = list(ini.get("addopts")) + shlex.split(os.environ.get("SACRED_ADDOPTS", ""))
+    addopts = list(ini.get("addopts")) + _environment_addopts()
     full_args = addopts + args
     early = _early_options(parser, full_args)
     blocked, requested = _blocked_and_requested(list(early.plugins))
@@ -243,7 +253,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> Exi
     try:
         return _run(argv, stdout)
     except UsageError as error:
-        print(f"ERROR: {error}", file=sys.stderr)
+        from sacred.masking import mask_text
+
+        print(f"ERROR: {mask_text(str(error))}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

@@ -10,6 +10,7 @@ from typing import Any
 from sacred_runner.cmdline import experiment_flag
 from sacred_runner.collect import collect_error_from, iter_experiment_files, relative_to_root
 from sacred_runner.errors import ExitCode, UsageError
+from sacred_runner.inifile import path_exists
 from sacred_runner.items import CollectError, ExperimentNode, RunItem, RunOutcome
 
 __all__ = ["Session", "Target"]
@@ -104,7 +105,7 @@ class Session:
             if ini_paths and config.invocation_dir.resolve() == config.rootdir.resolve():
                 tokens = []
                 for entry in ini_paths:
-                    if not (config.rootdir / entry).exists():
+                    if not path_exists(config.rootdir / entry):
                         where = config.ini.values["paths"].where()
                         raise UsageError(f"{where}: 'paths' names {entry!r}, which does not exist")
                     tokens.append(str(config.rootdir / entry))
@@ -114,7 +115,7 @@ class Session:
         for token in tokens:
             path_part, *names = token.split("::")
             path = Path(config.invocation_dir, path_part).resolve()
-            if not path.exists():
+            if not path_exists(path):
                 raise UsageError(f"file or directory not found: {path_part}")
             if names and not path.is_file():
                 raise UsageError(f"a node id must start with a file: {token}")
@@ -211,15 +212,13 @@ class Session:
 
     def _checked_flag_value(self, name: str, value: Any) -> Any:
         """``value`` of the experiment flag ``--NAME``, or a usage error when the runs would reject it."""
+        from sacred.commandline_options import check_option_value
         from sacred_runner.inifile import check_choice
 
-        if name == "beat_interval":
-            try:
-                seconds = float(value)
-            except ValueError:
-                seconds = 0.0
-            if not seconds > 0:
-                raise UsageError(f"--beat_interval: expected a positive number of seconds, got {value!r}")
+        try:
+            check_option_value(f"--{name}", value)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         key = self.config.ini.keys.get(name)
         if key is not None and key.choices:
             try:
@@ -280,6 +279,16 @@ class Session:
             raise UsageError(
                 "no selected experiment accepts the given updates / named configs / flags:\n  "
                 + "\n  ".join(rejected)
+            )
+
+    def _check_one_run_per_id(self) -> None:
+        """A usage error when ``--id`` would name more than one run (the second could never get it)."""
+        ids = {item.options.get("--id") for item in self.items} - {None}
+        if ids and len(self.items) > 1:
+            names = ", ".join(item.nodeid for item in self.items[:4]) + (", ..." if len(self.items) > 4 else "")
+            raise UsageError(
+                f"--id {sorted(map(str, ids))[0]} names one run, but {len(self.items)} runs are selected "
+                f"({names}); select one experiment (PATH::NAME) or leave out --id"
             )
 
     def _node_commands(self, command: str | None) -> list[tuple[ExperimentNode, str | None]]:
@@ -369,6 +378,7 @@ class Session:
                 if config.subcommand == "run":
                     self.build_items()
                     hook.sacred_collection_modifyitems(session=self, config=config, items=self.items)
+                    self._check_one_run_per_id()
                 hook.sacred_collection_finish(session=self)
                 if config.subcommand == "run" and not (self.collect_errors and config.option.exitfirst):
                     self.run_items()

@@ -494,6 +494,19 @@ def test_url_comes_from_origin_with_the_password_masked(repo):
 
 
 @needs_git
+@pytest.mark.parametrize(("remote", "stored"), [
+    ("https://ghp_TOKEN123@github.com/o/r.git", "https://***@github.com/o/r.git"),
+    ("https://oauth2:glpat-TOKEN123@gitlab.example/o/r.git", "https://oauth2:***@gitlab.example/o/r.git"),
+    ("https://u:pa/ssTOKEN123@git.example/o/r.git", "https://u:***@git.example/o/r.git"),
+    ("https://git.example/o/r.git?access_token=TOKEN123", "https://git.example/o/r.git?access_token=***"),
+])
+def test_a_token_in_the_remote_url_is_never_recorded(repo, remote, stored):
+    git(repo, "remote", "add", "origin", remote)
+    url, _, _ = get_commit_if_possible(repo / "exp.py", True)
+    assert url == stored and "TOKEN123" not in url
+
+
+@needs_git
 def test_detached_head_reports_the_checked_out_commit(repo):
     first = head(repo)
     write(repo / "exp.py", "x = 5\n")

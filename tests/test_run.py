@@ -908,3 +908,19 @@ def test_waiting_for_observers_to_record_the_start_is_not_the_runs_duration(capl
     (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Completed after")]
     hours, minutes, seconds = line.rsplit(" ", 1)[1].split(":")
     assert int(hours) == int(minutes) == 0 and int(seconds) < 2, line
+def test_a_fail_trace_never_holds_a_credential(tmp_path):
+    from sacred import Experiment
+    from sacred.observers import FileStorageObserver
+
+    ex = Experiment("leaky", interactive=True)
+    ex.observers.append(FileStorageObserver(str(tmp_path / "runs")))
+
+    @ex.main
+    def main():
+        raise RuntimeError("cannot reach postgresql://u:pa/ss@db/x?token=t0k")
+
+    with pytest.raises(RuntimeError):
+        ex.run()
+    stored = (tmp_path / "runs" / "1" / "run.json").read_text()
+    assert "pa/ss" not in stored and "t0k" not in stored
+    assert "postgresql://u:***@db/x?token=***" in stored

@@ -20,6 +20,7 @@ def test_documented_defaults():
         "READ_ONLY_CONFIG": True,
         "IGNORED_COMMENTS": ["^pylint:", "^noinspection"],
         "NUMPY_RANDOM_LEGACY_API": False,
+        "ALLOW_PICKLE_FILES": True,
     }
     assert dict(SETTINGS.HOST_INFO) == {
         "INCLUDE_GPU_INFO": True,

@@ -6,7 +6,7 @@ hooks see (and change) the options, then ``experiment.run(...)``.
 
 Exit status: the Run is returned on success (status 0 when the script ends);
 ``SystemExit(1)`` for bad input and failed runs, ``SystemExit(130)`` on
-Ctrl+C. User mistakes get a one-screen message on stderr (with the short
+Ctrl+C and ``SystemExit(143)`` on SIGTERM. User mistakes get a one-screen message on stderr (with the short
 usage where it helps), never a traceback of our code; a failing experiment
 gets its traceback without sacred's frames (``--debug`` re-raises instead).
 """
@@ -24,24 +24,15 @@ from sacred.commandline.parser import parse_argv
 from sacred.commandline.usage import default_program_name, get_usage, short_usage
 from sacred.commandline.values import split_updates
 from sacred.commandline_options import BUILTIN_OPTIONS, canonical_key, spelling_087
-from sacred.utils import SacredError, mask_url_password
-from sacred.utils import mask_secrets as _mask_secrets
+from sacred.masking import mask_text
+from sacred.utils import SacredError
 
-__all__ = ["run_commandline", "mask_secrets", "apply_option_hooks", "HookOptions"]
+__all__ = ["run_commandline", "apply_option_hooks", "HookOptions"]
 
 FAILURE_EXIT_CODE = 1
 INTERRUPT_EXIT_CODE = 130
+SIGTERM_EXIT_CODE = 143  # 128 + SIGTERM, as a shell reports a process ended by SIGTERM
 _PARSER_KEYS = ("COMMAND", "UPDATE", "help", "with")
-
-
-def mask_secrets(options: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``options`` with passwords in URLs replaced by ``***``.
-
-    For everything stored or logged (``meta_info["options"]``): a database URL
-    given to ``-m`` / ``-s`` / ``-S`` keeps its host and user, loses its password.
-    The options actually applied must stay unmasked.
-    """
-    return _mask_secrets(dict(options))
 
 
 def _argv_list(argv: Sequence[str] | str | None) -> list[str]:
@@ -56,7 +47,7 @@ def _argv_list(argv: Sequence[str] | str | None) -> list[str]:
 
 
 def _stderr(text: str) -> None:
-    sys.stderr.write(mask_url_password(text).rstrip("\n") + "\n")
+    sys.stderr.write(mask_text(text).rstrip("\n") + "\n")
     sys.stderr.flush()
 
 
@@ -220,9 +211,14 @@ def _execute(
             meta_info={},
             options=options,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         if debug:
             raise
+        from sacred.run import SigTermInterrupt
+
+        if isinstance(interrupt, SigTermInterrupt):
+            _stderr("SIGTERM: run interrupted")
+            raise SystemExit(SIGTERM_EXIT_CODE) from None
         _stderr("KeyboardInterrupt: run interrupted")
         raise SystemExit(INTERRUPT_EXIT_CODE) from None
     except SacredError as err:

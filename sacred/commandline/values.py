@@ -40,8 +40,18 @@ def _to_config_value(value: Any, text: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [_to_config_value(v, text) for v in value]
     if isinstance(value, dict):
-        return {_to_config_value(k, text): _to_config_value(v, text) for k, v in value.items()}
+        return {_config_key(k, text): _to_config_value(v, text) for k, v in value.items()}
     return value
+
+
+def _config_key(key: Any, text: str) -> Any:
+    """A dict key from a literal: str, int, float, bool or None (what JSON can store)."""
+    if key is None or isinstance(key, (str, int, float)):
+        return key
+    raise CommandLineError(
+        f"Cannot use the value {text!r}: the dict key {key!r} is a {type(key).__name__}; "
+        "config dict keys must be strings or numbers."
+    )
 
 
 def parse_value(text: str, key: str | None = None) -> Any:

@@ -2,28 +2,45 @@
 
 Loading never executes code: YAML goes through the safe loader and JSON is
 plain JSON (no jsonpickle object reconstruction). ``.pickle`` files are the one
-documented exception: unpickling can run code, so only load pickles you trust.
+documented exception: unpickling can run code, so every load of a pickle logs a
+warning naming the file, and ``SETTINGS.CONFIG.ALLOW_PICKLE_FILES = False``
+refuses them.
+
+A YAML file whose aliases would expand to more than :data:`MAX_YAML_NODES`
+nodes (an "alias bomb": a few hundred bytes that expand to billions of
+values) or that refers to itself is refused before anything is built.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import pickle
 from pathlib import Path
 from typing import Any
 
+from sacred.settings import SETTINGS
 from sacred.utils import ConfigError
 
 __all__ = [
     "HANDLERS",
     "HANDLER_BY_EXT",
     "Handler",
+    "MAX_YAML_NODES",
     "get_handler",
     "load_config_file",
+    "load_yaml_text",
     "save_config_file",
     "is_config_file_name",
 ]
+
+# The most values (scalars, lists, mappings; aliases counted as the copies they stand for)
+# a YAML config may expand to. Real configs have hundreds; an alias bomb has billions.
+MAX_YAML_NODES = 1_000_000
+
+logger = logging.getLogger(__name__)
 
 HANDLERS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".pickle": "pickle", ".pkl": "pickle"}
 
@@ -108,13 +125,12 @@ def load_config_file(filename: str | os.PathLike) -> dict:
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
         elif fmt == "yaml":
-            import yaml
-
             with open(path, encoding="utf-8") as f:
-                data = yaml.safe_load(f)
+                data = load_yaml_text(f.read(), str(path))
         else:
-            with open(path, "rb") as f:
-                data = pickle.load(f)  # noqa: S301 - documented: pickle config files
+            data = _load_pickle(path)
+    except ConfigError:
+        raise
     except json.JSONDecodeError as err:
         raise ConfigError(
             f'Config file "{path}" is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})'
@@ -158,8 +174,97 @@ def save_config_file(data: Any, filename: str | os.PathLike) -> None:
         tmp.write_bytes(content)
         os.replace(tmp, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise ConfigError(
-            f'Cannot save config file "{path}": {err.strerror or err}'
-            + ("" if path.parent.is_dir() else f' (directory "{path.parent}" does not exist)')
+            f'Cannot save config file "{path}": {err.strerror or err}{_parent_problem(path)}'
         ) from None
+
+
+def _parent_problem(path: Path) -> str:
+    """Why the folder of ``path`` cannot hold it, for the error message ('' if it looks fine)."""
+    parent = path.parent
+    for folder in (parent, *parent.parents):
+        if folder.exists() and not folder.is_dir():
+            return f' ("{folder}" is a file, not a directory)'
+        if folder.is_dir():
+            break
+    if not parent.is_dir():
+        return f' (directory "{parent}" does not exist)'
+    return ""
+
+
+def _load_pickle(path: Path) -> Any:
+    """Unpickle ``path`` after warning (unpickling runs code) unless pickles are refused."""
+    if not SETTINGS.CONFIG.ALLOW_PICKLE_FILES:
+        raise ConfigError(
+            f'Refusing to load the pickle config file "{path}": unpickling can run code and '
+            "SETTINGS.CONFIG.ALLOW_PICKLE_FILES is False. Use a .json or .yaml file instead."
+        )
+    logger.warning(
+        'Loading the pickle config file "%s": unpickling runs any code the file contains, so only '
+        "load pickles you trust (SETTINGS.CONFIG.ALLOW_PICKLE_FILES = False refuses them).",
+        path,
+    )
+    with open(path, "rb") as f:
+        return pickle.load(f)  # noqa: S301 - documented, warned about and refusable
+
+
+def load_yaml_text(text: str, name: str = "<yaml>") -> Any:
+    """Parse YAML with the safe loader, refusing alias bombs and self-references.
+
+    The document's node graph is composed first (aliases are shared nodes, cheap);
+    its size with every alias expanded is counted in linear time; only then is it
+    turned into Python values. ``name`` is used in the error messages.
+    """
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, name)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: Any, name: str) -> None:
+    """Raise ConfigError if ``root`` expands to more than MAX_YAML_NODES nodes or contains itself."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node, yaml))
+            if sizes[key] > MAX_YAML_NODES:
+                raise ConfigError(
+                    f'Config file "{name}" expands to more than {MAX_YAML_NODES:,} values through '
+                    "YAML aliases (*name); refusing to load it. Write the values out or use fewer aliases."
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            mark = node.start_mark
+            raise ConfigError(
+                f'Config file "{name}" (line {mark.line + 1}) contains itself through a YAML alias; '
+                "a config cannot be recursive."
+            )
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node, yaml) if id(child) not in sizes)
+
+
+def _children(node: Any, yaml: Any) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []

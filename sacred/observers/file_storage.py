@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sacred.observers.run_files.layout import LayoutObserver, StorageBackend, safe_flatten
+from sacred.run_ids import RESERVED_RUN_IDS, is_numeric_run_id
 
 __all__ = ["FileStorageObserver", "LocalBackend", "list_runs", "template_problem"]
 
@@ -117,8 +118,22 @@ class LocalBackend(StorageBackend):
         self._count(path, len(data))
 
     def index_append(self, path: str, line: bytes) -> None:
-        """One ``O_APPEND`` write: concurrent writers' lines never interleave."""
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        """One ``O_APPEND`` write: concurrent writers' lines never interleave.
+
+        The index is never reached through a symbolic link or appended to when another
+        user owns it (``sacred.file_trust``): a planted link would redirect the writes.
+        """
+        from sacred.file_trust import HOW_TO_ALLOW, foreign_file_problem, foreign_files_allowed
+
+        problem = foreign_file_problem(path)
+        if problem is None and os.path.islink(path) and not foreign_files_allowed():
+            problem = f"it is a symbolic link (to {os.path.realpath(path)})"
+        if problem is not None:
+            raise PermissionError(f"not appending to {path}: {problem} ({HOW_TO_ALLOW})")
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        if not foreign_files_allowed():
+            flags |= getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags, 0o666)
         try:
             os.write(fd, line)
         finally:
@@ -285,6 +300,11 @@ class FileStorageObserver(LayoutObserver):
         copy_sources: bool = True,
     ) -> None:
         base = _as_str_path(basedir, "basedir")
+        if not base.strip():
+            raise ValueError(
+                "FileStorageObserver basedir is empty; give the folder for the runs, e.g. -F runs "
+                "(use -F . for the current folder)"
+            )
         _check_basedir(base)
         resources = (
             _as_str_path(resource_dir, "resource_dir")
@@ -376,13 +396,24 @@ class FileStorageObserver(LayoutObserver):
 def _read_trusted_template(template: str) -> str | None:
     """Read ``template`` if it may be rendered; log why not and return None otherwise.
 
-    The checks use ``fstat`` on the opened file, so the file that is checked
-    is the file that is read.
+    A symbolic link is judged by its own owner first (``lstat``, not following
+    it); then the checks use ``fstat`` on the opened file, so the file that is
+    checked is the file that is read. ``SACRED_ALLOW_FOREIGN_FILES=1`` skips them.
     """
+    from sacred.file_trust import HOW_TO_ALLOW, foreign_files_allowed
+
+    allowed = foreign_files_allowed()
+    link = os.lstat(template)
+    problem = None
+    if stat.S_ISLNK(link.st_mode) and link.st_uid != os.geteuid():
+        problem = (
+            f"it is a symbolic link owned by uid {link.st_uid}, not by the user running the "
+            f"experiment (uid {os.geteuid()}); a template is code"
+        )
     with open(template, encoding="utf-8") as f:
-        problem = template_problem(os.fstat(f.fileno()))
-        if problem is not None:
-            logger.warning("Refusing to render template %s: %s", template, problem)
+        problem = problem or template_problem(os.fstat(f.fileno()))
+        if problem is not None and not allowed:
+            logger.warning("Refusing to render template %s: %s (%s)", template, problem, HOW_TO_ALLOW)
             return None
         return f.read()
 
@@ -413,12 +444,21 @@ def list_runs(basedir: str | os.PathLike) -> dict[str, dict]:
                     record = json.loads(raw)
                 except ValueError:
                     continue
-                if isinstance(record, dict) and "_id" in record:
+                if not isinstance(record, dict) or "_id" not in record:
+                    continue
+                if "start_time" in record or "queue_time" in record:
+                    # A new run under this id (a deleted run's id can be reused):
+                    # nothing of the earlier run, such as its stop_time, carries over.
+                    runs[str(record["_id"])] = record
+                else:
                     runs.setdefault(str(record["_id"]), {}).update(record)
     except FileNotFoundError:
         pass
     try:
-        names = [e.name for e in os.scandir(base) if e.is_dir() and not e.name.startswith("_")]
+        names = [
+            e.name for e in os.scandir(base)
+            if e.is_dir(follow_symlinks=False) and _may_be_run_folder(e.name)
+        ]
     except FileNotFoundError:
         return {}
     existing = set(names)
@@ -441,5 +481,10 @@ def list_runs(basedir: str | os.PathLike) -> dict[str, dict]:
     return {run_id: runs[run_id] for run_id in sorted(runs, key=_id_order) if run_id in existing}
 
 
+def _may_be_run_folder(name: str) -> bool:
+    """False for the store's own entries (``_sources``), hidden and temporary names."""
+    return not name.startswith(("_", ".")) and not name.endswith(".tmp") and name not in RESERVED_RUN_IDS
+
+
 def _id_order(run_id: str) -> tuple:
-    return (0, int(run_id), "") if run_id.isdigit() else (1, 0, run_id)
+    return (0, int(run_id), "") if is_numeric_run_id(run_id) else (1, 0, run_id)

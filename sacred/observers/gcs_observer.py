@@ -22,10 +22,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from sacred.masking import mask_text
 from sacred.observers.backend_import import import_backend
 from sacred.observers.run_files.bucket import BucketObserver
 from sacred.observers.run_files.layout import ObjectStoreBackend
-from sacred.utils import mask_url_password
 
 __all__ = ["GoogleCloudStorageObserver", "GCSBackend"]
 
@@ -40,7 +40,7 @@ def _import_storage() -> Any:
 
 
 def _endpoint() -> str:
-    return mask_url_password(os.environ.get("STORAGE_EMULATOR_HOST") or "https://storage.googleapis.com")
+    return mask_text(os.environ.get("STORAGE_EMULATOR_HOST") or "https://storage.googleapis.com")
 
 
 class GCSBackend(ObjectStoreBackend):
@@ -56,7 +56,7 @@ class GCSBackend(ObjectStoreBackend):
     def _unreachable(self, exc: Exception) -> ConnectionError:
         return ConnectionError(
             f"GoogleCloudStorageObserver cannot reach {_endpoint()} for bucket "
-            f"{self.bucket_name!r}: {mask_url_password(str(exc))}"
+            f"{self.bucket_name!r}: {mask_text(str(exc))}"
         )
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -27,10 +27,10 @@ import os
 import re
 from typing import Any
 
+from sacred.masking import mask_text
 from sacred.observers.backend_import import import_backend
 from sacred.observers.run_files.bucket import BucketObserver
 from sacred.observers.run_files.layout import ObjectStoreBackend
-from sacred.utils import mask_url_password
 
 __all__ = ["S3Observer", "S3Backend"]
 
@@ -69,12 +69,12 @@ class S3Backend(ObjectStoreBackend):
 
     def endpoint(self) -> str:
         """The endpoint URL, with any password masked."""
-        return mask_url_password(str(getattr(self.client.meta, "endpoint_url", "")))
+        return mask_text(str(getattr(self.client.meta, "endpoint_url", "")))
 
     def _unreachable(self, exc: Exception) -> ConnectionError:
         return ConnectionError(
             f"S3Observer cannot reach the S3 endpoint {self.endpoint()} for bucket "
-            f"{self.bucket!r}: {mask_url_password(str(exc))}"
+            f"{self.bucket!r}: {mask_text(str(exc))}"
         )
 
     def _call(self, operation: str, **kwargs: Any) -> Any:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sacred import Experiment
-from sacred.commandline.main import apply_option_hooks, mask_secrets, run_commandline
+from sacred.commandline.main import apply_option_hooks, run_commandline
+from sacred.masking import mask_secrets
 
 
 @pytest.fixture

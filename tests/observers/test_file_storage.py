@@ -204,7 +204,7 @@ def test_given_id_names_the_folder_and_numbering_continues(tmp_path, src_dir):
     assert start(obs, src_dir) == 43
     with pytest.raises(FileExistsError, match="42"):
         start(obs, src_dir, _id="42")
-    with pytest.raises(ValueError, match="cannot name a run folder"):
+    with pytest.raises(ValueError, match="cannot be used"):
         start(obs, src_dir, _id="../escape")
     assert not (tmp_path / "escape").exists()
 
@@ -323,6 +323,11 @@ def test_sigkill_at_random_moments_leaves_every_json_file_valid(tmp_path, src_di
         metrics = read_metrics(FileStorageObserver(runs).backend, str(run_dir))
         steps = metrics.get("loss", {}).get("steps", [])
         assert steps == list(range(10, 10 + len(steps)))  # journal: nothing delivered is lost
+    from sacred.observers.file_storage import list_runs
+
+    # temp files a kill -9 cut short are hidden and never listed as runs
+    assert all(p.name.startswith(".") for p in runs.rglob("*.tmp"))
+    assert set(list_runs(runs)) == {d.name for d in runs.iterdir() if d.is_dir() and d.name.isdigit()}
 
 
 # --- 4. heartbeat cost grows with what changed ------------------------------------------------
@@ -635,3 +640,75 @@ def test_list_runs_of_missing_folder_is_empty(tmp_path):
     from sacred.observers.file_storage import list_runs
 
     assert list_runs(tmp_path / "nope") == {}
+
+
+# --- hostile stores: reused ids, odd folders, planted links (issue 19) -------------------------
+
+def test_a_reused_id_of_a_deleted_run_never_shows_the_old_stop_time(tmp_path, src_dir):
+    import shutil
+
+    from sacred.observers.file_storage import list_runs
+
+    runs = tmp_path / "runs"
+    obs = FileStorageObserver(runs)
+    start(obs, src_dir, _id="exp1")
+    obs.completed_event(utcnow(), None)
+    shutil.rmtree(runs / "exp1")
+    start(FileStorageObserver(runs), src_dir, _id="exp1")
+    listed = list_runs(runs)["exp1"]
+    assert listed["status"] == "RUNNING" and listed.get("stop_time") is None
+
+
+def test_list_runs_ignores_store_internals_and_folders_older_versions_let_in(tmp_path, src_dir):
+    from sacred.observers.file_storage import list_runs
+
+    runs = tmp_path / "runs"
+    obs = FileStorageObserver(runs)
+    start(obs, src_dir)
+    obs.completed_event(utcnow(), None)
+    for odd in ("²", ".x.1234.abcd.tmp", "_sources_old"):
+        (runs / odd).mkdir()
+        (runs / odd / "run.json").write_text('{"status": "COMPLETED"}')
+    assert list(list_runs(runs)) == ["1", "²"]  # '²' is listed (sorted as a name), not parsed as 2
+    start(FileStorageObserver(runs), src_dir)  # numbering is not broken by '²'
+    assert (runs / "2").is_dir()
+
+
+def test_a_symlinked_runs_index_is_not_followed(tmp_path, src_dir, caplog):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("precious\n")
+    (runs / "runs.index.jsonl").symlink_to(target)
+    obs = FileStorageObserver(runs)
+    with caplog.at_level(logging.WARNING, logger="sacred.observers"):
+        start(obs, src_dir)
+        obs.completed_event(utcnow(), None)
+    assert target.read_text() == "precious\n"
+    assert "runs.index.jsonl: it is a symbolic link" in caplog.text
+    assert "SACRED_ALLOW_FOREIGN_FILES=1" in caplog.text
+    assert json.loads((runs / "1" / "run.json").read_text())["status"] == "COMPLETED"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="lchown to another user needs root")
+def test_a_template_link_owned_by_someone_else_is_refused_even_if_it_points_to_my_file(
+        tmp_path, src_dir, caplog, monkeypatch):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    mine = tmp_path / "mine.html"
+    mine.write_text(TEMPLATE)
+    os.chmod(mine, 0o644)
+    link = runs / "template.html"
+    link.symlink_to(mine)
+    os.lchown(link, 65534, 65534)
+    obs = FileStorageObserver(runs)
+    start(obs, src_dir)
+    with caplog.at_level(logging.WARNING, logger="sacred.observers"):
+        obs.completed_event(utcnow(), None)
+    assert not (runs / "1" / "report.html").exists()
+    assert "symbolic link owned by uid 65534" in caplog.text and "SACRED_ALLOW_FOREIGN_FILES=1" in caplog.text
+    monkeypatch.setenv("SACRED_ALLOW_FOREIGN_FILES", "1")
+    obs = FileStorageObserver(runs)
+    start(obs, src_dir)
+    obs.completed_event(utcnow(), None)
+    assert (runs / "2" / "report.html").read_text().startswith("status=COMPLETED")

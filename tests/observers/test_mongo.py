@@ -991,3 +991,101 @@ def test_a_heartbeat_right_after_a_failed_write_does_not_wait_for_the_server_aga
     assert len(saves) == 2
     _, dumped = _read_failure_dump(tmp_path / "failed")
     assert dumped["captured_out"] == "one\ntwo\n" and dumped["info"]["n"] == 2
+# ------------------------------------------------- values BSON cannot hold (issue 19)
+
+UNDECODABLE = os.fsdecode(b"data_\xff.csv")  # 'data_\udcff.csv': a lone surrogate
+
+
+def test_strings_with_lone_surrogates_are_stored_escaped_and_the_run_completes(backend, sources):
+    make, _ = backend
+    ex_info, _ = sources
+    obs = make()
+    run_id = start(obs, ex_info, config={"path": UNDECODABLE, "seed": 1},
+                   meta={"command": "main", "options": {}, "config_updates": {"path": UNDECODABLE}})
+    info = {"file": UNDECODABLE, UNDECODABLE: 1}
+    obs.log_metrics(metric(UNDECODABLE, [0], [1.0]), info)
+    obs.heartbeat_event(info, f"read {UNDECODABLE}\n", utcnow(), None)
+    obs.completed_event(utcnow(), {"written": UNDECODABLE})
+    doc = obs.runs.find_one({"_id": run_id})
+    escaped = "data_\\udcff.csv"
+    assert doc["status"] == "COMPLETED"
+    assert doc["config"]["path"] == escaped and doc["meta"]["config_updates"]["path"] == escaped
+    assert doc["info"]["file"] == escaped and doc["info"][escaped] == 1
+    assert doc["result"] == {"written": escaped} and escaped in doc["captured_out"]
+    assert [m["name"] for m in doc["info"]["metrics"]] == [escaped]
+
+
+def test_a_failed_run_with_a_surrogate_in_its_trace_is_stored(backend, sources):
+    make, _ = backend
+    ex_info, _ = sources
+    obs = make()
+    run_id = start(obs, ex_info)
+    obs.failed_event(utcnow(), [f"FileNotFoundError: {UNDECODABLE}\n"])
+    doc = obs.runs.find_one({"_id": run_id})
+    assert doc["status"] == "FAILED" and "data_\\udcff.csv" in doc["fail_trace"][0]
+
+
+def test_an_integer_beyond_int64_in_a_metric_is_stored_as_a_float(backend, sources):
+    make, _ = backend
+    ex_info, _ = sources
+    obs = make()
+    run_id = start(obs, ex_info)
+    obs.log_metrics(metric("m", [0, 1, 2], [2**70, 3, 10**400]), {})
+    obs.completed_event(utcnow(), 2**70)
+    doc = obs.runs.find_one({"_id": run_id})
+    assert doc["status"] == "COMPLETED" and doc["result"] == str(2**70)
+    series = read_metric(obs.metrics, run_id, "m")
+    assert series["values"] == [float(2**70), 3, str(10**400)]
+
+
+def test_a_config_beyond_16_mb_is_kept_in_gridfs_and_the_run_starts(backend, sources, tmp_path):
+    make, is_nx = backend
+    ex_info, _ = sources
+    slow_server = {"socketTimeoutMS": 60000} if is_nx else {}
+    obs = make(failure_dir=tmp_path / "failed", **slow_server)
+    config = {"table": "c" * _BIG, "seed": 3}
+    run_id = start(obs, ex_info, config=config)
+    obs.completed_event(utcnow(), 1)
+    doc = obs.runs.find_one({"_id": run_id})
+    assert doc["status"] == "COMPLETED" and is_oversized(doc["config"])
+    restored = restore_oversized(gridfs.GridFS(obs.runs.database), doc)
+    assert restored["config"] == config
+    assert not (tmp_path / "failed").exists()
+
+
+def test_metric_references_that_outgrow_the_document_move_to_gridfs(backend, sources, tmp_path):
+    """200,000 metric names make ``info["metrics"]`` alone larger than 16 MB; here the
+    document limit is lowered so that 2,000 names outgrow it the same way."""
+    make, _ = backend
+    ex_info, _ = sources
+    obs = make(failure_dir=tmp_path / "failed")
+    obs.MAX_RUN_DOCUMENT_BYTES = 60_000
+    run_id = start(obs, ex_info)
+    names = [f"metric_{i:05d}" for i in range(2_000)]
+    obs.log_metrics({n: metric(n, [0], [1.0])[n] for n in names}, {"small": 1})
+    obs.completed_event(utcnow(), None)
+    doc = obs.runs.find_one({"_id": run_id})
+    assert doc["status"] == "COMPLETED" and is_oversized(doc["info"]["metrics"])
+    restored = restore_oversized(gridfs.GridFS(obs.runs.database), doc)
+    assert [m["name"] for m in restored["info"]["metrics"]] == names
+    assert restored["info"]["small"] == 1
+    assert not (tmp_path / "failed").exists()
+
+
+def test_a_final_save_the_server_refuses_still_records_the_status(mongo_server, mongo_db_name,
+                                                                   sources, tmp_path):
+    """Nothing movable is left (a huge host entry): the dump keeps the run and the
+    database still learns that it ended, instead of showing RUNNING for ever.
+    (The real server only: mongomock has no document size limit.)"""
+    def make(**kwargs):
+        return MongoObserver(url=mongo_server.url, db_name=mongo_db_name, **{**FAST, **kwargs})
+
+    ex_info, _ = sources
+    obs = make(failure_dir=tmp_path / "failed")
+    run_id = start(obs, ex_info)
+    obs.run_entry["host"]["notes"] = "h" * _BIG
+    obs.FINAL_SAVE_ATTEMPTS = 1
+    obs.completed_event(utcnow(), 5)
+    doc = obs.runs.find_one({"_id": run_id})
+    assert doc["status"] == "COMPLETED" and doc["stop_time"] is not None
+    assert "save_error" in doc and os.path.exists(doc["failure_dump"])

@@ -298,3 +298,20 @@ def test_slack_end_to_end_through_an_experiment(http_recorder, caplog):
     (req,) = http_recorder.wait_for(1)
     assert req.json()["text"] == "slack_e2e=5"
     assert "SECRETSECRETSECRET" not in caplog.text
+
+
+def test_from_config_warns_about_a_pickle_and_can_refuse_it(tmp_path, caplog):
+    from sacred.settings import SETTINGS
+    from sacred.utils import ConfigError
+
+    path = tmp_path / "slack.pickle"
+    path.write_bytes(pickle.dumps({"webhook_url": "https://hooks.example/T/B/x"}))
+    with caplog.at_level(logging.WARNING):
+        SlackObserver.from_config(str(path))
+    assert f'Loading the pickle config file "{path}"' in caplog.text
+    SETTINGS.CONFIG.ALLOW_PICKLE_FILES = False
+    try:
+        with pytest.raises(ConfigError, match="Refusing to load the pickle config file"):
+            SlackObserver.from_config(str(path))
+    finally:
+        SETTINGS.CONFIG.ALLOW_PICKLE_FILES = True

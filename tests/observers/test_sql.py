@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -51,21 +52,31 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'runs.db'}"
         return
+    with _postgres_schema() as schema:
+        yield _in_schema(_postgres_base_url(), schema)
+
+
+@contextlib.contextmanager
+def _postgres_schema():
+    """A fresh PostgreSQL schema (skips without a server), dropped afterwards."""
     reason = _postgres_unavailable_reason()
     if reason:
         pytest.skip(reason)
-    base = _postgres_base_url()
     schema = f"sacred_t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
+    admin = sa.create_engine(_postgres_base_url())
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
     try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+        yield schema
     finally:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _in_schema(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
 
 
 def rows(url, sql, **params):
@@ -451,6 +462,7 @@ def test_missing_backend_names_the_extra(monkeypatch):
 
 
 def test_missing_driver_names_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)
     monkeypatch.setitem(sys.modules, "psycopg2", None)
     with pytest.raises(ImportError, match=r"pip install sacred\[postgres\]") as err:
         SqlObserver("postgresql://bob:hunter2@127.0.0.1/db")
@@ -502,3 +514,17 @@ def test_urls_in_meta_options_are_stored_masked(db_url, experiment_dir):
     )
     meta = json.loads(table_rows(db_url, "run")[0]["meta"])
     assert meta["options"]["--sql"] == "postgresql://u:***@h/db"
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg"])
+def test_the_readme_url_form_runs_with_the_postgres_extra_and_hides_a_password_with_a_slash(scheme):
+    """README: ``-s postgresql://user:password@host/db``. SQLAlchemy 2.1 reads a bare
+    postgresql:// as psycopg 3, which the [postgres] extra now installs; a password
+    holding '/' (which SQLAlchemy accepts) never reaches the stored meta."""
+    with _postgres_schema() as schema:
+        url = _in_schema(f"{scheme}://postgres:pa/ss@127.0.0.1:5432/test", schema)
+        run = make_scalar_experiment("pg_readme").run_commandline(["prog", "-s", url, "--capture", "sys"])
+        (row,) = table_rows(_in_schema(_postgres_base_url(), schema), "run")
+    assert row["status"] == "COMPLETED" and row["run_id"] == str(run._id)
+    assert "pa/ss" not in row["meta"]
+    assert json.loads(row["meta"])["options"]["--sql"].startswith(f"{scheme}://postgres:***@127.0.0.1")

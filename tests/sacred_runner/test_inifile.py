@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,73 @@ def test_a_pyproject_with_every_key_drives_the_session(sacredtester):
     assert run["meta"]["options"]["--loglevel"] == "WARNING"
     runner_pid = int(result.stdout.split("header_plugin in pid ")[1].split()[0])
     assert run["result"][1] != runner_pid  # isolate: the run had its own process
+
+
+# ------------------------------------------------------------------ hostile config files
+
+def test_a_sacred_ini_that_is_not_utf8_is_a_usage_error(sacredtester):
+    sacredtester.experiment("exp_a.py")
+    (sacredtester.path / "sacred.ini").write_bytes(b"[sacred]\ncapture = \xff\n")
+    result = sacredtester.run("run")
+    assert result.ret == 4 and "sacred.ini: config file is not UTF-8 text" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unknown_ini_keys_are_warned_about_with_key_and_file(sacredtester):
+    sacredtester.experiment("exp_a.py")
+    sacredtester.write("sacred.ini", "[sacred]\nbeat_intervall = 3\n")
+    result = sacredtester.run("run", "--color=no")
+    assert result.ret == 0
+    assert "sacred.ini:2: unknown config key 'beat_intervall' (ignored)" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "1e10", "nan", "-1", "0"])
+def test_a_beat_interval_in_the_ini_file_follows_the_flag_rule(sacredtester, value):
+    sacredtester.experiment("exp_a.py")
+    sacredtester.write("sacred.ini", f"[sacred]\nbeat_interval = {value}\n")
+    result = sacredtester.run("run")
+    assert result.ret == 4
+    assert "sacred.ini:2: bad value for 'beat_interval': expected a " in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+OTHER_UID = 65534  # nobody
+
+
+@needs_root
+def test_a_sacred_ini_of_another_user_in_a_parent_folder_is_refused(sacredtester, monkeypatch):
+    sacredtester.write("sub/exp_a.py", "from sacred import Experiment\nex = Experiment('a')\n"
+                                       "@ex.automain\ndef main():\n    return 1\n")
+    planted = sacredtester.write("sacred.ini", "[sacred]\nplugins = planted\n")
+    os.chown(planted, OTHER_UID, OTHER_UID)
+    monkeypatch.chdir(sacredtester.path / "sub")
+    result = sacredtester.run("run", "exp_a.py")
+    assert result.ret == 4
+    assert f"refusing to use {planted}: it is owned by uid {OTHER_UID}" in result.stderr
+    assert "SACRED_ALLOW_FOREIGN_FILES=1" in result.stderr
+    monkeypatch.setenv("SACRED_ALLOW_FOREIGN_FILES", "1")
+    assert "refusing" not in sacredtester.run("run", "exp_a.py").stderr
+
+
+@needs_root
+def test_a_sacred_plugins_file_of_another_user_is_not_imported(sacredtester):
+    sacredtester.experiment("exp_a.py")
+    marker = sacredtester.path / "imported"
+    plugin = sacredtester.write("sacred_plugins.py", f"open({str(marker)!r}, 'w').close()\n")
+    os.chown(plugin, OTHER_UID, OTHER_UID)
+    result = sacredtester.run("run")
+    assert result.ret == 4 and "sacred_plugins.py is imported, so it runs code" in result.stderr
+    assert not marker.exists()
+
+
+@needs_root
+def test_a_symlinked_sacred_ini_owned_by_another_user_is_refused(sacredtester, tmp_path):
+    sacredtester.experiment("exp_a.py")
+    target = tmp_path / "mine.ini"
+    target.write_text("[sacred]\n")
+    link = sacredtester.path / "sacred.ini"
+    link.symlink_to(target)
+    os.lchown(link, OTHER_UID, OTHER_UID)
+    result = sacredtester.run("run")
+    assert result.ret == 4 and "the symbolic link is owned by uid 65534" in result.stderr

@@ -84,6 +84,7 @@ import threading
 import time
 from typing import Any
 
+from sacred.masking import mask_secrets, mask_text
 from sacred.observers.backend_import import import_backends
 from sacred.observers.base import RunObserver
 from sacred.observers.mongo.captured_out import CapturedOutSegments, read_captured_out
@@ -102,11 +103,11 @@ from sacred.observers.mongo.oversized import (
 )
 from sacred.observers.mongo.run_ids import insert_given_id, insert_new_id, overwrite_run
 from sacred.observers.mongo.url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
-from sacred.observers.mongo.values import bsonify, force_bson_encodeable, mask_secrets
+from sacred.observers.mongo.values import bson_text, bsonify, force_bson_encodeable
 from sacred.observers.queue import QueueObserver
 from sacred.observers.run_files.layout import file_md5
 from sacred.serializer import flatten
-from sacred.utils import ObserverError, mask_url_password
+from sacred.utils import ObserverError
 
 __all__ = [
     "DEFAULT_MONGO_PRIORITY",
@@ -204,7 +205,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         self._validate_db_name(db_name)
         self._validate_collection_name(runs_name)
         if client is None:
-            self.url = mask_url_password(url) if url else "mongodb://localhost:27017"
+            self.url = mask_text(url) if url else "mongodb://localhost:27017"
             client = _new_client(pymongo, url, self.url, kwargs)
         else:
             self.url = client_address(client)
@@ -400,7 +401,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 logger.warning(
                     "MongoObserver: could not write metrics of run %s to %s: %s; %d point(s) "
                     "kept for the next attempt",
-                    self.run_entry.get("_id"), self._where(), mask_url_password(str(exc)),
+                    self.run_entry.get("_id"), self._where(), mask_text(str(exc)),
                     self._run_metrics.pending_count(),
                 )
 
@@ -416,12 +417,17 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
     # ------------------------------------------------------- documented API
     def insert(self) -> Any:
         """Insert ``run_entry``; allocate an integer ``_id`` (max+1) if it has none."""
+        # A config (or meta) over 16 MB goes to GridFS behind a pointer, as in save().
+        document = self._oversized.fit(self.run_entry, self.fs, self.runs.name,
+                                       self.MAX_RUN_DOCUMENT_BYTES)
         if self.overwrite is not None:
-            return overwrite_run(self.runs, self.metrics, self.run_entry, self.overwrite,
-                                 self._where())
-        if self.run_entry.get("_id") is not None:
-            return insert_given_id(self.runs, self.run_entry, self._where())
-        return insert_new_id(self.runs, self.run_entry, self._where())
+            run_id = overwrite_run(self.runs, self.metrics, document, self.overwrite, self._where())
+        elif document.get("_id") is not None:
+            run_id = insert_given_id(self.runs, document, self._where())
+        else:
+            run_id = insert_new_id(self.runs, document, self._where())
+        self.run_entry["_id"] = run_id
+        return run_id
 
     def save(self) -> None:
         """Write the current ``run_entry`` (whole document, idempotent).
@@ -465,11 +471,12 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                     break
                 time.sleep(self.FINAL_SAVE_RETRY_SECONDS)
         path = self.save_to_failure_dir()
+        self._save_status_only(last_error)
         logger.warning(
             "MongoObserver: could not save run %s to %s (%s); the run entry was written to %s",
             self.run_entry.get("_id"),
             self._where(),
-            mask_url_password(str(last_error)),
+            mask_text(str(last_error)),
             path,
         )
 
@@ -479,6 +486,22 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             return float(self.runs.database.client.options.server_selection_timeout)
         except (AttributeError, TypeError, ValueError):
             return 30.0
+    def _save_status_only(self, error: Exception | None) -> None:
+        """After a failed final save, at least record how the run ended (best effort).
+
+        A value the server refuses must not leave the run RUNNING for ever: status,
+        stop time and heartbeat are set with a small update, and ``save_error`` says
+        why the rest is only in the failure dump.
+        """
+        fields = {key: self.run_entry.get(key) for key in ("status", "stop_time", "heartbeat")}
+        fields["save_error"] = mask_text(f"{type(error).__name__}: {error}")[:1000]
+        if self.saved_to_failure_dir:
+            fields["failure_dump"] = self.saved_to_failure_dir
+        try:
+            self.runs.update_one({"_id": self.run_entry["_id"]}, {"$set": bsonify(fields)})
+        except Exception as exc:  # noqa: BLE001 - the database is gone: the dump is the record
+            logger.debug("MongoObserver: could not record the status of run %s either: %s",
+                         self.run_entry.get("_id"), exc)
 
     def save_sources(self, ex_info: dict) -> list:
         """Store the experiment's source files in GridFS; return ``[[name, file_id], ...]``."""
@@ -567,7 +590,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         self._info = info
         self.run_entry["heartbeat"] = beat_time
         self.run_entry["result"] = _json_value(result)
-        self._captured_full = captured_out or ""
+        self._captured_full = bson_text(captured_out or "")
 
     def _record_metrics(self, metrics_by_name=None, info=None) -> None:
         self._run_metrics.add(metrics_by_name)
@@ -582,7 +605,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
 
     def _record_failed(self, fail_time=None, fail_trace=None) -> None:
         self.run_entry.update(stop_time=fail_time, status="FAILED",
-                              fail_trace=list(fail_trace or []))
+                              fail_trace=bsonify(list(fail_trace or [])))
 
     def _apply_offline(self, event_name: str, kwargs: dict) -> None:
         if event_name in _START_EVENTS:
@@ -644,7 +667,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 what,
                 self.run_entry.get("_id"),
                 self._where(),
-                mask_url_password(str(exc)),
+                mask_text(str(exc)),
             )
 
     def _start(self, entry: dict, _id: Any) -> Any:
@@ -666,7 +689,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 raise
             raise ObserverError(
                 f"MongoObserver: cannot store the run in {self._where()}: "
-                f"{mask_url_password(str(exc))}"
+                f"{mask_text(str(exc))}"
             ) from None
 
     def _save_progress(self) -> None:
@@ -725,7 +748,7 @@ def _new_client(pymongo: Any, url: str | None, masked_url: str, kwargs: dict) ->
         return pymongo.MongoClient(url, **kwargs)
     except pymongo.errors.PyMongoError as exc:
         raise ValueError(
-            f"MongoObserver: cannot use MongoDB URL {masked_url}: {mask_url_password(str(exc))}"
+            f"MongoObserver: cannot use MongoDB URL {masked_url}: {mask_text(str(exc))}"
         ) from None
     except TypeError as exc:
         raise ValueError(f"MongoObserver: bad MongoClient arguments: {exc}") from None

@@ -8,6 +8,7 @@ atomically (temp file + rename).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import re
@@ -33,8 +34,14 @@ def write_failure_dump(folder: str, db_name: str, collection_name: str, entry: d
     stamp = _dt.datetime.utcnow().strftime("%Y%m%dT%H%M%S%f")
     run_id = re.sub(r"[^A-Za-z0-9_.-]", "_", str(entry.get("_id")))
     path = os.path.join(folder, f"{db_name}.{collection_name}_run_{run_id}_{stamp}.json")
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(dumps(to_extended_json(entry), indent=2))
-    os.replace(tmp, path)
+    # A hidden temp name: a dump cut short (kill -9) never looks like a dump to readers.
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(dumps(to_extended_json(entry), indent=2))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return path

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sacred.observers.mongo.values import metric_value
+from sacred.observers.mongo.values import bson_text, metric_value
 from sacred.utils import ObserverError
 
 __all__ = ["MetricLimits", "PendingPoints", "RunMetrics", "read_metric"]
@@ -115,7 +115,7 @@ class RunMetrics:
     def add(self, metrics_by_name: dict | None) -> None:
         """Buffer the points of a ``log_metrics`` call."""
         for name, series in (metrics_by_name or {}).items():
-            pending = self.pending.setdefault(name, PendingPoints())
+            pending = self.pending.setdefault(bson_text(str(name)), PendingPoints())
             pending.add(series.get("steps", []), series.get("values", []),
                         series.get("timestamps", []))
 

@@ -3,15 +3,17 @@
 MongoDB refuses documents over 16 MB. Before a run document is written its
 encoded size is checked; when it exceeds ``limit`` (``MongoObserver.
 MAX_RUN_DOCUMENT_BYTES``), values are moved to GridFS, largest first, until it
-fits. Candidates are the top-level entries of ``info`` (except
-``info["metrics"]``, the metric references tools read), ``result`` and
-``fail_trace``; everything else keeps its documented place. A moved value is
+fits. Candidates are the top-level entries of ``info``, ``result``,
+``fail_trace``, ``config`` and ``meta`` (a config over 16 MB, a huge ``with``
+value); ``info["metrics"]`` (the metric references tools read; 200,000 metric
+names outgrow a document) moves only when nothing else is left. Everything
+else keeps its documented place. A moved value is
 replaced by a *pointer document*::
 
     {"sacred_oversized": True, "gridfs_id": ObjectId(...), "bytes": 17825810}
 
 The GridFS file (named ``oversized://<runs collection>/<run id>/<slot>``, where
-slot is ``info.<key>``, ``result`` or ``fail_trace``; content type
+slot is ``info.<key>`` or a top-level key such as ``config``; content type
 ``application/bson``) holds the BSON document ``{"value": <the value>}``.
 :func:`read_oversized` returns the value a pointer stands for (other values
 unchanged); :func:`restore_oversized` returns a copy of a run document with
@@ -32,7 +34,7 @@ from sacred.observers.mongo.gridfs_files import delete_quietly
 __all__ = ["OversizedValues", "is_oversized", "read_oversized", "restore_oversized"]
 
 POINTER_FLAG = "sacred_oversized"
-TOP_LEVEL_SLOTS = ("result", "fail_trace")
+TOP_LEVEL_SLOTS = ("result", "fail_trace", "config", "meta")
 """Run-document keys whose whole value may move to GridFS (besides ``info`` entries)."""
 
 
@@ -118,6 +120,11 @@ class OversizedValues:
             if value_size is not None:
                 sized.append((value_size, slot, container, key))
         sized.sort(key=lambda candidate: candidate[0], reverse=True)
+        references = (document.get("info") or {}).get("metrics")
+        if references is not None:  # last resort: readers prefer them inline
+            value_size = _encoded_size({"value": references})
+            if value_size is not None:
+                sized.append((value_size, "info.metrics", document["info"], "metrics"))
         return sized
 
     def _store(self, fs: Any, slot: str, value: Any, runs_name: str, run_id: Any) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sacred.utils import mask_url_password
+from sacred.masking import mask_text
 
 __all__ = ["MONGO_DB_ARG_FORM", "client_address", "parse_mongo_db_arg"]
 
@@ -28,7 +28,7 @@ _SRV_SCHEME = "mongodb+srv://"
 
 def _cli_error(value: str, reason: str) -> ValueError:
     return ValueError(
-        f"Invalid -m/--mongo_db value {mask_url_password(value)!r}: {reason}. "
+        f"Invalid -m/--mongo_db value {mask_text(value)!r}: {reason}. "
         f"Expected {MONGO_DB_ARG_FORM}, e.g. 'my_db', 'localhost:27017:my_db.runs!10' "
         f"or 'mongodb://user:pass@host:27017/my_db'."
     )
@@ -61,7 +61,7 @@ def _parse_url_arg(value: str) -> dict:
     try:
         parsed = _parse_uri_offline(url)
     except (InvalidURI, ConfigurationError, ValueError) as exc:
-        raise _cli_error(value, mask_url_password(str(exc))) from None
+        raise _cli_error(value, mask_text(str(exc))) from None
     kwargs["url"] = url
     if parsed.get("database"):
         kwargs["db_name"] = parsed["database"]

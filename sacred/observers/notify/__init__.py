@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sacred.masking import MASK, mask_text
 from sacred.observers.base import RunObserver
-from sacred.utils import mask_url_password
 
 __all__ = [
     "DEFAULT",
@@ -266,12 +266,12 @@ class NotifierObserver(RunObserver, abc.ABC):
 
     def scrub(self, text: str) -> str:
         """``text`` with every secret of this observer replaced by ``***``."""
-        text = mask_url_password(str(text))
+        text = mask_text(str(text))
         for secret in sorted((s for s in self._secrets() if s), key=len, reverse=True):
-            text = text.replace(secret, "***")
+            text = text.replace(secret, MASK)
             quoted = urllib.parse.quote(secret, safe="")
             if quoted != secret:
-                text = text.replace(quoted, "***")
+                text = text.replace(quoted, MASK)
         return text
 
 
@@ -287,7 +287,12 @@ def _describe(err: BaseException) -> str:
 
 
 def load_observer_config(filename: Any) -> dict:
-    """Read an observer's json / yaml / pickle config file as a dict (safe loaders)."""
+    """Read an observer's json / yaml / pickle config file as a dict.
+
+    JSON and YAML are read with safe loaders; a pickle file can run code when it is
+    loaded, so loading one logs a warning naming it, and
+    ``SETTINGS.CONFIG.ALLOW_PICKLE_FILES = False`` refuses it.
+    """
     from sacred.config.config_files import load_config_file
 
     return load_config_file(filename)

@@ -73,6 +73,10 @@ class SlackObserver(NotifierObserver):
     def from_config(cls, filename: Any) -> SlackObserver:
         """Create a SlackObserver from a json, yaml or pickle file.
 
+        JSON and YAML are read with safe loaders. Loading a pickle runs any code
+        it contains: it logs a warning naming the file, and
+        ``SETTINGS.CONFIG.ALLOW_PICKLE_FILES = False`` refuses pickles.
+
         The file must give ``webhook_url`` and may give ``bot_name``, ``icon``,
         ``priority``, ``timeout`` and the ``*_text`` templates (``null`` sends
         nothing for that event).

@@ -87,7 +87,10 @@ class TelegramObserver(NotifierObserver):
 
         Required keys: ``token``, ``chat_id``. Optional: ``silent_completion``,
         ``proxy_url``, ``username``, ``password`` (for the proxy), ``priority``,
-        ``timeout``, ``api_base`` and the ``*_text`` templates.
+        ``timeout``, ``api_base`` and the ``*_text`` templates. JSON and YAML are
+        read with safe loaders; loading a pickle runs any code it contains, so it
+        logs a warning naming the file (``SETTINGS.CONFIG.ALLOW_PICKLE_FILES =
+        False`` refuses pickles).
         """
         config = load_observer_config(filename)
         check_config_keys(config, filename, cls.__name__, ("token", "chat_id"), cls.CONFIG_KEYS)

@@ -61,6 +61,7 @@ from collections import Counter
 from typing import Any
 
 from sacred.observers.base import RunObserver
+from sacred.run_ids import check_run_id, is_numeric_run_id
 from sacred.serializer import flatten
 
 __all__ = [
@@ -277,24 +278,6 @@ def check_artifact_name(name: Any) -> str:
     return "/".join(parts)
 
 
-def check_run_id(_id: Any) -> str:
-    """Return the folder name for a given run id, or raise if it cannot be one."""
-    name = str(_id)
-    if (
-        not name
-        or name in (".", "..")
-        or "/" in name
-        or "\\" in name
-        or "\0" in name
-        or name.startswith("_")
-    ):
-        raise ValueError(
-            f"Run id {_id!r} cannot name a run folder; use a plain name without "
-            "'/', '\\', a leading '_' or '..' (e.g. 42 or 'baseline')"
-        )
-    return name
-
-
 def merge_metrics(into: dict, new_points: dict) -> int:
     """Append ``new_points`` (``{name: {steps, values, timestamps}}``) to ``into``.
 
@@ -414,7 +397,7 @@ class LayoutObserver(RunObserver):
     # -- id allocation ----------------------------------------------------------------
 
     def _max_numeric_id(self) -> int:
-        ids = [int(d) for d in self.backend.list_dirs(self.basedir) if d.isdigit()]
+        ids = [int(d) for d in self.backend.list_dirs(self.basedir) if is_numeric_run_id(d)]
         return max(ids, default=0)
 
     def _next_candidate(self) -> int:
@@ -432,7 +415,7 @@ class LayoutObserver(RunObserver):
         return self._max_numeric_id() + 1
 
     def _remember_claim(self, run_id: Any) -> None:
-        if isinstance(run_id, int) or (isinstance(run_id, str) and run_id.isdigit()):
+        if isinstance(run_id, int) or (isinstance(run_id, str) and is_numeric_run_id(run_id)):
             last = getattr(self, "_last_claimed", None)
             if last is None or int(run_id) > last:
                 self._last_claimed = int(run_id)

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sacred.masking import mask_secrets, mask_text
 from sacred.observers.base import RunObserver
 from sacred.observers.sql.engine import (
     create_tables,
@@ -31,9 +32,8 @@ from sacred.observers.sql.engine import (
     import_sqlalchemy,
 )
 from sacred.observers.sql.schema import SqlTables, build_tables
-from sacred.observers.stored_values import mask_secrets
 from sacred.serializer import flatten
-from sacred.utils import ObserverError, mask_url_password
+from sacred.utils import ObserverError
 
 __all__ = ["SqlObserver"]
 
@@ -81,7 +81,7 @@ class SqlObserver(RunObserver):
         engine = engine_from_url(url)
         engine.echo = echo
         self.url = url
-        self.masked_url = mask_url_password(url)
+        self.masked_url = mask_text(url)
         from sqlalchemy.orm import Session
 
         self.priority = priority
@@ -226,7 +226,7 @@ class SqlObserver(RunObserver):
             self._attach(experiment_id, t.experiments_dependencies, t.dependency, (dep,), values)
         for repo in repos:
             url, commit, dirty = repo.get("url"), repo.get("commit"), repo.get("dirty")
-            values = {"url": mask_url_password(url), "commit": commit, "dirty": dirty}
+            values = {"url": mask_text(url), "commit": commit, "dirty": dirty}
             self._attach(
                 experiment_id,
                 t.experiments_repositories,
@@ -350,7 +350,7 @@ class SqlObserver(RunObserver):
             logger.warning(
                 "SqlObserver: heartbeat not saved to %s (%s); will retry",
                 self.masked_url,
-                mask_url_password(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__,
+                mask_text(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__,
             )
 
     def log_metrics(self, metrics_by_name, info):

@@ -12,13 +12,14 @@ import os
 import time
 from typing import Any
 
+from sacred.masking import mask_text
 from sacred.observers.backend_import import import_backend
-from sacred.utils import ObserverError, mask_url_password
+from sacred.utils import ObserverError
 
 __all__ = ["create_tables", "database_error", "engine_from_url", "import_sqlalchemy"]
 
 DRIVER_HINTS = {
-    "postgresql": "pip install sacred[postgres] (psycopg2)",
+    "postgresql": "pip install sacred[postgres] (psycopg 3; psycopg2 works too)",
     "mysql": "pip install mysqlclient",
 }
 CREATE_ATTEMPTS = 8
@@ -32,8 +33,29 @@ def import_sqlalchemy() -> Any:
 
 def database_error(masked_url: str, action: str, exc: BaseException) -> ObserverError:
     """An ObserverError saying which ``action`` failed at ``masked_url`` and why (no passwords)."""
-    reason = mask_url_password(str(getattr(exc, "orig", None) or exc)).strip()
+    reason = mask_text(str(getattr(exc, "orig", None) or exc)).strip()
     return ObserverError(f"SqlObserver could not {action} at {masked_url}: {reason}")
+
+
+def _with_installed_postgres_driver(parsed: Any) -> Any:
+    """A bare ``postgresql://`` URL with the driver that is installed.
+
+    SQLAlchemy 2.1 reads ``postgresql://`` as ``postgresql+psycopg`` (psycopg 3, what
+    ``sacred[postgres]`` installs); older setups have psycopg2 only. Explicit
+    ``postgresql+DRIVER://`` URLs are left alone.
+    """
+    if parsed.drivername != "postgresql":
+        return parsed
+    import importlib.util
+
+    for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a module set to None in sys.modules
+            found = False
+        if found:
+            return parsed.set(drivername=f"postgresql+{driver}")
+    return parsed
 
 
 def engine_from_url(url: Any) -> Any:
@@ -44,7 +66,7 @@ def engine_from_url(url: Any) -> Any:
             f"SqlObserver needs a database URL such as sqlite:///runs.db or "
             f"postgresql://user:password@host/db, got {url!r}"
         )
-    masked_url = mask_url_password(url)
+    masked_url = mask_text(url)
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
@@ -52,6 +74,7 @@ def engine_from_url(url: Any) -> Any:
             f"SqlObserver: {masked_url!r} is not a database URL; expected "
             "dialect[+driver]://user:password@host:port/database, e.g. sqlite:///runs.db"
         ) from None
+    parsed = _with_installed_postgres_driver(parsed)
     kwargs: dict[str, Any] = {}
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite:

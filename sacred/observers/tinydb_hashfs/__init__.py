@@ -38,8 +38,8 @@ import uuid
 from typing import Any
 
 from sacred.commandline_options import tiny_db_option
+from sacred.masking import mask_secrets
 from sacred.observers.base import RunObserver
-from sacred.observers.stored_values import mask_secrets
 from sacred.observers.tinydb_hashfs.encoding import DateTimeSerializer, FileSerializer, to_storable
 from sacred.observers.tinydb_hashfs.files import (
     BufferedReaderWrapper,
@@ -102,15 +102,27 @@ class TinyDbObserver(TinyDbAccess, RunObserver):
             raise TypeError(
                 f"TinyDbObserver(path) needs a directory path (str or os.PathLike), got {path!r}"
             )
+        if not os.fsdecode(os.fspath(path)).strip():
+            raise ObserverError(
+                "TinyDbObserver: the path is empty; give the folder of the database, e.g. -t runs_db "
+                "(use -t . for the current folder)"
+            )
         root = os.path.abspath(os.fspath(path))
         if os.path.exists(root) and not os.path.isdir(root):
             raise ObserverError(f"TinyDbObserver: {root} exists and is not a directory")
-        os.makedirs(root, exist_ok=True)
-        self.root = root
-        self.fs = make_hashfs(root)
-        self._store: LockedJsonFile | TinyDbTable = LockedJsonFile(
-            os.path.join(root, "metadata.json"), lock_timeout=lock_timeout
-        )
+        try:
+            os.makedirs(root, exist_ok=True)
+            self.root = root
+            self.fs = make_hashfs(root)
+            self._store: LockedJsonFile | TinyDbTable = LockedJsonFile(
+                os.path.join(root, "metadata.json"), lock_timeout=lock_timeout
+            )
+        except OSError as error:
+            raise ObserverError(
+                f"TinyDbObserver cannot use the folder {root}: {error.strerror or error}"
+                f"{' (' + error.filename + ')' if isinstance(error.filename, str) else ''}; "
+                "give a folder you can write to"
+            ) from None
         self._db = None
         self._init_state(overwrite, flush_interval)
 

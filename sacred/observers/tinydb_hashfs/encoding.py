@@ -15,13 +15,13 @@ import json
 import logging
 from typing import Any
 
-from sacred.observers.stored_values import map_leaves
 from sacred.observers.tinydb_hashfs.files import (
     BufferedReaderWrapper,
     StoredFile,
     hash_id_from_path,
 )
 from sacred.serializer import flatten
+from sacred.utils import map_leaves
 
 __all__ = [
     "DATE_TAG",
