@@ -22,6 +22,9 @@ class SacredError(Exception):
     "never").
     """
 
+    # Shown (in tracebacks, pickles, format_sacred_error) where users import it from, as 0.8.7.
+    __module__ = "sacred.utils"
+
     def __init__(
         self,
         *args: Any,

@@ -186,8 +186,10 @@ def test_sys_mode_with_threads_loses_nothing(monkeypatch):
     per_thread = 2000
 
     def chatter(name: str) -> None:
+        # one write per line: print() writes text and newline separately, so other threads
+        # may legitimately land between them (as on a real terminal); capture must lose nothing
         for i in range(per_thread):
-            print(f"{name} {i}")
+            sys.stdout.write(f"{name} {i}\n")
 
     with capture_output("sys") as captured:
         threads = [threading.Thread(target=chatter, args=(f"t{n}",)) for n in range(4)]
