@@ -57,6 +57,29 @@ def _undefined_flags_reason(node: ExperimentNode, own_flags: dict[str, Any]) -> 
     return f"does not define the flag {names}"
 
 
+def _commands_named_by_keyword(node: ExperimentNode, keyword: Any) -> list[str]:
+    """The non-default commands of ``node`` that ``-k`` selects by their own name.
+
+    ``-k`` matches the whole node id ``file.py::experiment::command``, as
+    ``sacred collect -q`` lists it: ``-k evaluate`` runs the ``evaluate``
+    command. A command is picked when the expression holds for its node id
+    but not for the experiment alone, so ``-k linreg`` still runs only the
+    default command. Built-in commands (print_config, ...) are not picked.
+    """
+    from sacred_runner.items import keywords_of
+
+    if not keyword.text.strip():
+        return []
+    experiment_only = [f"{node.relpath}::{node.node_name}", node.name, node.node_name, node.relpath.rsplit("/", 1)[-1]]
+    if keyword.matches(experiment_only):
+        return []
+    return [
+        command.name for command in node.commands
+        if not command.is_default and not command.builtin
+        and keyword.matches(keywords_of(node.relpath, node.name, node.node_name, command.name))
+    ]
+
+
 @dataclass
 class Deselected:
     """An item (or experiment) left out, and why."""
@@ -249,7 +272,7 @@ class Session:
         own_flags = config.own_flag_values
         rejected: list[str] = []
         candidates = 0
-        for node, node_command in self._node_commands(command):
+        for node, node_command in self._node_commands(command, keyword):
             if node_command is None:
                 self.deselect(node, "has no default command (name one, e.g. sacred run PATH COMMAND)")
                 continue
@@ -282,18 +305,24 @@ class Session:
                 + "\n  ".join(rejected)
             )
 
-    def _node_commands(self, command: str | None) -> list[tuple[ExperimentNode, str | None]]:
+    def _node_commands(self, command: str | None, keyword: Any) -> list[tuple[ExperimentNode, str | None]]:
         """``(node, command to run)`` pairs: one per distinct command the targets ask of a node.
 
         A node id's own command wins; otherwise the session's COMMAND, else the
-        experiment's default command (None when it has none).
+        experiment's default command (None when it has none), plus the other
+        commands the ``-k`` expression picks by their name.
         """
         pairs: list[tuple[ExperimentNode, str | None]] = []
         for node in self.nodes:
             for target in self.targets:
-                pair = (node, target.command or command or node.default_command)
-                if _selects(target, node) and pair not in pairs:
-                    pairs.append(pair)
+                if not _selects(target, node):
+                    continue
+                wanted = target.command or command
+                named = [] if wanted else _commands_named_by_keyword(node, keyword)
+                chosen = [wanted or node.default_command] if (wanted or node.default_command or not named) else []
+                for pair in [(node, name) for name in chosen + named]:
+                    if pair not in pairs:
+                        pairs.append(pair)
         return pairs
 
     def _why_updates_rejected(self, item: RunItem) -> str | None:

@@ -104,6 +104,46 @@ def test_commands_and_node_ids(sacredtester):
     assert "exp_a.py::exp_a::main" not in result.stdout
 
 
+def test_k_matches_the_whole_node_id_including_the_command(sacredtester):
+    sacredtester.experiment("exp_lin.py", exp_name="linreg", body='''\
+        @ex.command
+        def evaluate(a):
+            return a * 7
+        ''')
+    sacredtester.experiment("exp_other.py")
+    listed = sacredtester.run("collect", "-q", "-k", "evaluate")
+    assert listed.lines == ["exp_lin.py::linreg::evaluate"]
+    result = sacredtester.run("run", "-k", "evaluate", "--color=no")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "exp_lin.py::linreg::evaluate COMPLETED" in result.stdout and "result=7" in result.stdout
+    assert "exp_lin.py::linreg::main COMPLETED" not in result.stdout
+    assert "exp_other.py::exp_other::main COMPLETED" not in result.stdout
+    # the full node id (as collect -q prints it) selects the same run
+    by_id = sacredtester.run("run", "-k", "exp_lin.py::linreg::evaluate", "--color=no")
+    assert "exp_lin.py::linreg::evaluate COMPLETED" in by_id.stdout
+    assert "::main COMPLETED" not in by_id.stdout
+    # naming only the experiment keeps running its default command alone
+    default_only = sacredtester.run("run", "-k", "linreg", "--color=no")
+    assert "exp_lin.py::linreg::main COMPLETED" in default_only.stdout
+    assert "evaluate COMPLETED" not in default_only.stdout
+    both = sacredtester.run("run", "-k", "linreg and (main or evaluate)", "--color=no")
+    assert "linreg::main COMPLETED" in both.stdout and "linreg::evaluate COMPLETED" in both.stdout
+
+
+def test_k_picks_a_command_of_an_experiment_without_a_default_command(sacredtester):
+    sacredtester.write("exp_tools.py", """\
+        from sacred import Experiment
+        ex = Experiment("tools")
+        @ex.command
+        def report():
+            return "reported"
+        """)
+    result = sacredtester.run("run", "-k", "report", "--color=no")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "exp_tools.py::tools::report COMPLETED" in result.stdout
+    assert "has no default command" not in result.stdout
+
+
 def test_builtin_command_print_config_runs_for_each_experiment(sacredtester):
     sacredtester.experiment("exp_a.py")
     result = sacredtester.run("run", "print_config", "with", "a=3")
