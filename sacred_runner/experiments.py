@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sacred_runner.collect import observer_store_dirs
 from sacred_runner.items import CommandInfo, ExperimentNode, FlagInfo, NamedConfigInfo
 
 __all__ = ["find_experiments", "describe_experiment", "check_updates", "load_experiment"]
@@ -100,6 +101,7 @@ def describe_experiment(
         named_configs=named,
         ingredients=ingredients,
         flags=flags,
+        store_dirs=[str(d) for d in observer_store_dirs(list(getattr(experiment, "observers", None) or []))],
     )
     try:
         summary = _resolve(experiment, default, {}, ())

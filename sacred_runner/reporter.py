@@ -233,8 +233,11 @@ class TerminalReporter:
             if session.collect_errors:
                 text += f" / {_pluralize(len(session.collect_errors), 'error')}"
             self.write_line(text, style="bold")
+            self._report_skipped(session)
             for deselected in session.deselected:
                 self.write_line(f"  deselected {deselected.label}: {deselected.reason}")
+        self._report_no_files(session)
+        if self.verbosity >= 0:
             self.write_line()
         self.total = len(session.items)
         if self.live_enabled and session.items and not (session.collect_errors and config.option.exitfirst):
@@ -259,7 +262,11 @@ class TerminalReporter:
                 for command in node.commands:
                     if not command.builtin or self.verbosity > 0:
                         self.write_line(f"{node.nodeid}::{command.name}")
+            for error in session.collect_errors:
+                self.write_line(f"ERROR collecting {error.location()}: {error.message}", style="red")
+            self._report_no_files(session)
             return
+        self._report_skipped(session)
         current_file = None
         for node in session.nodes:
             if node.relpath != current_file:
@@ -290,10 +297,48 @@ class TerminalReporter:
                 self.write_line(f"    <Config {key} = {value!r}>" + (f"  # {doc}" if doc else ""))
         self.write_line()
         self._report_collect_errors(session)
+        self._report_no_files(session)
         self.write_line(f"{_pluralize(len(session.nodes), 'experiment')} collected"
                         + (f" ({len(session.deselected)} deselected)" if session.deselected else "")
                         + (f", {_pluralize(len(session.collect_errors), 'error')}" if session.collect_errors else "")
                         + f" in {session.duration:.2f}s")
+
+    def _report_skipped(self, session: Any) -> None:
+        """With ``-v``: the directories collection did not search, and why."""
+        if self.verbosity <= 0:
+            return
+        from sacred_runner.collect import relative_to_root
+
+        for skipped in session.skipped:
+            self.write_line(f"skipped {relative_to_root(skipped.path, session.config.rootdir)}: {skipped.reason}")
+
+    def _report_no_files(self, session: Any) -> None:
+        """When nothing was found: which ``experiment_files`` patterns were used and how to change them."""
+        if session.nodes or session.collect_errors or not session.unmatched_dirs:
+            return
+        from sacred_runner.collect import relative_to_root
+
+        config = session.config
+        patterns = " ".join(config.getini("experiment_files"))
+        raw = config.ini.values.get("experiment_files")
+        origin = f"set in {raw.where()}" if raw is not None else "the default"
+        skipped = {entry.path: entry.reason for entry in session.skipped}
+        pattern_hint = False
+        for directory, python_files in session.unmatched_dirs:
+            where = relative_to_root(directory, config.rootdir)
+            if directory in skipped:
+                self.write_line(f"not searched: {where} is {skipped[directory]}")
+                continue
+            pattern_hint = True
+            found = f"{_pluralize(python_files, '.py file')}, none matching" if python_files else "no .py files"
+            self.write_line(f"no experiment files in {where}: {found} (experiment_files = {patterns}, {origin})")
+        if not pattern_hint:
+            return
+        self.write_line(
+            "Name experiment files to match, give files as arguments (sacred run my_script.py), or set "
+            "experiment_files in sacred.ini [sacred] or pyproject.toml [tool.sacred], e.g. "
+            "'experiment_files = *.py'."
+        )
 
     def _report_collect_errors(self, session: Any) -> None:
         if not session.collect_errors:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sacred_runner.cmdline import experiment_flag
-from sacred_runner.collect import collect_error_from, iter_experiment_files, relative_to_root
+from sacred_runner.collect import SkippedDir, collect_error_from, find_experiment_files, relative_to_root
 from sacred_runner.errors import ExitCode, UsageError
 from sacred_runner.items import CollectError, ExperimentNode, RunItem, RunOutcome
 
@@ -99,6 +99,8 @@ class Session:
     deselected: list[Deselected] = field(default_factory=list)
     results: list[tuple[RunItem, RunOutcome]] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    skipped: list[SkippedDir] = field(default_factory=list)  # directories (and files) not collected
+    unmatched_dirs: list[tuple[Path, int]] = field(default_factory=list)  # (directory, .py files in it)
     interrupted: bool = False
     stopped_early: bool = False
     start_time: float = field(default_factory=time.monotonic)
@@ -152,13 +154,20 @@ class Session:
         """Find files, collect experiments via ``sacred_collect_file``, apply node-id filters."""
         config = self.config
         targets = self._targets()
+        self.skipped, self.unmatched_dirs = [], []
         patterns = config.getini("experiment_files")
         norecurse = config.getini("norecursedirs")
+        stores = self._configured_stores()
         files: list[Path] = []
         for target in targets:
-            found = [target.path] if target.path.is_file() else list(
-                iter_experiment_files(target.path, patterns, norecurse)
-            )
+            if target.path.is_file():
+                found = [target.path]
+            else:
+                search = find_experiment_files(target.path, patterns, norecurse, stores)
+                self.skipped.extend(search.skipped)
+                if not search.files:
+                    self.unmatched_dirs.append((target.path, search.python_files))
+                found = search.files
             files.extend(f for f in found if f not in files)
         by_file: dict[Path, list[ExperimentNode]] = {}
         for path in files:
@@ -171,6 +180,7 @@ class Session:
                 self.collect_errors.append(collect_error_from(error, path, relpath))
                 continue
             by_file[path] = nodes
+        self._drop_experiment_stores(by_file, {t.path for t in targets if t.path.is_file()})
         self.targets = targets
         for path, nodes in by_file.items():
             wanted = [t for t in targets if t.path == path and t.experiment]
@@ -182,6 +192,50 @@ class Session:
             for node in nodes:
                 if whole or any(t.experiment == node.node_name for t in wanted):
                     self.nodes.append(node)
+
+    def _configured_stores(self) -> dict[Path, str]:
+        """``{directory: why}`` for the stores configured in the ini file and by observer flags."""
+        from sacred_runner.builtin_plugins import parse_observer_spec
+
+        config = self.config
+        stores = {(config.rootdir / (config.getini("store") or ".sacred/runs")).resolve(): "the embedded store"}
+        specs = []
+        for text in config.getini("observers"):
+            try:
+                specs.append(parse_observer_spec(text))
+            except UsageError:
+                continue  # reported by the observers plugin when the session runs
+        specs += [(kind, experiment_flag(config.option, kind)) for kind in ("file_storage", "tiny_db")]
+        for kind, value in specs:
+            if kind in ("file_storage", "tiny_db") and value:
+                stores[(config.rootdir / value).resolve()] = f"the store of the observer {kind}:{value}"
+        return stores
+
+    def _drop_experiment_stores(self, by_file: dict[Path, list[ExperimentNode]], explicit: set[Path]) -> None:
+        """Forget files (and their collection errors) inside a store an experiment's own observer writes to."""
+        stores = {Path(d): node.nodeid for nodes in by_file.values() for node in nodes for d in node.store_dirs}
+        if not stores:
+            return
+
+        def store_holding(path: Path) -> Path | None:
+            if path in explicit:
+                return None
+            return next((d for d in stores if path.is_relative_to(d)), None)
+
+        def skip(path: Path, store: Path) -> None:
+            where = relative_to_root(store, self.config.rootdir)
+            self.skipped.append(SkippedDir(path, f"inside {where}, the store of an observer of {stores[store]}"))
+
+        for path in list(by_file):
+            store = store_holding(path)
+            if store is not None:
+                del by_file[path]
+                skip(path, store)
+        for error in list(self.collect_errors):
+            store = store_holding(Path(error.path))
+            if store is not None:
+                self.collect_errors.remove(error)
+                skip(Path(error.path), store)
 
     # ----------------------------------------------------------------- selection
 
