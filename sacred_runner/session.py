@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from sacred_runner.cmdline import experiment_flag
-from sacred_runner.collect import SkippedDir, collect_error_from, find_experiment_files, relative_to_root
+from sacred_runner.collect import (
+    SkippedDir,
+    collect_error_from,
+    find_experiment_files,
+    relative_to_root,
+)
 from sacred_runner.errors import ExitCode, UsageError
 from sacred_runner.items import CollectError, ExperimentNode, RunItem, RunOutcome
 
