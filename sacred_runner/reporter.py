@@ -16,7 +16,7 @@ from typing import Any
 
 from sacred_runner.hookspecs import hookimpl
 
-__all__ = ["TerminalReporter", "filter_trace", "format_metrics", "live_row_texts"]
+__all__ = ["MIN_WIDTH_WITH_ELAPSED", "TerminalReporter", "filter_trace", "format_metrics", "live_row_texts"]
 
 _STATUS_STYLE = {
     "COMPLETED": "green", "QUEUED": "cyan", "RUNNING": "yellow", "PENDING": "dim",
@@ -64,9 +64,11 @@ def _pluralize(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
+REFRESHES_PER_SECOND = 8
 STATUS_WIDTH = len("INTERRUPTED")
 ELAPSED_WIDTH = len("99999.9s")
 MIN_METRICS_WIDTH = 12
+MIN_WIDTH_WITH_ELAPSED = 2 + STATUS_WIDTH + 2 + ELAPSED_WIDTH + 8  # room for 8 characters of node id
 
 
 def _clip(text: str, width: int) -> str:
@@ -77,18 +79,21 @@ def _clip(text: str, width: int) -> str:
 def live_row_texts(lines: list[dict], width: int, now: float) -> list[list[str]]:
     """The cells (node id, status, elapsed, metrics) of the live lines, laid out to fit ``width``.
 
-    Status and elapsed time are never cut; the node ids share one column cut
-    with an ellipsis when needed; the metrics get what is left, or nothing
-    when that is too little to read.
+    The status is never cut (from 14 columns on); the elapsed time is shown
+    from :data:`MIN_WIDTH_WITH_ELAPSED` columns on, never cut; the node ids
+    share one column cut with an ellipsis when needed; the metrics get what
+    is left, or nothing when that is too little to read.
     """
-    available = width - (2 + STATUS_WIDTH + 2 + ELAPSED_WIDTH)
+    show_elapsed = width >= MIN_WIDTH_WITH_ELAPSED
+    available = width - (2 + STATUS_WIDTH) - (2 + ELAPSED_WIDTH if show_elapsed else 0)
     metrics = [format_metrics(line["metrics"]) for line in lines]
     longest_id = max((len(line["nodeid"]) for line in lines), default=0)
     longest_metrics = max(map(len, metrics), default=0)
     metrics_width = 0
     if longest_metrics and available - 2 - MIN_METRICS_WIDTH >= 8:
         metrics_width = min(longest_metrics, max(MIN_METRICS_WIDTH, available // 3))
-    id_width = max(8, min(longest_id, available - (metrics_width + 2 if metrics_width else 0)))
+    id_width = max(min(8, available) if available > 0 else 1,
+                   min(longest_id, available - (metrics_width + 2 if metrics_width else 0)))
     if metrics_width:
         metrics_width = max(metrics_width, available - id_width - 2)
     rows = []
@@ -97,7 +102,7 @@ def live_row_texts(lines: list[dict], width: int, now: float) -> list[list[str]]
         rows.append([
             _clip(line["nodeid"], id_width).ljust(id_width),
             line["status"][:STATUS_WIDTH].ljust(STATUS_WIDTH),
-            f"{elapsed:.1f}s".rjust(ELAPSED_WIDTH),
+            f"{elapsed:.1f}s".rjust(ELAPSED_WIDTH) if show_elapsed else "",
             _clip(metric_text, metrics_width) if metrics_width else "",
         ])
     return rows
@@ -124,10 +129,14 @@ class _LiveView:
             row = Text(no_wrap=True, overflow="ellipsis")
             row.append(nodeid)
             row.append("  " + status, style=_STATUS_STYLE.get(status.strip(), "red"))
-            row.append("  " + elapsed)
+            if elapsed:
+                row.append("  " + elapsed)
             if metrics:
                 row.append("  " + metrics, style="cyan")
             rendered.append(row)
+        partial = reporter.router.partial if reporter.router is not None else []
+        for text in partial:  # the line a run is printing now, e.g. a progress bar
+            rendered.append(Text("  " + text, style="dim", no_wrap=True, overflow="ellipsis"))
         done = sum(1 for line in lines if line["end"] is not None)
         counter = Text(f"{done}/{reporter.total} runs", no_wrap=True)
         bar = Table.grid(padding=(0, 1))
@@ -148,6 +157,11 @@ class TerminalReporter:
         self.total = 0
         self.verbosity = 0
         self.live_enabled = False
+        self.render_lock = threading.RLock()  # one writer at a time while the live display draws
+        self.router: Any = None  # the OutputRouter while the live display owns the terminal
+        self._console_file: Any = None
+        self._ticker: threading.Thread | None = None
+        self._ticker_stop = threading.Event()
 
     # ----------------------------------------------------------------- output
 
@@ -156,8 +170,9 @@ class TerminalReporter:
         if self.console is None:
             print(text, file=sys.stdout)
             return
-        self.console.print(text, style=style if self.console.color_system else None,
-                           markup=False, highlight=False, soft_wrap=True)
+        with self.render_lock:
+            self.console.print(text, style=style if self.console.color_system else None,
+                               markup=False, highlight=False, soft_wrap=True)
 
     @property
     def width(self) -> int:
@@ -241,11 +256,58 @@ class TerminalReporter:
             self.write_line()
         self.total = len(session.items)
         if self.live_enabled and session.items and not (session.collect_errors and config.option.exitfirst):
-            from rich.live import Live
+            self._start_live()
 
-            self.live = Live(_LiveView(self), console=self.console, refresh_per_second=8,
-                             transient=False, redirect_stdout=True, redirect_stderr=True)
-            self.live.start()
+    def _start_live(self) -> None:
+        """Draw the live display; route what runs print (fds 1 and 2) above it."""
+        from rich.live import Live
+
+        from sacred_runner.run_output import OutputRouter, fileno_of
+
+        terminal_fd = fileno_of(self.console.file)
+        if terminal_fd is not None:
+            self.router = OutputRouter(self._print_run_output)
+            self._console_file = self.console.file
+            self.console.file = self.router.start(terminal_fd)
+        # refreshed by our own ticker, under the same lock as the lines printed above it
+        self.live = Live(_LiveView(self), console=self.console, auto_refresh=False, transient=False,
+                         redirect_stdout=self.router is None, redirect_stderr=self.router is None)
+        with self.render_lock:
+            self.live.start(refresh=True)
+        self._ticker_stop.clear()
+        self._ticker = threading.Thread(target=self._tick, name="sacred-live-refresh", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._ticker_stop.wait(1 / REFRESHES_PER_SECOND):
+            with self.render_lock:
+                if self.live is not None:
+                    self.live.refresh()
+
+    def _print_run_output(self, lines: list[str]) -> None:
+        """Print lines a run wrote above the live region (called from the output reader thread)."""
+        from rich.text import Text
+
+        with self.render_lock:
+            self.console.print(Text("\n".join(lines)), overflow="fold", markup=False, highlight=False,
+                               emoji=False)
+
+    def _stop_live(self) -> None:
+        """End the live display (its last state stays); print what runs left unprinted first."""
+        if self._ticker is not None:
+            self._ticker_stop.set()
+            self._ticker.join(5.0)
+            self._ticker = None
+        if self.router is not None:
+            self.router.stop()
+        if self.live is not None:
+            with self.render_lock:
+                self.live.stop()
+            self.live = None
+        if self.router is not None:
+            self.console.file = self._console_file
+            self.router.close_terminal()
+            self.router = None
 
     def _report_collect(self, session: Any) -> None:
         if session.config.option.json:
@@ -374,6 +436,8 @@ class TerminalReporter:
     @hookimpl
     def sacred_run_report(self, item: Any, outcome: Any) -> None:
         """One line per finished run (plain mode) or the final state of its live line."""
+        if self.router is not None:
+            self.router.sync()  # the run's output (and an unfinished last line) goes above first
         with self.lock:
             line = self._live_line(item.nodeid)
             line["status"] = outcome.status
@@ -393,9 +457,7 @@ class TerminalReporter:
     @hookimpl(tryfirst=True)
     def sacred_terminal_summary(self, reporter: Any, exitstatus: int, config: Any) -> None:
         """Failures with filtered tracebacks, then the summary table."""
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
+        self._stop_live()
         session = config.session
         if config.subcommand != "run":
             return
@@ -433,6 +495,11 @@ class TerminalReporter:
         for row in rows:
             self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
                             style=_STATUS_STYLE.get(row[2], "red"))
+
+    @hookimpl
+    def sacred_unconfigure(self, config: Any) -> None:
+        """Give the terminal back if the session ended without a summary (e.g. an internal error)."""
+        self._stop_live()
 
     @hookimpl(trylast=True)
     def sacred_sessionfinish(self, session: Any, exitstatus: int) -> None:
