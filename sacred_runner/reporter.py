@@ -183,6 +183,9 @@ class TerminalReporter:
         """A ``==== title ====`` separator line as wide as :attr:`width`."""
         width = self.width
         text = f" {title} "
+        if len(text) + 6 > width:  # too narrow for the rules: the title alone
+            self.write_line(title, style=style)
+            return
         side = max(3, (width - len(text)) // 2)
         self.write_line("=" * side + text + "=" * max(3, width - side - len(text)), style=style)
 
@@ -426,6 +429,9 @@ class TerminalReporter:
             if event in ("started_event", "queued_event"):
                 line["status"] = "RUNNING" if event == "started_event" else "QUEUED"
                 line["begin"] = time.monotonic()
+                config = payload.get("config")
+                if isinstance(config, dict) and "seed" in config:
+                    line["seed"] = config["seed"]
             elif event == "log_metrics":
                 from sacred_runner.tracking import latest_metric_values
 
@@ -477,24 +483,58 @@ class TerminalReporter:
         if session.results and self.verbosity >= 0:
             self._summary_table(session)
 
-    def _summary_table(self, session: Any) -> None:
-        headers = ["experiment", "command", "status", "duration", "result", "run id", "store"]
+    def _with_text(self, item: Any) -> str:
+        """The named configs and updates a run got, as after ``with`` (ini ones marked)."""
+        from_ini = set(self.config.getini("named_configs")) if self.config is not None else set()
+        origin = self.config.inipath.name if self.config is not None and self.config.inipath else "ini"
+        words = [f"{name} ({origin})" if name in from_ini else name for name in item.named_configs]
+        from sacred.utils import iterate_flattened
+
+        words += [f"{key}={value!r}" for key, value in iterate_flattened(item.config_updates)]
+        return " ".join(words) or "-"
+
+    def _summary_rows(self, session: Any) -> list[list[str]]:
         rows = []
         for item, outcome in session.results:
+            with self.lock:
+                seed = self.lines.get(item.nodeid, {}).get("seed")
             rows.append([
-                f"{item.relpath}::{item.node_name}", item.command, outcome.status, f"{outcome.duration:.2f}s",
-                outcome.result if outcome.result is not None else "-",
+                f"{item.relpath}::{item.node_name}", item.command, self._with_text(item), outcome.status,
+                f"{outcome.duration:.2f}s", outcome.result if outcome.result is not None else "-",
+                "-" if seed is None else str(seed),
                 str(outcome.run_id) if outcome.run_id is not None else "-",
                 ", ".join(outcome.stores) or ("unobserved" if item.unobserved else "-"),
             ])
+        return rows
+
+    def _summary_table(self, session: Any) -> None:
+        """Per run: what it was (command, with, seed), how it ended, its id and where it went.
+
+        Aligned columns when they fit the terminal; otherwise one block per
+        run, so nothing is cut or wrapped mid-word.
+        """
+        headers = ["experiment", "command", "with", "status", "duration", "result", "seed", "run id", "store"]
+        rows = self._summary_rows(session)
         self.section("summary", style="bold")
-        # aligned plain columns, colored by status when colors are on: never truncated
-        # (a narrow terminal wraps a long row instead of cutting its cells)
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-        self.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), style="bold")
-        for row in rows:
-            self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
-                            style=_STATUS_STYLE.get(row[2], "red"))
+        fits = sum(widths) + 2 * (len(widths) - 1) <= (self.console.width if self.console is not None else 200)
+        status_column = headers.index("status")
+        for row in rows if not fits else []:
+            experiment, command, with_text, status, duration, result, seed, run_id, store = row
+            self.write_line(f"{experiment}::{command} {status} {duration}", style=_STATUS_STYLE.get(status, "red"))
+            details = [f"with {with_text}"] if with_text != "-" else []
+            details += [f"result {result}", f"seed {seed}", f"run {run_id}", f"store {store}"]
+            self.write_line("    " + ", ".join(details))
+        if fits:
+            self.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+                            style="bold")
+            for row in rows:
+                self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
+                                style=_STATUS_STYLE.get(row[status_column], "red"))
+        not_started = session.not_started
+        if not_started:
+            shown = ", ".join(item.nodeid for item in not_started[:5]) + (", ..." if len(not_started) > 5 else "")
+            self.write_line(f"{_pluralize(len(not_started), 'run')} never started: {shown}", style="yellow")
 
     @hookimpl
     def sacred_unconfigure(self, config: Any) -> None:
@@ -515,6 +555,8 @@ class TerminalReporter:
             parts.append(f"{len(session.deselected)} deselected")
         if session.collect_errors:
             parts.append(_pluralize(len(session.collect_errors), "error"))
+        if session.not_started:
+            parts.append(f"{len(session.not_started)} not started")
         text = ", ".join(parts) or "no runs"
         if session.interrupted:
             text = "Interrupted: " + text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,15 @@ def _commands_named_by_keyword(node: ExperimentNode, keyword: Any) -> list[str]:
     ]
 
 
+def _error_line(error: BaseException) -> str:
+    """``Type: message (at file:line)`` for the innermost frame of ``error``."""
+    import traceback
+
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
 @dataclass
 class Deselected:
     """An item (or experiment) left out, and why."""
@@ -118,6 +128,12 @@ class Session:
         if isinstance(item, RunItem) and item in self.items:
             self.items.remove(item)
         self.deselected.append(Deselected(label, reason))
+
+    @property
+    def not_started(self) -> list[RunItem]:
+        """Selected runs that never started (the session stopped: ``-x`` or Ctrl+C)."""
+        ran = {id(item) for item, _ in self.results}
+        return [item for item in self.items if id(item) not in ran]
 
     @property
     def duration(self) -> float:
@@ -453,6 +469,28 @@ class Session:
             self.interrupted = True
         status = self.exit_status()
         reporter = self.config.pluginmanager.get_plugin("terminal")
-        hook.sacred_terminal_summary(reporter=reporter, exitstatus=int(status), config=self.config)
-        hook.sacred_sessionfinish(session=self, exitstatus=int(status))
+        self._call_each_plugin("sacred_terminal_summary", reporter=reporter, exitstatus=int(status),
+                               config=self.config)
+        self._call_each_plugin("sacred_sessionfinish", session=self, exitstatus=int(status))
         return status
+
+    def _call_each_plugin(self, name: str, **kwargs: Any) -> None:
+        """Call hook ``name`` plugin by plugin, in hook order; one that raises does not stop the others.
+
+        At the end of a session every run has happened: a broken plugin must
+        not hide their summary or change the exit code. Its error is one
+        ``ERROR:`` line on stderr naming the plugin.
+        """
+        manager = self.config.pluginmanager
+        implementations = list(reversed(getattr(manager.hook, name).get_hookimpls()))
+        plugins = list(dict.fromkeys(id(impl.plugin) for impl in implementations))
+        by_id = {id(impl.plugin): impl for impl in implementations}
+        for plugin_id in plugins:
+            impl = by_id[plugin_id]
+            others = [other.plugin for other in implementations if id(other.plugin) != plugin_id]
+            try:
+                manager.subset_hook_caller(name, remove_plugins=others)(**kwargs)
+            except KeyboardInterrupt:
+                raise
+            except Exception as error:  # noqa: BLE001 - reported, the session's result stands
+                print(f"ERROR: plugin {impl.plugin_name!r} failed in {name}: {_error_line(error)}", file=sys.stderr)

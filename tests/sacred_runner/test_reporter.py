@@ -9,7 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sacred_runner.reporter import MIN_WIDTH_WITH_ELAPSED, filter_trace, format_metrics, live_row_texts
+from sacred_runner.reporter import (
+    MIN_WIDTH_WITH_ELAPSED,
+    filter_trace,
+    format_metrics,
+    live_row_texts,
+)
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -34,7 +39,8 @@ def test_plain_output_is_color_free_and_stable(sacredtester):
     assert lines[0].startswith("=") and "sacred session starts" in lines[0]
     assert any(re.fullmatch(r"exp_m\.py::m::main COMPLETED \d+\.\d\ds result='done' id=1", line) for line in lines)
     header = next(line for line in lines if line.startswith("experiment"))
-    assert header.split() == ["experiment", "command", "status", "duration", "result", "run", "id", "store"]
+    assert header.split() == ["experiment", "command", "with", "status", "duration", "result", "seed", "run", "id",
+                              "store"]
     assert re.search(r"=+ 1 completed in \d+\.\d\ds =+$", result.stdout.strip())
 
 
@@ -60,7 +66,9 @@ def test_color_yes_in_a_pipe_gives_colored_lines_without_the_live_display(sacred
     assert not CURSOR_MOVES.search(result.stdout)  # but no live redrawing into the pipe
     plain = ANY_ESCAPE.sub("", result.stdout)
     assert re.search(r"exp_m\.py::m::main COMPLETED \d+\.\d\ds result='done' id=1", plain)
-    assert re.search(r"^exp_m\.py::m +main +COMPLETED", plain, re.MULTILINE)  # the summary row
+    # the summary: 80 columns are too narrow for the table, so one block per run
+    assert re.search(r"^exp_m\.py::m::main COMPLETED \d+\.\d\ds\n    result 'done', seed \d+, run 1, "
+                     r"store \.sacred/runs/1$", plain, re.MULTILINE)
     assert "1 completed" in plain
 
 
@@ -112,7 +120,8 @@ def test_on_a_terminal_the_live_display_shows_progress_and_a_table(sacredtester)
     plain = ANY_ESCAPE.sub("", output)
     assert "1/1 runs" in plain  # the progress bar's counter
     assert "loss=0.3333" in plain  # the live line's latest metric
-    assert re.search(r"^experiment +command +status +duration +result +run id +store", plain, re.MULTILINE)
+    assert re.search(r"^exp_m\.py::m::main COMPLETED \d+\.\d\ds\r?\n    result 'done', seed \d+, run 1, "
+                     r"store \.sacred/runs/1\r?$", plain, re.MULTILINE)
 
 
 def test_a_narrow_terminal_gets_short_separators_and_an_untruncated_summary(sacredtester):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 
 def stored_run(sacredtester, run_id):
@@ -261,3 +262,58 @@ def test_a_node_id_can_name_an_ingredient_command(sacredtester):
     result = sacredtester.run("run", "--color=no", "exp_ing.py::ing::data.show", "with", "data.n=4")
     assert result.ret == 0, result.stdout + result.stderr
     assert "exp_ing.py::ing::data.show COMPLETED" in result.stdout and "result=8" in result.stdout
+
+
+def summary_of(result):
+    """The lines of the summary section."""
+    return result.stdout.split(" summary ")[1].splitlines()[1:]
+
+
+def test_the_summary_says_what_each_run_was(sacredtester):
+    sacredtester.experiment("exp_a.py", body='''\
+        @ex.named_config
+        def big():
+            a = 100
+        @ex.named_config
+        def fast():
+            a = 5
+        ''', result="a")
+    sacredtester.write("sacred.ini", "[sacred]\nnamed_configs = big\n")
+    result = sacredtester.run("run", "--color=no", "with", "fast", "a=7")
+    assert result.ret == 0, result.stdout + result.stderr
+    header, row = summary_of(result)[:2]
+    assert header.split()[:9] == ["experiment", "command", "with", "status", "duration", "result", "seed", "run",
+                                  "id"]
+    stored = json.loads((sacredtester.path / ".sacred" / "runs" / "1" / "config.json").read_text())
+    cells = row.split()
+    assert cells[:6] == ["exp_a.py::exp_a", "main", "big", "(sacred.ini)", "fast", "a=7"]
+    assert cells[6] == "COMPLETED" and cells[8] == "7"
+    assert cells[9] == str(stored["seed"])  # the seed the run used
+    assert cells[10:] == ["1", ".sacred/runs/1"]
+
+
+def test_the_summary_counts_runs_that_never_started_after_exitfirst(sacredtester):
+    sacredtester.experiment("exp_1.py", result="1/0")
+    sacredtester.experiment("exp_2.py")
+    sacredtester.experiment("exp_3.py")
+    result = sacredtester.run("run", "-x", "--color=no")
+    assert result.ret == 1
+    assert "2 runs never started: exp_2.py::exp_2::main, exp_3.py::exp_3::main" in result.stdout
+    assert re.search(r"=+ 1 failed, 2 not started \(stopped at the first failure, -x\) in", result.stdout)
+
+
+def test_the_summary_counts_runs_that_never_started_after_ctrl_c(sacredtester):
+    sacredtester.experiment("exp_1.py", body='''\
+        @ex.command
+        def interrupted():
+            raise KeyboardInterrupt
+        ''')
+    sacredtester.experiment("exp_2.py", body='''\
+        @ex.command
+        def interrupted():
+            return 2
+        ''')
+    result = sacredtester.run("run", "interrupted", "--color=no")
+    assert result.ret == 2
+    assert "1 run never started: exp_2.py::exp_2::interrupted" in result.stdout
+    assert re.search(r"=+ Interrupted: 1 interrupted, 1 not started in", result.stdout)
