@@ -45,6 +45,8 @@ def test_collect_help(sacredtester):
         (("run", "-p", "no_such_plugin_xyz"), "unknown plugin 'no_such_plugin_xyz'"),
         (("run", "with", "a=1", "nosuchnamed"), "no selected experiment accepts"),
         (("run", "with", "zzz=1"), "does not use zzz"),
+        # the same suggestion as 'python exp_a.py with aa=1' gives
+        (("run", "with", "aa=1"), "exp_a.py::exp_a::main does not use aa (did you mean 'a'?)"),
         (("run", "nosuchcommand"), "'nosuchcommand' is neither an existing path nor a command"),
         (("run", "with"), "'with' must be followed"),
         (("run", "with", "a.=1"), "Invalid config update"),

@@ -72,11 +72,15 @@ def test_color_yes_in_a_pipe_gives_colored_lines_without_the_live_display(sacred
     assert "1 completed" in plain
 
 
-def run_on_a_terminal(sacredtester, *args, columns=80, timeout=60.0, env=None):
-    """Run ``sacred ARGS`` in a subprocess whose stdout is a pseudo-terminal ``columns`` wide."""
+def run_on_a_terminal(sacredtester, *args, columns=80, timeout=60.0, env=None, interrupt_after=None):
+    """Run ``sacred ARGS`` in a subprocess whose stdout is a pseudo-terminal ``columns`` wide.
+
+    With ``interrupt_after`` (bytes), send SIGINT (Ctrl+C) once the output contains them.
+    """
     pty = pytest.importorskip("pty")
     import fcntl
     import os
+    import signal
     import struct
     import subprocess
     import sys
@@ -106,6 +110,9 @@ def run_on_a_terminal(sacredtester, *args, columns=80, timeout=60.0, env=None):
             if not data:
                 break
             chunks.append(data)
+            if interrupt_after is not None and interrupt_after in b"".join(chunks[-2:]):
+                process.send_signal(signal.SIGINT)
+                interrupt_after = None
     finally:
         os.close(parent_fd)
         process.wait(timeout=timeout)
@@ -201,7 +208,10 @@ def final_screen(output: str, columns: int) -> list[str]:
     screen = pyte.HistoryScreen(columns, 24, history=100_000, ratio=0.001)
     pyte.Stream(screen).feed(output)
     scrolled = ["".join(line[x].data for x in range(columns)).rstrip() for line in screen.history.top]
-    return scrolled + [line.rstrip() for line in screen.display]
+    lines = scrolled + [line.rstrip() for line in screen.display]
+    while lines and not lines[-1]:  # the unused rows below the last line
+        lines.pop()
+    return lines
 
 
 PRINTING_EXPERIMENT = """\
@@ -317,3 +327,25 @@ def test_color_no_on_a_terminal_gives_plain_lines(sacredtester):
     assert code == 0, output
     assert not ANY_ESCAPE.search(output)
     assert re.search(r"exp_m\.py::m::main COMPLETED \d+\.\d\ds result='done' id=1", output)
+
+
+def test_ctrl_c_while_a_run_prints_gives_the_terminal_back_and_the_summary(sacredtester):
+    sacredtester.write("exp_long.py", """\
+        import time
+        from sacred import Experiment
+        ex = Experiment("long")
+        @ex.automain
+        def main():
+            print("long run started", flush=True)
+            for step in range(600):
+                print(f"step {step}", end="\\r", flush=True)
+                time.sleep(0.1)
+        """)
+    sacredtester.experiment("exp_other.py")
+    code, output = run_on_a_terminal(sacredtester, "run", "-l", "WARNING", interrupt_after=b"long run started")
+    assert code == 2, output[-2000:]
+    lines = final_screen(output, 80)
+    assert "long run started" in lines
+    assert any(line.startswith("exp_long.py::long::main INTERRUPTED") for line in lines)
+    assert "1 run never started: exp_other.py::exp_other::main" in lines
+    assert re.fullmatch(r"=+ Interrupted: 1 interrupted, 1 not started in \d+\.\d\ds =+", lines[-1])
