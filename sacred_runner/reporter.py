@@ -269,9 +269,15 @@ class TerminalReporter:
 
         terminal_fd = fileno_of(self.console.file)
         if terminal_fd is not None:
-            self.router = OutputRouter(self._print_run_output)
-            self._console_file = self.console.file
-            self.console.file = self.router.start(terminal_fd)
+            router = OutputRouter(self._print_run_output)
+            try:
+                terminal = router.start(terminal_fd)
+            except OSError as error:  # e.g. out of file descriptors: rich's own redirection instead
+                router.stop()
+                router.close_terminal()
+                self.config.warn(f"run output is not routed above the live display: {error}")
+            else:
+                self.router, self._console_file, self.console.file = router, self.console.file, terminal
         # refreshed by our own ticker, under the same lock as the lines printed above it
         self.live = Live(_LiveView(self), console=self.console, auto_refresh=False, transient=False,
                          redirect_stdout=self.router is None, redirect_stderr=self.router is None)

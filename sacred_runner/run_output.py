@@ -166,18 +166,20 @@ class OutputRouter:
         return bool(self._channels)
 
     def start(self, terminal_fd: int) -> TextIO:
-        """Redirect fds 1 and 2 into pipes; return a text stream writing to the real terminal."""
+        """Redirect fds 1 and 2 into one pipe; return a text stream writing to the real terminal."""
         _flush_std_streams()
         self.terminal = os.fdopen(os.dup(terminal_fd), "w", encoding="utf-8", errors="replace", closefd=True)
         channel = _Channel((1, 2))
+        self._channels.append(channel)  # from here on stop() restores whatever was redirected
         read_fd, write_fd = os.pipe()
-        for fd in channel.fds:
-            channel.saved[fd] = os.dup(fd)
-            os.dup2(write_fd, fd)
-        os.close(write_fd)
         channel.read_fd = read_fd
+        try:
+            for fd in channel.fds:
+                channel.saved[fd] = os.dup(fd)
+                os.dup2(write_fd, fd)
+        finally:
+            os.close(write_fd)
         channel.thread = threading.Thread(target=self._pump, args=(channel,), name="sacred-run-output", daemon=True)
-        self._channels.append(channel)
         channel.thread.start()
         return self.terminal
 
@@ -209,6 +211,8 @@ class OutputRouter:
             if channel.thread is not None:
                 # ends at end of file, unless a leftover child process still holds the pipe open
                 channel.thread.join(STOP_TIMEOUT_SECONDS)
+            elif channel.read_fd is not None:  # start() failed before the reader began
+                os.close(channel.read_fd)
         with self._lock:
             rest = [text for text in (c.assembler.take_partial() for c in self._channels) if text is not None]
         self._channels = []
