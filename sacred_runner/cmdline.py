@@ -42,11 +42,16 @@ __all__ = [
 SUBCOMMANDS = ("run", "collect")
 EXPERIMENT_FLAG_PREFIX = "exp_"
 OWN_FLAG_PREFIX = "own_flag_"
-RUNNER_SHORT_FLAGS = {"-c", "-p", "-q", "-h", "-k", "-v", "-x"}
+RUNNER_SHORT_FLAGS = {"-c", "-p", "-q", "-h", "-k", "-v", "-x", "-n"}
 RUNNER_SHORT_FLAGS_HINT = (
-    "-c, -p, -q (and -h, -k, -v, -x) are the runner's own flags, so an experiment flag with one of "
-    "these short forms is given in its long form: --comment, --print_config, --queue, and e.g. "
-    "--quick for cli_option('-q', '--quick')"
+    "-c, -p, -q, -n (and -h, -k, -v, -x) are the runner's own flags, so an experiment flag with one "
+    "of these short forms is given in its long form: --comment, --print_config, --queue, --name, and "
+    "e.g. --quick for cli_option('-q', '--quick')"
+)
+# -n is kept for parallel runs; until they exist it must not silently mean --name
+RESERVED_N_MESSAGE = (
+    "-n is reserved for running experiments in parallel (not available yet); "
+    "to name the runs write --name NAME"
 )
 
 
@@ -113,14 +118,23 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                          help="colored, live terminal output: yes, no, auto (default: auto)")
 
 
+class _ReservedFlag(argparse.Action):
+    """A flag that is a usage error, saying why (``-n`` until parallel runs exist)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        raise UsageError(RESERVED_N_MESSAGE)
+
+
 def _add_experiment_flags(parser: argparse.ArgumentParser) -> None:
     from sacred.commandline_options import BUILTIN_OPTIONS
 
     group = parser.add_argument_group(
         "experiment flags",
-        "Passed to every run, as in 'python file.py COMMAND --flag'. --comment, --print_config and "
-        "--queue work in their long form only: their short forms -c, -p, -q are the runner's.",
+        "Passed to every run, as in 'python file.py COMMAND --flag'. --comment, --print_config, "
+        "--queue and --name work in their long form only: their short forms -c, -p, -q, -n are "
+        "the runner's.",
     )
+    group.add_argument("-n", nargs="?", action=_ReservedFlag, help=argparse.SUPPRESS)
     for option in BUILTIN_OPTIONS:
         if option.key == "--help":
             continue

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sacred_runner.collect import observer_store_dirs
 from sacred_runner.items import CommandInfo, ExperimentNode, FlagInfo, NamedConfigInfo
 
 __all__ = ["find_experiments", "describe_experiment", "check_updates", "load_experiment"]
@@ -100,6 +101,7 @@ def describe_experiment(
         named_configs=named,
         ingredients=ingredients,
         flags=flags,
+        store_dirs=[str(d) for d in observer_store_dirs(list(getattr(experiment, "observers", None) or []))],
     )
     try:
         summary = _resolve(experiment, default, {}, ())
@@ -134,11 +136,20 @@ def check_updates(
         available = ", ".join(error.available_named_configs) or "none"
         return f"has no named config {error.named_config!r} (available: {available})"
     except ConfigAddedError as error:
-        keys = ", ".join(error.conflicting_configs)
-        return f"does not use {keys}"
+        return _unused_keys_reason(error)
     except Exception:  # noqa: BLE001 - other config errors are reported by the run itself
         return None
     return None
+
+
+def _unused_keys_reason(error: Any) -> str:
+    """``does not use KEY (did you mean 'OTHER'?)``, worded like the per-file command line."""
+    parts = []
+    for key in error.conflicting_configs:
+        close = error.suggestions.get(key)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+        parts.append(f"{key}{hint}")
+    return "does not use " + ", ".join(parts)
 
 
 def load_experiment(path: str, attribute: str) -> Any:

@@ -79,6 +79,7 @@ class ExperimentNode:
     config: dict[str, Any] = field(default_factory=dict)  # dotted key -> value (JSON-ready)
     config_docs: dict[str, str] = field(default_factory=dict)
     config_error: str | None = None
+    store_dirs: list[str] = field(default_factory=list)  # local stores of the experiment's own observers
 
     @property
     def nodeid(self) -> str:

@@ -137,6 +137,15 @@ class PlainTextReporter:
         self.write_line("=" * side + text + "=" * max(3, self.width - side - len(text)))
 
 
+def error_line(error: BaseException) -> str:
+    """``Type: message (at file:line)`` for the innermost frame of ``error``."""
+    import traceback
+
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
 def call_each_guarded(manager: pluggy.PluginManager, hook_name: str, kwargs: dict[str, Any],
                       warn: Any) -> None:
     """Call every implementation of ``hook_name``, each on its own: one raising does not stop the rest.
@@ -150,10 +159,10 @@ def call_each_guarded(manager: pluggy.PluginManager, hook_name: str, kwargs: dic
         try:
             caller(**kwargs)
         except Exception as error:  # noqa: BLE001 - reported, the session goes on
-            warn(f"a plugin failed in {hook_name}: {type(error).__name__}: {error}")
+            warn(f"a plugin failed in {hook_name}: {error_line(error)}")
         return
     for impl in reversed(implementations):  # pluggy's own order: last registered, tryfirst first
         try:
             impl.function(*(kwargs[name] for name in impl.argnames))
         except Exception as error:  # noqa: BLE001 - reported, the session goes on
-            warn(f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(error).__name__}: {error}")
+            warn(f"plugin {impl.plugin_name!r} failed in {hook_name}: {error_line(error)}")

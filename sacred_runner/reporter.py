@@ -16,7 +16,7 @@ from typing import Any
 
 from sacred_runner.hookspecs import hookimpl
 
-__all__ = ["TerminalReporter", "filter_trace", "format_metrics", "live_row_texts"]
+__all__ = ["MIN_WIDTH_WITH_ELAPSED", "TerminalReporter", "filter_trace", "format_metrics", "live_row_texts"]
 
 _STATUS_STYLE = {
     "COMPLETED": "green", "QUEUED": "cyan", "RUNNING": "yellow", "PENDING": "dim",
@@ -64,9 +64,11 @@ def _pluralize(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
+REFRESHES_PER_SECOND = 8
 STATUS_WIDTH = len("INTERRUPTED")
 ELAPSED_WIDTH = len("99999.9s")
 MIN_METRICS_WIDTH = 12
+MIN_WIDTH_WITH_ELAPSED = 2 + STATUS_WIDTH + 2 + ELAPSED_WIDTH + 8  # room for 8 characters of node id
 
 
 def _clip(text: str, width: int) -> str:
@@ -77,18 +79,21 @@ def _clip(text: str, width: int) -> str:
 def live_row_texts(lines: list[dict], width: int, now: float) -> list[list[str]]:
     """The cells (node id, status, elapsed, metrics) of the live lines, laid out to fit ``width``.
 
-    Status and elapsed time are never cut; the node ids share one column cut
-    with an ellipsis when needed; the metrics get what is left, or nothing
-    when that is too little to read.
+    The status is never cut (from 14 columns on); the elapsed time is shown
+    from :data:`MIN_WIDTH_WITH_ELAPSED` columns on, never cut; the node ids
+    share one column cut with an ellipsis when needed; the metrics get what
+    is left, or nothing when that is too little to read.
     """
-    available = width - (2 + STATUS_WIDTH + 2 + ELAPSED_WIDTH)
+    show_elapsed = width >= MIN_WIDTH_WITH_ELAPSED
+    available = width - (2 + STATUS_WIDTH) - (2 + ELAPSED_WIDTH if show_elapsed else 0)
     metrics = [format_metrics(line["metrics"]) for line in lines]
     longest_id = max((len(line["nodeid"]) for line in lines), default=0)
     longest_metrics = max(map(len, metrics), default=0)
     metrics_width = 0
     if longest_metrics and available - 2 - MIN_METRICS_WIDTH >= 8:
         metrics_width = min(longest_metrics, max(MIN_METRICS_WIDTH, available // 3))
-    id_width = max(8, min(longest_id, available - (metrics_width + 2 if metrics_width else 0)))
+    id_width = max(min(8, available) if available > 0 else 1,
+                   min(longest_id, available - (metrics_width + 2 if metrics_width else 0)))
     if metrics_width:
         metrics_width = max(metrics_width, available - id_width - 2)
     rows = []
@@ -97,7 +102,7 @@ def live_row_texts(lines: list[dict], width: int, now: float) -> list[list[str]]
         rows.append([
             _clip(line["nodeid"], id_width).ljust(id_width),
             line["status"][:STATUS_WIDTH].ljust(STATUS_WIDTH),
-            f"{elapsed:.1f}s".rjust(ELAPSED_WIDTH),
+            f"{elapsed:.1f}s".rjust(ELAPSED_WIDTH) if show_elapsed else "",
             _clip(metric_text, metrics_width) if metrics_width else "",
         ])
     return rows
@@ -124,10 +129,14 @@ class _LiveView:
             row = Text(no_wrap=True, overflow="ellipsis")
             row.append(nodeid)
             row.append("  " + status, style=_STATUS_STYLE.get(status.strip(), "red"))
-            row.append("  " + elapsed)
+            if elapsed:
+                row.append("  " + elapsed)
             if metrics:
                 row.append("  " + metrics, style="cyan")
             rendered.append(row)
+        partial = reporter.router.partial if reporter.router is not None else []
+        for text in partial:  # the line a run is printing now, e.g. a progress bar
+            rendered.append(Text("  " + text, style="dim", no_wrap=True, overflow="ellipsis"))
         done = sum(1 for line in lines if line["end"] is not None)
         counter = Text(f"{done}/{reporter.total} runs", no_wrap=True)
         bar = Table.grid(padding=(0, 1))
@@ -148,6 +157,11 @@ class TerminalReporter:
         self.total = 0
         self.verbosity = 0
         self.live_enabled = False
+        self.render_lock = threading.RLock()  # one writer at a time while the live display draws
+        self.router: Any = None  # the OutputRouter while the live display owns the terminal
+        self._console_file: Any = None
+        self._ticker: threading.Thread | None = None
+        self._ticker_stop = threading.Event()
 
     # ----------------------------------------------------------------- output
 
@@ -156,8 +170,9 @@ class TerminalReporter:
         if self.console is None:
             print(text, file=sys.stdout)
             return
-        self.console.print(text, style=style if self.console.color_system else None,
-                           markup=False, highlight=False, soft_wrap=True)
+        with self.render_lock:
+            self.console.print(text, style=style if self.console.color_system else None,
+                               markup=False, highlight=False, soft_wrap=True)
 
     @property
     def width(self) -> int:
@@ -168,6 +183,9 @@ class TerminalReporter:
         """A ``==== title ====`` separator line as wide as :attr:`width`."""
         width = self.width
         text = f" {title} "
+        if len(text) + 6 > width:  # too narrow for the rules: the title alone
+            self.write_line(title, style=style)
+            return
         side = max(3, (width - len(text)) // 2)
         self.write_line("=" * side + text + "=" * max(3, width - side - len(text)), style=style)
 
@@ -233,16 +251,72 @@ class TerminalReporter:
             if session.collect_errors:
                 text += f" / {_pluralize(len(session.collect_errors), 'error')}"
             self.write_line(text, style="bold")
+            self._report_skipped(session)
             for deselected in session.deselected:
                 self.write_line(f"  deselected {deselected.label}: {deselected.reason}")
+        self._report_no_files(session)
+        if self.verbosity >= 0:
             self.write_line()
         self.total = len(session.items)
         if self.live_enabled and session.items and not (session.collect_errors and config.option.exitfirst):
-            from rich.live import Live
+            self._start_live()
 
-            self.live = Live(_LiveView(self), console=self.console, refresh_per_second=8,
-                             transient=False, redirect_stdout=True, redirect_stderr=True)
-            self.live.start()
+    def _start_live(self) -> None:
+        """Draw the live display; route what runs print (fds 1 and 2) above it."""
+        from rich.live import Live
+
+        from sacred_runner.run_output import OutputRouter, fileno_of
+
+        terminal_fd = fileno_of(self.console.file)
+        if terminal_fd is not None:
+            router = OutputRouter(self._print_run_output)
+            try:
+                terminal = router.start(terminal_fd)
+            except OSError as error:  # e.g. out of file descriptors: rich's own redirection instead
+                router.stop()
+                router.close_terminal()
+                self.config.warn(f"run output is not routed above the live display: {error}")
+            else:
+                self.router, self._console_file, self.console.file = router, self.console.file, terminal
+        # refreshed by our own ticker, under the same lock as the lines printed above it
+        self.live = Live(_LiveView(self), console=self.console, auto_refresh=False, transient=False,
+                         redirect_stdout=self.router is None, redirect_stderr=self.router is None)
+        with self.render_lock:
+            self.live.start(refresh=True)
+        self._ticker_stop.clear()
+        self._ticker = threading.Thread(target=self._tick, name="sacred-live-refresh", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._ticker_stop.wait(1 / REFRESHES_PER_SECOND):
+            with self.render_lock:
+                if self.live is not None:
+                    self.live.refresh()
+
+    def _print_run_output(self, lines: list[str]) -> None:
+        """Print lines a run wrote above the live region (called from the output reader thread)."""
+        from rich.text import Text
+
+        with self.render_lock:
+            self.console.print(Text("\n".join(lines)), overflow="fold", markup=False, highlight=False,
+                               emoji=False)
+
+    def _stop_live(self) -> None:
+        """End the live display (its last state stays); print what runs left unprinted first."""
+        if self._ticker is not None:
+            self._ticker_stop.set()
+            self._ticker.join(5.0)
+            self._ticker = None
+        if self.router is not None:
+            self.router.stop()
+        if self.live is not None:
+            with self.render_lock:
+                self.live.stop()
+            self.live = None
+        if self.router is not None:
+            self.console.file = self._console_file
+            self.router.close_terminal()
+            self.router = None
 
     def _report_collect(self, session: Any) -> None:
         if session.config.option.json:
@@ -259,7 +333,11 @@ class TerminalReporter:
                 for command in node.commands:
                     if not command.builtin or self.verbosity > 0:
                         self.write_line(f"{node.nodeid}::{command.name}")
+            for error in session.collect_errors:
+                self.write_line(f"ERROR collecting {error.location()}: {error.message}", style="red")
+            self._report_no_files(session)
             return
+        self._report_skipped(session)
         current_file = None
         for node in session.nodes:
             if node.relpath != current_file:
@@ -290,10 +368,48 @@ class TerminalReporter:
                 self.write_line(f"    <Config {key} = {value!r}>" + (f"  # {doc}" if doc else ""))
         self.write_line()
         self._report_collect_errors(session)
+        self._report_no_files(session)
         self.write_line(f"{_pluralize(len(session.nodes), 'experiment')} collected"
                         + (f" ({len(session.deselected)} deselected)" if session.deselected else "")
                         + (f", {_pluralize(len(session.collect_errors), 'error')}" if session.collect_errors else "")
                         + f" in {session.duration:.2f}s")
+
+    def _report_skipped(self, session: Any) -> None:
+        """With ``-v``: the directories collection did not search, and why."""
+        if self.verbosity <= 0:
+            return
+        from sacred_runner.collect import relative_to_root
+
+        for skipped in session.skipped:
+            self.write_line(f"skipped {relative_to_root(skipped.path, session.config.rootdir)}: {skipped.reason}")
+
+    def _report_no_files(self, session: Any) -> None:
+        """When nothing was found: which ``experiment_files`` patterns were used and how to change them."""
+        if session.nodes or session.collect_errors or not session.unmatched_dirs:
+            return
+        from sacred_runner.collect import relative_to_root
+
+        config = session.config
+        patterns = " ".join(config.getini("experiment_files"))
+        raw = config.ini.values.get("experiment_files")
+        origin = f"set in {raw.where()}" if raw is not None else "the default"
+        skipped = {entry.path: entry.reason for entry in session.skipped}
+        pattern_hint = False
+        for directory, python_files in session.unmatched_dirs:
+            where = relative_to_root(directory, config.rootdir)
+            if directory in skipped:
+                self.write_line(f"not searched: {where} is {skipped[directory]}")
+                continue
+            pattern_hint = True
+            found = f"{_pluralize(python_files, '.py file')}, none matching" if python_files else "no .py files"
+            self.write_line(f"no experiment files in {where}: {found} (experiment_files = {patterns}, {origin})")
+        if not pattern_hint:
+            return
+        self.write_line(
+            "Name experiment files to match, give files as arguments (sacred run my_script.py), or set "
+            "experiment_files in sacred.ini [sacred] or pyproject.toml [tool.sacred], e.g. "
+            "'experiment_files = *.py'."
+        )
 
     def _report_collect_errors(self, session: Any) -> None:
         if not session.collect_errors:
@@ -319,6 +435,9 @@ class TerminalReporter:
             if event in ("started_event", "queued_event"):
                 line["status"] = "RUNNING" if event == "started_event" else "QUEUED"
                 line["begin"] = time.monotonic()
+                config = payload.get("config")
+                if isinstance(config, dict) and "seed" in config:
+                    line["seed"] = config["seed"]
             elif event == "log_metrics":
                 from sacred_runner.tracking import latest_metric_values
 
@@ -329,6 +448,8 @@ class TerminalReporter:
     @hookimpl
     def sacred_run_report(self, item: Any, outcome: Any) -> None:
         """One line per finished run (plain mode) or the final state of its live line."""
+        if self.router is not None:
+            self.router.sync()  # the run's output (and an unfinished last line) goes above first
         with self.lock:
             line = self._live_line(item.nodeid)
             line["status"] = outcome.status
@@ -348,9 +469,7 @@ class TerminalReporter:
     @hookimpl(tryfirst=True)
     def sacred_terminal_summary(self, reporter: Any, exitstatus: int, config: Any) -> None:
         """Failures with filtered tracebacks, then the summary table."""
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
+        self._stop_live()
         session = config.session
         if config.subcommand != "run":
             return
@@ -370,24 +489,63 @@ class TerminalReporter:
         if session.results and self.verbosity >= 0:
             self._summary_table(session)
 
-    def _summary_table(self, session: Any) -> None:
-        headers = ["experiment", "command", "status", "duration", "result", "run id", "store"]
+    def _with_text(self, item: Any) -> str:
+        """The named configs and updates a run got, as after ``with`` (ini ones marked)."""
+        from_ini = set(self.config.getini("named_configs")) if self.config is not None else set()
+        origin = self.config.inipath.name if self.config is not None and self.config.inipath else "ini"
+        words = [f"{name} ({origin})" if name in from_ini else name for name in item.named_configs]
+        from sacred.utils import iterate_flattened
+
+        words += [f"{key}={value!r}" for key, value in iterate_flattened(item.config_updates)]
+        return " ".join(words) or "-"
+
+    def _summary_rows(self, session: Any) -> list[list[str]]:
         rows = []
         for item, outcome in session.results:
+            with self.lock:
+                seed = self.lines.get(item.nodeid, {}).get("seed")
             rows.append([
-                f"{item.relpath}::{item.node_name}", item.command, outcome.status, f"{outcome.duration:.2f}s",
-                outcome.result if outcome.result is not None else "-",
+                f"{item.relpath}::{item.node_name}", item.command, self._with_text(item), outcome.status,
+                f"{outcome.duration:.2f}s", outcome.result if outcome.result is not None else "-",
+                "-" if seed is None else str(seed),
                 str(outcome.run_id) if outcome.run_id is not None else "-",
                 ", ".join(outcome.stores) or ("unobserved" if item.unobserved else "-"),
             ])
+        return rows
+
+    def _summary_table(self, session: Any) -> None:
+        """Per run: what it was (command, with, seed), how it ended, its id and where it went.
+
+        Aligned columns when they fit the terminal; otherwise one block per
+        run, so nothing is cut or wrapped mid-word.
+        """
+        headers = ["experiment", "command", "with", "status", "duration", "result", "seed", "run id", "store"]
+        rows = self._summary_rows(session)
         self.section("summary", style="bold")
-        # aligned plain columns, colored by status when colors are on: never truncated
-        # (a narrow terminal wraps a long row instead of cutting its cells)
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-        self.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), style="bold")
-        for row in rows:
-            self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
-                            style=_STATUS_STYLE.get(row[2], "red"))
+        fits = sum(widths) + 2 * (len(widths) - 1) <= (self.console.width if self.console is not None else 200)
+        status_column = headers.index("status")
+        for row in rows if not fits else []:
+            experiment, command, with_text, status, duration, result, seed, run_id, store = row
+            self.write_line(f"{experiment}::{command} {status} {duration}", style=_STATUS_STYLE.get(status, "red"))
+            details = [f"with {with_text}"] if with_text != "-" else []
+            details += [f"result {result}", f"seed {seed}", f"run {run_id}", f"store {store}"]
+            self.write_line("    " + ", ".join(details))
+        if fits:
+            self.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+                            style="bold")
+            for row in rows:
+                self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
+                                style=_STATUS_STYLE.get(row[status_column], "red"))
+        not_started = session.not_started
+        if not_started:
+            shown = ", ".join(item.nodeid for item in not_started[:5]) + (", ..." if len(not_started) > 5 else "")
+            self.write_line(f"{_pluralize(len(not_started), 'run')} never started: {shown}", style="yellow")
+
+    @hookimpl
+    def sacred_unconfigure(self, config: Any) -> None:
+        """Give the terminal back if the session ended without a summary (e.g. an internal error)."""
+        self._stop_live()
 
     @hookimpl(trylast=True)
     def sacred_sessionfinish(self, session: Any, exitstatus: int) -> None:
@@ -403,6 +561,8 @@ class TerminalReporter:
             parts.append(f"{len(session.deselected)} deselected")
         if session.collect_errors:
             parts.append(_pluralize(len(session.collect_errors), "error"))
+        if session.not_started:
+            parts.append(f"{len(session.not_started)} not started")
         text = ", ".join(parts) or "no runs"
         if session.interrupted:
             text = "Interrupted: " + text

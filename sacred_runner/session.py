@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sacred_runner.cmdline import experiment_flag
-from sacred_runner.collect import collect_error_from, iter_experiment_files, relative_to_root
+from sacred_runner.collect import (
+    SkippedDir,
+    collect_error_from,
+    find_experiment_files,
+    relative_to_root,
+)
 from sacred_runner.errors import ExitCode, UsageError
 from sacred_runner.inifile import path_exists
 from sacred_runner.items import CollectError, ExperimentNode, RunItem, RunOutcome
@@ -58,6 +64,34 @@ def _undefined_flags_reason(node: ExperimentNode, own_flags: dict[str, Any]) -> 
     return f"does not define the flag {names}"
 
 
+def _commands_named_by_keyword(node: ExperimentNode, keyword: Any) -> list[str]:
+    """The non-default commands of ``node`` that ``-k`` selects by their own name.
+
+    ``-k`` matches the whole node id ``file.py::experiment::command``, as
+    ``sacred collect -q`` lists it: ``-k evaluate`` runs the ``evaluate``
+    command. A command is picked when the expression holds for its node id
+    but not for the experiment alone, so ``-k linreg`` still runs only the
+    default command. Built-in commands (print_config, ...) are not picked.
+    """
+    from sacred_runner.items import keywords_of
+
+    if not keyword.text.strip():
+        return []
+    experiment_only = [f"{node.relpath}::{node.node_name}", node.name, node.node_name, node.relpath.rsplit("/", 1)[-1]]
+    if keyword.matches(experiment_only):
+        return []
+    return [
+        command.name for command in node.commands
+        if not command.is_default and not command.builtin
+        and keyword.matches(keywords_of(node.relpath, node.name, node.node_name, command.name))
+    ]
+
+
+def _report_plugin_error(message: str) -> None:
+    """A plugin failed at the end of the session: one ``ERROR:`` line; the session's result stands."""
+    print(f"ERROR: {message}", file=sys.stderr)
+
+
 @dataclass
 class Deselected:
     """An item (or experiment) left out, and why."""
@@ -77,6 +111,8 @@ class Session:
     deselected: list[Deselected] = field(default_factory=list)
     results: list[tuple[RunItem, RunOutcome]] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    skipped: list[SkippedDir] = field(default_factory=list)  # directories (and files) not collected
+    unmatched_dirs: list[tuple[Path, int]] = field(default_factory=list)  # (directory, .py files in it)
     interrupted: bool = False
     stopped_early: bool = False
     start_time: float = field(default_factory=time.monotonic)
@@ -89,6 +125,12 @@ class Session:
         if isinstance(item, RunItem) and item in self.items:
             self.items.remove(item)
         self.deselected.append(Deselected(label, reason))
+
+    @property
+    def not_started(self) -> list[RunItem]:
+        """Selected runs that never started (the session stopped: ``-x`` or Ctrl+C)."""
+        ran = {id(item) for item, _ in self.results}
+        return [item for item in self.items if id(item) not in ran]
 
     @property
     def duration(self) -> float:
@@ -130,13 +172,20 @@ class Session:
         """Find files, collect experiments via ``sacred_collect_file``, apply node-id filters."""
         config = self.config
         targets = self._targets()
+        self.skipped, self.unmatched_dirs = [], []
         patterns = config.getini("experiment_files")
         norecurse = config.getini("norecursedirs")
+        stores = self._configured_stores()
         files: list[Path] = []
         for target in targets:
-            found = [target.path] if target.path.is_file() else list(
-                iter_experiment_files(target.path, patterns, norecurse)
-            )
+            if target.path.is_file():
+                found = [target.path]
+            else:
+                search = find_experiment_files(target.path, patterns, norecurse, stores)
+                self.skipped.extend(search.skipped)
+                if not search.files:
+                    self.unmatched_dirs.append((target.path, search.python_files))
+                found = search.files
             files.extend(f for f in found if f not in files)
         by_file: dict[Path, list[ExperimentNode]] = {}
         for path in files:
@@ -149,6 +198,7 @@ class Session:
                 self.collect_errors.append(collect_error_from(error, path, relpath))
                 continue
             by_file[path] = nodes
+        self._drop_experiment_stores(by_file, {t.path for t in targets if t.path.is_file()})
         self.targets = targets
         for path, nodes in by_file.items():
             wanted = [t for t in targets if t.path == path and t.experiment]
@@ -160,6 +210,50 @@ class Session:
             for node in nodes:
                 if whole or any(t.experiment == node.node_name for t in wanted):
                     self.nodes.append(node)
+
+    def _configured_stores(self) -> dict[Path, str]:
+        """``{directory: why}`` for the stores configured in the ini file and by observer flags."""
+        from sacred_runner.builtin_plugins import parse_observer_spec
+
+        config = self.config
+        stores = {(config.rootdir / (config.getini("store") or ".sacred/runs")).resolve(): "the embedded store"}
+        specs = []
+        for text in config.getini("observers"):
+            try:
+                specs.append(parse_observer_spec(text))
+            except UsageError:
+                continue  # reported by the observers plugin when the session runs
+        specs += [(kind, experiment_flag(config.option, kind)) for kind in ("file_storage", "tiny_db")]
+        for kind, value in specs:
+            if kind in ("file_storage", "tiny_db") and value:
+                stores[(config.rootdir / value).resolve()] = f"the store of the observer {kind}:{value}"
+        return stores
+
+    def _drop_experiment_stores(self, by_file: dict[Path, list[ExperimentNode]], explicit: set[Path]) -> None:
+        """Forget files (and their collection errors) inside a store an experiment's own observer writes to."""
+        stores = {Path(d): node.nodeid for nodes in by_file.values() for node in nodes for d in node.store_dirs}
+        if not stores:
+            return
+
+        def store_holding(path: Path) -> Path | None:
+            if path in explicit:
+                return None
+            return next((d for d in stores if path.is_relative_to(d)), None)
+
+        def skip(path: Path, store: Path) -> None:
+            where = relative_to_root(store, self.config.rootdir)
+            self.skipped.append(SkippedDir(path, f"inside {where}, the store of an observer of {stores[store]}"))
+
+        for path in list(by_file):
+            store = store_holding(path)
+            if store is not None:
+                del by_file[path]
+                skip(path, store)
+        for error in list(self.collect_errors):
+            store = store_holding(Path(error.path))
+            if store is not None:
+                self.collect_errors.remove(error)
+                skip(Path(error.path), store)
 
     # ----------------------------------------------------------------- selection
 
@@ -248,7 +342,7 @@ class Session:
         own_flags = config.own_flag_values
         rejected: list[str] = []
         candidates = 0
-        for node, node_command in self._node_commands(command):
+        for node, node_command in self._node_commands(command, keyword):
             if node_command is None:
                 self.deselect(node, "has no default command (name one, e.g. sacred run PATH COMMAND)")
                 continue
@@ -291,18 +385,24 @@ class Session:
                 f"({names}); select one experiment (PATH::NAME) or leave out --id"
             )
 
-    def _node_commands(self, command: str | None) -> list[tuple[ExperimentNode, str | None]]:
+    def _node_commands(self, command: str | None, keyword: Any) -> list[tuple[ExperimentNode, str | None]]:
         """``(node, command to run)`` pairs: one per distinct command the targets ask of a node.
 
         A node id's own command wins; otherwise the session's COMMAND, else the
-        experiment's default command (None when it has none).
+        experiment's default command (None when it has none), plus the other
+        commands the ``-k`` expression picks by their name.
         """
         pairs: list[tuple[ExperimentNode, str | None]] = []
         for node in self.nodes:
             for target in self.targets:
-                pair = (node, target.command or command or node.default_command)
-                if _selects(target, node) and pair not in pairs:
-                    pairs.append(pair)
+                if not _selects(target, node):
+                    continue
+                wanted = target.command or command
+                named = [] if wanted else _commands_named_by_keyword(node, keyword)
+                chosen = [wanted or node.default_command] if (wanted or node.default_command or not named) else []
+                for pair in [(node, name) for name in chosen + named]:
+                    if pair not in pairs:
+                        pairs.append(pair)
         return pairs
 
     def _why_updates_rejected(self, item: RunItem) -> str | None:
@@ -387,7 +487,7 @@ class Session:
         status = self.exit_status()
         reporter = config.pluginmanager.get_plugin("terminal") or PlainTextReporter(config.stdout)
         call_each_guarded(config.pluginmanager, "sacred_terminal_summary",
-                          {"reporter": reporter, "exitstatus": int(status), "config": config}, config.warn)
+                          {"reporter": reporter, "exitstatus": int(status), "config": config}, _report_plugin_error)
         call_each_guarded(config.pluginmanager, "sacred_sessionfinish",
-                          {"session": self, "exitstatus": int(status)}, config.warn)
+                          {"session": self, "exitstatus": int(status)}, _report_plugin_error)
         return status

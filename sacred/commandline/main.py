@@ -228,6 +228,11 @@ def _execute(
     except Exception as err:
         if debug:
             raise
+        from sacred.observers.backend_import import MissingBackendError
+
+        if isinstance(err, MissingBackendError):  # a missing optional package: one line, no traceback
+            _stderr(f"Error: {err}")
+            raise SystemExit(FAILURE_EXIT_CODE) from None
         _print_trace(err, debug=False)
         raise SystemExit(FAILURE_EXIT_CODE) from None
     finally:

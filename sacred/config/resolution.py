@@ -354,16 +354,15 @@ def check_added_entries(
 
     unused = sorted(k for k in summary.added if not is_used(k))
     if unused and not force:
-        existing = [k for k, _ in iterate_flattened(summary) if k not in summary.added]
-        suggestions = {
-            key: difflib.get_close_matches(
-                key, sorted(set(existing) | (used - summary.added)), n=3, cutoff=0.6
-            )
-            for key in unused
-        }
-        raise ConfigAddedError(
-            tuple(unused), captured_args=tuple(sorted(used)), suggestions=suggestions
-        )
+        # suggest and list config keys only: a function argument that is not in the
+        # config (e.g. ``X`` with a default) is no key the user could have meant
+        existing = sorted({
+            ".".join(parts[:i])
+            for parts in (k.split(".") for k, _ in iterate_flattened(summary) if k not in summary.added)
+            for i in range(1, len(parts) + 1)
+        })
+        suggestions = {key: difflib.get_close_matches(key, existing, n=3, cutoff=0.6) for key in unused}
+        raise ConfigAddedError(tuple(unused), captured_args=tuple(existing), suggestions=suggestions)
     if force:
         return
     paths = [path for _, path in ordered_ingredients(experiment)]

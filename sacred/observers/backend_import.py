@@ -12,7 +12,15 @@ import importlib
 from collections.abc import Sequence
 from types import ModuleType
 
-__all__ = ["import_backend", "import_backends", "install_hint"]
+__all__ = ["MissingBackendError", "import_backend", "import_backends", "install_hint"]
+
+
+class MissingBackendError(ImportError):
+    """An optional package an observer needs is not installed (the message says how to install it).
+
+    An ``ImportError`` so existing ``except ImportError`` code keeps working;
+    command lines print its message as one line, never a traceback.
+    """
 
 
 def install_hint(extra: str) -> str:
@@ -33,7 +41,7 @@ def import_backends(
         return [importlib.import_module(name) for name in modules]
     except ImportError as exc:
         wanted = _spoken_list(tuple(packages) or modules)
-        raise ImportError(
+        raise MissingBackendError(
             f"{needed_by} needs {wanted} ({exc}). Install with: {install_hint(extra)}"
         ) from exc
 

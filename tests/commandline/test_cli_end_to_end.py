@@ -421,3 +421,30 @@ def test_no_main_function_and_no_command(tmp_path):
     )
     refused(run_file(path), "no main function", "other")
     assert ok(run_file(path, "other")).stdout == "other\n"
+
+
+PYMONGO_BLOCKER = '''\
+import sys
+
+
+class _BlockPymongo:
+    """Make pymongo unimportable, as on a machine without the mongo extra."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pymongo" or name.startswith("pymongo."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _BlockPymongo())
+'''
+
+
+@pytest.mark.parametrize("target", ["mongodb://127.0.0.1:9/db", "sacred_db"])
+def test_mongo_flag_without_pymongo_names_the_extra_in_one_line(exp, tmp_path, target):
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(PYMONGO_BLOCKER, encoding="utf-8")
+    stderr = refused(run_file(exp, "-m", target, env={"PYTHONPATH": str(shim)}),
+                     "MongoObserver needs the package pymongo", "pip install sacred[mongo]")
+    assert len(stderr.strip().splitlines()) == 1, stderr

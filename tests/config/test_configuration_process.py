@@ -498,3 +498,24 @@ def test_new_key_inside_used_dict_is_added_and_force_skips_the_error():
         ex.run(config_updates={"dd": 1})
     assert "Did you mean 'd'" in str(info.value) and "_run" not in str(info.value)
     assert ex.run(config_updates={"dd": 1}, options={"--force": True}).status == "COMPLETED"
+
+
+def test_unused_update_lists_only_config_keys_not_function_arguments():
+    """A function argument outside the config (``X=None``) is neither suggested nor listed."""
+    ex = Experiment("suggest")
+
+    @ex.config
+    def cfg():
+        learning_rate = 0.1
+        steps = 3
+
+    @ex.main
+    def main(steps, learning_rate, X=None):  # noqa: N803 - the name a user would write
+        return steps
+
+    with pytest.raises(ConfigAddedError) as info:
+        ex.run(config_updates={"learnig_rate": 0.2})
+    message = str(info.value)
+    assert "Did you mean 'learning_rate'" in message
+    assert "Possible config keys are: learning_rate, seed, steps" in message
+    assert info.value.suggestions == {"learnig_rate": ["learning_rate"]}

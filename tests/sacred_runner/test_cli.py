@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sacred.commandline_options import BUILTIN_OPTIONS
@@ -43,10 +45,15 @@ def test_collect_help(sacredtester):
         (("run", "-p", "no_such_plugin_xyz"), "unknown plugin 'no_such_plugin_xyz'"),
         (("run", "with", "a=1", "nosuchnamed"), "no selected experiment accepts"),
         (("run", "with", "zzz=1"), "does not use zzz"),
+        # the same suggestion as 'python exp_a.py with aa=1' gives
+        (("run", "with", "aa=1"), "exp_a.py::exp_a::main does not use aa (did you mean 'a'?)"),
         (("run", "nosuchcommand"), "'nosuchcommand' is neither an existing path nor a command"),
         (("run", "with"), "'with' must be followed"),
         (("run", "with", "a.=1"), "Invalid config update"),
         (("run", "exp_a.py::nope"), "not found: exp_a.py::nope"),
+        # -n belongs to parallel runs (to come), never silently to --name
+        (("run", "-n", "4"), "-n is reserved for running experiments in parallel"),
+        (("run", "-n"), "to name the runs write --name NAME"),
     ],
 )
 def test_bad_input_is_a_usage_error_without_traceback(sacredtester, args, message):
@@ -87,3 +94,13 @@ def test_console_script_in_a_subprocess(sacredtester):
     result = sacredtester.run_subprocess("run", "with", "a=4")
     assert result.ret == 0, result.stderr
     assert "exp_a.py::exp_a::main COMPLETED" in result.stdout and "result=12" in result.stdout
+
+
+def test_name_is_long_only_and_reaches_every_run(sacredtester):
+    sacredtester.experiment("exp_a.py")
+    sacredtester.experiment("exp_b.py")
+    result = sacredtester.run("run", "--name", "trial", "--color=no")
+    assert result.ret == 0, result.stderr
+    for run_id in ("1", "2"):
+        stored = json.loads((sacredtester.path / ".sacred" / "runs" / run_id / "run.json").read_text())
+        assert stored["experiment"]["name"] == "trial"

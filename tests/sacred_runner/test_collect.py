@@ -163,3 +163,110 @@ def test_collect_rejects_a_bad_k_expression(sacredtester):
     sacredtester.experiment("exp_a.py")
     result = sacredtester.run("collect", "-k", "a and")
     assert result.ret == 4 and "Wrong expression passed to '-k'" in result.stderr
+
+
+FAILING_EXPERIMENT = """\
+    from sacred import Experiment
+    ex = Experiment("broken")
+    @ex.automain
+    def main():
+        raise ValueError("broken on purpose")
+    """
+
+
+def test_a_file_storage_store_in_the_tree_is_never_collected(sacredtester):
+    """docs/runner.md's own example: observers = file_storage:runs, three sessions, one broken file."""
+    sacredtester.write("sacred.ini", "[sacred]\nobservers = file_storage:runs\n")
+    sacredtester.experiment("exp_ok.py")
+    sacredtester.write("exp_broken.py", FAILING_EXPERIMENT)
+    for _session in range(3):
+        result = sacredtester.run("run", "--color=no")
+        assert result.ret == 1, result.stdout
+        assert "1 completed, 1 failed" in result.stdout, result.stdout
+    snapshots = sorted(p.name for p in (sacredtester.path / "runs" / "_sources").iterdir())
+    # one snapshot per source file, no snapshots of snapshots
+    assert [name.split("_")[1] for name in snapshots] == ["broken", "ok"], snapshots
+    verbose = sacredtester.run("collect", "-v")
+    assert "skipped runs: the store of the observer file_storage:runs" in verbose.stdout
+
+
+def test_stores_are_recognised_by_their_layout_whatever_their_name(sacredtester):
+    sacredtester.experiment("exp_ok.py")
+    first = sacredtester.run("run", "--color=no", "-F", "archive", "-t", "tiny")
+    assert first.ret == 0, first.stdout + first.stderr
+    assert (sacredtester.path / "archive" / "_sources").is_dir()
+    assert (sacredtester.path / "tiny" / "metadata.json").is_file()
+    # stale experiment copies inside the stores, outside any configured observer
+    sacredtester.write("archive/_sources/exp_stale.py", FAILING_EXPERIMENT)
+    sacredtester.write("archive/1/exp_artifact.py", "raise RuntimeError('an artifact, not an experiment')\n")
+    sacredtester.write("tiny/exp_stale.py", "raise RuntimeError('stale copy')\n")
+    sacredtester.write("old_runs/7/run.json", "{}")
+    sacredtester.write("old_runs/7/config.json", "{}")
+    sacredtester.write("old_runs/7/exp_copy.py", "raise RuntimeError('stale copy')\n")
+    collected = sacredtester.run("collect", "-v")
+    assert collected.ret == 0, collected.stdout
+    assert "ERROR" not in collected.stdout
+    assert "skipped archive: a FileStorage observer's store" in collected.stdout
+    assert "skipped tiny: a TinyDB observer's store" in collected.stdout
+    assert "skipped old_runs/7: a stored run" in collected.stdout
+    assert sacredtester.run("run", "--color=no").ret == 0
+
+
+def test_the_store_of_an_experiments_own_observer_is_not_collected(sacredtester):
+    sacredtester.write("exp_main.py", """\
+        from sacred import Experiment
+        from sacred.observers import FileStorageObserver
+        ex = Experiment("main")
+        ex.observers.append(FileStorageObserver("results_of_main"))
+        @ex.automain
+        def main():
+            return 1
+        """)
+    sacredtester.write("results_of_main/exp_copy.py", "raise RuntimeError('stale copy')\n")
+    collected = sacredtester.run("collect", "-v")
+    assert collected.ret == 0, collected.stdout
+    assert "skipped results_of_main/exp_copy.py: inside" in collected.stdout
+    assert "store of an observer of exp_main.py::main" in collected.stdout
+
+
+def test_stored_sources_and_pytest_norecursedirs_defaults_are_skipped(sacredtester):
+    sacredtester.experiment("exp_ok.py")
+    for folder in ("lib/_sources", "build", "dist", "node_modules", "venv", ".hidden", "pkg.egg", "CVS",
+                   "_darcs", "{arch}", "env_without_name"):
+        sacredtester.write(f"{folder}/exp_stale.py", "raise RuntimeError('must not be imported')\n")
+    sacredtester.write("env_without_name/pyvenv.cfg", "home = /usr\n")
+    collected = sacredtester.run("collect", "-v")
+    assert collected.ret == 0, collected.stdout
+    assert "skipped lib/_sources: stored source copies of an observer" in collected.stdout
+    assert "skipped build: matches norecursedirs" in collected.stdout
+    assert "skipped env_without_name: a virtualenv" in collected.stdout
+    # the ini key replaces the defaults
+    sacredtester.write("sacred.ini", "[sacred]\nnorecursedirs = build\n")
+    assert "ERROR collecting dist/exp_stale.py" in sacredtester.run("collect").stdout
+
+
+def test_collect_quiet_shows_collection_errors(sacredtester):
+    sacredtester.experiment("exp_good.py")
+    sacredtester.write("exp_bad.py", "x = 1\nraise RuntimeError('broken on purpose')\n")
+    result = sacredtester.run("collect", "-q")
+    assert result.ret == 1
+    assert result.lines == [
+        "exp_good.py::exp_good::main",
+        "ERROR collecting exp_bad.py:2: RuntimeError: broken on purpose",
+    ]
+
+
+def test_no_matching_file_names_the_patterns_and_how_to_change_them(sacredtester):
+    sacredtester.write("train.py", "x = 1\n")
+    sacredtester.write("lib/helpers.py", "x = 1\n")
+    for args in (("collect",), ("collect", "-q"), ("run",), ("run", "-q")):
+        result = sacredtester.run(*args)
+        assert result.ret == 5, result.stdout
+        assert ("no experiment files in .: 2 .py files, none matching (experiment_files = exp_*.py "
+                "*_exp.py *_experiment.py experiment_*.py, the default)") in result.stdout, args
+        assert "'experiment_files = *.py'" in result.stdout
+    sacredtester.write("sacred.ini", "[sacred]\nexperiment_files = run_*.py\n")
+    result = sacredtester.run("collect")
+    assert "(experiment_files = run_*.py, set in " in result.stdout and "sacred.ini:2)" in result.stdout
+    sacredtester.write("sacred.ini", "[sacred]\nexperiment_files = *.py\n")
+    assert sacredtester.run("collect", "-q").ret == 5  # found, but no Experiment in them

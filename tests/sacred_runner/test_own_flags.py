@@ -118,5 +118,5 @@ def test_collect_lists_own_flags(sacredtester):
 def test_run_help_says_which_short_forms_need_the_long_form(sacredtester):
     result = sacredtester.run("run", "--help")
     text = " ".join(result.stdout.split())
-    assert "--comment, --print_config and --queue work in their long form only" in text
+    assert "--comment, --print_config, --queue and --name work in their long form only" in text
     assert "Flags an experiment defines itself (cli_option / additional_cli_options) are accepted" in text

@@ -330,3 +330,27 @@ def test_a_plugin_raising_in_terminal_summary_does_not_hide_runs_or_change_the_e
     assert "INTERNAL ERROR" not in result.stderr
     assert "exp_ok.py::exp_ok" in result.stdout and "exp_bad.py::exp_bad" in result.stdout
     assert "1 completed, 1 failed" in result.stdout
+def test_a_plugin_raising_in_terminal_summary_does_not_hide_the_runs_or_change_the_exit_code(sacredtester):
+    sacredtester.experiment("exp_ok.py")
+    sacredtester.experiment("exp_bad.py", result="1/0")
+    sacredtester.write("sacred_plugins.py", """\
+        from sacred_runner.hookspecs import hookimpl
+        @hookimpl
+        def sacred_terminal_summary(reporter, exitstatus, config):
+            raise RuntimeError("summary plugin bug")
+        @hookimpl
+        def sacred_sessionfinish(session, exitstatus):
+            raise ValueError("finish plugin bug")
+        """)
+    result = sacredtester.run("run", "--color=no")
+    assert result.ret == 1, result.stdout + result.stderr  # a run failed: 1, not an internal error
+    assert "exp_ok.py::exp_ok" in result.stdout.split(" summary ")[1]
+    assert "exp_bad.py::exp_bad" in result.stdout.split(" summary ")[1]
+    assert "1 completed, 1 failed" in result.stdout  # the reporter's final line still comes
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: plugin")]
+    assert len(errors) == 2, result.stderr
+    assert "failed in sacred_terminal_summary: RuntimeError: summary plugin bug (at " in errors[0]
+    assert "failed in sacred_sessionfinish: ValueError: finish plugin bug" in errors[1]
+    assert (sacredtester.path / ".sacred" / "lastfailed.json").exists()  # the other plugins ran too
+    sacredtester.experiment("exp_bad.py")
+    assert sacredtester.run("run", "--color=no").ret == 0

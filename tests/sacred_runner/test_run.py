@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -104,6 +105,46 @@ def test_commands_and_node_ids(sacredtester):
     assert "exp_a.py::exp_a::evaluate COMPLETED" in result.stdout
     assert "exp_b.py::exp_b::main COMPLETED" in result.stdout
     assert "exp_a.py::exp_a::main" not in result.stdout
+
+
+def test_k_matches_the_whole_node_id_including_the_command(sacredtester):
+    sacredtester.experiment("exp_lin.py", exp_name="linreg", body='''\
+        @ex.command
+        def evaluate(a):
+            return a * 7
+        ''')
+    sacredtester.experiment("exp_other.py")
+    listed = sacredtester.run("collect", "-q", "-k", "evaluate")
+    assert listed.lines == ["exp_lin.py::linreg::evaluate"]
+    result = sacredtester.run("run", "-k", "evaluate", "--color=no")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "exp_lin.py::linreg::evaluate COMPLETED" in result.stdout and "result=7" in result.stdout
+    assert "exp_lin.py::linreg::main COMPLETED" not in result.stdout
+    assert "exp_other.py::exp_other::main COMPLETED" not in result.stdout
+    # the full node id (as collect -q prints it) selects the same run
+    by_id = sacredtester.run("run", "-k", "exp_lin.py::linreg::evaluate", "--color=no")
+    assert "exp_lin.py::linreg::evaluate COMPLETED" in by_id.stdout
+    assert "::main COMPLETED" not in by_id.stdout
+    # naming only the experiment keeps running its default command alone
+    default_only = sacredtester.run("run", "-k", "linreg", "--color=no")
+    assert "exp_lin.py::linreg::main COMPLETED" in default_only.stdout
+    assert "evaluate COMPLETED" not in default_only.stdout
+    both = sacredtester.run("run", "-k", "linreg and (main or evaluate)", "--color=no")
+    assert "linreg::main COMPLETED" in both.stdout and "linreg::evaluate COMPLETED" in both.stdout
+
+
+def test_k_picks_a_command_of_an_experiment_without_a_default_command(sacredtester):
+    sacredtester.write("exp_tools.py", """\
+        from sacred import Experiment
+        ex = Experiment("tools")
+        @ex.command
+        def report():
+            return "reported"
+        """)
+    result = sacredtester.run("run", "-k", "report", "--color=no")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "exp_tools.py::tools::report COMPLETED" in result.stdout
+    assert "has no default command" not in result.stdout
 
 
 def test_builtin_command_print_config_runs_for_each_experiment(sacredtester):
@@ -240,3 +281,56 @@ def test_unreachable_mongo_beside_file_storage_fails_the_run_and_file_storage_re
     assert "MongoObserver failed in started_event" in "".join(stored["fail_trace"])
     assert "exp_a.py::exp_a::main FAILED" in result.stdout
     assert not dump_dir.exists() and not (sacredtester.path / "sacred_failed_runs").exists()
+def summary_of(result):
+    """The lines of the summary section."""
+    return result.stdout.split(" summary ")[1].splitlines()[1:]
+
+
+def test_the_summary_says_what_each_run_was(sacredtester):
+    sacredtester.experiment("exp_a.py", body='''\
+        @ex.named_config
+        def big():
+            a = 100
+        @ex.named_config
+        def fast():
+            a = 5
+        ''', result="a")
+    sacredtester.write("sacred.ini", "[sacred]\nnamed_configs = big\n")
+    result = sacredtester.run("run", "--color=no", "with", "fast", "a=7")
+    assert result.ret == 0, result.stdout + result.stderr
+    header, row = summary_of(result)[:2]
+    assert header.split()[:9] == ["experiment", "command", "with", "status", "duration", "result", "seed", "run",
+                                  "id"]
+    stored = json.loads((sacredtester.path / ".sacred" / "runs" / "1" / "config.json").read_text())
+    cells = row.split()
+    assert cells[:6] == ["exp_a.py::exp_a", "main", "big", "(sacred.ini)", "fast", "a=7"]
+    assert cells[6] == "COMPLETED" and cells[8] == "7"
+    assert cells[9] == str(stored["seed"])  # the seed the run used
+    assert cells[10:] == ["1", ".sacred/runs/1"]
+
+
+def test_the_summary_counts_runs_that_never_started_after_exitfirst(sacredtester):
+    sacredtester.experiment("exp_1.py", result="1/0")
+    sacredtester.experiment("exp_2.py")
+    sacredtester.experiment("exp_3.py")
+    result = sacredtester.run("run", "-x", "--color=no")
+    assert result.ret == 1
+    assert "2 runs never started: exp_2.py::exp_2::main, exp_3.py::exp_3::main" in result.stdout
+    assert re.search(r"=+ 1 failed, 2 not started \(stopped at the first failure, -x\) in", result.stdout)
+
+
+def test_the_summary_counts_runs_that_never_started_after_ctrl_c(sacredtester):
+    sacredtester.experiment("exp_1.py", body='''\
+        @ex.command
+        def interrupted():
+            raise KeyboardInterrupt
+        ''')
+    sacredtester.experiment("exp_2.py", body='''\
+        @ex.command
+        def interrupted():
+            return 2
+        ''')
+    result = sacredtester.run("run", "interrupted", "--color=no")
+    assert result.ret == 2
+    assert "1 run never started: exp_2.py::exp_2::interrupted" in result.stdout
+    assert re.search(r"=+ Interrupted: 1 interrupted, 1 not started in", result.stdout)

@@ -56,8 +56,10 @@ def _parse_url_arg(value: str) -> dict:
         kwargs["priority"] = int(prio)
     else:
         url = value
-    from pymongo.errors import ConfigurationError, InvalidURI
+    from sacred.observers.backend_import import import_backend
 
+    errors = import_backend("pymongo.errors", needed_by="MongoObserver", extra="mongo", packages=["pymongo"])
+    InvalidURI, ConfigurationError = errors.InvalidURI, errors.ConfigurationError  # noqa: N806
     try:
         parsed = _parse_uri_offline(url)
     except (InvalidURI, ConfigurationError, ValueError) as exc:
