@@ -23,7 +23,7 @@ from typing import Any
 from sacred_runner.items import RunItem, RunOutcome
 from sacred_runner.tracking import HookRelayObserver, describe_store, utc_now
 
-__all__ = ["SessionInterrupted", "error_text", "execute_in_process", "execute_isolated", "run_experiment"]
+__all__ = ["SessionInterrupted", "error_text", "execute_in_process", "execute_isolated", "queue_hint", "run_experiment"]
 
 INTERRUPT_GRACE_SECONDS = 10.0
 
@@ -61,10 +61,20 @@ def run_experiment(item: RunItem, extra_observers: list) -> Any:
             item.command,
             config_updates=copy.deepcopy(item.config_updates),
             named_configs=tuple(item.named_configs),
+            meta_info=queue_hint(item),
             options=dict(item.options),
         )
     finally:
         experiment.observers[:] = saved
+
+
+def queue_hint(item: RunItem) -> dict | None:
+    """For a run queued with ``--queue``: where a worker finds its file (``meta_info["queue"]``)."""
+    if not item.options.get("--queue"):
+        return None
+    relparts = Path(item.relpath).parts
+    rootdir = Path(item.path).parents[len(relparts) - 1] if relparts else Path(item.path).parent
+    return {"queue": {"file": item.relpath, "rootdir": str(rootdir), "attribute": item.attribute}}
 
 
 def _finish(relay: HookRelayObserver, observers: list, run: Any = None, error: str | None = None) -> RunOutcome:

@@ -100,7 +100,12 @@ from sacred.observers.mongo.oversized import (
     read_oversized,
     restore_oversized,
 )
-from sacred.observers.mongo.run_ids import insert_given_id, insert_new_id, overwrite_run
+from sacred.observers.mongo.run_ids import (
+    insert_given_id,
+    insert_new_id,
+    overwrite_run,
+    take_over_claimed,
+)
 from sacred.observers.mongo.url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
 from sacred.observers.mongo.values import bsonify, mask_secrets
 from sacred.observers.queue import QueueObserver
@@ -412,6 +417,11 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         if self.overwrite is not None:
             return overwrite_run(self.runs, self.metrics, self.run_entry, self.overwrite,
                                  self._where())
+        from sacred.queueing import claim_token
+
+        token = claim_token(self.run_entry.get("meta"))
+        if token is not None and take_over_claimed(self.runs, self.run_entry, token):
+            return self.run_entry["_id"]
         if self.run_entry.get("_id") is not None:
             return insert_given_id(self.runs, self.run_entry, self._where())
         return insert_new_id(self.runs, self.run_entry, self._where())
