@@ -32,6 +32,14 @@ _DROPPED_ON_REQUEUE = ("_id", "start_time", "heartbeat", "stop_time", "result", 
                        "captured_out", "captured_out_segments", "info", "artifacts", "resources")
 
 
+def _short(error: BaseException) -> str:
+    """The first sentence of a pymongo error (without its topology description)."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    for cut in (" (configured timeouts", ", Timeout:"):
+        text = text.split(cut, 1)[0]
+    return text
+
+
 class MongoQueueStore(QueueStore):
     """The runs collection of a MongoDB database as a queue."""
 
@@ -52,7 +60,7 @@ class MongoQueueStore(QueueStore):
         try:
             self.client.admin.command("ping")
         except Exception as error:  # noqa: BLE001 - any driver error: unreachable
-            raise StoreUnavailable(str(error).splitlines()[0]) from None
+            raise StoreUnavailable(_short(error)) from None
 
     def _guard(self, action: Callable[[], Any]) -> Any:
         from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
@@ -60,7 +68,7 @@ class MongoQueueStore(QueueStore):
         try:
             return action()
         except (AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError) as error:
-            raise StoreUnavailable(str(error).splitlines()[0]) from None
+            raise StoreUnavailable(_short(error)) from None
 
     def claim(self, worker: WorkerIdentity, accept: Callable[[Any, dict], bool]) -> Claim | None:
         """Claim the first acceptable queued run by a conditional find-and-modify."""
