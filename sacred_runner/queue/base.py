@@ -118,7 +118,7 @@ class QueueStore(ABC):
 
     @abstractmethod
     def make_observer(self) -> Any:
-        """A fresh observer writing to this store."""
+        """The observer writing to this store (one per store, reused run after run as ``sacred run`` does)."""
 
     @abstractmethod
     def end_claimed(self, claim: Claim, status: str, reason: str) -> None:

@@ -70,6 +70,7 @@ class FileQueueStore(QueueStore):
         self.basedir = os.path.abspath(basedir)
         self.description = self.basedir
         self.backend = LocalBackend()
+        self._observer: Any = None
 
     # ------------------------------------------------------------------ files
 
@@ -141,9 +142,11 @@ class FileQueueStore(QueueStore):
 
     def make_observer(self) -> Any:
         """A FileStorageObserver on the folder."""
-        from sacred.observers.file_storage import FileStorageObserver
+        if self._observer is None:
+            from sacred.observers.file_storage import FileStorageObserver
 
-        return FileStorageObserver(self.basedir)
+            self._observer = FileStorageObserver(self.basedir)
+        return self._observer
 
     def end_claimed(self, claim: Claim, status: str, reason: str) -> None:
         """``status``, with the reason as the trace."""

@@ -54,6 +54,7 @@ class MongoQueueStore(QueueStore):
         self.description = f"{mask_url_password(url)} (database {db_name!r}, collection {collection!r})"
         self.client = pymongo.MongoClient(url, serverSelectionTimeoutMS=SERVER_SELECTION_MS)
         self.runs = self.client[db_name][collection]
+        self._observer: Any = None
 
     def ping(self) -> None:
         """Raise :class:`StoreUnavailable` unless the server answers."""
@@ -98,9 +99,11 @@ class MongoQueueStore(QueueStore):
 
     def make_observer(self) -> Any:
         """A MongoObserver sharing this store's client."""
-        from sacred.observers.mongo import MongoObserver
+        if self._observer is None:
+            from sacred.observers.mongo import MongoObserver
 
-        return MongoObserver(client=self.client, db_name=self.db_name, collection=self.collection)
+            self._observer = MongoObserver(client=self.client, db_name=self.db_name, collection=self.collection)
+        return self._observer
 
     def end_claimed(self, claim: Claim, status: str, reason: str) -> None:
         """``status``, with the reason as the trace."""

@@ -60,6 +60,8 @@ class SqlQueueStore(QueueStore):
         self.tables = build_tables()
         self.description = mask_url_password(url)
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._observer: Any = None
+        self._tables_exist = False
 
     def _guard(self, action: Callable[[], Any]) -> Any:
         import sqlalchemy as sa
@@ -87,7 +89,9 @@ class SqlQueueStore(QueueStore):
     def _has_run_table(self, conn: Any) -> bool:
         import sqlalchemy as sa
 
-        return sa.inspect(conn).has_table("run")
+        if not self._tables_exist:
+            self._tables_exist = sa.inspect(conn).has_table("run")
+        return self._tables_exist
 
     # ------------------------------------------------------------------ claims
 
@@ -127,12 +131,14 @@ class SqlQueueStore(QueueStore):
         return None
 
     def make_observer(self) -> Any:
-        """A SqlObserver sharing this store's engine."""
-        from sqlalchemy.orm import Session
+        """A SqlObserver sharing this store's engine (created once: it checks the tables once)."""
+        if self._observer is None:
+            from sqlalchemy.orm import Session
 
-        from sacred.observers.sql import SqlObserver
+            from sacred.observers.sql import SqlObserver
 
-        return SqlObserver.create_from(self.engine, Session(self.engine))
+            self._observer = SqlObserver.create_from(self.engine, Session(self.engine))
+        return self._observer
 
     def end_claimed(self, claim: Claim, status: str, reason: str) -> None:
         """``status``, with the reason as the trace."""
@@ -244,4 +250,6 @@ class SqlQueueStore(QueueStore):
 
     def close(self) -> None:
         """Dispose of the engine."""
+        if self._observer is not None:
+            self._observer.session.close()
         self.engine.dispose()
