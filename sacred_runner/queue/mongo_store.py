@@ -117,7 +117,7 @@ class MongoQueueStore(QueueStore):
         import gridfs
 
         def read() -> dict[str, bytes]:
-            document = self.runs.find_one({"_id": claim.run_id}, projection={"experiment.sources": 1}) or {}
+            document = self.runs.find_one({"_id": claim.run_id}, projection={"experiment": 1}) or {}
             fs = gridfs.GridFS(self.client[self.db_name])
             found = {}
             for rel, file_id, *_ in (document.get("experiment") or {}).get("sources") or []:
