@@ -56,8 +56,8 @@ def _assert_first_attempt_kept(queue_env, run_id):
             assert f.read() == "stored by the first attempt"
         with open(os.path.join(folder, "cout.txt")) as f:
             assert "output of the first attempt" in f.read()
-        from sacred.observers.run_files.layout import read_metrics
         from sacred.observers.file_storage import LocalBackend
+        from sacred.observers.run_files.layout import read_metrics
 
         assert read_metrics(LocalBackend(), folder)["n"]["values"] == [7]
     elif queue_env.kind == "mongo":
