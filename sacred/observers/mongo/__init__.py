@@ -635,10 +635,12 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             entry["experiment"] = ex_info
             return self.insert()
         except ObserverError:
+            self.run_entry = None  # not stored: later events must not overwrite a run with that id
             raise
         except Exception as exc:
             from pymongo.errors import PyMongoError
 
+            self.run_entry = None
             if not isinstance(exc, PyMongoError):
                 raise
             raise ObserverError(

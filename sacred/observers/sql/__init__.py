@@ -278,6 +278,8 @@ class SqlObserver(RunObserver):
         return True
 
     def _start(self, ex_info, command, host_info, config, meta_info, _id, fields) -> str:
+        self.run_id = None  # until stored: later events must not touch an earlier run of this observer
+        self._pending_metrics = []
         self._ensure_schema()
         with self._transaction("store the run"):
             fields = {
