@@ -89,9 +89,15 @@ def _canonical(key: str) -> str:
 
 
 def replayed_options(options: dict) -> dict:
-    """``options`` with canonical keys, without those a worker must not apply again, nor unset ones."""
+    """``options`` with canonical keys, without those a worker must not apply again, nor unset ones.
+
+    Only flags count: keys without a leading ``-`` (``UPDATE``, ``with``,
+    ``COMMAND``, as the command line stores them) are the command's own words.
+    """
     kept = {}
     for key, value in (options or {}).items():
+        if not str(key).startswith("-"):
+            continue
         canonical = _canonical(key)
         if canonical in NOT_REPLAYED_OPTIONS or value is None or value is False:
             continue

@@ -86,3 +86,55 @@ def test_an_empty_folder_with_idle_timeout_zero_ends_at_once_with_exit_0(tmp_pat
     code, out = run_worker(str(tmp_path / "runs"), "--idle-timeout", "0", "--rootdir", str(tmp_path), "--color=no")
     assert code == 0
     assert "serving" in out and "no runs" in out
+
+
+EXPERIMENT = """\
+from sacred import Experiment
+ex = Experiment("queued")
+
+@ex.config
+def cfg():
+    a = 1
+    b = 0
+
+@ex.named_config
+def big():
+    b = 100
+
+@ex.automain
+def main(a, b, _run):
+    _run.log_scalar("a", a)
+    return a + b
+"""
+
+
+def test_runs_queued_by_python_exp_q_and_by_sacred_run_queue_run_in_the_default_rootdir(
+        tmp_path, monkeypatch, capsys):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.sacred_runner.conftest import REPO_ROOT
+
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "sacred.ini").write_text("[sacred]\n")
+    (project / "sub" / "exp_queued.py").write_text(EXPERIMENT)
+    runs = tmp_path / "runs"
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    subprocess.run([sys.executable, "sub/exp_queued.py", "-q", "-F", str(runs), "with", "a=2", "big"],
+                   cwd=project, env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "sacred_runner", "run", "exp_queued.py", "--queue", "-P", "9",
+                    "--file_storage", str(runs), "with", "a=5"],
+                   cwd=project / "sub", env=env, check=True, capture_output=True, timeout=120)
+    monkeypatch.chdir(project / "sub")  # the rootdir is found upwards (sacred.ini), as 'sacred run' finds it
+    code, out = run_worker(str(runs), "--idle-timeout", "0", "--color=no")
+    assert code == 0, out + capsys.readouterr().err
+    first = json.loads((runs / "1" / "run.json").read_text())
+    second = json.loads((runs / "2" / "run.json").read_text())
+    assert (first["status"], first["result"]) == ("COMPLETED", 102)
+    assert (second["status"], second["result"]) == ("COMPLETED", 5)
+    assert second["meta"]["priority"] == 9 and second["meta"]["queue"]["attribute"] == "ex"
+    assert out.index("id=2") < out.index("id=1")  # priority 9 first
+    assert json.loads((runs / "1" / "metrics.json").read_text())["a"]["values"] == [2]
