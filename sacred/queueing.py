@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["QUEUE_FORMAT", "NOT_REPLAYED_OPTIONS", "queue_record", "claim_token", "find_rootdir"]
+__all__ = ["QUEUE_FORMAT", "NOT_REPLAYED_OPTIONS", "queue_record", "claim_token", "find_rootdir", "replayed_options"]
 
 #: Version of the queue record this code writes; workers refuse newer ones.
 QUEUE_FORMAT = 1

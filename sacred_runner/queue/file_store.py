@@ -1,7 +1,8 @@
 """Queued runs in a FileStorage folder, claimed with an atomic hard link.
 
 Queued runs are the folders whose latest line in ``runs.index.jsonl`` says
-``QUEUED`` (the index line carries the priority). A worker claims one by
+``QUEUED`` (the index line carries the priority); a worker reads only the
+lines appended since its previous look. A worker claims one by
 writing its claim (token, worker, time) to a temporary file and hard-linking
 it to ``<run>/.claim``: ``link(2)`` fails when the name exists, atomically,
 also on NFS (unlike ``O_EXCL`` on old NFS clients), so exactly one worker wins
@@ -22,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sacred.observers.file_storage import LocalBackend, list_runs
+from sacred.observers.file_storage import LocalBackend
 from sacred.observers.run_files.layout import (
     CLAIM_FILE,
     CONFIG_JSON,
@@ -71,6 +72,8 @@ class FileQueueStore(QueueStore):
         self.description = self.basedir
         self.backend = LocalBackend()
         self._observer: Any = None
+        self._index_offset = 0
+        self._index_runs: dict[str, dict] = {}
 
     # ------------------------------------------------------------------ files
 
@@ -112,9 +115,30 @@ class FileQueueStore(QueueStore):
 
     # ------------------------------------------------------------------ claims
 
+    def _read_index(self) -> dict[str, dict]:
+        """Every run's latest index record, reading only what was appended since the last call."""
+        path = os.path.join(self.basedir, RUNS_INDEX)
+        try:
+            with open(path, "rb") as f:
+                if os.fstat(f.fileno()).st_size < self._index_offset:  # replaced: start over
+                    self._index_offset, self._index_runs = 0, {}
+                f.seek(self._index_offset)
+                data = f.read()
+        except FileNotFoundError:
+            return self._index_runs
+        complete = data[: data.rfind(b"\n") + 1]  # a line being written is read next time
+        self._index_offset += len(complete)
+        for line in complete.splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and "_id" in record:
+                self._index_runs.setdefault(str(record["_id"]), {}).update(record)
+        return self._index_runs
+
     def _queued(self) -> list[tuple[str, dict]]:
-        runs = list_runs(self.basedir)
-        queued = [(run_id, info) for run_id, info in runs.items() if info.get("status") == "QUEUED"]
+        queued = [(run_id, info) for run_id, info in self._read_index().items() if info.get("status") == "QUEUED"]
         return sorted(queued, key=lambda pair: sort_key(pair[1].get("priority"), pair[1].get("queue_time"), pair[0]))
 
     def claim(self, worker: WorkerIdentity, accept: Callable[[Any, dict], bool]) -> Claim | None:
@@ -179,7 +203,7 @@ class FileQueueStore(QueueStore):
     def running_runs(self) -> list[RunningRun]:
         """RUNNING runs according to the index, with their heartbeats from run.json."""
         running = []
-        for name, info in list_runs(self.basedir).items():
+        for name, info in list(self._read_index().items()):
             if info.get("status") != "RUNNING":
                 continue
             entry = self._read_entry(name)
