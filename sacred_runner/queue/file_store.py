@@ -242,7 +242,7 @@ class FileQueueStore(QueueStore):
         from sacred.observers.file_storage import FileStorageObserver
 
         allocator = FileStorageObserver(self.basedir)
-        new_id = allocator._claim_run_dir(None)
+        new_id = allocator._claim_run_dir(None)  # the layout's own race-free id allocation
         meta = attempt_meta(dead_entry.get("meta") or {}, dead_id)
         now = utcnow().isoformat()
         meta["queue_time"] = now
@@ -252,7 +252,9 @@ class FileQueueStore(QueueStore):
         entry = {"experiment": experiment, "command": dead_entry.get("command"), "host": dead_entry.get("host"),
                  "meta": meta, "status": "QUEUED"}
         dead_dir, new_dir = self._run_dir(dead_id), self._run_dir(new_id)
-        shutil.copyfile(os.path.join(dead_dir, CONFIG_JSON), os.path.join(new_dir, CONFIG_JSON))
+        config = os.path.join(dead_dir, CONFIG_JSON)
+        self.backend.write_bytes_atomic(os.path.join(new_dir, CONFIG_JSON),
+                                        self.backend.read_bytes(config) or b"{}")
         for rel, _md5 in record.get("sources") or []:
             try:
                 name = check_artifact_name(rel)

@@ -27,6 +27,7 @@ from sacred_runner.queue.dead import attempt_meta, beat_interval_of
 __all__ = ["MongoQueueStore"]
 
 CANDIDATES_PER_CLAIM = 32
+MAX_CANDIDATE_PAGES = 64
 SERVER_SELECTION_MS = 2000
 _DROPPED_ON_REQUEUE = ("_id", "start_time", "heartbeat", "stop_time", "result", "fail_trace",
                        "captured_out", "captured_out_segments", "info", "artifacts", "resources")
@@ -78,23 +79,27 @@ class MongoQueueStore(QueueStore):
     def _claim(self, worker: WorkerIdentity, accept: Callable[[Any, dict], bool]) -> Claim | None:
         from pymongo import ReturnDocument
 
-        candidates = list(self.runs.find(
-            {"status": "QUEUED"}, projection={"meta": 1},
-            sort=[("meta.queue.priority", -1), ("queue_time", 1), ("_id", 1)],
-            limit=CANDIDATES_PER_CLAIM,
-        ))
-        for document in candidates:
-            meta = document.get("meta") or {}
-            if not accept(document["_id"], meta.get("queue")):
-                continue
-            meta, token = new_claim(meta, worker)
-            claimed = self.runs.find_one_and_update(
-                {"_id": document["_id"], "status": "QUEUED"},
-                {"$set": {"status": "RUNNING", "heartbeat": utcnow(), "meta.queue.claim": meta["queue"]["claim"]}},
-                projection={"meta": 1}, return_document=ReturnDocument.AFTER,
-            )
-            if claimed is not None:
-                return Claim(claimed["_id"], claimed.get("meta") or meta, token)
+        for page in range(MAX_CANDIDATE_PAGES):
+            candidates = list(self.runs.find(
+                {"status": "QUEUED"}, projection={"meta": 1},
+                sort=[("meta.queue.priority", -1), ("queue_time", 1), ("_id", 1)],
+                skip=page * CANDIDATES_PER_CLAIM, limit=CANDIDATES_PER_CLAIM,
+            ))
+            for document in candidates:
+                meta = document.get("meta") or {}
+                if not accept(document["_id"], meta.get("queue")):
+                    continue
+                meta, token = new_claim(meta, worker)
+                claimed = self.runs.find_one_and_update(
+                    {"_id": document["_id"], "status": "QUEUED"},
+                    {"$set": {"status": "RUNNING", "heartbeat": utcnow(),
+                              "meta.queue.claim": meta["queue"]["claim"]}},
+                    projection={"meta": 1}, return_document=ReturnDocument.AFTER,
+                )
+                if claimed is not None:
+                    return Claim(claimed["_id"], claimed.get("meta") or meta, token)
+            if len(candidates) < CANDIDATES_PER_CLAIM:
+                break
         return None
 
     def make_observer(self) -> Any:

@@ -82,3 +82,11 @@ def test_an_observer_takes_over_the_claimed_run_with_its_token(queue_env):
     runs = queue_env.runs()
     assert list(runs) == [str(run_id)]
     assert runs[str(run_id)]["status"] == "COMPLETED"
+
+
+def test_a_claim_looks_past_many_runs_it_does_not_accept(queue_env):
+    ids = queue_env.queue(40)
+    wanted = str(ids[-1])
+    store, claim = claim_next(queue_env, lambda run_id, record: str(run_id) == wanted)
+    store.close()
+    assert str(claim.run_id) == wanted
