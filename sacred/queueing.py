@@ -36,7 +36,7 @@ QUEUE_FORMAT = 1
 
 #: Options (canonical keys) a worker must not apply again when it runs a queued run.
 NOT_REPLAYED_OPTIONS = frozenset({
-    "--queue", "--id", "--help", "--unobserved", "--print_config",
+    "--queue", "--id", "--help", "--unobserved", "--print_config", "--pdb",
     "--file_storage", "--mongo_db", "--tiny_db", "--sql", "--s3",
 })
 
