@@ -28,8 +28,8 @@ from sacred_runner.queue.dead import attempt_meta, beat_interval_of
 
 __all__ = ["SqlQueueStore"]
 
-CANDIDATES_PER_CLAIM = 16
-MAX_CANDIDATE_PAGES = 64
+CANDIDATES_PER_CLAIM = 4
+MAX_CANDIDATE_PAGES = 512
 
 
 def _meta(text: Any) -> dict:
