@@ -201,18 +201,45 @@ class FileQueueStore(QueueStore):
     # ------------------------------------------------------------------ dead runs
 
     def running_runs(self) -> list[RunningRun]:
-        """RUNNING runs according to the index, with their heartbeats from run.json."""
+        """RUNNING runs according to the index, with their heartbeats from run.json.
+
+        Also a QUEUED run that has a ``.claim`` (its worker died between the
+        claim and rewriting ``run.json``): its claim time counts as its last
+        beat, so it turns dead and is requeued like any other.
+        """
         running = []
         for name, info in list(self._read_index().items()):
-            if info.get("status") != "RUNNING":
+            if info.get("status") not in ("RUNNING", "QUEUED"):
                 continue
+            claim_time = None
+            if info.get("status") == "QUEUED":
+                claim_time = self._claim_time(name)
+                if claim_time is None:
+                    continue
             entry = self._read_entry(name)
-            if entry is None or entry.get("status") != "RUNNING":
+            if entry is None or entry.get("status") != info.get("status"):
                 continue
             meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
-            stamp = entry.get("heartbeat") or entry.get("start_time")
-            running.append(RunningRun(_run_id(name), _parse_time(stamp), beat_interval_of(meta), meta, stamp))
+            stamp = entry.get("heartbeat") or entry.get("start_time") if claim_time is None else claim_time
+            running.append(RunningRun(_run_id(name), _parse_time(stamp), beat_interval_of(meta), meta,
+                                      stamp if claim_time is None else ("claimed", claim_time)))
         return running
+
+    def _claim_time(self, run_id: Any) -> str | None:
+        try:
+            with open(os.path.join(self._run_dir(run_id), CLAIM_FILE), encoding="utf-8") as f:
+                claim = json.load(f)
+        except (OSError, ValueError):
+            return None
+        return claim.get("time") if isinstance(claim, dict) and isinstance(claim.get("time"), str) else None
+
+    def _unchanged(self, run: RunningRun, entry: dict | None) -> bool:
+        """True if ``entry`` (read now) is still the run that was judged dead."""
+        if entry is None:
+            return False
+        if isinstance(run.stamp, tuple):  # claimed but never turned RUNNING
+            return entry.get("status") == "QUEUED" and self._claim_time(run.run_id) == run.stamp[1]
+        return entry.get("status") == "RUNNING" and (entry.get("heartbeat") or entry.get("start_time")) == run.stamp
 
     def requeue_dead(self, run: RunningRun, requeue: bool) -> Any:
         """Mark DEAD (one worker wins through ``.dead``) and queue the next attempt."""
@@ -221,12 +248,12 @@ class FileQueueStore(QueueStore):
         if not self._create_exclusive(dead_path, {"time": now, "worker": WorkerIdentity().as_dict()}):
             return None
         entry = self._read_entry(run.run_id)
-        if entry is None or entry.get("status") != "RUNNING" or \
-                (entry.get("heartbeat") or entry.get("start_time")) != run.stamp:
+        if not self._unchanged(run, entry):
             os.remove(dead_path)  # it beat again meanwhile: not dead
             return None
+        assert entry is not None
         meta = dict(entry.get("meta") or {})
-        meta["dead"] = {"time": now, "last_beat": run.stamp}
+        meta["dead"] = {"time": now, "last_beat": run.stamp[1] if isinstance(run.stamp, tuple) else run.stamp}
         entry.update(status="DEAD", meta=meta)
         self._write_entry(run.run_id, entry)
         self._index(run.run_id, entry, "DEAD")

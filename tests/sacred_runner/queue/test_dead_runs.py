@@ -124,3 +124,21 @@ def test_a_run_out_of_attempts_is_marked_dead_and_not_requeued(queue_env):
     assert list(runs) == [str(run_id)]
     assert runs[str(run_id)]["status"] == "DEAD"
     assert f"run {run_id} is DEAD (attempt 1 of 1): not requeued" in queue_env.output(second)[0]
+
+
+@pytest.mark.parametrize("store_kind", ["file"], indirect=True)
+def test_a_claim_whose_worker_died_before_the_run_turned_running_is_requeued(queue_env):
+    import json
+
+    [run_id] = queue_env.queue(1, n=3)
+    claim = {"token": "t" * 32, "worker": {"host": "gone", "pid": 1, "name": "gone:1"},
+             "time": (dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=5)).isoformat()}
+    with open(os.path.join(queue_env.spec, str(run_id), ".claim"), "w") as f:
+        json.dump(claim, f)  # as a worker killed right after its atomic link leaves it
+    worker = queue_env.start_worker("--poll-interval", "0.1", "--idle-timeout", "2", *_dead_after_seconds_flags())
+    assert queue_env.wait(worker) == 0, queue_env.output(worker)
+    runs = queue_env.runs()
+    assert runs[str(run_id)]["status"] == "DEAD"
+    [attempt] = [run for key, run in runs.items() if key != str(run_id)]
+    assert attempt["status"] == "COMPLETED" and attempt["result"] == 3
+    assert str(attempt["meta"]["attempt_of"]) == str(run_id)
