@@ -26,8 +26,8 @@ from sacred_runner.queue.dead import attempt_meta, beat_interval_of
 
 __all__ = ["MongoQueueStore"]
 
-CANDIDATES_PER_CLAIM = 32
-MAX_CANDIDATE_PAGES = 64
+CANDIDATES_PER_CLAIM = 8
+MAX_CANDIDATE_PAGES = 256
 SERVER_SELECTION_MS = 2000
 _DROPPED_ON_REQUEUE = ("_id", "start_time", "heartbeat", "stop_time", "result", "fail_trace",
                        "captured_out", "captured_out_segments", "info", "artifacts", "resources")
