@@ -142,6 +142,8 @@ def claim_child(spec: str, go_file: str) -> None:
 
     store = open_queue_store(spec)
     identity = WorkerIdentity()
+    store.running_runs()  # connected and warm: the first claim does not pay for imports
+    Path(f"{go_file}.ready.{os.getpid()}").touch()
     deadline = time.monotonic() + CHILD_DEADLINE
     while not os.path.exists(go_file) and time.monotonic() < deadline:
         time.sleep(0.001)
@@ -163,11 +165,17 @@ def measure_claims(store: Store, workers: int) -> dict:
     go_file = tempfile.mktemp(prefix="bench-go-")
     children = [subprocess.Popen([sys.executable, __file__, "--claim-child", store.spec, go_file],
                                  stdout=subprocess.PIPE, env=_env(), text=True) for _ in range(workers)]
-    time.sleep(2.0)  # let the children import and connect
+    deadline = time.monotonic() + CHILD_DEADLINE
+    while time.monotonic() < deadline:  # every child imported and connected
+        if all(os.path.exists(f"{go_file}.ready.{child.pid}") for child in children):
+            break
+        time.sleep(0.01)
     start = time.time()
     Path(go_file).touch()
     outputs = [json.loads(child.communicate(timeout=CHILD_DEADLINE)[0]) for child in children]
     os.remove(go_file)
+    for child in children:
+        os.remove(f"{go_file}.ready.{child.pid}")
     claims = [claim for output in outputs for claim in output["claims"]]
     wall = max(output["end"] for output in outputs) - start
     latencies = sorted(seconds for _, seconds in claims)
