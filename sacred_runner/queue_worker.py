@@ -286,7 +286,12 @@ class Worker:
             self._end_unstarted(claim, "INTERRUPTED", "the worker was stopped before the run started", item)
             raise
         except Exception as error:  # noqa: BLE001 - the file failed to import
-            return self._end_unstarted(claim, "FAILED", f"the experiment file failed to import:\n{error_text(error)}",
+            from sacred_runner.collect import collect_error_from
+
+            relpath = str(claim.record.get("file") or claim.record.get("mainfile"))
+            problem = collect_error_from(error, self.options.rootdir / relpath, relpath)
+            return self._end_unstarted(claim, "FAILED",
+                                       f"the experiment file failed to import: {problem.location()}: {problem.message}",
                                        item)
         observer = self.store.make_observer()
         relay = HookRelayObserver(item, self.hook)
@@ -414,10 +419,13 @@ class Worker:
         cached = self._modules.get(str(path))
         if cached is not None and cached[0] == signature:
             return cached[1]
-        if cached is not None:
-            for name, module in list(sys.modules.items()):
-                if module is cached[1]:
-                    del sys.modules[name]
+        for name, module in list(sys.modules.items()):  # never a copy imported before the file changed
+            filename = getattr(module, "__file__", None)
+            if filename and os.path.abspath(filename) == str(path):
+                del sys.modules[name]
+        import linecache
+
+        linecache.checkcache(str(path))  # config scopes read their source: never the old text
         module = import_file(path)
         self._modules[str(path)] = (signature, module)
         return module

@@ -177,3 +177,26 @@ def test_sigterm_while_idle_stops_the_worker(queue_env):
         time.sleep(0.05)
     os.kill(worker.pid, signal.SIGTERM)
     assert queue_env.wait(worker, timeout=60) == 0
+
+
+@pytest.mark.parametrize("store_kind", ["file"], indirect=True)
+def test_runs_that_cannot_start_are_failed_with_the_reason_and_the_worker_goes_on(queue_env):
+    original = (queue_env.project / "exp_drain.py").read_text()
+    (queue_env.project / "exp_broken.py").write_text(original)
+    (queue_env.project / "exp_fine.py").write_text(original)
+    [will_not_import] = queue_env.queue(1, name="exp_broken.py")
+    [bad_update] = queue_env.queue(1, n=1)
+    [fine] = queue_env.queue(1, n=2, name="exp_fine.py")
+    (queue_env.project / "exp_broken.py").write_text("def broken(:\n")
+    # the queued update n=1 no longer names anything the (changed) file uses
+    (queue_env.project / "exp_drain.py").write_text(
+        original.replace("    n = 0\n", "    m = 0\n").replace("def main(n,", "def main(m,")
+        .replace('_run.log_scalar("n", n)', '_run.log_scalar("n", m)').replace("return n\n", "return m\n"))
+    code, out = work(queue_env)
+    assert code == 1
+    runs = queue_env.runs()
+    assert runs[str(will_not_import)]["status"] == "FAILED"
+    assert runs[str(bad_update)]["status"] == "FAILED"
+    assert runs[str(fine)]["status"] == "COMPLETED" and runs[str(fine)]["result"] == 2
+    assert "the experiment file failed to import: exp_broken.py:1: SyntaxError" in out
+    assert 'ConfigAddedError: Added new config entry that is not used anywhere: "n"' in out
