@@ -325,6 +325,11 @@ class Run:
         self.run_logger.info("Queuing-up command '%s'", command)
         queue_time = utcnow()
         self.meta_info["queue_time"] = queue_time
+        from sacred.queueing import queue_record
+
+        # what a worker needs to run it later; a caller's partial record (the runner's) wins
+        hint = self.meta_info.get("queue")
+        self.meta_info["queue"] = queue_record(self, hint if isinstance(hint, dict) else None)
         self._id_assigning_event(
             "queued_event",
             {

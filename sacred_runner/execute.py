@@ -14,6 +14,7 @@ import contextlib
 import copy
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sacred_runner.items import RunItem, RunOutcome
@@ -26,6 +27,7 @@ __all__ = [
     "execute_isolated",
     "finish_outcome",
     "load_run_experiment",
+    "queue_hint",
     "run_experiment",
 ]
 
@@ -68,8 +70,18 @@ def _run_arguments(item: RunItem) -> dict[str, Any]:
     return {
         "config_updates": copy.deepcopy(item.config_updates),
         "named_configs": tuple(item.named_configs),
+        "meta_info": queue_hint(item),
         "options": dict(item.options),
     }
+
+
+def queue_hint(item: RunItem) -> dict | None:
+    """For a run queued with ``--queue``: where a worker finds its file (``meta_info["queue"]``)."""
+    if not item.options.get("--queue"):
+        return None
+    relparts = Path(item.relpath).parts
+    rootdir = Path(item.path).parents[len(relparts) - 1] if relparts else Path(item.path).parent
+    return {"queue": {"file": item.relpath, "rootdir": str(rootdir), "attribute": item.attribute}}
 
 
 def load_run_experiment(item: RunItem, extra_observers: list) -> tuple[Any, Any]:

@@ -101,7 +101,12 @@ from sacred.observers.mongo.oversized import (
     read_oversized,
     restore_oversized,
 )
-from sacred.observers.mongo.run_ids import insert_given_id, insert_new_id, overwrite_run
+from sacred.observers.mongo.run_ids import (
+    insert_given_id,
+    insert_new_id,
+    overwrite_run,
+    take_over_claimed,
+)
 from sacred.observers.mongo.url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
 from sacred.observers.mongo.values import bson_text, bsonify, force_bson_encodeable
 from sacred.observers.queue import QueueObserver
@@ -421,11 +426,20 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         document = self._oversized.fit(self.run_entry, self.fs, self.runs.name,
                                        self.MAX_RUN_DOCUMENT_BYTES)
         if self.overwrite is not None:
+        if self.overwrite is not None:
             run_id = overwrite_run(self.runs, self.metrics, document, self.overwrite, self._where())
-        elif document.get("_id") is not None:
-            run_id = insert_given_id(self.runs, document, self._where())
         else:
-            run_id = insert_new_id(self.runs, document, self._where())
+            from sacred.queueing import claim_token
+
+            token = claim_token(self.run_entry.get("meta"))
+            if token is not None and take_over_claimed(self.runs, document, token):
+                run_id = document["_id"]
+                if document.get("queue_time") is not None:
+                    self.run_entry.setdefault("queue_time", document["queue_time"])
+            elif document.get("_id") is not None:
+                run_id = insert_given_id(self.runs, document, self._where())
+            else:
+                run_id = insert_new_id(self.runs, document, self._where())
         self.run_entry["_id"] = run_id
         return run_id
 
@@ -681,10 +695,12 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
             entry["experiment"] = ex_info
             return self.insert()
         except ObserverError:
+            self.run_entry = None  # not stored: later events must not overwrite a run with that id
             raise
         except Exception as exc:
             from pymongo.errors import PyMongoError
 
+            self.run_entry = None
             if not isinstance(exc, PyMongoError):
                 raise
             raise ObserverError(

@@ -7,6 +7,8 @@
 * An id given (``--id``, an earlier observer): inserted as is; an existing
   run with that id is an error (``overwrite=`` replaces it instead).
 * ``overwrite=<id>``: the existing run is replaced and its metrics removed.
+* A queued run claimed by a worker (``meta.queue.claim.token``): the worker's
+  run replaces it, keeping its ``queue_time``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from sacred.utils import ObserverError
 
-__all__ = ["insert_given_id", "insert_new_id", "overwrite_run"]
+__all__ = ["insert_given_id", "insert_new_id", "overwrite_run", "take_over_claimed"]
 
 MAX_ID_ATTEMPTS = 1000
 ID_DEADLINE_SECONDS = 120.0
@@ -70,3 +72,16 @@ def overwrite_run(runs: Any, metrics: Any, entry: dict, run_id: Any, where: str)
     metrics.delete_many({"run_id": run_id})
     runs.replace_one({"_id": run_id}, entry)
     return run_id
+
+
+def take_over_claimed(runs: Any, entry: dict, token: str) -> bool:
+    """Replace the stored run ``entry["_id"]`` if a worker claimed it with ``token``; True if done."""
+    if entry.get("_id") is None:
+        return False
+    query = {"_id": entry["_id"], "meta.queue.claim.token": token}
+    stored = runs.find_one(query, projection={"queue_time": 1})
+    if stored is None:
+        return False
+    if stored.get("queue_time") is not None:
+        entry.setdefault("queue_time", stored["queue_time"])
+    return runs.replace_one(query, entry).matched_count == 1

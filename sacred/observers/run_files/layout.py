@@ -204,6 +204,21 @@ def dump_json(obj: Any) -> bytes:
     return compact.encode("utf-8")
 
 
+CLAIM_FILE = ".claim"
+"""In a queued run's folder: created (atomically, once) by the worker that claimed the run."""
+
+
+def _claimed_with(backend: StorageBackend, run_dir: str, token: str) -> bool:
+    """True if the run folder ``run_dir`` was claimed by the worker holding ``token``."""
+    data = backend.read_bytes(backend.join(run_dir, CLAIM_FILE))
+    if not data:
+        return False
+    try:
+        return json.loads(data).get("token") == token
+    except (ValueError, AttributeError):
+        return False
+
+
 RUNS_INDEX = "runs.index.jsonl"
 """basedir's index: one JSON line per status change of a run (last line per id wins)."""
 
@@ -421,11 +436,18 @@ class LayoutObserver(RunObserver):
                 self._last_claimed = int(run_id)
         self._seen_version = self.backend.folder_version(self.basedir)
 
-    def _claim_run_dir(self, _id: Any) -> Any:
-        """Claim a run folder exclusively; returns the run id."""
+    def _claim_run_dir(self, _id: Any, claim_token: str | None = None) -> Any:
+        """Claim a run folder exclusively; returns the run id.
+
+        A queued run's existing folder is taken over only by the worker that
+        claimed it: its ``CLAIM_FILE`` holds ``claim_token``.
+        """
         if _id is not None:
             name = check_run_id(_id)
             path = self.backend.join(self.basedir, name)
+            if claim_token is not None and _claimed_with(self.backend, path, claim_token):
+                self.run_dir = path
+                return _id
             if not self.backend.make_dir_exclusive(path):
                 raise FileExistsError(
                     f"Run id {_id!r} is already taken: {self.backend.describe(path)} exists. "
@@ -544,7 +566,8 @@ class LayoutObserver(RunObserver):
             self.save_run_entry()
             self._write_json(CONFIG_JSON, config)
             self._copy_sources_into_run_dir(ex_info)
-            self._index("QUEUED", queue_time=queue_time)
+            queue = meta.get("queue") if isinstance(meta.get("queue"), dict) else {}
+            self._index("QUEUED", queue_time=queue_time, priority=queue.get("priority", 0))
             return run_id
 
     def started_event(
@@ -575,7 +598,9 @@ class LayoutObserver(RunObserver):
                 "result": None,
             }
             self.config = config
-            run_id = self._claim_run_dir(_id)
+            from sacred.queueing import claim_token
+
+            run_id = self._claim_run_dir(_id, claim_token(meta_info))
             self.save_run_entry()
             self._write_json(CONFIG_JSON, config)
             self.backend.create_file(self._path(COUT_TXT), b"")

@@ -243,9 +243,11 @@ class SqlObserver(RunObserver):
         row_id = self._get_or_create(table, identity, values)
         self._link(link_table, {"experiment_id": experiment_id, f"{table.name}_id": row_id})
 
-    def _insert_run(self, _id: Any, fields: dict) -> str:
+    def _insert_run(self, _id: Any, fields: dict, claim_token: str | None = None) -> str:
         sa = import_sqlalchemy()
         run = self.tables.run
+        if _id is not None and claim_token is not None and self._take_over_claimed(str(_id), fields, claim_token):
+            return str(_id)
         if _id is not None:
             run_id = str(_id)
             try:
@@ -271,7 +273,25 @@ class SqlObserver(RunObserver):
                 continue
         raise ObserverError(f"SqlObserver: no free run id found near {pk} in {self.masked_url}")
 
+    def _take_over_claimed(self, run_id: str, fields: dict, token: str) -> bool:
+        """Update the queued run ``run_id`` in place if a worker claimed it with ``token``."""
+        sa = import_sqlalchemy()
+        run = self.tables.run
+        stored = self.session.execute(sa.select(run.c.meta).where(run.c.run_id == run_id)).scalar()
+        from sacred.queueing import claim_token
+
+        try:
+            stored_token = claim_token(json.loads(stored)) if stored else None
+        except ValueError:
+            stored_token = None
+        if stored_token != token:
+            return False
+        self.session.execute(sa.update(run).where(run.c.run_id == run_id).values(**fields))
+        return True
+
     def _start(self, ex_info, command, host_info, config, meta_info, _id, fields) -> str:
+        self.run_id = None  # until stored: later events must not touch an earlier run of this observer
+        self._pending_metrics = []
         self._ensure_schema()
         with self._transaction("store the run"):
             fields = {
@@ -286,7 +306,9 @@ class SqlObserver(RunObserver):
                 "experiment_id": self._experiment_id(ex_info),
                 **fields,
             }
-            self.run_id = self._insert_run(_id, fields)
+            from sacred.queueing import claim_token
+
+            self.run_id = self._insert_run(_id, fields, claim_token(meta_info))
         self._saved_out = ""
         return self.run_id
 
