@@ -426,7 +426,6 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         document = self._oversized.fit(self.run_entry, self.fs, self.runs.name,
                                        self.MAX_RUN_DOCUMENT_BYTES)
         if self.overwrite is not None:
-        if self.overwrite is not None:
             run_id = overwrite_run(self.runs, self.metrics, document, self.overwrite, self._where())
         else:
             from sacred.queueing import claim_token
