@@ -68,9 +68,16 @@ class WorkerSession:
     collect_errors: list = field(default_factory=list)
     items: list = field(default_factory=list)
     nodes: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    unmatched_dirs: list = field(default_factory=list)
     interrupted: bool = False
     stopped_early: bool = False
     start_time: float = field(default_factory=time.monotonic)
+
+    @property
+    def not_started(self) -> list:
+        """A worker starts every run it claims: none is left unstarted."""
+        return []
 
     @property
     def duration(self) -> float:

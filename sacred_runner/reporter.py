@@ -491,7 +491,7 @@ class TerminalReporter:
 
     def _with_text(self, item: Any) -> str:
         """The named configs and updates a run got, as after ``with`` (ini ones marked)."""
-        from_ini = set(self.config.getini("named_configs")) if self.config is not None else set()
+        from_ini = set(self.config.getini("named_configs") or ()) if self.config is not None else set()
         origin = self.config.inipath.name if self.config is not None and self.config.inipath else "ini"
         words = [f"{name} ({origin})" if name in from_ini else name for name in item.named_configs]
         from sacred.utils import iterate_flattened

@@ -47,12 +47,12 @@ class MongoQueueStore(QueueStore):
     def __init__(self, url: str, db_name: str, collection: str = "runs") -> None:
         import pymongo
 
-        from sacred.utils import mask_url_password
+        from sacred.masking import mask_text
 
         self.url = url
         self.db_name = db_name
         self.collection = collection
-        self.description = f"{mask_url_password(url)} (database {db_name!r}, collection {collection!r})"
+        self.description = f"{mask_text(url)} (database {db_name!r}, collection {collection!r})"
         self.client = pymongo.MongoClient(url, serverSelectionTimeoutMS=SERVER_SELECTION_MS)
         self.runs = self.client[db_name][collection]
         self._observer: Any = None

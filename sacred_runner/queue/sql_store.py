@@ -54,11 +54,11 @@ class SqlQueueStore(QueueStore):
 
         from sacred.observers.sql.engine import engine_from_url
         from sacred.observers.sql.schema import build_tables
-        from sacred.utils import mask_url_password
+        from sacred.masking import mask_text
 
         self.engine = engine_from_url(url)
         self.tables = build_tables()
-        self.description = mask_url_password(url)
+        self.description = mask_text(url)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._observer: Any = None
         self._tables_exist = False
