@@ -52,9 +52,9 @@ class SqlQueueStore(QueueStore):
     def __init__(self, url: str) -> None:
         from sqlalchemy.orm import Session  # noqa: F401 - fail early when missing
 
+        from sacred.masking import mask_text
         from sacred.observers.sql.engine import engine_from_url
         from sacred.observers.sql.schema import build_tables
-        from sacred.masking import mask_text
 
         self.engine = engine_from_url(url)
         self.tables = build_tables()

@@ -24,7 +24,8 @@ def error_lines(capsys) -> list[str]:
     ("ftp://host/x", "store 'ftp://host/x': unknown scheme 'ftp://'"),
     ("mongodb://a:b:c", "store 'mongodb://a:b:c' is not a valid MongoDB URL"),
     ("sqlite:///no/such/dir/runs.db", "the directory of the SQLite file"),
-    ("postgresql+nosuchdriver://u@127.0.0.1/x", "store 'postgresql+nosuchdriver://***@127.0.0.1/x'"  # a bare user name may be a token: masked),
+    # a bare user name may be a token: masked
+    ("postgresql+nosuchdriver://u@127.0.0.1/x", "store 'postgresql+nosuchdriver://***@127.0.0.1/x'"),
 ])
 def test_a_store_that_does_not_parse_is_one_error_line_and_exit_4(store, expected, capsys):
     code, _ = run_worker(store)
