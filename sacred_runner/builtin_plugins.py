@@ -69,6 +69,8 @@ class ObserversPlugin:
 
     def __init__(self) -> None:
         self.observers: list | None = None
+        self.specs: list[tuple[str, str]] = []  # (kind, value), absolute paths: launchers rebuild from these
+        self.uses_default_store = False
 
     @hookimpl
     def sacred_configure(self, config: Any) -> None:
@@ -89,6 +91,11 @@ class ObserversPlugin:
                 specs.append((kind, value))
         if not specs:
             specs = [("file_storage", config.getini("store") or ".sacred/runs")]
+            self.uses_default_store = True
+        self.specs = [
+            (kind, str(config.rootdir / value) if kind in _PATH_VALUED and not os.path.isabs(value) else value)
+            for kind, value in specs
+        ]
         self.observers = [build_observer(kind, value, config.rootdir) for kind, value in specs]
 
     @hookimpl

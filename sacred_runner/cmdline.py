@@ -42,10 +42,10 @@ __all__ = [
 SUBCOMMANDS = ("run", "collect")
 EXPERIMENT_FLAG_PREFIX = "exp_"
 OWN_FLAG_PREFIX = "own_flag_"
-RUNNER_SHORT_FLAGS = {"-c", "-p", "-q", "-h", "-k", "-v", "-x"}
+RUNNER_SHORT_FLAGS = {"-c", "-p", "-q", "-h", "-k", "-v", "-x", "-n", "-M"}
 RUNNER_SHORT_FLAGS_HINT = (
-    "-c, -p, -q (and -h, -k, -v, -x) are the runner's own flags, so an experiment flag with one of "
-    "these short forms is given in its long form: --comment, --print_config, --queue, and e.g. "
+    "-c, -p, -q, -n (and -h, -k, -v, -x, -M) are the runner's own flags, so an experiment flag with one of "
+    "these short forms is given in its long form: --comment, --print_config, --queue, --name, and e.g. "
     "--quick for cli_option('-q', '--quick')"
 )
 
@@ -271,7 +271,8 @@ def short_flag_hint(value: str, argv: Sequence[str]) -> str:
 
 
 def split_positionals(
-    tokens: Sequence[str], invocation_dir: Any, allow_command: bool = True, argv: Sequence[str] = ()
+    tokens: Sequence[str], invocation_dir: Any, allow_command: bool = True, argv: Sequence[str] = (),
+    allow_with: bool | None = None,
 ) -> ParsedArgs:
     """Split positionals at ``with``; before it, existing paths / node ids and one COMMAND.
 
@@ -286,8 +287,8 @@ def split_positionals(
         tokens, updates = tokens[:index], tokens[index + 1:]
         if not updates:
             raise UsageError("'with' must be followed by config updates (key=value) or named configs")
-        if not allow_command:
-            raise UsageError("'with' is only accepted by 'sacred run'")
+        if not (allow_command if allow_with is None else allow_with):
+            raise UsageError("'with' is only accepted by 'sacred run' (and by 'sacred collect --multirun')")
     parsed = ParsedArgs(updates=updates)
     for token in tokens:
         if _is_target(token, invocation_dir):

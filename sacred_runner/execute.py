@@ -62,6 +62,7 @@ def run_experiment(item: RunItem, extra_observers: list) -> Any:
             config_updates=copy.deepcopy(item.config_updates),
             named_configs=tuple(item.named_configs),
             options=dict(item.options),
+            meta_info=copy.deepcopy(item.meta_info) or None,
         )
     finally:
         experiment.observers[:] = saved

@@ -10,8 +10,9 @@ plugins on these same hooks.
 Hooks are called in this order: ``sacred_addoption`` -> ``sacred_configure``
 -> ``sacred_report_header`` -> (``sacred_collect_file`` per file)
 -> ``sacred_collection_modifyitems`` -> ``sacred_collection_finish``
--> per item: ``sacred_make_observers``, ``sacred_run_item`` (which emits
-``sacred_run_event`` for every observer event) and ``sacred_run_report``
+-> ``sacred_launch`` (a launcher plugin taking all items; ``sacred_make_launcher``
+builds it) or else per item: ``sacred_make_observers``, ``sacred_run_item`` (which
+emits ``sacred_run_event`` for every observer event) and ``sacred_run_report``
 -> ``sacred_terminal_summary`` -> ``sacred_sessionfinish`` -> ``sacred_unconfigure``.
 """
 
@@ -129,3 +130,23 @@ def sacred_unconfigure(config: Any) -> None:
 @hookspec
 def sacred_sessionstart(session: Any) -> None:
     """The session starts, before collection (the terminal reporter prints its header here)."""
+
+
+@hookspec(firstresult=True)
+def sacred_launch(session: Any, items: list[Any]) -> bool | None:
+    """Run ``items`` some other way than one by one in this process; return True if done.
+
+    Implementations record each finished item with ``session.record(item,
+    outcome)`` (which calls ``sacred_run_report``). The built-in ``launch``
+    plugin does this for ``-n`` and ``--launcher``; the ``sweep`` plugin for
+    ``--sweeper``. Returning None leaves the items to ``sacred_run_item``.
+    """
+
+
+@hookspec(firstresult=True)
+def sacred_make_launcher(name: str, config: Any) -> Any | None:
+    """Return a :class:`sacred_runner.launch.base.Launcher` for ``--launcher NAME`` (None: not yours).
+
+    A launcher receives picklable :class:`~sacred_runner.launch.base.LaunchTask`
+    records and reports what happens to them through one callback.
+    """

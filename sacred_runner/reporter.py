@@ -371,6 +371,11 @@ class TerminalReporter:
             self._summary_table(session)
 
     def _summary_table(self, session: Any) -> None:
+        sweep = session.config.pluginmanager.get_plugin("sweep")
+        table = sweep.summary_table(session) if sweep is not None else None
+        if table is not None:  # a sweep: one row per point, its values, best first with an objective
+            self._write_table(*table)
+            return
         headers = ["experiment", "command", "status", "duration", "result", "run id", "store"]
         rows = []
         for item, outcome in session.results:
@@ -380,14 +385,18 @@ class TerminalReporter:
                 str(outcome.run_id) if outcome.run_id is not None else "-",
                 ", ".join(outcome.stores) or ("unobserved" if item.unobserved else "-"),
             ])
+        self._write_table(headers, rows)
+
+    def _write_table(self, headers: list[str], rows: list[list[str]]) -> None:
         self.section("summary", style="bold")
         # aligned plain columns, colored by status when colors are on: never truncated
         # (a narrow terminal wraps a long row instead of cutting its cells)
+        status = headers.index("status")
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
         self.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), style="bold")
         for row in rows:
             self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
-                            style=_STATUS_STYLE.get(row[2], "red"))
+                            style=_STATUS_STYLE.get(row[status], "red"))
 
     @hookimpl(trylast=True)
     def sacred_sessionfinish(self, session: Any, exitstatus: int) -> None:

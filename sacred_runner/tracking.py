@@ -37,6 +37,19 @@ def _short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _update_metric_stats(stats: dict[str, dict[str, Any]], metrics_by_name: dict | None) -> None:
+    """Fold the new points of ``metrics_by_name`` into ``{name: {"last", "min", "max"}}`` (numbers only)."""
+    for name, series in (metrics_by_name or {}).items():
+        numbers = [v for v in series.get("values", []) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if not numbers:
+            continue
+        entry = stats.get(name)
+        if entry is None:
+            stats[name] = {"last": numbers[-1], "min": min(numbers), "max": max(numbers)}
+        else:
+            entry.update(last=numbers[-1], min=min(entry["min"], *numbers), max=max(entry["max"], *numbers))
+
+
 class HookRelayObserver(RunObserver):
     """Forward every event of one run to ``hook.sacred_run_event`` and track its outcome."""
 
@@ -75,6 +88,7 @@ class HookRelayObserver(RunObserver):
 
     def log_metrics(self, metrics_by_name, info):  # noqa: D102
         self.outcome.metrics.update(latest_metric_values(metrics_by_name))
+        _update_metric_stats(self.outcome.metric_stats, metrics_by_name)
         self._emit("log_metrics", dict(metrics_by_name=metrics_by_name, info=info))
 
     def _stop(self, status: str, time: Any) -> None:
@@ -87,6 +101,7 @@ class HookRelayObserver(RunObserver):
     def completed_event(self, stop_time, result):  # noqa: D102
         self._stop("COMPLETED", stop_time)
         self.outcome.result = None if result is None else _short_repr(result)
+        self.outcome.result_value = result
         self._emit("completed_event", dict(stop_time=stop_time, result=result))
 
     def interrupted_event(self, interrupt_time, status):  # noqa: D102
