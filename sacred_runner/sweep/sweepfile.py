@@ -49,10 +49,11 @@ _TOP_KEYS = (*_KINDS, "parameters", "fixed")
 class _Located:
     """A YAML node with its line, for error messages."""
 
-    def __init__(self, loader: Any, node: Any, where: str) -> None:
+    def __init__(self, loader: Any, node: Any, where: str, key_node: Any = None) -> None:
         self.loader = loader
         self.node = node
         self.where = where
+        self.key_node = key_node  # for a mapping value: its key, whose line names the entry
 
     @property
     def line(self) -> int:
@@ -60,6 +61,10 @@ class _Located:
 
     def error(self, message: str) -> UsageError:
         return UsageError(f"{self.where}:{self.line}: {message}")
+
+    def key_error(self, message: str) -> UsageError:
+        line = self.key_node.start_mark.line + 1 if self.key_node is not None else self.line
+        return UsageError(f"{self.where}:{line}: {message}")
 
     def is_mapping(self) -> bool:
         import yaml
@@ -79,7 +84,7 @@ class _Located:
             key = self.loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 raise _Located(self.loader, key_node, self.where).error(f"keys must be strings, got {key!r}")
-            pairs.append((key, _Located(self.loader, value_node, self.where)))
+            pairs.append((key, _Located(self.loader, value_node, self.where, key_node)))
         return pairs
 
     def elements(self) -> list[_Located]:
@@ -187,7 +192,7 @@ def _random(section: _Located, parameters: _Located | None, default_seed: int) -
     fields = dict(section.items())
     for name, entry in fields.items():
         if name not in ("trials", "seed"):
-            raise entry.error(f"unknown key random.{name} (random takes trials and seed)")
+            raise entry.key_error(f"unknown key random.{name} (random takes trials and seed)")
     if "trials" not in fields:
         raise section.error("'random' needs 'trials' (e.g. random: {trials: 20, seed: 1})")
     if parameters is None:
@@ -219,7 +224,7 @@ def parse_sweep_text(text: str, where: str, default_seed: int = 0) -> SearchSpac
     sections = dict(root.items())
     for name, entry in sections.items():
         if name not in _TOP_KEYS:
-            raise entry.error(f"unknown key {name!r} (a sweep file has one of grid, points, random; plus parameters, fixed)")
+            raise entry.key_error(f"unknown key {name!r} (a sweep file has one of grid, points, random; plus parameters, fixed)")
     kinds = [name for name in _KINDS if name in sections]
     if len(kinds) != 1:
         raise root.error("a sweep file needs exactly one of grid, points or random")
