@@ -24,8 +24,8 @@ def _builtin_plugins() -> dict[str, Any]:
     from sacred_runner.builtin_plugins import BuiltinLauncher, LastFailedPlugin, ObserversPlugin
     from sacred_runner.collect import BuiltinCollector
     from sacred_runner.launch.plugin import LaunchPlugin
-    from sacred_runner.sweep.plugin import SweepPlugin
     from sacred_runner.reporter import TerminalReporter
+    from sacred_runner.sweep.plugin import SweepPlugin
 
     return {
         "collector": BuiltinCollector(),

@@ -130,6 +130,9 @@ class LocalPoolLauncher(Launcher):
     def __init__(self, processes: int) -> None:
         self.slots = processes
         self.workers: list[_Worker] = []
+        self._pending: deque = deque()
+        self._started: set[str] = set()  # tasks a worker began (AttemptStarted seen)
+        self._requeued: set[str] = set()
 
     def describe(self) -> str:
         """``local: N worker processes``."""
@@ -145,6 +148,9 @@ class LocalPoolLauncher(Launcher):
         from multiprocessing.connection import wait
 
         pending = deque(tasks)
+        self._pending = pending
+        self._started: set[str] = set()
+        self._requeued: set[str] = set()
         ctrl_c = _CtrlC()
         try:
             while True:
@@ -194,8 +200,16 @@ class LocalPoolLauncher(Launcher):
             worker.connection.close()
             if worker.task is not None:
                 task, worker.task = worker.task, None
+                if task.key not in self._started and task.key not in self._requeued and not control.interrupted:
+                    # the worker ended before it began this task (e.g. it retired after a run that
+                    # left threads behind): the task goes to another worker, once
+                    self._requeued.add(task.key)
+                    self._pending.appendleft(task)
+                    return
                 report(TaskLost(task.key, how, interrupted=control.interrupted))
             return
+        if isinstance(message, AttemptStarted):
+            self._started.add(message.key)
         if isinstance(message, AttemptStarted) or worker.task is None:
             report(message)
             return

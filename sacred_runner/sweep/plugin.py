@@ -161,7 +161,6 @@ class SweepPlugin:
     def accepting_items(self, session: Any, items: list, points: list) -> list:
         """The items whose experiment takes every point's keys and named configs; deselect the rest."""
         from sacred.utils import set_by_dotted_path
-
         from sacred_runner.experiments import check_updates, load_experiment
 
         accepted, rejected = [], []
