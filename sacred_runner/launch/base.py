@@ -42,6 +42,7 @@ class LaunchTask:
     item: RunItem
     stores: tuple[tuple[str, str], ...] = ()  # observer specs (kind, value), built where the run executes
     rootdir: str = ""  # relative store paths are taken from here
+    cwd: str = ""  # the runner's working directory: runs execute there when the worker can see it
 
 
 @dataclass(frozen=True)

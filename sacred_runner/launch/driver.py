@@ -67,6 +67,7 @@ class LaunchDriver:
         self.launcher = launcher
         self.stores = tuple(stores)
         self.rootdir = str(session.config.rootdir)
+        self.cwd = str(session.config.invocation_dir)
         self.hook = session.config.hook
         self.control = LaunchControl()
         self.trackers: dict[str, _Tracker] = {}
@@ -79,7 +80,7 @@ class LaunchDriver:
         tasks = []
         for item in items:
             self._counter += 1
-            task = LaunchTask(f"t{self._counter}", item, self.stores, self.rootdir)
+            task = LaunchTask(f"t{self._counter}", item, self.stores, self.rootdir, self.cwd)
             self.trackers[task.key] = _Tracker(task, self.hook)
             tasks.append(task)
         finished: list[tuple[RunItem, RunOutcome]] = []

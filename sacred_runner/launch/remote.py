@@ -133,6 +133,8 @@ def execute_task(task: LaunchTask, report: Report, isolate: bool = True) -> bool
         snapshot = StateSnapshot() if isolate else None
         finished: TaskFinished
         try:
+            if task.cwd and os.path.isdir(task.cwd):
+                os.chdir(task.cwd)
             observers = build_store_observers(task) + [ForwardingObserver(task.key, report)]
             run = run_experiment(task.item, observers)
         except KeyboardInterrupt:

@@ -52,7 +52,9 @@ def sweep_table(results: list[tuple[Any, Any]], objective: Objective | None) -> 
         if any(outcome.result is not None for _, outcome in points):
             value_headers = ["result", *value_headers]
         ordered = sorted(points, key=lambda pair: pair[0].meta_info["sweep"]["index"])
-    headers = (["experiment"] if len(experiments) > 1 else []) + ["#", *keys, "status", "duration", *value_headers, "run id"]
+    shown = {name: (f"metric {name}" if name in keys and objective is None else name) for name in value_headers}
+    headers = (["experiment"] if len(experiments) > 1 else []) + ["#", *keys, "status", "duration",
+                                                                  *(shown[h] for h in value_headers), "run id"]
     rows = []
     for item, outcome in ordered:
         sweep = item.meta_info["sweep"]

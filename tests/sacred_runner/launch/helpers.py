@@ -73,8 +73,13 @@ def file_runs(store: Path) -> dict[int, dict]:
 
 def sqlite_runs(path: Path) -> dict[str, dict]:
     """``{run id: {status, fail_trace, meta, config}}`` of an SqlObserver SQLite file."""
+    if not path.exists():
+        return {}
     with sqlite3.connect(path) as connection:
-        rows = connection.execute("SELECT run_id, status, fail_trace, meta, config FROM run").fetchall()
+        try:
+            rows = connection.execute("SELECT run_id, status, fail_trace, meta, config FROM run").fetchall()
+        except sqlite3.OperationalError:  # not created yet
+            return {}
     return {
         run_id: {"status": status, "fail_trace": fail_trace or "", "meta": json.loads(meta), "config": json.loads(config)}
         for run_id, status, fail_trace, meta, config in rows
