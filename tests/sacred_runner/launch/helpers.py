@@ -33,6 +33,7 @@ FAULTY_EXPERIMENT = """\
             marker.write_text(str(os.getpid()))
             pathlib.Path(marker_dir, "pid-%d" % os.getpid()).write_text(str(os.getpid()))
             if first:
+                pathlib.Path(marker_dir, "waiting").write_text(str(os.getpid()))
                 for _ in range(600):
                     time.sleep(0.1)
         return x * 10

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.fixtures.dask_cluster import dask_cluster, start_cluster  # noqa: F401 - fixture
+from tests.fixtures.dask_cluster import start_cluster
 from tests.fixtures.mongo_server import free_port
 from tests.sacred_runner.launch.helpers import (
     FAULTY_EXPERIMENT,
@@ -50,8 +50,8 @@ def test_kill_9_of_a_dask_worker_records_the_run_failed_and_reruns_it_once(sacre
                            "-M", "--color=no", "--file_storage", "fs", "--sql", "sqlite:///runs.db",
                            "with", "mode=wait,ok", "x=3")
     try:
-        pid = int(wait_for(lambda: (sacredtester.path / "attempt").exists()
-                           and (sacredtester.path / "attempt").read_text(), what="the waiting run"))
+        pid = int(wait_for(lambda: (sacredtester.path / "waiting").exists()
+                           and (sacredtester.path / "waiting").read_text(), what="the waiting run"))
         wait_for(lambda: sqlite_runs(sacredtester.path / "runs.db"), what="the run record")
         os.kill(pid, signal.SIGKILL)
         stdout, stderr = process.communicate(timeout=180)

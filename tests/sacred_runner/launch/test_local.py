@@ -40,8 +40,8 @@ def test_kill_9_of_a_worker_records_its_run_failed_and_the_others_finish(sacredt
     process = start_sacred(sacredtester.path, "run", "-n", "2", "-M", "--color=no", "--sql", "sqlite:///runs.db",
                            "--file_storage", "fs", "with", "mode=wait,ok", "x=1,2")
     try:
-        pid = int(wait_for(lambda: (sacredtester.path / "attempt").exists()
-                           and (sacredtester.path / "attempt").read_text(), what="the waiting run"))
+        pid = int(wait_for(lambda: (sacredtester.path / "waiting").exists()
+                           and (sacredtester.path / "waiting").read_text(), what="the waiting run"))
         os.kill(pid, signal.SIGKILL)
         stdout, stderr = process.communicate(timeout=120)
     finally:
