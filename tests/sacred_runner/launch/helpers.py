@@ -12,7 +12,8 @@ from pathlib import Path
 
 from tests.sacred_runner.conftest import REPO_ROOT
 
-#: an experiment whose points either complete, fail, or write their pid and wait to be killed
+#: an experiment whose points complete, fail, wait to be killed (the first "wait" point only) or
+#: sleep for a minute ("sleep")
 FAULTY_EXPERIMENT = """\
     import os, pathlib, time
     from sacred import Experiment
@@ -27,6 +28,10 @@ FAULTY_EXPERIMENT = """\
         _run.log_scalar("x", x)
         if mode == "fail":
             raise RuntimeError("this point fails on purpose")
+        if mode == "sleep":
+            pathlib.Path(marker_dir, "sleeping-%d" % os.getpid()).write_text(str(os.getpid()))
+            for _ in range(600):
+                time.sleep(0.1)
         if mode == "wait":
             marker = pathlib.Path(marker_dir, "attempt")
             first = not marker.exists()
