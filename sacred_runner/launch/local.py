@@ -3,7 +3,11 @@
 Each worker (:mod:`sacred_runner.launch.pool_worker`) runs one task at a
 time and restores the interpreter's global state between runs
 (:mod:`sacred_runner.launch.isolation`). Workers are started when the
-first batch needs them and reused for the whole session.
+first batch needs them and reused for the whole session. Each holds one
+task in reserve so that its next run starts without a round trip to the
+runner; Ctrl+C cancels the reserves (one the worker has already begun is
+interrupted like any started run). With ``-x`` workers hold no reserve, so
+nothing starts after the first failure is known.
 
 Faults: a worker that dies (``kill -9``, a segfault, ``os._exit``) is
 reported :class:`TaskLost` with how it died (its run is then recorded
@@ -36,10 +40,12 @@ from sacred_runner.launch.base import (
     TaskFinished,
     TaskLost,
 )
+from sacred_runner.launch.pool_worker import CANCEL, RETIRED
 
 __all__ = ["LocalPoolLauncher", "parse_process_count"]
 
 FORWARD_SIGINT_AFTER = 2.0
+RESERVE = 1  # tasks a worker holds beyond the one it runs
 INTERRUPT_GRACE_SECONDS = 10.0
 STOP_TIMEOUT = 5.0
 
@@ -74,8 +80,9 @@ class _Worker:
         finally:
             child_socket.close()
         self.connection = Connection(parent_socket.detach())
-        self.task: LaunchTask | None = None
+        self.tasks: deque[LaunchTask] = deque()  # the running one first, then one in reserve
         self.sigint_sent = False
+        self.cancel_sent = False
         self.alive = True
 
     def exit_description(self) -> str:
@@ -127,8 +134,9 @@ class LocalPoolLauncher(Launcher):
 
     name = "local"
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, reserve: int = RESERVE) -> None:
         self.slots = processes
+        self.reserve = reserve
         self.workers: list[_Worker] = []
         self._pending: deque = deque()
         self._started: set[str] = set()  # tasks a worker began (AttemptStarted seen)
@@ -160,8 +168,10 @@ class LocalPoolLauncher(Launcher):
                     reason = "cancelled: interrupted by the user" if control.interrupted else "not started: the session stopped (-x)"
                     while pending:
                         report(TaskCancelled(pending.popleft().key, reason))
-                self._assign(pending, report)
-                busy = [w for w in self.workers if w.task is not None]
+                    self._cancel_reserves()
+                else:
+                    self._assign(pending)
+                busy = [w for w in self.workers if w.tasks]
                 if not busy and not pending:
                     return
                 if ctrl_c.at is not None:
@@ -173,49 +183,68 @@ class LocalPoolLauncher(Launcher):
         finally:
             ctrl_c.restore()
 
-    def _assign(self, pending: deque, report: Report) -> None:
+    def _cancel_reserves(self) -> None:
+        for worker in self.workers:
+            if worker.alive and len(worker.tasks) > 1 and not worker.cancel_sent:
+                worker.cancel_sent = True
+                try:
+                    worker.connection.send(CANCEL)
+                except OSError:
+                    pass
+
+    def _assign(self, pending: deque) -> None:
+        """Give every worker a task to run and one in reserve (idle workers, then new ones, first)."""
         self.workers = [w for w in self.workers if w.alive]
-        while pending:
-            idle = next((w for w in self.workers if w.task is None), None)
-            if idle is None:
-                if len(self.workers) >= self.slots:
-                    return
-                idle = self._spawn()
-            task = pending.popleft()
-            try:
-                idle.connection.send(task)
-            except OSError:
-                idle.alive = False
-                self.workers.remove(idle)
-                pending.appendleft(task)
-                continue
-            idle.task = task
+        for depth in range(1, self.reserve + 2):
+            while pending:
+                worker = next((w for w in self.workers if len(w.tasks) < depth), None)
+                if worker is None:
+                    if depth > 1 or len(self.workers) >= self.slots:
+                        break
+                    worker = self._spawn()
+                task = pending.popleft()
+                try:
+                    worker.connection.send(task)
+                except OSError:
+                    worker.alive = False
+                    self.workers.remove(worker)
+                    pending.appendleft(task)
+                    continue
+                worker.tasks.append(task)
 
     def _receive(self, worker: _Worker, report: Report, control: LaunchControl) -> None:
         try:
-            message = worker.connection.recv()
+            batch = worker.connection.recv()
         except (EOFError, OSError):
             worker.alive = False
             how = worker.exit_description()
             worker.connection.close()
-            if worker.task is not None:
-                task, worker.task = worker.task, None
+            held, worker.tasks = list(worker.tasks), deque()
+            for task in reversed(held):
                 if task.key not in self._started and task.key not in self._requeued and not control.interrupted:
-                    # the worker ended before it began this task (e.g. it retired after a run that
-                    # left threads behind): the task goes to another worker, once
+                    # the worker ended before it began this task (it retired, or died running the
+                    # one before): the task goes to another worker, once
                     self._requeued.add(task.key)
                     self._pending.appendleft(task)
-                    return
-                report(TaskLost(task.key, how, interrupted=control.interrupted))
+                elif task.key in self._started:
+                    report(TaskLost(task.key, how, interrupted=control.interrupted))
+                else:
+                    report(TaskCancelled(task.key, "cancelled: interrupted by the user"))
             return
-        if isinstance(message, AttemptStarted):
-            self._started.add(message.key)
-        if isinstance(message, AttemptStarted) or worker.task is None:
+        for message in batch:
+            if isinstance(message, AttemptStarted):
+                self._started.add(message.key)
+            if isinstance(message, TaskCancelled) and message.reason == RETIRED:
+                self._pending.appendleft(next(t for t in worker.tasks if t.key == message.key))
+                self._forget(worker, message.key)
+                continue
             report(message)
-            return
-        report(message)
-        if isinstance(message, TaskFinished) and message.key == worker.task.key:
-            worker.task = None
+            if isinstance(message, (TaskFinished, TaskCancelled)):
+                self._forget(worker, message.key)
+
+    @staticmethod
+    def _forget(worker: _Worker, key: str) -> None:
+        worker.tasks = deque(t for t in worker.tasks if t.key != key)
 
     def _press(self, busy: list[_Worker], since: float, report: Report) -> None:
         """After Ctrl+C: SIGINT to workers that ignore it, kill those past the grace period."""

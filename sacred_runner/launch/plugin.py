@@ -143,7 +143,9 @@ class LaunchPlugin:
         if name == "local":
             from sacred_runner.launch.local import LocalPoolLauncher
 
-            return LocalPoolLauncher(process_count(config, default=process_count_default()))
+            # with -x no task waits in reserve on a worker: nothing starts after the first failure
+            return LocalPoolLauncher(process_count(config, default=process_count_default()),
+                                     reserve=0 if config.option.exitfirst else 1)
         if name == "dask":
             from sacred_runner.launch.dask_launcher import DaskLauncher
 

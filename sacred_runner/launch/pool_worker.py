@@ -3,11 +3,13 @@
 Receives :class:`~sacred_runner.launch.base.LaunchTask` s (``None`` ends it)
 over the socket ``FD`` and runs each with
 :func:`~sacred_runner.launch.remote.execute_task`, sending every message
-back over the same socket. Between runs the interpreter's global state is
+back over the same socket, in batches (lists). Between runs the interpreter's global state is
 restored (:mod:`sacred_runner.launch.isolation`); when that is impossible
 the worker exits after reporting the run and the pool starts a fresh one.
 SIGINT is ignored while idle and interrupts the run while one executes
-(the run records itself INTERRUPTED).
+(the run records itself INTERRUPTED; the tasks held in reserve are then
+cancelled). The runner hands each worker one task in reserve, so the next
+run starts without waiting for a round trip; ``"cancel"`` drops the reserve.
 """
 
 from __future__ import annotations
@@ -15,26 +17,90 @@ from __future__ import annotations
 import pickle
 import signal
 import sys
+from collections import deque
 from typing import Any
 
 __all__ = ["main"]
 
 
-def _sender(connection: Any) -> Any:
-    def send(message: Any) -> None:
+FLUSH_AFTER_SECONDS = 0.2
+
+
+class _BatchingSender:
+    """Sends messages in batches: fewer wake-ups of the runner per run.
+
+    A batch goes out at once when it holds a run's ``started_event`` /
+    ``queued_event`` (the runner needs the run id to record the run should this
+    worker die), the end of a task, or when it is older than
+    FLUSH_AFTER_SECONDS; what waits is display-only (heartbeats, metrics),
+    already written to the stores by this process.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.batch: list = []
+        self.since = 0.0
+
+    def __call__(self, message: Any) -> None:
+        import time
+
+        from sacred_runner.launch.base import RunEvent, TaskFinished
+
+        if not self.batch:
+            self.since = time.monotonic()
+        self.batch.append(message)
+        urgent = isinstance(message, TaskFinished) or (
+            isinstance(message, RunEvent) and message.event in ("started_event", "queued_event"))
+        if urgent or time.monotonic() - self.since > FLUSH_AFTER_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
         try:
-            connection.send(message)
+            self.connection.send(batch)
         except (pickle.PicklingError, TypeError, AttributeError):
-            from dataclasses import replace
+            self.connection.send([_portable(message) for message in batch])
 
-            from sacred.serializer import flatten
 
-            payload = getattr(message, "payload", None)
-            if payload is None:
-                raise
-            connection.send(replace(message, payload={k: flatten(v) for k, v in payload.items()}))
+def _portable(message: Any) -> Any:
+    from dataclasses import replace
 
-    return send
+    payload = getattr(message, "payload", None)
+    if payload is None:
+        return message
+    try:
+        pickle.dumps(message)
+        return message
+    except (pickle.PicklingError, TypeError, AttributeError):
+        from sacred.serializer import flatten
+
+        return replace(message, payload={k: flatten(v) for k, v in payload.items()})
+
+
+CANCEL = "cancel"  # the runner's message: drop the tasks held in reserve
+
+
+def _read(connection: Any, queue: deque, send: Any, block: bool) -> bool:
+    """Take the runner's messages into ``queue``; False when told to stop (or the runner is gone)."""
+    from sacred_runner.launch.base import TaskCancelled
+
+    while block or connection.poll(0):
+        block = False
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return False
+        if message is None:
+            return False
+        if message == CANCEL:
+            while queue:
+                send(TaskCancelled(queue.popleft().key, "not started: the session stopped"))
+            send.flush()
+        else:
+            queue.append(message)
+    return True
 
 
 def main(argv: list[str]) -> int:
@@ -42,26 +108,43 @@ def main(argv: list[str]) -> int:
     from multiprocessing.connection import Connection
 
     import sacred  # noqa: F401 - loaded once, before the first run's snapshot
+    from sacred_runner.launch.base import TaskCancelled, TaskFinished
     from sacred_runner.launch.remote import execute_task
 
     connection = Connection(int(argv[1]))
-    send = _sender(connection)
+    send = _BatchingSender(connection)
+    queue: deque = deque()
+    interrupted: list[str] = []
+
+    def forward(message: Any) -> None:
+        if isinstance(message, TaskFinished) and message.interrupted:
+            interrupted.append(message.key)
+        send(message)
+
     while True:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            task = connection.recv()
-        except (EOFError, OSError):
+        if not _read(connection, queue, send, block=not queue):
             return 0
-        if task is None:
-            return 0
+        task = queue.popleft()
+        interrupted.clear()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            reusable = execute_task(task, send)
+            reusable = execute_task(task, forward)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            if interrupted:  # Ctrl+C: what this worker holds in reserve never starts
+                while queue:
+                    send(TaskCancelled(queue.popleft().key, "cancelled: interrupted by the user"))
+            send.flush()
         except (EOFError, OSError, BrokenPipeError):
             return 1  # the runner went away
         if not reusable:
+            while queue:  # handed back: the pool gives them to a fresh worker
+                send(TaskCancelled(queue.popleft().key, RETIRED))
+            send.flush()
             return 0
 
+
+RETIRED = "worker retired"
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))
