@@ -118,6 +118,11 @@ class LaunchPlugin:
         name = chosen_launcher(config)
         if name == "sequential" and getattr(config.option, "numprocesses", None):
             raise UsageError("-n runs on local worker processes: it cannot be combined with --launcher sequential")
+        if getattr(config.option, "scheduler", None) and name != "dask":
+            raise UsageError("--scheduler names a Dask scheduler: add --launcher dask")
+        for flag, dest in (("--submitit-folder", "submitit_folder"), ("--submitit-cluster", "submitit_cluster")):
+            if getattr(config.option, dest, None) and name != "submitit":
+                raise UsageError(f"{flag} belongs to --launcher submitit")
         timeout = getattr(config.option, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)
         if not timeout > 0:
             raise UsageError(f"--connect-timeout: expected a positive number of seconds, got {timeout}")

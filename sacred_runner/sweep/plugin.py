@@ -195,7 +195,7 @@ class SweepPlugin:
     def sacred_collection_finish(self, session: Any) -> None:
         """``sacred collect --multirun``: list the points each experiment would run."""
         config = session.config
-        if not self.active or config.subcommand != "collect":
+        if not self.active or config.subcommand != "collect" or getattr(config.option, "json", False):
             return
         from sacred_runner.sweep.space import check_size
 

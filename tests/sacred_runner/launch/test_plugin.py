@@ -50,3 +50,15 @@ def test_a_plugin_launcher_receives_picklable_tasks_and_reports_through_one_call
     result = sacredtester.run("run", "--launcher", "inline", "-M", "--color=no", "with", "a=1,2")
     assert result.ret == 0, result.stderr
     assert "exp_a.py::exp_a::main[a=2] COMPLETED" in result.stdout and "result=4" in result.stdout
+
+
+def test_launcher_options_without_their_launcher_are_usage_errors(sacredtester):
+    sacredtester.experiment("exp_a.py")
+    for args, message in {
+        ("--scheduler", "tcp://127.0.0.1:1"): "--scheduler names a Dask scheduler: add --launcher dask",
+        ("--submitit-cluster", "local"): "--submitit-cluster belongs to --launcher submitit",
+        ("--connect-timeout", "0", "--launcher", "dask"): "--connect-timeout: expected a positive number",
+        ("-n", "2", "--launcher", "sequential"): "cannot be combined with --launcher sequential",
+    }.items():
+        result = sacredtester.run("run", *args)
+        assert result.ret == 4 and message in result.stderr, (args, result.stderr)
