@@ -4,7 +4,8 @@ Without ``--scheduler`` a ``LocalCluster`` is started (``-n`` worker
 processes, one thread each). Each task executes
 :func:`sacred_runner.launch.remote.execute_task` on a worker, which writes
 the stores from there; every message goes back through a
-``distributed.Queue`` that the runner drains (the one report callback).
+``distributed.Queue`` (in batches) that the runner drains into the one
+report callback.
 At most as many tasks as the cluster has worker threads are submitted at
 a time, so ``-x`` and Ctrl+C never leave a submitted task behind that has
 not started. Runs in one worker process are serialized (they share its
@@ -86,7 +87,7 @@ def execute_dask_task(task: LaunchTask, queue_name: str, stop_name: str) -> None
     """On a Dask worker: run ``task``, sending every message to the queue ``queue_name``."""
     import distributed
 
-    from sacred_runner.launch.remote import execute_task
+    from sacred_runner.launch.remote import BatchingReporter, execute_task
 
     worker = distributed.get_worker()
     queue = distributed.Queue(queue_name)
@@ -105,17 +106,20 @@ def execute_dask_task(task: LaunchTask, queue_name: str, stop_name: str) -> None
             except Exception:  # noqa: BLE001 - the scheduler went away: nothing to watch
                 return
 
+    batches = BatchingReporter(queue.put)
+
     def report(message: Any) -> None:
         if isinstance(message, AttemptStarted):
             from dataclasses import replace
 
             message = replace(message, where=where)
-        queue.put(message)
+        batches(message)
 
     watcher = threading.Thread(target=watch, name="sacred-dask-interrupt-watch", daemon=True)
     watcher.start()
     try:
         execute_task(task, report)
+        batches.flush()
     finally:
         done.set()
 
@@ -257,8 +261,9 @@ class DaskLauncher(Launcher):
         if not messages:
             time.sleep(POLL_SECONDS)
             return
-        for message in messages:
-            relay(message)
+        for batch in messages:
+            for message in batch:
+                relay(message)
 
     def _settle(self, inflight: dict, reported: set, finished_at: dict, relay: Any, control: LaunchControl) -> None:
         """Conclude the futures that are done: their report arrived, or they failed without one."""

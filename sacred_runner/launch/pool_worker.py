@@ -23,45 +23,14 @@ from typing import Any
 __all__ = ["main"]
 
 
-FLUSH_AFTER_SECONDS = 0.2
-
-
-class _BatchingSender:
-    """Sends messages in batches: fewer wake-ups of the runner per run.
-
-    A batch goes out at once when it holds a run's ``started_event`` /
-    ``queued_event`` (the runner needs the run id to record the run should this
-    worker die), the end of a task, or when it is older than
-    FLUSH_AFTER_SECONDS; what waits is display-only (heartbeats, metrics),
-    already written to the stores by this process.
-    """
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-        self.batch: list = []
-        self.since = 0.0
-
-    def __call__(self, message: Any) -> None:
-        import time
-
-        from sacred_runner.launch.base import RunEvent, TaskFinished
-
-        if not self.batch:
-            self.since = time.monotonic()
-        self.batch.append(message)
-        urgent = isinstance(message, TaskFinished) or (
-            isinstance(message, RunEvent) and message.event in ("started_event", "queued_event"))
-        if urgent or time.monotonic() - self.since > FLUSH_AFTER_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        batch, self.batch = self.batch, []
-        if not batch:
-            return
+def _connection_sender(connection: Any) -> Any:
+    def send_batch(batch: list) -> None:
         try:
-            self.connection.send(batch)
+            connection.send(batch)
         except (pickle.PicklingError, TypeError, AttributeError):
-            self.connection.send([_portable(message) for message in batch])
+            connection.send([_portable(message) for message in batch])
+
+    return send_batch
 
 
 def _portable(message: Any) -> Any:
@@ -109,10 +78,10 @@ def main(argv: list[str]) -> int:
 
     import sacred  # noqa: F401 - loaded once, before the first run's snapshot
     from sacred_runner.launch.base import TaskCancelled, TaskFinished
-    from sacred_runner.launch.remote import execute_task
+    from sacred_runner.launch.remote import BatchingReporter, execute_task
 
     connection = Connection(int(argv[1]))
-    send = _BatchingSender(connection)
+    send = BatchingReporter(_connection_sender(connection))
     queue: deque = deque()
     interrupted: list[str] = []
 

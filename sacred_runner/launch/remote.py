@@ -19,7 +19,7 @@ from typing import Any
 from sacred.observers.base import RunObserver
 from sacred_runner.launch.base import AttemptStarted, LaunchTask, Report, RunEvent, TaskFinished
 
-__all__ = ["ForwardingObserver", "build_store_observers", "execute_task", "portable", "short_repr", "where_am_i"]
+__all__ = ["BatchingReporter", "ForwardingObserver", "build_store_observers", "execute_task", "portable", "short_repr", "where_am_i"]
 
 LOWEST_PRIORITY = -(2**31)
 RESULT_REPR_LIMIT = 60
@@ -98,6 +98,46 @@ class ForwardingObserver(RunObserver):
 
     def artifact_event(self, name, filename, metadata=None, content_type=None):  # noqa: D102
         self._send("artifact_event", name=name, filename=filename, metadata=metadata, content_type=content_type)
+
+
+class BatchingReporter:
+    """A report callback that sends messages in batches (lists): fewer wake-ups / round trips per run.
+
+    A batch goes out at once when it holds a run's ``started_event`` /
+    ``queued_event`` (the runner needs the run id to record the run should
+    the worker die), the end of a task, or when it is older than
+    ``flush_after`` seconds; what may wait is display-only (heartbeats,
+    metrics), already written to the stores by the executing process.
+    Call :meth:`flush` after each task.
+    """
+
+    def __init__(self, send_batch: Any, flush_after: float = 0.2) -> None:
+        self.send_batch = send_batch
+        self.flush_after = flush_after
+        self.batch: list = []
+        self.since = 0.0
+        self._lock = threading.Lock()  # the run's heartbeat thread reports too
+
+    def __call__(self, message: Any) -> None:
+        import time
+
+        with self._lock:
+            if not self.batch:
+                self.since = time.monotonic()
+            self.batch.append(message)
+            urgent = isinstance(message, TaskFinished) or (
+                isinstance(message, RunEvent) and message.event in ("started_event", "queued_event"))
+            if not (urgent or time.monotonic() - self.since > self.flush_after):
+                return
+            batch, self.batch = self.batch, []
+        self.send_batch(batch)
+
+    def flush(self) -> None:
+        """Send what waits."""
+        with self._lock:
+            batch, self.batch = self.batch, []
+        if batch:
+            self.send_batch(batch)
 
 
 def build_store_observers(task: LaunchTask) -> list:
