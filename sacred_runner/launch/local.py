@@ -226,7 +226,7 @@ class LocalPoolLauncher(Launcher):
                     # one before): the task goes to another worker, once
                     self._requeued.add(task.key)
                     self._pending.appendleft(task)
-                elif task.key in self._started:
+                elif task.key in self._started or not control.interrupted:
                     report(TaskLost(task.key, how, interrupted=control.interrupted))
                 else:
                     report(TaskCancelled(task.key, "cancelled: interrupted by the user"))
