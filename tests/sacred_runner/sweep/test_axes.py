@@ -67,3 +67,13 @@ def test_any_list_of_literals_round_trips_through_the_axis_grammar(values):
 def test_split_top_level_never_loses_characters(parts):
     text = ",".join(parts)
     assert ",".join(split_top_level(text)) == text
+
+
+def test_the_issues_example_is_a_four_point_grid():
+    # "sacred run PATHS --multirun with lr=0.1,0.01 bs=32,64 runs the grid (4 points per selected experiment)"
+    from sacred_runner.sweep.space import Grid
+
+    grid = Grid(parse_multirun_updates(["lr=0.1,0.01", "bs=32,64"]))
+    assert grid.size == 4
+    assert [p.updates for p in grid.points()] == [
+        {"lr": 0.1, "bs": 32}, {"lr": 0.1, "bs": 64}, {"lr": 0.01, "bs": 32}, {"lr": 0.01, "bs": 64}]
