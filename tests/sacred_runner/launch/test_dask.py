@@ -121,3 +121,13 @@ def test_ctrl_c_interrupts_the_running_run_on_its_worker_and_cancels_the_rest(sa
     statuses = sorted(e["status"] for e in stored.values())
     assert statuses == ["INTERRUPTED", "INTERRUPTED"]  # one per worker; the other four never started
     assert "Interrupted: 2 interrupted, 4 deselected" in stdout
+
+
+def test_exitfirst_submits_nothing_after_the_first_failure(sacredtester, dask_cluster):
+    sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
+    result = sacredtester.run_subprocess("run", "--launcher", "dask", "--scheduler", dask_cluster.address, "-x",
+                                         "-M", "--color=no", "with", "mode=fail,ok", "x=1,2,3")
+    assert result.ret == 1, result.stderr
+    stored = file_runs(sacredtester.path / ".sacred" / "runs")
+    assert sorted(e["status"] for e in stored.values()) == ["FAILED", "FAILED"]  # the two in flight
+    assert "2 failed, 4 deselected" in result.stdout

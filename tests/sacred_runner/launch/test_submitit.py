@@ -62,3 +62,20 @@ def test_an_unknown_submitit_cluster_is_a_usage_error(sacredtester):
     sacredtester.experiment("exp_a.py")
     result = sacredtester.run("run", "--launcher", "submitit", "--submitit-cluster", "moon")
     assert result.ret == 4 and "--submitit-cluster: expected one of slurm, local, debug" in result.stderr
+
+
+def test_ctrl_c_interrupts_running_jobs_and_cancels_the_rest(sacredtester):
+    sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
+    process = start_sacred(sacredtester.path, "run", "--launcher", "submitit", "--submitit-cluster", "local",
+                           "-n", "2", "-M", "--color=no", "with", "mode=sleep", "x=1,2,3,4")
+    try:
+        wait_for(lambda: len(list(sacredtester.path.glob("sleeping-*"))) == 2, what="two sleeping runs")
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 2, stderr
+    stored = file_runs(sacredtester.path / ".sacred" / "runs")
+    assert sorted(e["status"] for e in stored.values()) == ["INTERRUPTED", "INTERRUPTED"]
+    assert "Interrupted: 2 interrupted, 2 deselected" in stdout
