@@ -14,38 +14,12 @@ run starts without waiting for a round trip; ``"cancel"`` drops the reserve.
 
 from __future__ import annotations
 
-import pickle
 import signal
 import sys
 from collections import deque
 from typing import Any
 
-__all__ = ["main"]
-
-
-def _connection_sender(connection: Any) -> Any:
-    def send_batch(batch: list) -> None:
-        try:
-            connection.send(batch)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            connection.send([_portable(message) for message in batch])
-
-    return send_batch
-
-
-def _portable(message: Any) -> Any:
-    from dataclasses import replace
-
-    payload = getattr(message, "payload", None)
-    if payload is None:
-        return message
-    try:
-        pickle.dumps(message)
-        return message
-    except (pickle.PicklingError, TypeError, AttributeError):
-        from sacred.serializer import flatten
-
-        return replace(message, payload={k: flatten(v) for k, v in payload.items()})
+__all__ = ["CANCEL", "RETIRED", "main"]
 
 
 CANCEL = "cancel"  # the runner's message: drop the tasks held in reserve
@@ -81,7 +55,7 @@ def main(argv: list[str]) -> int:
     from sacred_runner.launch.remote import BatchingReporter, execute_task
 
     connection = Connection(int(argv[1]))
-    send = BatchingReporter(_connection_sender(connection))
+    send = BatchingReporter(connection.send)  # payloads are already picklable (remote.portable)
     queue: deque = deque()
     interrupted: list[str] = []
 
