@@ -5,10 +5,10 @@ processes, one thread each). Each task executes
 :func:`sacred_runner.launch.remote.execute_task` on a worker, which writes
 the stores from there; every message goes back through a
 ``distributed.Queue`` (in batches) that the runner drains into the one
-report callback.
-At most as many tasks as the cluster has worker threads are submitted at
-a time, so ``-x`` and Ctrl+C never leave a submitted task behind that has
-not started. Runs in one worker process are serialized (they share its
+report callback. Twice as many tasks as the cluster has worker threads are
+submitted at a time (one in reserve per thread, so a worker never waits for
+the runner); on Ctrl+C the reserves are cancelled. With ``-x`` there is no
+reserve, so nothing starts after the first failure is known. Runs in one worker process are serialized (they share its
 interpreter); start workers with ``--nthreads 1``.
 
 Stores must be reachable from the workers: before submitting, every
@@ -50,6 +50,7 @@ __all__ = ["DaskLauncher", "execute_dask_task", "path_of_store", "visible_paths"
 INTERRUPT_GRACE_SECONDS = 15.0
 REPORT_WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.02
+CANCEL_CONFIRM_SECONDS = 2.0  # a cancelled task's start message may still be in the queue
 
 
 def _import_distributed() -> Any:
@@ -130,7 +131,8 @@ class DaskLauncher(Launcher):
     name = "dask"
 
     def __init__(self, scheduler: str | None, workers: int | None, connect_timeout: float,
-                 stores: list[tuple[str, str]], rootdir: str, default_store: bool = False) -> None:
+                 stores: list[tuple[str, str]], rootdir: str, default_store: bool = False,
+                 reserve: int = 1) -> None:
         self.scheduler = scheduler
         self.workers = workers
         self.connect_timeout = connect_timeout
@@ -140,6 +142,7 @@ class DaskLauncher(Launcher):
         self.client: Any = None
         self.cluster: Any = None
         self.slots = 1
+        self.reserve = reserve  # tasks submitted per worker thread beyond the running one
         self.session_id = uuid.uuid4().hex[:10]
 
     def describe(self) -> str:
@@ -206,7 +209,7 @@ class DaskLauncher(Launcher):
                     )
 
     def run(self, tasks: list[LaunchTask], report: Report, control: LaunchControl) -> None:
-        """Submit ``tasks`` (at most ``slots`` at a time) and relay their messages until each is reported."""
+        """Submit ``tasks`` (a window of ``slots`` plus reserves) and relay their messages until each is reported."""
         distributed = _import_distributed()
         queue_name = f"sacred-{self.session_id}-{uuid.uuid4().hex[:6]}"
         stop_name = f"{queue_name}-stop"
@@ -215,12 +218,17 @@ class DaskLauncher(Launcher):
         pending = list(tasks)
         inflight: dict[str, tuple[Any, LaunchTask]] = {}
         reported: set[str] = set()
+        started: set[str] = set()
         finished_at: dict[str, float] = {}
+        cancelling: dict[str, float] = {}
         interrupted_at: float | None = None
+        window = self.slots * (1 + self.reserve)
 
         def relay(message: Any) -> None:
             if isinstance(message, (TaskFinished, TaskLost)):
                 reported.add(message.key)
+            elif isinstance(message, AttemptStarted):
+                started.add(message.key)
             report(message)
 
         try:
@@ -232,13 +240,19 @@ class DaskLauncher(Launcher):
                         for task in pending:
                             report(TaskCancelled(task.key, reason))
                         pending = []
-                    while pending and len(inflight) < self.slots:
+                        if control.interrupted:
+                            for key, (future, _task) in inflight.items():
+                                if key not in started and key not in cancelling:
+                                    # not begun (as far as we know): cancel; _settle says how it ended
+                                    cancelling[key] = time.monotonic()
+                                    future.cancel()
+                    while pending and len(inflight) < window:
                         task = pending.pop(0)
                         future = self.client.submit(execute_dask_task, task, queue_name, stop_name,
                                                     key=f"{queue_name}-{task.key}", pure=False)
                         inflight[task.key] = (future, task)
                     self._drain(queue, relay)
-                    self._settle(inflight, reported, finished_at, relay, control)
+                    self._settle(inflight, reported, started, finished_at, cancelling, relay, control)
                     if interrupted_at is not None and time.monotonic() - interrupted_at > INTERRUPT_GRACE_SECONDS:
                         for key, (future, _task) in list(inflight.items()):
                             future.cancel()
@@ -265,19 +279,29 @@ class DaskLauncher(Launcher):
             for message in batch:
                 relay(message)
 
-    def _settle(self, inflight: dict, reported: set, finished_at: dict, relay: Any, control: LaunchControl) -> None:
-        """Conclude the futures that are done: their report arrived, or they failed without one."""
+    def _settle(self, inflight: dict, reported: set, started: set, finished_at: dict, cancelling: dict,
+                relay: Any, control: LaunchControl) -> None:
+        """Conclude the futures that are done: their report arrived, or they ended without one."""
+        now = time.monotonic()
         for key, (future, _task) in list(inflight.items()):
             if key in reported:
                 inflight.pop(key)
                 continue
-            if future.status == "finished":
-                # the result is back; the report may still be on its way through the queue
-                started = finished_at.setdefault(key, time.monotonic())
-                if time.monotonic() - started > REPORT_WAIT_SECONDS:
-                    relay(TaskLost(key, "the task returned but its report never arrived"))
+            if key in cancelling and key not in started:
+                # cancelled before it began, unless its start is still on its way through the queue
+                if future.status == "cancelled" and now - cancelling[key] > CANCEL_CONFIRM_SECONDS:
+                    relay(TaskCancelled(key, "cancelled: interrupted by the user"))
+                    reported.add(key)
                     inflight.pop(key)
-            elif future.status in ("error", "cancelled", "lost"):
+                continue
+            if future.status in ("finished", "cancelled"):
+                # the result is back (or a started task was cancelled): its report may still be
+                # on its way through the queue; the Ctrl+C grace period bounds the wait too
+                waited = finished_at.setdefault(key, now)
+                if now - waited > REPORT_WAIT_SECONDS:
+                    relay(TaskLost(key, "the task ended but its report never arrived", interrupted=control.interrupted))
+                    inflight.pop(key)
+            elif future.status in ("error", "lost"):
                 try:
                     error = future.exception(timeout=5)
                 except Exception as problem:  # noqa: BLE001

@@ -161,6 +161,7 @@ class LaunchPlugin:
                 stores=store_specs(config),
                 rootdir=str(config.rootdir),
                 default_store=is_default_store(config),
+                reserve=0 if config.option.exitfirst else 1,
             )
         if name == "submitit":
             from sacred_runner.launch.submitit_launcher import SubmititLauncher
