@@ -68,11 +68,29 @@ def build_observer(kind: str, value: str, rootdir: Path) -> Any:
     return holder.observers[-1]
 
 
+def _absolute_spec(kind: str, value: str, rootdir: Path, invocation_dir: Path) -> tuple[str, str]:
+    """``(kind, value)`` with relative paths made absolute, so another process finds the same store.
+
+    Store folders are relative to the rootdir (as :func:`build_observer` takes
+    them); a relative SQLite file is relative to the working directory.
+    """
+    if kind in _PATH_VALUED and not os.path.isabs(value):
+        return kind, str(rootdir / value)
+    prefix = "sqlite:///"
+    if kind == "sql" and value.startswith(prefix) and not value.startswith(prefix + "/"):
+        path = value[len(prefix):]
+        if path and not path.startswith(":memory:"):
+            return kind, prefix + str(Path(invocation_dir, path).resolve())
+    return kind, value
+
+
 class ObserversPlugin:
     """Provide the session's observers: ini ``observers``, observer flags, or the embedded store."""
 
     def __init__(self) -> None:
         self.observers: list | None = None
+        self.specs: list[tuple[str, str]] = []  # (kind, value), absolute paths: launchers rebuild from these
+        self.uses_default_store = False
 
     @hookimpl
     def sacred_configure(self, config: Any) -> None:
@@ -95,6 +113,8 @@ class ObserversPlugin:
                 specs.append((kind, value))
         if not specs:
             specs = [("file_storage", config.getini("store") or ".sacred/runs")]
+            self.uses_default_store = True
+        self.specs = [_absolute_spec(kind, value, config.rootdir, config.invocation_dir) for kind, value in specs]
         self.observers = [build_observer(kind, value, config.rootdir) for kind, value in specs]
 
     @hookimpl

@@ -42,16 +42,11 @@ __all__ = [
 SUBCOMMANDS = ("run", "collect")
 EXPERIMENT_FLAG_PREFIX = "exp_"
 OWN_FLAG_PREFIX = "own_flag_"
-RUNNER_SHORT_FLAGS = {"-c", "-p", "-q", "-h", "-k", "-v", "-x", "-n"}
+RUNNER_SHORT_FLAGS = {"-c", "-p", "-q", "-h", "-k", "-v", "-x", "-n", "-M"}
 RUNNER_SHORT_FLAGS_HINT = (
-    "-c, -p, -q, -n (and -h, -k, -v, -x) are the runner's own flags, so an experiment flag with one "
-    "of these short forms is given in its long form: --comment, --print_config, --queue, --name, and "
-    "e.g. --quick for cli_option('-q', '--quick')"
-)
-# -n is kept for parallel runs; until they exist it must not silently mean --name
-RESERVED_N_MESSAGE = (
-    "-n is reserved for running experiments in parallel (not available yet); "
-    "to name the runs write --name NAME"
+    "-c, -p, -q, -n (and -h, -k, -v, -x, -M) are the runner's own flags, so an experiment flag with one of "
+    "these short forms is given in its long form: --comment, --print_config, --queue, --name, and e.g. "
+    "--quick for cli_option('-q', '--quick')"
 )
 
 
@@ -118,13 +113,6 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                          help="colored, live terminal output: yes, no, auto (default: auto)")
 
 
-class _ReservedFlag(argparse.Action):
-    """A flag that is a usage error, saying why (``-n`` until parallel runs exist)."""
-
-    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
-        raise UsageError(RESERVED_N_MESSAGE)
-
-
 def _add_experiment_flags(parser: argparse.ArgumentParser) -> None:
     from sacred.commandline_options import BUILTIN_OPTIONS
 
@@ -134,7 +122,6 @@ def _add_experiment_flags(parser: argparse.ArgumentParser) -> None:
         "--queue and --name work in their long form only: their short forms -c, -p, -q, -n are "
         "the runner's.",
     )
-    group.add_argument("-n", nargs="?", action=_ReservedFlag, help=argparse.SUPPRESS)
     for option in BUILTIN_OPTIONS:
         if option.key == "--help":
             continue
@@ -287,7 +274,8 @@ def short_flag_hint(value: str, argv: Sequence[str]) -> str:
 
 
 def split_positionals(
-    tokens: Sequence[str], invocation_dir: Any, allow_command: bool = True, argv: Sequence[str] = ()
+    tokens: Sequence[str], invocation_dir: Any, allow_command: bool = True, argv: Sequence[str] = (),
+    allow_with: bool | None = None,
 ) -> ParsedArgs:
     """Split positionals at ``with``; before it, existing paths / node ids and one COMMAND.
 
@@ -302,8 +290,8 @@ def split_positionals(
         tokens, updates = tokens[:index], tokens[index + 1:]
         if not updates:
             raise UsageError("'with' must be followed by config updates (key=value) or named configs")
-        if not allow_command:
-            raise UsageError("'with' is only accepted by 'sacred run'")
+        if not (allow_command if allow_with is None else allow_with):
+            raise UsageError("'with' is only accepted by 'sacred run' (and by 'sacred collect --multirun')")
     parsed = ParsedArgs(updates=updates)
     for token in tokens:
         if _is_target(token, invocation_dir):

@@ -70,9 +70,16 @@ def _run_arguments(item: RunItem) -> dict[str, Any]:
     return {
         "config_updates": copy.deepcopy(item.config_updates),
         "named_configs": tuple(item.named_configs),
-        "meta_info": queue_hint(item),
+        "meta_info": _meta_info(item),
         "options": dict(item.options),
     }
+
+
+def _meta_info(item: RunItem) -> dict | None:
+    """What the item adds to the run's ``meta_info``: its sweep record and, queued, its queue hint."""
+    meta = copy.deepcopy(item.meta_info) or {}
+    meta.update(queue_hint(item) or {})
+    return meta or None
 
 
 def queue_hint(item: RunItem) -> dict | None:

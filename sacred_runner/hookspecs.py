@@ -25,7 +25,9 @@ Call order of one ``sacred run``::
     sacred_collect_file         (per file, first result wins)
     sacred_collection_modifyitems
     sacred_collection_finish
-    per run item:
+    sacred_launch               (first result wins: a launcher plugin takes all items,
+                                 -n / --launcher / --sweeper; sacred_make_launcher builds it)
+    otherwise, per run item:
         sacred_make_observers
         sacred_run_item         (first result wins; the launch step)
             sacred_run_event + the run events, for every event of the run
@@ -169,3 +171,23 @@ def sacred_sessionfinish(session: Session, exitstatus: int) -> None:
 @hookspec
 def sacred_unconfigure(config: Config) -> None:
     """Last call before the process exits; release what ``sacred_configure`` acquired."""
+
+
+@hookspec(firstresult=True)
+def sacred_launch(session: Session, items: list[RunItem]) -> bool | None:
+    """Run ``items`` some other way than one by one in this process; return True if done.
+
+    Implementations record each finished item with ``session.record(item,
+    outcome)`` (which calls ``sacred_run_report``). The built-in ``launch``
+    plugin does this for ``-n`` and ``--launcher``; the ``sweep`` plugin for
+    ``--sweeper``. Returning None leaves the items to ``sacred_run_item``.
+    """
+
+
+@hookspec(firstresult=True)
+def sacred_make_launcher(name: str, config: Config) -> Any | None:
+    """Return a :class:`sacred_runner.launch.base.Launcher` for ``--launcher NAME`` (None: not yours).
+
+    A launcher receives picklable :class:`~sacred_runner.launch.base.LaunchTask`
+    records and reports what happens to them through one callback.
+    """

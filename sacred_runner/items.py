@@ -139,11 +139,14 @@ class RunItem:
     named_configs: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
     unobserved: bool = False
+    meta_info: dict[str, Any] = field(default_factory=dict)  # merged into the run's meta_info (e.g. "sweep")
+    label: str = ""  # a sweep point's label, shown as ``nodeid[label]``
 
     @property
     def nodeid(self) -> str:
-        """``file.py::experiment::command``."""
-        return f"{self.relpath}::{self.node_name}::{self.command}"
+        """``file.py::experiment::command`` (``...::command[label]`` for a sweep point)."""
+        base = f"{self.relpath}::{self.node_name}::{self.command}"
+        return f"{base}[{self.label}]" if self.label else base
 
     def keywords(self) -> list[str]:
         """Names ``-k`` matches against."""
@@ -175,6 +178,8 @@ class RunOutcome:
     error_message: str | None = None
     stores: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    result_value: Any = None  # the result itself (``result`` is its shortened repr)
+    metric_stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"last", "min", "max"}
 
     @property
     def failed(self) -> bool:

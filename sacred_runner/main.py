@@ -95,9 +95,14 @@ class Config:
             self.parsed = split_positionals(existing, self.invocation_dir, allow_command=False)
             self.updates: tuple[dict, list[str]] = ({}, [])
         else:
+            from sacred_runner.sweep import is_multirun
+
             self.parsed = split_positionals(option.args, self.invocation_dir,
-                                            allow_command=self.subcommand == "run", argv=self.args)
-            self.updates = self._split_updates(self.parsed.updates)
+                                            allow_command=self.subcommand == "run", argv=self.args,
+                                            allow_with=self.subcommand == "run" or is_multirun(option))
+
+            # in multirun mode the `with` arguments are a sweep's axes (the sweep plugin reads them)
+            self.updates = ({}, []) if is_multirun(option) else self._split_updates(self.parsed.updates)
         isolate = getattr(option, "isolate", None)
         self.isolate = bool(self.getini("isolate") if isolate is None else isolate)
 

@@ -17,13 +17,15 @@ __all__ = ["ENTRY_POINT_GROUP", "LOCAL_PLUGIN_FILE", "create_plugin_manager", "l
 
 ENTRY_POINT_GROUP = "sacred_runner"
 LOCAL_PLUGIN_FILE = "sacred_plugins.py"
-BUILTIN_PLUGIN_NAMES = ("collector", "launcher", "observers", "lastfailed", "terminal")
+BUILTIN_PLUGIN_NAMES = ("collector", "launcher", "observers", "lastfailed", "terminal", "launch", "sweep")
 
 
 def _builtin_plugins() -> dict[str, Any]:
     from sacred_runner.builtin_plugins import BuiltinLauncher, LastFailedPlugin, ObserversPlugin
     from sacred_runner.collect import BuiltinCollector
+    from sacred_runner.launch.plugin import LaunchPlugin
     from sacred_runner.reporter import TerminalReporter
+    from sacred_runner.sweep.plugin import SweepPlugin
 
     return {
         "collector": BuiltinCollector(),
@@ -31,6 +33,8 @@ def _builtin_plugins() -> dict[str, Any]:
         "observers": ObserversPlugin(),
         "lastfailed": LastFailedPlugin(),
         "terminal": TerminalReporter(),
+        "launch": LaunchPlugin(),
+        "sweep": SweepPlugin(),
     }
 
 

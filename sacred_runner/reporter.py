@@ -519,6 +519,12 @@ class TerminalReporter:
         Aligned columns when they fit the terminal; otherwise one block per
         run, so nothing is cut or wrapped mid-word.
         """
+        manager = getattr(session.config, "pluginmanager", None)
+        sweep = manager.get_plugin("sweep") if manager is not None else None
+        table = sweep.summary_table(session) if sweep is not None else None
+        if table is not None:  # a sweep: one row per point, its values, best first with an objective
+            self._write_table(*table)
+            return
         headers = ["experiment", "command", "with", "status", "duration", "result", "seed", "run id", "store"]
         rows = self._summary_rows(session)
         self.section("summary", style="bold")
@@ -541,6 +547,17 @@ class TerminalReporter:
         if not_started:
             shown = ", ".join(item.nodeid for item in not_started[:5]) + (", ..." if len(not_started) > 5 else "")
             self.write_line(f"{_pluralize(len(not_started), 'run')} never started: {shown}", style="yellow")
+
+    def _write_table(self, headers: list[str], rows: list[list[str]]) -> None:
+        self.section("summary", style="bold")
+        # aligned plain columns, colored by status when colors are on: never truncated
+        # (a narrow terminal wraps a long row instead of cutting its cells)
+        status = headers.index("status")
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        self.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), style="bold")
+        for row in rows:
+            self.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
+                            style=_STATUS_STYLE.get(row[status], "red"))
 
     @hookimpl
     def sacred_unconfigure(self, config: Any) -> None:

@@ -414,11 +414,24 @@ class Session:
     # ----------------------------------------------------------------- running
 
     def run_items(self) -> None:
+        """Run the items: through a launcher plugin (``sacred_launch``), else one by one here."""
+        if self.config.hook.sacred_launch(session=self, items=list(self.items)):
+            return
+        self.run_sequentially(list(self.items))
+
+    def record(self, item: RunItem, outcome: RunOutcome) -> None:
+        """Keep ``outcome`` and report it; with ``-x`` a failure stops the session."""
+        self.results.append((item, outcome))
+        self.config.hook.sacred_run_report(item=item, outcome=outcome)
+        if outcome.failed and self.config.option.exitfirst:
+            self.stopped_early = True
+
+    def run_sequentially(self, items: list[RunItem]) -> None:
         """Run each item through ``sacred_run_item``; stop on Ctrl+C, or on failure with ``-x``."""
         from sacred_runner.execute import SessionInterrupted
 
         hook = self.config.hook
-        for item in list(self.items):
+        for item in items:
             observers = [o for group in hook.sacred_make_observers(item=item, config=self.config) for o in (group or [])]
             try:
                 outcome = hook.sacred_run_item(item=item, observers=observers, session=self)
@@ -430,12 +443,8 @@ class Session:
                 self.interrupted = True
             if outcome is None:
                 outcome = RunOutcome(status="ERROR", error_message="no plugin executed this item")
-            self.results.append((item, outcome))
-            hook.sacred_run_report(item=item, outcome=outcome)
-            if self.interrupted:
-                break
-            if outcome.failed and self.config.option.exitfirst:
-                self.stopped_early = True
+            self.record(item, outcome)
+            if self.interrupted or self.stopped_early:
                 break
 
     def exit_status(self) -> ExitCode:

@@ -38,6 +38,19 @@ def _short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _update_metric_stats(stats: dict[str, dict[str, Any]], metrics_by_name: dict | None) -> None:
+    """Fold the new points of ``metrics_by_name`` into ``{name: {"last", "min", "max"}}`` (numbers only)."""
+    for name, series in (metrics_by_name or {}).items():
+        numbers = [v for v in series.get("values", []) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if not numbers:
+            continue
+        entry = stats.get(name)
+        if entry is None:
+            stats[name] = {"last": numbers[-1], "min": min(numbers), "max": max(numbers)}
+        else:
+            entry.update(last=numbers[-1], min=min(entry["min"], *numbers), max=max(entry["max"], *numbers))
+
+
 class HookRelayObserver(ForwardingObserver):
     """Forward every event of one run to ``hook.sacred_run_event`` and track its outcome.
 
@@ -82,6 +95,7 @@ class HookRelayObserver(ForwardingObserver):
 
     def _track_log_metrics(self, metrics_by_name: dict, **_: Any) -> None:
         self.outcome.metrics.update(latest_metric_values(metrics_by_name))
+        _update_metric_stats(self.outcome.metric_stats, metrics_by_name)
 
     def _stop(self, status: str, time: Any) -> None:
         self.finished = True
@@ -94,6 +108,7 @@ class HookRelayObserver(ForwardingObserver):
     def _track_completed_event(self, stop_time: Any, result: Any) -> None:
         self._stop("COMPLETED", stop_time)
         self.outcome.result = None if result is None else _short_repr(result)
+        self.outcome.result_value = result
 
     def _track_interrupted_event(self, interrupt_time: Any, status: str) -> None:
         self._stop(status, interrupt_time)

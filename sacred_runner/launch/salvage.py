@@ -1,0 +1,117 @@
+"""Record the end of a run whose process died: FAILED (or INTERRUPTED) with the reason.
+
+A run executing on a launcher's worker writes its stores from there. When
+that worker is killed in the middle of the run, nobody would ever write
+the run's end; the runner does it here, from the stores' specs and the run
+id it saw in the forwarded ``started_event``. Only a run still RUNNING is
+touched (a run that reached its end before the worker died keeps it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["record_lost_run", "describe_spec"]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _end(observer: Any, status: str, reason: str, when: dt.datetime) -> None:
+    if status == "FAILED":
+        observer.failed_event(fail_time=when, fail_trace=[reason.rstrip("\n") + "\n"])
+    else:
+        observer.interrupted_event(interrupt_time=when, status=status)
+
+
+def _salvage_layout(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime) -> bool:
+    from sacred.observers.run_files.layout import METRICS_JOURNAL, RUN_JSON, read_metrics
+
+    run_dir = observer.backend.join(observer.basedir, str(run_id))
+    data = observer.backend.read_bytes(observer.backend.join(run_dir, RUN_JSON))
+    if not data:
+        return False
+    entry = json.loads(data)
+    if entry.get("status") not in ("RUNNING", "QUEUED"):
+        return False
+    observer.run_dir = run_dir
+    observer.run_entry = entry
+    observer.metrics = read_metrics(observer.backend, run_dir)
+    if observer.backend.journal_read(observer.backend.join(run_dir, METRICS_JOURNAL)):
+        observer._metrics_dirty = True
+        observer._points_total = 1
+    if status == "FAILED":
+        entry["fail_trace"] = [reason.rstrip("\n") + "\n"]
+    _end(observer, status, reason, when)
+    return True
+
+
+def _salvage_sql(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime) -> bool:
+    import sqlalchemy as sa
+
+    run = observer.tables.run
+    current = observer.session.execute(sa.select(run.c.status).where(run.c.run_id == str(run_id))).scalar()
+    observer.session.rollback()
+    if current not in ("RUNNING", "QUEUED"):
+        return False
+    observer.run_id = str(run_id)
+    _end(observer, status, reason, when)
+    return True
+
+
+def _salvage_mongo(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime) -> bool:
+    fields: dict[str, Any] = {"status": status, "stop_time": when}
+    if status == "FAILED":
+        fields["fail_trace"] = [reason.rstrip("\n") + "\n"]
+    updated = observer.runs.update_one({"_id": run_id, "status": {"$in": ["RUNNING", "QUEUED"]}}, {"$set": fields})
+    return bool(updated.modified_count)
+
+
+def record_lost_run(stores: tuple[tuple[str, str], ...], rootdir: str, run_id: Any, reason: str,
+                    status: str = "FAILED") -> list[str]:
+    """Write ``status`` (FAILED with ``reason`` as its trace, or INTERRUPTED) for ``run_id`` in each store.
+
+    Returns problems (one line each) for stores where that was impossible.
+    """
+    from sacred.observers.run_files.layout import LayoutObserver
+    from sacred_runner.builtin_plugins import build_observer
+
+    problems = []
+    when = _utc_now()
+    for kind, value in stores:
+        try:
+            observer = build_observer(kind, value, Path(rootdir))
+            if isinstance(observer, LayoutObserver):
+                _salvage_layout(observer, run_id, status, reason, when)
+            elif kind == "sql":
+                _salvage_sql(observer, run_id, status, reason, when)
+            elif kind == "mongo_db":
+                _salvage_mongo(observer, run_id, status, reason, when)
+            else:
+                problems.append(f"{kind}:{value}: cannot record the end of run {run_id} from here")
+        except Exception as error:  # noqa: BLE001 - reported, the other stores go on
+            problems.append(f"{kind}:{value}: could not record run {run_id} as {status}: {error}")
+    return problems
+
+
+def describe_spec(kind: str, value: str, rootdir: str, run_id: Any) -> str:
+    """Where the store ``kind:value`` keeps run ``run_id`` (for the summary's store column)."""
+    if kind in ("file_storage", "tiny_db"):
+        path = value if os.path.isabs(value) else os.path.join(rootdir, value)
+        try:
+            shown = os.path.relpath(path)
+        except ValueError:
+            shown = path
+        return shown if not shown.startswith("../../") else path
+    if kind == "sql":
+        from sacred.utils import mask_url_password
+
+        return f"{mask_url_password(value)}#{run_id}"
+    if kind == "mongo_db":
+        return f"mongodb:{value.rsplit('@', 1)[-1]}/{run_id}"
+    return f"{kind}:{value}#{run_id}"

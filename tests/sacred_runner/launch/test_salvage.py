@@ -1,0 +1,61 @@
+"""Recording the end of a run whose worker died, in a FileStorage and an SQLite store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sacred_runner.launch.salvage import record_lost_run
+from tests.sacred_runner.launch.helpers import sqlite_runs
+
+EX_INFO = {"name": "e", "base_dir": "/tmp", "sources": [], "dependencies": [], "repositories": [],
+           "mainfile": None, "doc": None}
+HOST = {"hostname": "h", "os": ["Linux", "x"], "python_version": "3.11", "cpu": "c", "ENV": {}}
+
+
+def start(observer, run_id=None):
+    now = dt.datetime(2026, 1, 1)
+    return observer.started_event(ex_info=EX_INFO, command="main", host_info=HOST, start_time=now,
+                                  config={"a": 1}, meta_info={"command": "main", "options": {}}, _id=run_id)
+
+
+def test_a_running_run_is_recorded_failed_and_an_ended_one_is_left_alone(tmp_path):
+    from sacred.observers import FileStorageObserver, SqlObserver
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    stores = (("file_storage", str(tmp_path / "fs")), ("sql", url))
+    running = [FileStorageObserver(str(tmp_path / "fs")), SqlObserver(url)]
+    run_id = start(running[0])
+    start(running[1], run_id)
+    running[0].log_metrics({"loss": {"name": "loss", "steps": [0], "values": [1.5],
+                                     "timestamps": [dt.datetime(2026, 1, 1)]}}, {})
+    ended = [FileStorageObserver(str(tmp_path / "fs")), SqlObserver(url)]
+    ended_id = start(ended[0])
+    start(ended[1], ended_id)
+    for observer in ended:
+        observer.completed_event(stop_time=dt.datetime(2026, 1, 2), result=3)
+
+    for id_ in (run_id, ended_id):
+        assert record_lost_run(stores, str(tmp_path), id_, "The worker died: it was killed by SIGKILL.") == []
+
+    lost = json.loads((tmp_path / "fs" / str(run_id) / "run.json").read_text())
+    assert lost["status"] == "FAILED" and lost["fail_trace"] == ["The worker died: it was killed by SIGKILL.\n"]
+    assert lost["stop_time"]
+    metrics = json.loads((tmp_path / "fs" / str(run_id) / "metrics.json").read_text())
+    assert metrics["loss"]["values"] == [1.5]
+    assert not (tmp_path / "fs" / str(run_id) / ".metrics.journal").exists()
+    assert json.loads((tmp_path / "fs" / str(ended_id) / "run.json").read_text())["status"] == "COMPLETED"
+    in_sql = sqlite_runs(tmp_path / "runs.db")
+    assert in_sql[str(run_id)]["status"] == "FAILED" and "SIGKILL" in in_sql[str(run_id)]["fail_trace"]
+    assert in_sql[str(ended_id)]["status"] == "COMPLETED"
+
+
+def test_interrupted_and_unsupported_stores(tmp_path):
+    from sacred.observers import FileStorageObserver
+
+    observer = FileStorageObserver(str(tmp_path / "fs"))
+    run_id = start(observer)
+    problems = record_lost_run((("file_storage", str(tmp_path / "fs")), ("s3", "s3://bucket/x")), str(tmp_path),
+                               run_id, "Ctrl+C", status="INTERRUPTED")
+    assert json.loads((tmp_path / "fs" / str(run_id) / "run.json").read_text())["status"] == "INTERRUPTED"
+    assert len(problems) == 1 and problems[0].startswith("s3:s3://bucket/x")
