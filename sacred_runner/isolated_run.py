@@ -164,7 +164,7 @@ class _Worker:
                 pass_fds=[child_socket.fileno(), points_fd],
                 stdout=output_write,
                 stderr=output_write,
-                env=_child_env(),
+                env=child_env(),
             )
         except BaseException:
             os.close(points_fd)
@@ -238,7 +238,8 @@ def _points_file() -> int:
     return fd
 
 
-def _child_env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
+    """The environment of a runner child process: ours, with this package importable first."""
     env = dict(os.environ)
     package_root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)

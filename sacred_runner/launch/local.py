@@ -69,13 +69,13 @@ class _Worker:
     def __init__(self) -> None:
         from multiprocessing.connection import Connection
 
-        from sacred_runner.execute import _child_env
+        from sacred_runner.isolated_run import child_env
 
         parent_socket, child_socket = socket.socketpair()
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "sacred_runner.launch.pool_worker", str(child_socket.fileno())],
-                pass_fds=[child_socket.fileno()], env=_child_env(),
+                pass_fds=[child_socket.fileno()], env=child_env(),
             )
         finally:
             child_socket.close()
@@ -86,14 +86,14 @@ class _Worker:
         self.alive = True
 
     def exit_description(self) -> str:
-        from sacred_runner.execute import _describe_exit
+        from sacred_runner.isolated_run import describe_exit
 
         try:
             returncode = self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.process.kill()
             returncode = self.process.wait()
-        return f"worker pid {self.process.pid}: {_describe_exit(returncode)}"
+        return f"worker pid {self.process.pid}: {describe_exit(returncode)}"
 
     def stop(self) -> None:
         if self.alive:

@@ -109,9 +109,9 @@ def describe_spec(kind: str, value: str, rootdir: str, run_id: Any) -> str:
             shown = path
         return shown if not shown.startswith("../../") else path
     if kind == "sql":
-        from sacred.utils import mask_url_password
+        from sacred.masking import mask_text
 
-        return f"{mask_url_password(value)}#{run_id}"
+        return f"{mask_text(value)}#{run_id}"
     if kind == "mongo_db":
         return f"mongodb:{value.rsplit('@', 1)[-1]}/{run_id}"
     return f"{kind}:{value}#{run_id}"
