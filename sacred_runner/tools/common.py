@@ -194,7 +194,7 @@ def flatten_config(config: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(config, dict) and config:
         for key, value in config.items():
             flat.update(flatten_config(value, f"{prefix}{key}."))
-    else:
+    elif prefix:
         flat[prefix[:-1]] = config
     return flat
 
