@@ -224,3 +224,15 @@ def test_not_a_store(tmp_path: Path, make, fragment: str) -> None:
 def test_bad_url_scheme() -> None:
     with pytest.raises(StoreError, match="unsupported URL scheme"):
         open_store("ftp://user:pw@host/x")
+
+
+def test_big_metrics_files_parse_their_timestamps_only_when_asked(file_store_dir, monkeypatch) -> None:
+    import sacred.runs.file_store as file_store
+
+    basedir, _ = file_store_dir
+    expected = {name: (s.steps, s.values, s.timestamps) for name, s in open_store(basedir).get(2).metrics().items()}
+    monkeypatch.setattr(file_store, "BIG_METRICS_BYTES", 0)
+    record = open_store(basedir).get(2)
+    loss = record.metric("loss")
+    assert isinstance(loss._raw_timestamps, bytes)  # not parsed yet
+    assert {name: (s.steps, s.values, s.timestamps) for name, s in record.metrics().items()} == expected
