@@ -236,3 +236,12 @@ def test_big_metrics_files_parse_their_timestamps_only_when_asked(file_store_dir
     loss = record.metric("loss")
     assert isinstance(loss._raw_timestamps, bytes)  # not parsed yet
     assert {name: (s.steps, s.values, s.timestamps) for name, s in record.metrics().items()} == expected
+
+
+def test_metrics_frame_without_pandas_names_the_extra(file_store_dir, monkeypatch) -> None:
+    import sys
+
+    basedir, _ = file_store_dir
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"sacred\[pandas\]"):
+        open_store(basedir).get(1).metrics_frame()
