@@ -27,6 +27,11 @@ __all__ = ["ToolParser", "add_store_option", "open_stores", "configured_store_sp
 class ToolParser(argparse.ArgumentParser):
     """An ArgumentParser whose mistakes are UsageErrors (one ERROR line, exit 4), not SystemExit(2)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("description"):
+            kwargs["description"] = kwargs["description"].replace("``", "")  # module docstrings are rst
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> Any:  # noqa: D102
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
