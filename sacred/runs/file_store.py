@@ -143,6 +143,34 @@ def _line_id(raw: bytes) -> str | None:
         return None
 
 
+def _parse_index(data: bytes, records: dict[str, Any]) -> None:
+    """Add the records of complete index lines ``data`` to ``records`` (the last line per id wins)."""
+    data = re.sub(rb"\n{2,}", b"\n", data).lstrip(b"\n")  # empty lines (a torn line was ended by a reader)
+    if not data:
+        return
+    try:
+        parsed = json.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        for record in parsed:
+            if isinstance(record, dict) and "_id" in record:
+                records[str(record["_id"])] = record
+        return
+    for raw in data.split(b"\n"):  # a corrupt or empty line somewhere: one by one
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            run_id = _line_id(raw)  # a torn line of a known run: read that run from its folder
+            if run_id is not None:
+                records[run_id] = None
+            continue
+        if isinstance(record, dict) and "_id" in record:
+            records[str(record["_id"])] = record
+
+
 class _IndexView:
     """A finished run's index record seen as a summary, for filtering before a summary is built."""
 
@@ -210,20 +238,38 @@ class FileStore(RunStore):
             return sorted(names, key=int)
         return sorted(names, key=id_order)
 
-    def _index_lines(self) -> dict[str, bytes]:
-        """run id -> its last complete index line (not yet parsed)."""
+    def _index_records(self) -> dict[str, Any]:
+        """run id -> its last index record (None: the line is corrupt, read the folder).
+
+        The whole index is parsed as one JSON array (line by line only when a
+        line is corrupt). The result is kept per store object: a later call
+        parses only the lines appended since (the index is append-only), so a
+        long-lived reader such as the web view pays for new runs only.
+        """
+        path = os.path.join(self.basedir, RUNS_INDEX)
         try:
-            with open(os.path.join(self.basedir, RUNS_INDEX), "rb") as f:
+            stat = os.stat(path)
+        except OSError:
+            self._index_cache = None
+            return {}
+        identity = (stat.st_dev, stat.st_ino)
+        cache = getattr(self, "_index_cache", None)
+        if cache and cache[0] == identity and cache[2] == stat.st_mtime_ns and cache[1] == stat.st_size:
+            return cache[3]
+        if cache and cache[0] == identity and stat.st_size >= cache[1]:
+            offset, records = cache[1], dict(cache[3])
+        else:
+            offset, records = 0, {}
+        try:
+            with open(path, "rb") as f:
+                f.seek(offset)
                 data = f.read()
         except OSError:
             return {}
-        lines: dict[str, bytes] = {}
-        chunks = data.split(b"\n")
-        for raw in chunks[:-1]:  # the last chunk has no newline: empty, or a line being written
-            run_id = _line_id(raw)
-            if run_id is not None:
-                lines[run_id] = raw
-        return lines
+        complete = data[: data.rfind(b"\n") + 1]  # after the last newline: a line being written
+        _parse_index(complete, records)
+        self._index_cache = (identity, offset + len(complete), stat.st_mtime_ns, records)
+        return records
 
     def _tail_lines(self, wanted: set[str], chunk: int = 1 << 20) -> dict[str, bytes]:
         """The last index line of each run in ``wanted``, read backwards from the end of the index.
@@ -345,12 +391,9 @@ class FileStore(RunStore):
         )
         return summary, entry
 
-    def _summaries(self, ids: Iterable[str], lines: dict[str, bytes], query: Query | None = None) -> list[RunSummary]:
-        """Summaries of ``ids``; with ``query``, only of runs that may match it (complete index
-        records are filtered before a summary is built)."""
-        ids = list(ids)
-        indexed = [run_id for run_id in ids if run_id in lines]
-        records = dict(zip(indexed, self._parse_lines([lines[run_id] for run_id in indexed]), strict=True))
+    def _summaries(self, ids: Iterable[str], records: dict[str, Any], query: Query | None = None) -> list[RunSummary]:
+        """Summaries of ``ids`` from their index ``records`` (or folders); with ``query``, only of
+        runs that may match it (complete index records are filtered before a summary is built)."""
         summaries, repairs = [], []
         for run_id in ids:
             record = records.get(run_id)
@@ -389,7 +432,7 @@ class FileStore(RunStore):
     # -- RunStore ----------------------------------------------------------------------
 
     def _candidates(self, query: Query) -> list[RunSummary]:
-        return self._summaries(self.ids(), self._index_lines(), query)
+        return self._summaries(self.ids(), self._index_records(), query)
 
     def _run_query(self, query: Query) -> list[RunSummary]:
         if query.filters_anything or query.sort not in (None, "id"):
@@ -399,7 +442,9 @@ class FileStore(RunStore):
             ids.reverse()
         end = None if query.limit is None else query.offset + query.limit
         page = ids[query.offset:end]
-        return self._summaries(page, self._tail_lines(set(page)))
+        lines = self._tail_lines(set(page))
+        parsed = self._parse_lines(list(lines.values()))
+        return self._summaries(page, dict(zip(lines, parsed, strict=True)))
 
     def _count(self, query: Query) -> int:
         if not query.filters_anything:
