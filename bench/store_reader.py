@@ -26,6 +26,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import os
 import random
 import shutil
 import statistics
