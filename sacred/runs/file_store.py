@@ -220,6 +220,7 @@ class FileStore(RunStore):
             raise StoreError(f"no FileStorage folder at {self.basedir}")
         self.description = description or f"FileStorage {self.basedir}"
         self.repair_index = repair_index
+        self._index_cache: tuple | None = None  # (file identity, parsed size, mtime, records)
 
     # -- folders and index -----------------------------------------------------------
 
@@ -253,7 +254,7 @@ class FileStore(RunStore):
             self._index_cache = None
             return {}
         identity = (stat.st_dev, stat.st_ino)
-        cache = getattr(self, "_index_cache", None)
+        cache = self._index_cache
         if cache and cache[0] == identity and cache[2] == stat.st_mtime_ns and cache[1] == stat.st_size:
             return cache[3]
         if cache and cache[0] == identity and stat.st_size >= cache[1]:

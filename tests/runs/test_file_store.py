@@ -245,3 +245,17 @@ def test_metrics_frame_without_pandas_names_the_extra(file_store_dir, monkeypatc
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=r"sacred\[pandas\]"):
         open_store(basedir).get(1).metrics_frame()
+
+
+def test_a_store_object_parses_only_the_lines_appended_since(file_store_dir, tmp_path: Path) -> None:
+    from sacred.observers import FileStorageObserver
+    from tests.fixtures.run_stores import play_runs
+
+    basedir, _ = file_store_dir
+    store = open_store(basedir)
+    assert store.count("config.lr > 0.05") == 4
+    first = store._index_cache
+    play_runs(FileStorageObserver(str(basedir)), tmp_path / "more")
+    assert store.count("config.lr > 0.05") == 8
+    assert store._index_cache[1] > first[1]
+    assert store.count() == 10
