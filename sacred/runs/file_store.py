@@ -111,24 +111,24 @@ def _read_json(path: str) -> tuple[Any, str | None]:
 
 def looks_like_file_store(path: str) -> bool:
     """Whether folder ``path`` is a FileStorage basedir (an index, _sources, a run folder, or empty)."""
+    if any(os.path.exists(os.path.join(path, name)) for name in (RUNS_INDEX, "_sources", "_resources")):
+        return True
     try:
-        entries = list(os.scandir(path))
+        entries = os.scandir(path)
     except OSError:
         return False
-    if not entries:
-        return True
-    names = {e.name for e in entries}
-    if RUNS_INDEX in names or "_sources" in names or "_resources" in names:
-        return True
-    checked = 0
-    for entry in entries:
-        if entry.is_dir() and not entry.name.startswith((".", "_")):
-            if os.path.exists(os.path.join(entry.path, RUN_JSON)):
-                return True
-            checked += 1
-            if checked >= 50:
-                break
-    return False
+    with entries:
+        checked = 0
+        empty = True
+        for entry in entries:  # stops early: a store of many runs is not listed here
+            empty = False
+            if entry.is_dir() and not entry.name.startswith((".", "_")):
+                if os.path.exists(os.path.join(entry.path, RUN_JSON)):
+                    return True
+                checked += 1
+                if checked >= 50:
+                    break
+    return empty
 
 
 def _line_id(raw: bytes) -> str | None:
@@ -221,6 +221,7 @@ class FileStore(RunStore):
         self.description = description or f"FileStorage {self.basedir}"
         self.repair_index = repair_index
         self._index_cache: tuple | None = None  # (file identity, parsed size, mtime, records)
+        self._ids_cache: tuple[int, list[str]] | None = None  # (folder mtime, ids)
 
     # -- folders and index -----------------------------------------------------------
 
@@ -229,15 +230,18 @@ class FileStore(RunStore):
         return "file_storage", self.basedir
 
     def ids(self) -> list[str]:
-        """Run folder names, in id order."""
+        """Run folder names, in id order (listed again only when the folder changed)."""
         try:
+            version = os.stat(self.basedir).st_mtime_ns
+            if self._ids_cache is not None and self._ids_cache[0] == version:
+                return list(self._ids_cache[1])
             names = [e.name for e in os.scandir(self.basedir)
                      if not e.name.startswith(("_", ".")) and e.is_dir()]
         except OSError as exc:
             raise StoreError(f"cannot list {self.basedir}: {exc.strerror}") from None
-        if all(name.isdigit() for name in names):
-            return sorted(names, key=int)
-        return sorted(names, key=id_order)
+        ordered = sorted(names, key=int) if all(name.isdigit() for name in names) else sorted(names, key=id_order)
+        self._ids_cache = (version, ordered)
+        return list(ordered)
 
     def _index_records(self) -> dict[str, Any]:
         """run id -> its last index record (None: the line is corrupt, read the folder).

@@ -186,8 +186,13 @@ def main(argv: list[str], stdout: TextIO) -> int:
     everything = []
     try:
         for store in stores:
-            runs = store.query(**filters, sort=sort, descending=descending, offset=offset, limit=limit)
-            total = store.count(**filters)
+            if any(value is not None for value in filters.values()) or sort is not None:
+                matching = store.query(**filters, sort=sort, descending=descending)  # one pass: page and total
+                total = len(matching)
+                runs = matching[offset:None if limit is None else offset + limit]
+            else:  # a page in id order: the store reads only that page
+                runs = store.query(sort=sort, descending=descending, offset=offset, limit=limit)
+                total = store.count()
             if args.json:
                 everything.extend({"store": store.description, **asdict(run)} for run in runs)
                 continue
