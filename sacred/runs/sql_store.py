@@ -10,6 +10,7 @@ Config filters are applied to the decoded rows.
 from __future__ import annotations
 
 import json
+import operator
 import os
 from collections.abc import Iterable
 from typing import Any
@@ -21,7 +22,7 @@ from sacred.runs.base import (
     parse_time,
     summary_status,
 )
-from sacred.runs.filters import Field, walk_fields
+from sacred.runs.filters import And, Compare, Field, Literal, walk_fields
 from sacred.runs.model import (
     MetricSeries,
     RunLoader,
@@ -46,6 +47,9 @@ def _loads(text: Any, default: Any = None) -> Any:
         return json.loads(text)
     except (TypeError, ValueError):
         return default
+
+
+_SQL_OPERATORS = {"==": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 def _sqlite_file(url: str) -> str | None:
@@ -197,8 +201,39 @@ class SqlStore(RunStore):
             finals.setdefault(str(run_id), {})[name] = value
         return finals
 
+    def _config_prefilter(self, query: Query) -> list[Any]:
+        """SQLite ``json_extract`` conditions implied by the filter (a superset of its matches).
+
+        Only top-level ``and`` terms ``config.KEY OP number|string`` with OP one of
+        ``== < <= > >=`` are translated: every run the filter accepts passes them
+        (a missing or differently typed value never matches such a term), so the
+        exact filter applied afterwards in Python gives the same answer, on far
+        fewer rows.
+        """
+        if query.where is None or self.engine.dialect.name != "sqlite":
+            return []
+        terms = query.where.operands if isinstance(query.where, And) else (query.where,)
+        conditions = []
+        for term in terms:
+            if not (isinstance(term, Compare) and isinstance(term.left, Field) and isinstance(term.right, Literal)):
+                continue
+            path, op, value = term.left.path, term.op, term.right.value
+            if path[0] != "config" or len(path) < 2 or op not in _SQL_OPERATORS:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                continue
+            if isinstance(value, float) and value != value:
+                continue
+            json_path = "$" + "".join('."' + key.replace('"', '""') + '"' for key in path[1:])
+            extracted = self.sa.func.json_extract(self.run.c.config, json_path)
+            conditions.append(_SQL_OPERATORS[op](extracted, value))
+        return conditions
+
     def _candidates(self, query: Query) -> list[RunSummary]:
-        rows = self._execute(self._select(query))
+        statement = self._select(query)
+        for condition in self._config_prefilter(query):
+            statement = statement.where(condition)
+        rows = self._execute(statement)
         finals = self._final_metrics(None) if needs_final_metrics(query) else {}
         return [self._summary(row, finals) for row in rows]
 

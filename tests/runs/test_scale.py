@@ -77,3 +77,47 @@ def test_mongo_observer_creates_the_readers_indexes(mongo_server, mongo_db_name,
         client.close()
     assert {("status",), ("experiment.name",), ("start_time",), ("meta.sweep.id",)} <= runs
     assert ("run_id", "name") in metrics
+
+
+CONFIGS = [
+    {"lr": 0.5, "depth": 3, "name": "a", "nested": {"k": 1}},
+    {"lr": "0.9", "depth": 3.0, "name": "b"},         # a string where numbers are compared
+    {"lr": True, "depth": "3", "name": 5},              # a bool, a string "3"
+    {"depth": 3, "nested": {"k": "1"}, "we-ird": 2},  # lr missing; a key with a dash
+    {"lr": 0.7, "depth": 4, "name": "a", "nested": {"k": 2.5}, "we-ird": 3},
+    {"lr": None, "depth": None, "name": None},
+]
+
+
+@pytest.mark.parametrize("where", [
+    "config.lr > 0.4", "config.lr >= 0.5 and config.depth == 3", "config.depth == 3", "config.name == 'a'",
+    "config.name < 'b'", "config.nested.k <= 2", "config.nested.k == '1'", "config.lr > 0.4 or config.name == 5",
+    "config.depth == 3 and not config.name == 'a'", "config.we-ird > 2", "config.lr == null",
+])
+def test_sqlite_config_prefilter_gives_the_exact_answer(tmp_path: Path, where: str) -> None:
+    import json
+
+    import sqlalchemy as sa
+
+    from sacred.observers import SqlObserver
+    from sacred.runs.filters import compile_filter, parse_filter
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    for round_ in range(2):
+        play_runs(SqlObserver(url), tmp_path / f"w{round_}")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        ids = [row[0] for row in conn.execute(sa.text("SELECT run_id FROM run ORDER BY id"))]
+        for run_id, config in zip(ids, CONFIGS, strict=False):
+            conn.execute(sa.text("UPDATE run SET config = :c WHERE run_id = :r"),
+                         {"c": json.dumps(config), "r": run_id})
+    engine.dispose()
+    with open_store(url) as store:
+        predicate = compile_filter(parse_filter(where))
+        expected = [run.id for run in store.query() if predicate(run)]
+        assert [run.id for run in store.query(where)] == expected
+        assert store.count(where) == len(expected)
+        if where == "config.lr >= 0.5 and config.depth == 3":
+            from sacred.runs.query import Query
+
+            assert len(store._config_prefilter(Query.build(where))) == 2  # the SQL side does narrow
