@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.moto_server",
     "tests.fixtures.http_recorder",
     "tests.fixtures.peer",
+    "tests.fixtures.run_stores",
 ]
 
 
