@@ -21,8 +21,10 @@ _SQL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "postgres:", "mysql:", 
 
 
 def mask_url(url: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://user:***@host``."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+    """``url`` with every credential it carries masked (see :func:`sacred.masking.mask_text`)."""
+    from sacred.masking import mask_text
+
+    return mask_text(url)
 
 
 def open_store(spec: str | os.PathLike, repair_index: bool = True) -> RunStore:
