@@ -206,6 +206,67 @@ def dump_json(obj: Any) -> bytes:
 RUNS_INDEX = "runs.index.jsonl"
 """basedir's index: one JSON line per status change of a run (last line per id wins)."""
 
+#: Index columns larger than this (encoded) are left out; readers then open the run's files.
+INDEX_VALUE_LIMIT = 16 * 1024
+FINAL_INDEX_STATUSES = frozenset({"COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT"})
+
+
+def _small(value: Any) -> tuple[bool, Any]:
+    flat = safe_flatten(value)
+    try:
+        size = len(json.dumps(flat, separators=(",", ":")))
+    except (TypeError, ValueError):
+        return False, None
+    return size <= INDEX_VALUE_LIMIT, flat
+
+
+def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict) -> dict:
+    """The runs-index line of a finished run: every column a listing shows (``"full": true``).
+
+    Readers answer listings and filters from these lines without opening the
+    run's folder. A column too large for the index (over
+    :data:`INDEX_VALUE_LIMIT` encoded) is left out and named in ``"omitted"``.
+    """
+    meta = run_entry.get("meta") or {}
+    record: dict = {
+        "_id": run_id,
+        "full": True,
+        "status": run_entry.get("status"),
+        "experiment": (run_entry.get("experiment") or {}).get("name"),
+        "command": run_entry.get("command"),
+        "start_time": run_entry.get("start_time"),
+        "stop_time": run_entry.get("stop_time"),
+        "heartbeat": run_entry.get("heartbeat"),
+        "comment": meta.get("comment"),
+        "sweep": meta.get("sweep"),
+    }
+    omitted = []
+    for name, value in (("config", config), ("result", run_entry.get("result")), ("final_metrics", final_metrics)):
+        fits, flat = _small(value)
+        if fits:
+            record[name] = flat
+        else:
+            omitted.append(name)
+    if omitted:
+        record["omitted"] = omitted
+    return record
+
+
+def index_line(record: dict) -> bytes:
+    """One runs-index line (``_id`` first: keys sorted), newline-terminated."""
+    return json.dumps(safe_flatten(record), sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def final_values(metrics: dict) -> dict:
+    """``{name: last value}`` of metrics stored as ``{name: {"values": [...]}}``."""
+    finals = {}
+    for name, series in metrics.items():
+        values = series.get("values") if isinstance(series, dict) else None
+        if values:
+            finals[name] = values[-1]
+    return finals
+
+
 STATIC_RUN_KEYS = frozenset({"experiment", "host", "meta", "command", "start_time"})
 
 
@@ -670,7 +731,7 @@ class LayoutObserver(RunObserver):
             [self._path(n) for n in (CONFIG_JSON, COUT_TXT, INFO_JSON, METRICS_JSON, RUN_JSON)]
             + [self.run_dir]
         )
-        self._index(status, stop_time=stop_time)
+        self._index_final()
         self.run_ended()
 
     def _index(self, status: str, **times: Any) -> None:
@@ -688,6 +749,16 @@ class LayoutObserver(RunObserver):
             self.backend.index_append(
                 self.backend.join(self.basedir, RUNS_INDEX), line.encode("utf-8") + b"\n"
             )
+        except OSError as exc:  # the index is a cache: run.json stays the record
+            logger.warning("Could not update the runs index in %s: %s", self.basedir, exc)
+
+    def _index_final(self) -> None:
+        """Record the finished run with every listed column in basedir's runs index."""
+        assert self.run_dir is not None
+        record = index_record(self.backend.basename(self.run_dir), self.run_entry, self.config,
+                              final_values(self.metrics))
+        try:
+            self.backend.index_append(self.backend.join(self.basedir, RUNS_INDEX), index_line(record))
         except OSError as exc:  # the index is a cache: run.json stays the record
             logger.warning("Could not update the runs index in %s: %s", self.basedir, exc)
 
