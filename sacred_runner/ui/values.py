@@ -110,7 +110,7 @@ def modified_keys(modifications: Mapping[str, Any] | None,
     if isinstance(updates, Mapping):
         for key in flatten(updates):
             marks[key] = "updated"
-    for kind in ("added", "modified", "typechanged"):
+    for kind in ("updated", "added", "modified", "typechanged"):
         for key in _as_keys((modifications or {}).get(kind)):
             marks[key] = kind
     return marks
