@@ -53,15 +53,12 @@ def _check_dependencies() -> None:
 
 
 def _default_stores() -> list[str]:
-    """The stores configured for the current rootdir (the run reader decides which)."""
+    """The stores configured for the current folder (the run reader decides which), else the folder."""
     try:
         from sacred.runs import default_store_specs
     except ImportError:
-        raise UsageError("sacred ui: name a store with --store PATH_OR_URL") from None
-    specs = list(default_store_specs())
-    if not specs:
-        raise UsageError("sacred ui: no store configured here; name one with --store PATH_OR_URL")
-    return specs
+        return ["."]
+    return list(default_store_specs()) or ["."]
 
 
 def open_stores(specs: list[str]) -> list[Any]:
@@ -75,6 +72,14 @@ def open_stores(specs: list[str]) -> list[Any]:
         except StoreError as error:
             raise UsageError(f"--store {spec}: {error}") from None
     return stores
+
+
+def _open_default_stores() -> list[Any]:
+    try:
+        return open_stores(_default_stores())
+    except UsageError as error:
+        raise UsageError(f"sacred ui: no --store given, and none found here ({error}); "
+                         "name one with --store PATH_OR_URL") from None
 
 
 def main(argv: list[str], stdout: TextIO) -> int:
@@ -92,7 +97,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
         raise UsageError(f"--host {args.host}: not a loopback address; other machines could read your runs. "
                          "Add --allow-remote to do it anyway (a token will be required)")
     _check_dependencies()
-    stores = open_stores(args.store or _default_stores())
+    stores = open_stores(args.store) if args.store else _open_default_stores()
     from sacred_runner.ui.app import create_app
 
     token = None if loopback else new_token()

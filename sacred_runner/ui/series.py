@@ -65,7 +65,7 @@ def finite_series(name: str, steps: list[Any], values: list[Any]) -> Series:
 def _finite_series_python(name: str, steps: list[Any], values: list[Any]) -> Series:
     pairs = []
     dropped = abs(len(steps) - len(values))
-    for step, value in zip(steps, values):
+    for step, value in zip(steps, values, strict=False):
         try:
             x, y = float(step), float(value)
         except (TypeError, ValueError):

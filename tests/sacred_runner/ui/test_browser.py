@@ -11,10 +11,15 @@ import sys
 import textwrap
 import time
 
-import pytest
-
 from tests.sacred_runner.ui.conftest import UiServer
-from tests.sacred_runner.ui.stores import LONG_POINTS, LOSS_POINTS, XSS, XSS_FILE, XSS_KEY, XSS_METRIC
+from tests.sacred_runner.ui.stores import (
+    LONG_POINTS,
+    LOSS_POINTS,
+    XSS,
+    XSS_FILE,
+    XSS_KEY,
+    XSS_METRIC,
+)
 
 WAIT = 30
 

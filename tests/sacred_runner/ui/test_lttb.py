@@ -36,7 +36,7 @@ def _check_lttb_properties(xs, ys, threshold, kept):
     assert len(kept) == threshold
     assert kept[0] == 0 and kept[-1] == len(xs) - 1
     assert kept == sorted(set(kept))
-    for chosen, (start, end) in zip(kept[1:-1], bucket_bounds(len(xs), threshold)):
+    for chosen, (start, end) in zip(kept[1:-1], bucket_bounds(len(xs), threshold), strict=True):
         assert start <= chosen < end
 
 
