@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sacred_runner.ui.lttb import (
@@ -40,12 +40,14 @@ def _check_lttb_properties(xs, ys, threshold, kept):
         assert start <= chosen < end
 
 
+@settings(deadline=None)  # the first call imports numpy
 @given(curves())
 def test_python_version_keeps_one_point_per_bucket_and_both_ends(case):
     xs, ys, threshold = case
     _check_lttb_properties(xs, ys, threshold, lttb_indices_python(xs, ys, threshold))
 
 
+@settings(deadline=None)  # the first call imports numpy
 @given(curves())
 def test_numpy_version_keeps_one_point_per_bucket_and_both_ends(case):
     xs, ys, threshold = case
@@ -53,12 +55,14 @@ def test_numpy_version_keeps_one_point_per_bucket_and_both_ends(case):
     _check_lttb_properties(xs, ys, threshold, kept)
 
 
+@settings(deadline=None)  # the first call imports numpy
 @given(curves(values=small_ints))
 def test_numpy_and_python_choose_the_same_points_when_sums_are_exact(case):
     xs, ys, threshold = case
     assert lttb_indices(xs, ys, threshold) == lttb_indices_python(xs, ys, threshold)
 
 
+@settings(deadline=None)  # the first call imports numpy
 @given(curves())
 def test_each_chosen_point_forms_the_largest_triangle_in_its_bucket(case):
     xs, ys, threshold = case
