@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.mongo_server",
     "tests.fixtures.moto_server",
     "tests.fixtures.http_recorder",
+    "tests.fixtures.run_stores",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -82,6 +83,24 @@ def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Ru
             func.run = run
 
 
+def _record_git_patch(meta_info: dict, experiment_info: dict) -> None:
+    """``meta_info["git_patch"]``: uncommitted changes of the experiment's repository (when dirty).
+
+    Turned off with ``SETTINGS.GIT_PATCH.RECORD = False``; capped by
+    ``SETTINGS.GIT_PATCH.MAX_BYTES``. Used by ``sacred rerun --from-git``.
+    """
+    if "git_patch" in meta_info or not SETTINGS.GIT_PATCH.RECORD:
+        return
+    if not any(isinstance(r, dict) and r.get("dirty") for r in experiment_info.get("repositories") or []):
+        return
+    mainfile = os.path.join(experiment_info.get("base_dir") or "", experiment_info.get("mainfile") or "")
+    from sacred.vcs import uncommitted_patch
+
+    patch = uncommitted_patch(mainfile, int(SETTINGS.GIT_PATCH.MAX_BYTES))
+    if patch is not None:
+        meta_info["git_patch"] = patch
+
+
 def create_run(
     experiment: Any,
     command_name: str,
@@ -135,6 +154,7 @@ def create_run(
         "config_updates": copy.deepcopy(dict(config_updates or {})),
     }
     run.meta_info.update(meta_info or {})
+    _record_git_patch(run.meta_info, experiment_info)
     run.info = dict(info or {})
     run.experiment = experiment
     run._restore_log_level = (logger, previous_level)

@@ -117,5 +117,9 @@ SETTINGS = Settings(
         "DISCOVER_DEPENDENCIES": "imported",
         "DISCOVER_SOURCES": "imported",
         "DEFAULT_BEAT_INTERVAL": 10.0,
+        "GIT_PATCH": {
+            "RECORD": True,
+            "MAX_BYTES": 1_000_000,
+        },
     }
 )

@@ -28,6 +28,7 @@ __all__ = [
     "collect_repositories",
     "get_commit_if_possible",
     "parse_porcelain_v2_status",
+    "uncommitted_patch",
 ]
 
 logger = logging.getLogger(__name__)
@@ -166,3 +167,35 @@ def collect_repositories(sources: Iterable[Source]) -> list[dict]:
                 {"url": source.repo, "commit": source.commit, "dirty": source.is_dirty}
             )
     return repositories
+
+
+def uncommitted_patch(filename: str | os.PathLike, max_bytes: int) -> dict | None:
+    """The uncommitted changes of tracked files in the repository holding ``filename``, as a patch.
+
+    ``{"root", "commit", "bytes", "patch", "truncated"}`` (``git diff HEAD
+    --binary``: staged and unstaged changes, applied to ``commit`` with ``git
+    apply`` it rebuilds the work tree of tracked files). A patch larger than
+    ``max_bytes`` is not kept (``patch`` None, ``truncated`` True): half a
+    patch cannot be applied. None outside a repository, without git, or when
+    nothing is uncommitted.
+    """
+    import subprocess
+
+    root = _find_repository_root(os.path.dirname(os.path.abspath(filename)))
+    if root is None or _git_executable() is None:
+        return None
+    try:
+        head = _run_git(root, "rev-parse", "HEAD")
+        diff = _run_git(root, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff")
+    except (OSError, subprocess.SubprocessError) as exc:
+        logger.debug("git diff failed in %s: %s", root, exc)
+        return None
+    if head.returncode != 0 or diff.returncode != 0 or not diff.stdout:
+        return None
+    size = len(diff.stdout.encode("utf-8"))
+    truncated = size > max_bytes
+    if truncated:
+        logger.warning("The uncommitted changes in %s (%d bytes) exceed SETTINGS.GIT_PATCH.MAX_BYTES (%d); "
+                       "the patch is not recorded", root, size, max_bytes)
+    return {"root": root, "commit": head.stdout.strip(), "bytes": size,
+            "patch": None if truncated else diff.stdout, "truncated": truncated}

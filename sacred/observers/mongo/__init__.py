@@ -614,7 +614,23 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
                 mask_url_password(str(exc)),
             )
 
+    #: indexes the run reader (:mod:`sacred.runs.mongo_store`) filters and sorts with
+    RUN_INDEXES = ("status", "experiment.name", "start_time", "meta.sweep.id")
+
+    def _ensure_indexes(self) -> None:
+        """Create the reader's indexes once per observer (idempotent; failures only logged)."""
+        if getattr(self, "_indexes_ready", False):
+            return
+        self._indexes_ready = True
+        try:
+            for key in self.RUN_INDEXES:
+                self.runs.create_index(key)
+            self.metrics.create_index([("run_id", 1), ("name", 1)])
+        except Exception as exc:  # noqa: BLE001 - an index is an optimisation, never a reason to fail
+            logger.debug("MongoObserver: could not create indexes in %s: %s", self._where(), exc)
+
     def _start(self, entry: dict, _id: Any) -> Any:
+        self._ensure_indexes()
         ex_info = entry["experiment"]
         if _id is not None:
             entry["_id"] = _id

@@ -13,6 +13,8 @@ Added here:
 * ``experiment.mainfile`` / ``experiment.doc``;
 * ``artifact.path`` / ``md5sum`` / ``content_type`` / ``artifact_metadata``;
 * ``metric``: one row per logged point (``run_id, name, step, value, timestamp``);
+* indexes on ``run.status``, ``run.start_time`` and ``run.experiment_id`` (the
+  run reader's filters, :mod:`sacred.runs.sql_store`);
 * a ``lookup`` column (a hash of the identifying fields) with a UNIQUE
   constraint on every deduplicated table, so that concurrent writers
   inserting the same source/host/dependency end up sharing one row.
@@ -126,7 +128,7 @@ def build_tables(schema: str | None = None) -> SqlTables:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_id", sa.String(64), unique=True),
         sa.Column("command", sa.Text),
-        sa.Column("start_time", sa.DateTime),
+        sa.Column("start_time", sa.DateTime, index=True),
         sa.Column("heartbeat", sa.DateTime),
         sa.Column("stop_time", sa.DateTime),
         sa.Column("queue_time", sa.DateTime),
@@ -136,9 +138,9 @@ def build_tables(schema: str | None = None) -> SqlTables:
         sa.Column("captured_out", sa.Text),
         sa.Column("config", sa.Text),
         sa.Column("info", sa.Text),
-        sa.Column("status", sa.String(32)),
+        sa.Column("status", sa.String(32), index=True),
         sa.Column("host_id", sa.Integer, fk("host.host_id")),
-        sa.Column("experiment_id", sa.Integer, fk("experiment.experiment_id")),
+        sa.Column("experiment_id", sa.Integer, fk("experiment.experiment_id"), index=True),
         sa.Column("result", sa.Float),
         sa.Column("result_json", sa.Text),
         sa.Column("meta", sa.Text),

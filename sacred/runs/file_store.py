@@ -1,0 +1,375 @@
+"""Read a FileStorage folder (also the runner's embedded default store).
+
+Listing uses ``runs.index.jsonl`` (see :mod:`sacred.observers.run_files.layout`):
+the last line per run id wins, and a finished run's line carries every column a
+listing shows, so N runs are listed without opening N folders. The index is a
+cache, never trusted over the folders:
+
+* run folders the index does not know (written by sacred 0.8.7, before the
+  index existed, or the index was deleted) are read from their ``run.json``;
+* a line that does not parse (a torn write, a corrupted file) counts as absent;
+* a run whose last line is not final (RUNNING, QUEUED) is read from its
+  ``run.json``, which has the current status and heartbeat;
+* index lines of folders that no longer exist are ignored.
+
+Finished runs read from their folder are appended to the index (one
+``O_APPEND`` write per run, safe with concurrent writers; a finished run never
+changes, so such a line cannot be stale). This is the only write a reader
+makes and it only touches the index; pass ``repair_index=False`` to forbid it.
+A read-only store is read all the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from typing import IO, Any
+
+from sacred.observers.run_files.layout import (
+    CONFIG_JSON,
+    COUT_TXT,
+    INFO_JSON,
+    METRICS_JOURNAL,
+    METRICS_JSON,
+    RUN_JSON,
+    RUNS_INDEX,
+    final_values,
+    index_line,
+    index_record,
+    read_metrics,
+)
+from sacred.runs.base import (
+    RunStore,
+    duration_of,
+    modifications_from_meta,
+    parse_time,
+    summary_status,
+)
+from sacred.runs.model import (
+    FINAL_STATUSES,
+    MetricSeries,
+    RunLoader,
+    RunRecord,
+    RunSummary,
+    StoredFile,
+    StoreError,
+)
+from sacred.runs.query import Query, apply_query, id_order
+
+__all__ = ["FileStore", "looks_like_file_store", "safe_open", "inside"]
+
+#: metrics.json files larger than this are not parsed for a listing's final values.
+LISTING_METRICS_LIMIT = 2 * 1024 * 1024
+_MD5_IN_NAME = re.compile(r"_([0-9a-f]{32})(\.[^./]*)?$")
+
+
+def inside(path: str, root: str) -> bool:
+    """Whether ``path`` (symlinks resolved) lies inside ``root``."""
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    try:
+        return os.path.commonpath([real, real_root]) == real_root
+    except ValueError:
+        return False
+
+
+def safe_open(root: str, name: str) -> IO[bytes]:
+    """Open ``root/name`` for reading; PermissionError when ``name`` would leave ``root``."""
+    text = name.replace("\\", "/")
+    if os.path.isabs(name) or text.startswith("/") or ".." in text.split("/"):
+        raise PermissionError(f"refusing to open {name!r}: the name leaves the store")
+    path = os.path.join(root, *[p for p in text.split("/") if p])
+    if not inside(path, root):
+        raise PermissionError(f"refusing to open {name!r}: it points outside the store")
+    return open(path, "rb")
+
+
+def _stored_file(root: str, name: str, relative: str, md5: str | None = None) -> StoredFile:
+    path = os.path.join(root, relative)
+    try:
+        size = os.path.getsize(path) if inside(path, root) else None
+    except OSError:
+        size = None
+    return StoredFile(name, lambda: safe_open(root, relative), size, md5)
+
+
+def _read_json(path: str) -> tuple[Any, str | None]:
+    """(content, None) or (None, why it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None, f"{os.path.basename(path)} is missing"
+    except OSError as exc:
+        return None, f"{os.path.basename(path)} cannot be read: {exc.strerror}"
+    try:
+        return json.loads(data), None
+    except ValueError as exc:
+        return None, f"{os.path.basename(path)} is not valid JSON ({exc.msg} at byte {exc.pos})"
+
+
+def looks_like_file_store(path: str) -> bool:
+    """Whether folder ``path`` is a FileStorage basedir (an index, _sources, a run folder, or empty)."""
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return False
+    if not entries:
+        return True
+    names = {e.name for e in entries}
+    if RUNS_INDEX in names or "_sources" in names or "_resources" in names:
+        return True
+    checked = 0
+    for entry in entries:
+        if entry.is_dir() and not entry.name.startswith((".", "_")):
+            if os.path.exists(os.path.join(entry.path, RUN_JSON)):
+                return True
+            checked += 1
+            if checked >= 50:
+                break
+    return False
+
+
+class FileStore(RunStore):
+    """A FileStorage basedir opened for reading."""
+
+    kind = "file_storage"
+
+    def __init__(self, basedir: str | os.PathLike, description: str | None = None,
+                 repair_index: bool = True) -> None:
+        self.basedir = os.path.abspath(os.fspath(basedir))
+        if not os.path.isdir(self.basedir):
+            raise StoreError(f"no FileStorage folder at {self.basedir}")
+        self.description = description or f"FileStorage {self.basedir}"
+        self.repair_index = repair_index
+
+    # -- folders and index -----------------------------------------------------------
+
+    def observer_target(self) -> tuple[str, str]:
+        """An observer adding runs to this store."""
+        return "file_storage", self.basedir
+
+    def ids(self) -> list[str]:
+        """Run folder names, in id order."""
+        try:
+            names = [e.name for e in os.scandir(self.basedir)
+                     if not e.name.startswith(("_", ".")) and e.is_dir()]
+        except OSError as exc:
+            raise StoreError(f"cannot list {self.basedir}: {exc.strerror}") from None
+        return sorted(names, key=id_order)
+
+    def _index_lines(self) -> dict[str, bytes]:
+        """run id -> its last complete index line (not yet parsed)."""
+        try:
+            with open(os.path.join(self.basedir, RUNS_INDEX), "rb") as f:
+                data = f.read()
+        except OSError:
+            return {}
+        lines: dict[str, bytes] = {}
+        chunks = data.split(b"\n")
+        for raw in chunks[:-1]:  # the last chunk has no newline: empty, or a line being written
+            if raw.startswith(b'{"_id":"'):
+                end = raw.find(b'"', 8)
+                if end > 8:
+                    lines[raw[8:end].decode("utf-8", "replace")] = raw
+                    continue
+            try:
+                record = json.loads(raw)
+                lines[str(record["_id"])] = raw
+            except (ValueError, KeyError, TypeError):
+                continue  # a corrupted line: that run is read from its folder
+        return lines
+
+    def _from_line(self, run_id: str, raw: bytes | None) -> RunSummary | None:
+        """The summary an index line gives, None when the folder must be read instead."""
+        if raw is None:
+            return None
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(record, dict) or not record.get("full") or record.get("status") not in FINAL_STATUSES:
+            return None
+        omitted = set(record.get("omitted") or ())
+        config = record.get("config") if "config" not in omitted else self._config(run_id)[0]
+        result = record.get("result")
+        finals = record.get("final_metrics") or {}
+        if "result" in omitted or "final_metrics" in omitted:
+            entry, _ = _read_json(os.path.join(self.basedir, run_id, RUN_JSON))
+            result = (entry or {}).get("result")
+            finals = self._final_metrics(run_id) if "final_metrics" in omitted else finals
+        start, stop = parse_time(record.get("start_time")), parse_time(record.get("stop_time"))
+        heartbeat = parse_time(record.get("heartbeat"))
+        return RunSummary(
+            id=run_id, experiment=record.get("experiment"), status=record.get("status"),
+            stored_status=record.get("status"), start_time=start, stop_time=stop, heartbeat=heartbeat,
+            duration=duration_of(start, stop, heartbeat), config=config if isinstance(config, dict) else {},
+            result=result, final_metrics=finals if isinstance(finals, dict) else {},
+            sweep=record.get("sweep") if isinstance(record.get("sweep"), dict) else None,
+            comment=record.get("comment"), command=record.get("command"),
+        )
+
+    def _config(self, run_id: str) -> tuple[dict, str | None]:
+        config, problem = _read_json(os.path.join(self.basedir, run_id, CONFIG_JSON))
+        return (config if isinstance(config, dict) else {}), problem
+
+    def _final_metrics(self, run_id: str) -> dict:
+        folder = os.path.join(self.basedir, run_id)
+        path = os.path.join(folder, METRICS_JSON)
+        try:
+            journal = os.path.exists(os.path.join(folder, METRICS_JOURNAL))
+            if not journal and os.path.getsize(path) > LISTING_METRICS_LIMIT:
+                return {}
+            from sacred.observers.file_storage import LocalBackend
+
+            return final_values(read_metrics(LocalBackend(), folder))
+        except (OSError, ValueError):
+            return {}
+
+    def _from_folder(self, run_id: str) -> tuple[RunSummary, dict | None]:
+        """The summary read from the run's files, and its run.json entry (None when broken)."""
+        folder = os.path.join(self.basedir, run_id)
+        entry, problem = _read_json(os.path.join(folder, RUN_JSON))
+        if problem or not isinstance(entry, dict):
+            return RunSummary(id=run_id, broken=problem or "run.json is not an object"), None
+        config, config_problem = self._config(run_id)
+        meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+        start, stop = parse_time(entry.get("start_time")), parse_time(entry.get("stop_time"))
+        heartbeat = parse_time(entry.get("heartbeat"))
+        stored = entry.get("status")
+        sweep = meta.get("sweep")
+        summary = RunSummary(
+            id=run_id, experiment=(entry.get("experiment") or {}).get("name"),
+            status=summary_status(stored, heartbeat, start, meta), stored_status=stored,
+            start_time=start, stop_time=stop, heartbeat=heartbeat, duration=duration_of(start, stop, heartbeat),
+            config=config, result=entry.get("result"), final_metrics=self._final_metrics(run_id),
+            sweep=sweep if isinstance(sweep, dict) else None, comment=meta.get("comment"),
+            command=entry.get("command"),
+            broken=config_problem if stored in FINAL_STATUSES or stored == "RUNNING" else None,
+        )
+        return summary, entry
+
+    def _summaries(self, ids: Iterable[str], lines: dict[str, bytes]) -> list[RunSummary]:
+        summaries, repairs = [], []
+        for run_id in ids:
+            summary = self._from_line(run_id, lines.get(run_id))
+            if summary is None:
+                summary, entry = self._from_folder(run_id)
+                if entry is not None and summary.stored_status in FINAL_STATUSES and not summary.broken:
+                    repairs.append(index_record(run_id, entry, summary.config, summary.final_metrics))
+            summaries.append(summary)
+        self._repair(repairs)
+        return summaries
+
+    def _repair(self, records: list[dict]) -> None:
+        if not records or not self.repair_index:
+            return
+        data = b"".join(index_line(record) for record in records)
+        path = os.path.join(self.basedir, RUNS_INDEX)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        except OSError:
+            return  # a read-only store is read from its folders every time
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # end a torn line first, or our first line would continue it
+            os.write(fd, data)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    # -- RunStore ----------------------------------------------------------------------
+
+    def _candidates(self, query: Query) -> list[RunSummary]:
+        return self._summaries(self.ids(), self._index_lines())
+
+    def _run_query(self, query: Query) -> list[RunSummary]:
+        if query.filters_anything or query.sort not in (None, "id"):
+            return apply_query(self._candidates(query), query)
+        ids = self.ids()  # a page in id order: only the page's runs are read
+        if query.descending:
+            ids.reverse()
+        end = None if query.limit is None else query.offset + query.limit
+        return self._summaries(ids[query.offset:end], self._index_lines())
+
+    def _count(self, query: Query) -> int:
+        if not query.filters_anything:
+            return len(self.ids())
+        return super()._count(query)
+
+    def _load(self, run_id: str) -> RunRecord | None:
+        if run_id.startswith(("_", ".")) or "/" in run_id or "\\" in run_id or run_id in ("", ".."):
+            return None
+        folder = os.path.join(self.basedir, run_id)
+        if not os.path.isdir(folder):
+            return None
+        summary, entry = self._from_folder(run_id)
+        entry = entry or {}
+        meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+        info, _ = _read_json(os.path.join(folder, INFO_JSON))
+        return RunRecord(
+            summary, _FolderLoader(self.basedir, folder, entry),
+            config_modifications=modifications_from_meta(meta),
+            meta=meta, host=entry.get("host") or {}, experiment_info=entry.get("experiment") or {},
+            info=info if isinstance(info, dict) else {}, fail_trace=entry.get("fail_trace"),
+            queue_time=parse_time(meta.get("queue_time") or entry.get("queue_time")),
+        )
+
+
+class _FolderLoader(RunLoader):
+    def __init__(self, basedir: str, folder: str, entry: dict) -> None:
+        self.basedir = basedir
+        self.folder = folder
+        self.entry = entry
+        self._metrics: dict | None = None
+
+    def captured_out(self) -> str:
+        try:
+            with open(os.path.join(self.folder, COUT_TXT), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def _all_metrics(self) -> dict:
+        if self._metrics is None:
+            from sacred.observers.file_storage import LocalBackend
+
+            try:
+                self._metrics = read_metrics(LocalBackend(), self.folder)
+            except (OSError, ValueError):
+                self._metrics = {}
+        return self._metrics
+
+    def metric_names(self) -> list[str]:
+        return list(self._all_metrics())
+
+    def metric(self, name: str) -> MetricSeries | None:
+        series = self._all_metrics().get(name)
+        if not isinstance(series, dict):
+            return None
+        return MetricSeries(name, list(series.get("steps") or []), list(series.get("values") or []),
+                            [parse_time(t) for t in series.get("timestamps") or []])
+
+    def artifacts(self) -> list[StoredFile]:
+        names = self.entry.get("artifacts") or []
+        return [_stored_file(self.folder, str(name), str(name)) for name in names if isinstance(name, str)]
+
+    def _referenced(self, pairs: Any) -> list[StoredFile]:
+        files = []
+        for pair in pairs or []:
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                continue
+            name, stored = str(pair[0]), str(pair[1])
+            relative = os.path.relpath(stored, self.basedir) if os.path.isabs(stored) else stored
+            match = _MD5_IN_NAME.search(os.path.basename(stored))
+            files.append(_stored_file(self.basedir, name, relative, match.group(1) if match else None))
+        return files
+
+    def resources(self) -> list[StoredFile]:
+        return self._referenced(self.entry.get("resources"))
+
+    def sources(self) -> list[StoredFile]:
+        return self._referenced((self.entry.get("experiment") or {}).get("sources"))
