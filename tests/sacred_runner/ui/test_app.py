@@ -204,3 +204,33 @@ def test_several_stores_are_listed_with_their_counts(fixture_store, tmp_path):
         home = client.get("/")
         assert home.status_code == 200 and home.text.count('href="/s/') >= 2
         assert client.get("/s/1/run/2").status_code == 200
+
+
+def test_every_store_kind_is_shown(any_store):
+    """The web view serves whatever the run reader opens: FileStorage, embedded, TinyDB, SQL, MongoDB."""
+    store = open_store(any_store.spec)
+    try:
+        runs = store.query(sort="id")
+        assert len(runs) == len(any_store.played)
+        first = next(str(r.id) for r in runs if r.config.get("lr") == 0.01)
+        second = next(str(r.id) for r in runs if r.config.get("depth") == 3)
+        failed = next(str(r.id) for r in runs if r.status == "FAILED")
+        with TestClient(create_app([store], allowed_hosts=HOST)) as client:
+            table = client.get("/s/0/")
+            assert table.status_code == 200
+            for run in runs:
+                assert f'data-run="{run.id}"' in table.text
+            page = client.get(f"/s/0/run/{first}")
+            assert page.status_code == 200 and "training with lr=0.01" in page.text
+            assert "diverged" in client.get(f"/s/0/run/{failed}").text
+            assert client.get(f"/s/0/run/{first}/file?kind=artifact&name=weights.txt").content == b"weights 0.01"
+            if any_store.has_metrics:
+                loss = client.get(f"/s/0/run/{first}/metric?name=loss").json()
+                assert loss["steps"] == [0, 1, 2, 3, 4]
+                assert loss["values"] == pytest.approx([0.01 / (s + 1) for s in range(5)])
+            compare = client.get(f"/s/0/compare?id={first}&id={second}")
+            assert compare.status_code == 200 and 'class="differs"' in compare.text
+            if any_store.has_meta:
+                assert client.get("/s/0/sweep/sw1").status_code == 200
+    finally:
+        store.close()
