@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from sacred_runner.ui.context import context_of
+from sacred_runner.ui.context import FINAL_STATUSES, context_of
 from sacred_runner.ui.guard import find_file
 from sacred_runner.ui.table import PAGE_SIZES, TableQuery, load_page
 from sacred_runner.ui.values import config_differences, flatten, format_value, modified_keys
@@ -59,7 +59,7 @@ def load_run(request: Request, run_id: str | None = None) -> tuple[int, Any, Any
     store = context.store(sid)
     wanted = run_id if run_id is not None else request.path_params["run_id"]
     try:
-        return sid, store, store.get(wanted)
+        return sid, store, context.record(sid, str(wanted).strip())
     except RunNotFound as error:
         raise HTTPException(404, str(error)) from None
 
@@ -87,7 +87,7 @@ def run_page(request: Request) -> Response:
     artifacts, artifacts_error = _files(record.artifacts)
     sources, sources_error = _files(record.sources)
     resources, resources_error = _files(record.resources)
-    metric_names = record.metric_names()
+    metric_names = _metric_names(record)
     page_data = {
         "sid": sid, "run": str(record.id), "status": record.status, "metrics": metric_names,
         "output_length": len(output), "poll_seconds": context.poll_seconds,
@@ -100,6 +100,16 @@ def run_page(request: Request) -> Response:
         git=_git(record.experiment_info or {}), page_data=page_data,
         previewable=_previewable,
     )
+
+
+def _metric_names(record: Any) -> list[str]:
+    """The run's metric names; for a finished run from its summary, without parsing the metrics file.
+
+    The page then shows at once, and the charts load their points on their own.
+    """
+    if record.status in FINAL_STATUSES and record.final_metrics:
+        return sorted(record.final_metrics)
+    return record.metric_names()
 
 
 def _content_type(name: str) -> str:
