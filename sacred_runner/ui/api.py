@@ -14,9 +14,9 @@ from sacred_runner.ui.context import LIVE_STATUSES, context_of
 from sacred_runner.ui.guard import RAW_FILE_POLICY
 from sacred_runner.ui.pages import IMAGE_TYPES, _content_type, find_stored, load_run
 from sacred_runner.ui.series import DEFAULT_POINTS, finite_series
-from sacred_runner.ui.table import TableQuery, load_page
+from sacred_runner.ui.table import TableQuery, count_pages, load_page
 
-__all__ = ["metric", "output", "rows", "stored_file"]
+__all__ = ["count", "metric", "output", "rows", "stored_file"]
 
 CHUNK = 256 * 1024
 
@@ -28,8 +28,24 @@ def rows(request: Request) -> Response:
     store = context.store(sid)
     page = load_page(store, TableQuery.from_params(request.query_params))
     html = context.templates.get_template("rows.html").render(sid=sid, table=page)
-    return JSONResponse({"html": html, "total": page.total, "live": page.live, "error": page.error,
+    return JSONResponse({"html": html, "total": page.total, "pages": page.pages, "live": page.live,
+                         "error": page.error, "last_url": f"/s/{sid}/" + page.query.url(page=page.pages),
                          "first": page.first, "shown": len(page.runs)})
+
+
+def count(request: Request) -> Response:
+    """How many runs match the table's filters, its page count, and the last page's URL."""
+    from sacred.runs import FilterError
+
+    context = context_of(request)
+    sid = request.path_params["sid"]
+    store = context.store(sid)
+    query = TableQuery.from_params(request.query_params)
+    try:
+        total, pages = count_pages(store, query)
+    except (FilterError, ValueError) as error:
+        raise HTTPException(400, str(error)) from None
+    return JSONResponse({"total": total, "pages": pages, "last_url": f"/s/{sid}/" + query.url(page=pages)})
 
 
 def _float_param(request: Request, name: str) -> float | None:

@@ -45,7 +45,7 @@ def runs_table(request: Request) -> Response:
     sid = request.path_params["sid"]
     store = context.store(sid)
     query = TableQuery.from_params(request.query_params)
-    page = load_page(store, query)
+    page = load_page(store, query, count=False)
     return context.render("runs.html", sid=sid, store=store, table=page, page_sizes=PAGE_SIZES,
                           poll_seconds=context.poll_seconds)
 
@@ -221,7 +221,7 @@ async def _http_error(request: Request, error: Exception) -> Response:
     status = getattr(error, "status_code", 500)
     detail = getattr(error, "detail", None) or "error"
     context = context_of(request)
-    if request.url.path.endswith(("/rows", "/metric", "/output")):
+    if request.url.path.endswith(("/rows", "/count", "/metric", "/output")):
         from starlette.responses import JSONResponse
 
         return JSONResponse({"error": detail}, status_code=status)

@@ -93,8 +93,8 @@ class TablePage:
 
     query: TableQuery
     runs: list[Any]
-    total: int
-    pages: int
+    total: int | None  # None: not counted yet (the page asks for the count after it shows)
+    pages: int | None
     columns: list[str]
     column_choices: list[str]
     error: str | None = None
@@ -103,6 +103,13 @@ class TablePage:
     def live(self) -> bool:
         """Whether a run on this page may still change."""
         return any(run.status in LIVE_STATUSES for run in self.runs)
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a later page exists (known without the count when this page is full)."""
+        if self.pages is not None:
+            return self.query.page < self.pages
+        return len(self.runs) == self.query.size
 
     @property
     def first(self) -> int:
@@ -129,19 +136,39 @@ def _choices(runs: list[Any]) -> tuple[list[str], list[str]]:
     return sorted(config_keys), sorted(metrics)
 
 
-def load_page(store: Any, query: TableQuery) -> TablePage:
-    """Count and fetch the page ``query`` asks for; a filter that does not parse becomes ``error``."""
+def count_pages(store: Any, query: TableQuery) -> tuple[int, int]:
+    """(runs matching the filters, pages of ``query.size``); FilterError as ``store.count`` raises it."""
+    total = store.count(**query.filters())
+    return total, max(1, -(-total // query.size))
+
+
+def load_page(store: Any, query: TableQuery, count: bool = True) -> TablePage:
+    """Fetch the page ``query`` asks for; a filter that does not parse becomes ``error``.
+
+    With ``count=False`` the total is left to a later request (``/count``), so the
+    rows of a big store show as soon as the page's own runs are read; a page past
+    the end is still counted, to show the last one instead.
+    """
     from sacred.runs import FilterError
 
+    total = pages = None
     try:
-        total = store.count(**query.filters())
-        pages = max(1, -(-total // query.size))
-        query.page = min(query.page, pages)
-        runs = store.query(**query.filters(), sort=query.sort, descending=query.descending,
-                           offset=(query.page - 1) * query.size, limit=query.size)
+        if count:
+            total, pages = count_pages(store, query)
+            query.page = min(query.page, pages)
+        runs = _page_runs(store, query)
+        if not runs and query.page > 1 and total is None:
+            total, pages = count_pages(store, query)
+            query.page = min(query.page, pages)
+            runs = _page_runs(store, query)
     except (FilterError, ValueError) as error:
         return TablePage(query, [], 0, 1, query.columns, [], error=str(error))
     config_keys, metrics = _choices(runs)
     columns = query.columns if query.columns_given else metrics[:4]
     choices = list(dict.fromkeys([*metrics, *config_keys, *columns]))
     return TablePage(query, runs, total, pages, columns, choices)
+
+
+def _page_runs(store: Any, query: TableQuery) -> list[Any]:
+    return store.query(**query.filters(), sort=query.sort, descending=query.descending,
+                       offset=(query.page - 1) * query.size, limit=query.size)

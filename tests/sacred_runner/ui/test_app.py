@@ -65,6 +65,16 @@ def test_table_rows_for_live_refresh_are_escaped_html(client):
     assert "&lt;script&gt;" in body["html"] and "<script>" not in body["html"]
 
 
+def test_the_table_shows_rows_first_and_counts_on_request(client):
+    page = client.get("/s/0/?status=COMPLETED&sort=id&desc=0")
+    assert 'data-count-url="/s/0/count?status=COMPLETED' in page.text and "of …" in page.text
+    counted = client.get("/s/0/count?status=COMPLETED&size=25").json()
+    assert counted == {"total": 7, "pages": 1, "last_url": "/s/0/?status=COMPLETED&sort=id&desc=1&size=25"}
+    assert client.get("/s/0/count?where=config.lr+%3E").status_code == 400
+    past_the_end = client.get("/s/0/?page=9")
+    assert "1–8 of 8" in past_the_end.text and "page 1 / 1" in past_the_end.text
+
+
 def test_pages_forbid_inline_script_and_framing(client):
     page = client.get("/s/0/")
     policy = page.headers["content-security-policy"]

@@ -51,13 +51,50 @@ def test_the_table_lists_every_run_and_a_click_opens_one(browser, ui_server, fix
     ids = browser.execute_script(
         "return Array.from(document.querySelectorAll('#runs-body tr.run-row')).map(r => r.dataset.run)")
     assert sorted(ids, key=int) == [str(i) for i in range(1, 9)]
-    assert "of 8" in browser.find_element("id", "run-count").text
+    wait_for(browser, "document.getElementById('run-count').textContent.includes('of 8')")  # counted after
+    assert browser.find_element("id", "page-of").text == "page 1 / 1"
     shot(browser, tmp_path, "runs")
 
     browser.find_element("css selector", f"tr[data-run='{fixture_store['first']}'] a.run-link").click()
     wait_for(browser, "location.pathname.endsWith('/run/1')")
     assert browser.find_element("id", "run-title").text == "train"
     assert browser.find_element("id", "run-status").text == "COMPLETED"
+
+
+def test_the_pager_walks_through_pages_and_learns_the_total_after_the_rows(browser, ui_server, tmp_path):
+    browser.get(ui_server.url + "/s/0/?size=25&sort=id&desc=0")
+    assert browser.find_element("id", "page-of").text.startswith("page 1 / ")
+    browser.get(ui_server.url + "/s/0/?size=3&sort=id&desc=0")  # 3 is no page size: 50 are shown
+    assert browser.execute_script("return document.querySelectorAll('#runs-body tr.run-row').length") == 8
+    browser.get(ui_server.url + "/s/0/?sort=id&desc=0&page=7")  # past the end: the last page instead
+    wait_for(browser, "document.getElementById('run-count').textContent.includes('of 8')")
+    assert browser.find_element("id", "page-of").text == "page 1 / 1"
+
+
+def test_many_pages_get_their_last_link_once_counted(browser, fixture_store, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    store = tmp_path / "many"
+    store.mkdir()
+    source = Path(fixture_store["path"]) / fixture_store["sweep0"]
+    for number in range(1, 61):  # 60 runs, copies of one stored run in the FileStorage layout
+        shutil.copytree(source, store / str(number))
+    server = UiServer([str(store)])
+    try:
+        browser.get(server.url + "/s/0/?size=25")
+        assert browser.execute_script("return document.querySelectorAll('#runs-body tr.run-row').length") == 25
+        wait_for(browser, "document.getElementById('page-last')")
+        assert browser.find_element("id", "run-count").text == "1–25 of 60"
+        assert browser.find_element("id", "page-of").text == "page 1 / 3"
+        browser.find_element("id", "page-last").click()
+        wait_for(browser, "location.search.includes('page=3')")
+        rows = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#runs-body tr.run-row')).map(r => r.dataset.run)")
+        assert rows == [str(n) for n in range(10, 0, -1)]  # newest first: page 3 holds runs 10..1
+        shot(browser, tmp_path, "last-page")
+    finally:
+        server.stop()
 
 
 def test_filtering_and_sorting_happen_in_the_table(browser, ui_server, tmp_path):
