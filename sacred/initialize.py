@@ -154,6 +154,8 @@ def create_run(
         "config_updates": copy.deepcopy(dict(config_updates or {})),
     }
     run.meta_info.update(meta_info or {})
+    # the module the command was imported as: captured functions' seeds derive from it (sacred rerun)
+    run.meta_info.setdefault("main_module", getattr(command, "__module__", None))
     _record_git_patch(run.meta_info, experiment_info)
     run.info = dict(info or {})
     run.experiment = experiment

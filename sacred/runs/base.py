@@ -16,6 +16,11 @@ __all__ = ["RunStore", "nearest_ids", "modifications_from_meta", "parse_time", "
 
 def parse_time(value: Any) -> dt.datetime | None:
     """A stored time (datetime, ISO string, ``{"$date": ...}``) as a datetime, or None."""
+    if type(value) is str:
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, dict) and "$date" in value:

@@ -131,6 +131,55 @@ def looks_like_file_store(path: str) -> bool:
     return False
 
 
+def _line_id(raw: bytes) -> str | None:
+    """The run id of an index line (None for a line that does not parse: that run is read from its folder)."""
+    if raw.startswith(b'{"_id":"'):  # the observer's lines: keys sorted, compact
+        end = raw.find(b'"', 8)
+        if end > 8:
+            return raw[8:end].decode("utf-8", "replace")
+    try:
+        return str(json.loads(raw)["_id"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class _IndexView:
+    """A finished run's index record seen as a summary, for filtering before a summary is built."""
+
+    __slots__ = ("id", "record", "config", "final_metrics", "sweep", "status", "stored_status", "experiment",
+                 "comment", "command", "result", "broken")
+
+    def __init__(self, run_id: str, record: dict) -> None:
+        self.id = run_id
+        self.record = record
+        self.config = record.get("config") or {}
+        self.final_metrics = record.get("final_metrics") or {}
+        sweep = record.get("sweep")
+        self.sweep = sweep if isinstance(sweep, dict) else None
+        self.status = self.stored_status = record.get("status")
+        self.experiment = record.get("experiment")
+        self.comment = record.get("comment")
+        self.command = record.get("command")
+        self.result = record.get("result")
+        self.broken = None
+
+    @property
+    def start_time(self) -> Any:
+        return parse_time(self.record.get("start_time"))
+
+    @property
+    def stop_time(self) -> Any:
+        return parse_time(self.record.get("stop_time"))
+
+    @property
+    def heartbeat(self) -> Any:
+        return parse_time(self.record.get("heartbeat"))
+
+    @property
+    def duration(self) -> float | None:
+        return duration_of(self.start_time, self.stop_time, self.heartbeat)
+
+
 class FileStore(RunStore):
     """A FileStorage basedir opened for reading."""
 
@@ -157,6 +206,8 @@ class FileStore(RunStore):
                      if not e.name.startswith(("_", ".")) and e.is_dir()]
         except OSError as exc:
             raise StoreError(f"cannot list {self.basedir}: {exc.strerror}") from None
+        if all(name.isdigit() for name in names):
+            return sorted(names, key=int)
         return sorted(names, key=id_order)
 
     def _index_lines(self) -> dict[str, bytes]:
@@ -169,26 +220,70 @@ class FileStore(RunStore):
         lines: dict[str, bytes] = {}
         chunks = data.split(b"\n")
         for raw in chunks[:-1]:  # the last chunk has no newline: empty, or a line being written
-            if raw.startswith(b'{"_id":"'):
-                end = raw.find(b'"', 8)
-                if end > 8:
-                    lines[raw[8:end].decode("utf-8", "replace")] = raw
-                    continue
-            try:
-                record = json.loads(raw)
-                lines[str(record["_id"])] = raw
-            except (ValueError, KeyError, TypeError):
-                continue  # a corrupted line: that run is read from its folder
+            run_id = _line_id(raw)
+            if run_id is not None:
+                lines[run_id] = raw
         return lines
 
-    def _from_line(self, run_id: str, raw: bytes | None) -> RunSummary | None:
-        """The summary an index line gives, None when the folder must be read instead."""
-        if raw is None:
-            return None
+    def _tail_lines(self, wanted: set[str], chunk: int = 1 << 20) -> dict[str, bytes]:
+        """The last index line of each run in ``wanted``, read backwards from the end of the index.
+
+        A page of the newest runs finds its lines in the index's last block
+        instead of reading all of it; older runs read further back.
+        """
+        lines: dict[str, bytes] = {}
         try:
-            record = json.loads(raw)
+            f = open(os.path.join(self.basedir, RUNS_INDEX), "rb")
+        except OSError:
+            return lines
+        with f:
+            end = f.seek(0, os.SEEK_END)
+            carry = b""
+            first = True
+            while end > 0 and len(lines) < len(wanted):
+                start = max(0, end - chunk)
+                f.seek(start)
+                block = f.read(end - start) + carry
+                end = start
+                parts = block.split(b"\n")
+                carry = parts[0] if start > 0 else b""
+                complete = parts[1:] if start > 0 else parts
+                if first:
+                    complete = complete[:-1]  # no newline after it: empty, or a line being written
+                    first = False
+                for raw in reversed(complete):
+                    run_id = _line_id(raw)
+                    if run_id in wanted and run_id not in lines:
+                        lines[run_id] = raw
+        return lines
+
+    def _parse_lines(self, raws: list[bytes]) -> list[Any]:
+        """Index lines parsed in one go (one JSON array); line by line when one of them is corrupt."""
+        if not raws:
+            return []
+        try:
+            parsed = json.loads(b"[" + b",".join(raws) + b"]")
+            if len(parsed) == len(raws):
+                return parsed
         except ValueError:
-            return None
+            pass
+        records = []
+        for raw in raws:
+            try:
+                records.append(json.loads(raw))
+            except ValueError:
+                records.append(None)
+        return records
+
+    def _from_line(self, run_id: str, raw: bytes | None, record: Any = None) -> RunSummary | None:
+        """The summary an index line gives, None when the folder must be read instead."""
+        if record is None:
+            if raw is None:
+                return None
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                return None
         if not isinstance(record, dict) or not record.get("full") or record.get("status") not in FINAL_STATUSES:
             return None
         omitted = set(record.get("omitted") or ())
@@ -250,10 +345,20 @@ class FileStore(RunStore):
         )
         return summary, entry
 
-    def _summaries(self, ids: Iterable[str], lines: dict[str, bytes]) -> list[RunSummary]:
+    def _summaries(self, ids: Iterable[str], lines: dict[str, bytes], query: Query | None = None) -> list[RunSummary]:
+        """Summaries of ``ids``; with ``query``, only of runs that may match it (complete index
+        records are filtered before a summary is built)."""
+        ids = list(ids)
+        indexed = [run_id for run_id in ids if run_id in lines]
+        records = dict(zip(indexed, self._parse_lines([lines[run_id] for run_id in indexed]), strict=True))
         summaries, repairs = [], []
         for run_id in ids:
-            summary = self._from_line(run_id, lines.get(run_id))
+            record = records.get(run_id)
+            if query is not None and isinstance(record, dict) and record.get("full") and \
+                    record.get("status") in FINAL_STATUSES and not record.get("omitted") and \
+                    not query.matches(_IndexView(run_id, record)):
+                continue
+            summary = self._from_line(run_id, None, record) if record is not None else None
             if summary is None:
                 summary, entry = self._from_folder(run_id)
                 if entry is not None and summary.stored_status in FINAL_STATUSES and not summary.broken:
@@ -284,7 +389,7 @@ class FileStore(RunStore):
     # -- RunStore ----------------------------------------------------------------------
 
     def _candidates(self, query: Query) -> list[RunSummary]:
-        return self._summaries(self.ids(), self._index_lines())
+        return self._summaries(self.ids(), self._index_lines(), query)
 
     def _run_query(self, query: Query) -> list[RunSummary]:
         if query.filters_anything or query.sort not in (None, "id"):
@@ -293,7 +398,8 @@ class FileStore(RunStore):
         if query.descending:
             ids.reverse()
         end = None if query.limit is None else query.offset + query.limit
-        return self._summaries(ids[query.offset:end], self._index_lines())
+        page = ids[query.offset:end]
+        return self._summaries(page, self._tail_lines(set(page)))
 
     def _count(self, query: Query) -> int:
         if not query.filters_anything:
@@ -351,7 +457,7 @@ class _FolderLoader(RunLoader):
         if not isinstance(series, dict):
             return None
         return MetricSeries(name, list(series.get("steps") or []), list(series.get("values") or []),
-                            [parse_time(t) for t in series.get("timestamps") or []])
+                            raw_timestamps=list(series.get("timestamps") or []))
 
     def artifacts(self) -> list[StoredFile]:
         names = self.entry.get("artifacts") or []

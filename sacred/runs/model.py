@@ -64,14 +64,43 @@ class RunSummary:
     command: str | None = None
 
 
-@dataclass(frozen=True)
 class MetricSeries:
-    """One metric of a run: parallel lists of steps, values and timestamps."""
+    """One metric of a run: parallel lists of steps, values and timestamps.
 
-    name: str
-    steps: list[int]
-    values: list[float]
-    timestamps: list[dt.datetime | None]
+    ``timestamps`` may be given as stored (ISO strings) through
+    ``raw_timestamps``; they are turned into datetimes on first access, so a
+    million-point series that is only drawn never parses its times.
+    """
+
+    __slots__ = ("name", "steps", "values", "_timestamps", "_raw_timestamps")
+
+    def __init__(self, name: str, steps: list[int], values: list[float],
+                 timestamps: list[dt.datetime | None] | None = None, raw_timestamps: list[Any] | None = None) -> None:
+        self.name = name
+        self.steps = steps
+        self.values = values
+        self._timestamps = timestamps
+        self._raw_timestamps = raw_timestamps
+
+    @property
+    def timestamps(self) -> list[dt.datetime | None]:
+        """When each point was logged (naive UTC datetimes, None where unknown)."""
+        if self._timestamps is None:
+            from sacred.runs.base import parse_time
+
+            self._timestamps = [parse_time(t) for t in self._raw_timestamps or []]
+            self._raw_timestamps = None
+        return self._timestamps
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MetricSeries) and (self.name, self.steps, self.values, self.timestamps) == \
+            (other.name, other.steps, other.values, other.timestamps)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __repr__(self) -> str:
+        return f"MetricSeries({self.name!r}, {len(self.values)} points)"
 
 
 class StoredFile:

@@ -203,7 +203,7 @@ class _MongoLoader(RunLoader):
         if not series["values"] and not series["steps"]:
             return None
         return MetricSeries(name, list(series["steps"]), list(series["values"]),
-                            [parse_time(t) for t in series["timestamps"]])
+                            raw_timestamps=list(series["timestamps"]))
 
     def _gridfs_file(self, name: str, file_id: Any, md5: str | None = None,
                      hash_missing: bool = False) -> StoredFile | None:

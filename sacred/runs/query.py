@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sacred.runs.filters import Expr, evaluate, field_value, parse_filter
+from sacred.runs.filters import Expr, compile_filter, field_value, parse_filter
 from sacred.runs.model import FilterError, RunSummary
 
 __all__ = ["Query", "apply_query", "id_order", "SORT_KEYS"]
@@ -49,6 +49,7 @@ class Query:
     descending: bool = False
     offset: int = 0
     limit: int | None = None
+    _compiled: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, where: str | None = None, status: str | Sequence[str] | None = None,
@@ -88,7 +89,11 @@ class Query:
             return False
         if self.text is not None and self.text.lower() not in (run.comment or "").lower():
             return False
-        return self.where is None or evaluate(self.where, run)
+        if self.where is None:
+            return True
+        if self._compiled is None:
+            self._compiled = compile_filter(self.where)
+        return self._compiled(run)
 
 
 def check_sort(sort: str) -> None:

@@ -10,6 +10,7 @@ Config filters are applied to the decoded rows.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,6 +48,15 @@ def _loads(text: Any, default: Any = None) -> Any:
         return default
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The file of a ``sqlite:///FILE`` URL (None for other databases and in-memory SQLite)."""
+    if not url.lower().startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    path = path.split("?", 1)[0]
+    return path if path and path != ":memory:" else None
+
+
 def needs_final_metrics(query: Query) -> bool:
     """Whether answering ``query`` needs every run's final metric values."""
     if query.sort and query.sort.startswith(("metric:", "metrics.")):
@@ -65,6 +75,9 @@ class SqlStore(RunStore):
 
         self.description = f"SQL {mask_url(url)}"
         self._url = url
+        database = _sqlite_file(url)
+        if database is not None and not os.path.isfile(database):
+            raise StoreError(f"no store at {mask_url(url)}: the SQLite file {database} does not exist")
         try:
             self.engine = engine_from_url(url)
         except (ValueError, ImportError) as exc:

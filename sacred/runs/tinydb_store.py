@@ -150,7 +150,7 @@ class _DocumentLoader(RunLoader):
         if not isinstance(series, dict):
             return None
         return MetricSeries(name, list(series.get("steps") or []), list(series.get("values") or []),
-                            [parse_time(t) for t in series.get("timestamps") or []])
+                            raw_timestamps=list(series.get("timestamps") or []))
 
     def _files(self, entries: Any) -> list[StoredFile]:
         files = []

@@ -238,7 +238,15 @@ def build_spec(record: Any, store: Any, updates: list[str], base_dir: str) -> di
         "options": options,
         "meta_info": {"rerun_of": {"id": record.id, "store": store.description}},
         "observer": [kind, target],
+        "module": meta.get("main_module") or _runner_module_name(os.path.join(base_dir, info["mainfile"])),
     }
+
+
+def _runner_module_name(mainfile: str) -> str:
+    """The module name ``sacred run`` imports ``mainfile`` as (runs recorded before ``main_module``)."""
+    from sacred_runner.importer import module_name_for
+
+    return module_name_for(Path(mainfile))[1]
 
 
 def run_driver(spec: dict) -> dict:

@@ -4,7 +4,8 @@
 
 SPEC (written by :mod:`sacred_runner.tools.rerun`, mode 0600 since a store URL
 may carry a password): ``mainfile, cwd, experiment, command, config_updates,
-named_configs, options, meta_info, observer: [kind, target]``. RESULT gets
+named_configs, options, meta_info, observer: [kind, target], module`` (the
+module name the original run imported the file as). RESULT gets
 ``{"id", "status", "result"}`` of the new run. Exit code 0 when it
 completed, 1 when it failed, 4 when the experiment could not be found.
 """
@@ -47,12 +48,38 @@ class _IdRecorder(RunObserver):
         self.id = _id
 
 
-def load_experiment(mainfile: str, name: str) -> Any:
+def _captured_functions(ingredient: Any, seen: set[int]) -> list[Any]:
+    if id(ingredient) in seen:
+        return []
+    seen.add(id(ingredient))
+    functions = list(ingredient.captured_functions) + [f for _, f in ingredient.commands.items()]
+    for sub in ingredient.ingredients:
+        functions += _captured_functions(sub, seen)
+    return functions
+
+
+def adopt_module_name(experiment: Any, imported_as: str, module_name: str | None) -> None:
+    """Name the file's captured functions' module as in the original run.
+
+    Seeds of captured functions (``_seed``, ``_rnd``) derive from
+    ``module.qualname``; a file run as ``python exp.py`` had module
+    ``__main__``, which an import cannot take without starting automain.
+    """
+    if not module_name or module_name == imported_as:
+        return
+    for function in _captured_functions(experiment, set()):
+        if getattr(function, "__module__", None) == imported_as:
+            function.__module__ = module_name
+
+
+def load_experiment(mainfile: str, name: str, module_name: str | None = None) -> Any:
     """The Experiment called ``name`` defined in ``mainfile`` (imported, not run as __main__)."""
     from sacred import Experiment
 
     sys.path.insert(0, os.path.dirname(mainfile))
-    spec = importlib.util.spec_from_file_location("__sacred_rerun__", mainfile)
+    imported_as = module_name if module_name and module_name != "__main__" and module_name not in sys.modules \
+        else "__sacred_rerun__"
+    spec = importlib.util.spec_from_file_location(imported_as, mainfile)
     if spec is None or spec.loader is None:
         raise LookupError(f"cannot import {mainfile}")
     module = importlib.util.module_from_spec(spec)
@@ -61,7 +88,9 @@ def load_experiment(mainfile: str, name: str) -> Any:
     found = [value for value in vars(module).values() if isinstance(value, Experiment)]
     named = [ex for ex in found if ex.path == name]
     if len(named) == 1 or (len(found) == 1 and not named):
-        return (named or found)[0]
+        experiment = (named or found)[0]
+        adopt_module_name(experiment, imported_as, module_name)
+        return experiment
     names = ", ".join(sorted({ex.path for ex in found})) or "none"
     raise LookupError(f"{mainfile} defines no experiment called {name!r} (it defines: {names})")
 
@@ -72,7 +101,7 @@ def main(spec_path: str, result_path: str) -> int:
         spec = json.load(f)
     os.chdir(spec["cwd"])
     try:
-        ex = load_experiment(spec["mainfile"], spec["experiment"])
+        ex = load_experiment(spec["mainfile"], spec["experiment"], spec.get("module"))
     except (LookupError, OSError) as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 4

@@ -54,7 +54,7 @@ def build_parser() -> ToolParser:
     parser.add_argument("--until", help="started at or before: ISO date/time or an age")
     parser.add_argument("--comment", help="text in the run's comment (case-insensitive)")
     parser.add_argument("--sort", help="id, start_time, duration, status, config.KEY, metric:NAME "
-                                       "(a leading '-' sorts descending)")
+                                       "(--sort=-KEY sorts descending, as does --desc)")
     order = parser.add_mutually_exclusive_group()
     order.add_argument("--desc", action="store_true", help="descending order")
     order.add_argument("--asc", action="store_true", help="ascending order (default with --sort; without "

@@ -310,11 +310,13 @@ if __name__ == "__main__":
 
 DELIBERATE_FILE_DIFFERENCES = {
     # run.json keys this package adds to 0.8.7's layout (readers ignore unknown keys)
-    "added run.json keys": {("experiment", "doc")},
+    "added run.json keys": {("experiment", "doc"), ("meta", "main_module")},
 }
 """Structure this package stores differently from Sacred 0.8.7, on purpose.
 
 * ``experiment.doc``: the experiment's docstring is kept (an added key).
+* ``meta.main_module``: the module the command was imported as, so that
+  ``sacred rerun`` replays captured functions' seeds (an added key).
 * ``meta.options`` keys: compared after ``canonical_key`` (0.8.7 itself mixes
   ``--beat-interval`` with ``--file_storage``).
 * Values 0.8.7 stores as jsonpickle tags are plain JSON here where JSON has a

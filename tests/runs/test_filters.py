@@ -16,6 +16,7 @@ from sacred.runs.filters import (
     Literal,
     Not,
     Or,
+    compile_filter,
     evaluate,
     parse_filter,
     to_text,
@@ -62,6 +63,7 @@ RUN = RunSummary(
 ])
 def test_filter_evaluates(text: str, expected: bool) -> None:
     assert evaluate(parse_filter(text), RUN) is expected
+    assert compile_filter(parse_filter(text))(RUN) is expected
 
 
 @pytest.mark.parametrize("text, column, fragment", [
@@ -128,8 +130,9 @@ def test_rendered_filters_parse_back_to_the_same_tree(expr) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(EXPRESSIONS)
-def test_evaluation_never_raises(expr) -> None:
+def test_evaluation_never_raises_and_compiled_filters_agree(expr) -> None:
     assert evaluate(expr, RUN) in (True, False)
+    assert compile_filter(expr)(RUN) is evaluate(expr, RUN)
 
 
 @settings(max_examples=500, deadline=None)
