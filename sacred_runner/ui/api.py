@@ -12,8 +12,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from sacred_runner.ui.context import LIVE_STATUSES, context_of
 from sacred_runner.ui.guard import RAW_FILE_POLICY
-from sacred_runner.ui.pages import IMAGE_TYPES, _content_type, find_stored, load_run
-from sacred_runner.ui.series import DEFAULT_POINTS, finite_series
+from sacred_runner.ui.pages import IMAGE_TYPES, content_type_of, find_stored, load_run
+from sacred_runner.ui.series import DEFAULT_POINTS, series_key, series_loader
 from sacred_runner.ui.table import TableQuery, count_pages, load_page
 
 __all__ = ["count", "metric", "output", "rows", "stored_file"]
@@ -71,15 +71,12 @@ def metric(request: Request) -> Response:
     start, end = _float_param(request, "start"), _float_param(request, "end")
     points = _float_param(request, "points") or DEFAULT_POINTS
 
-    def load() -> Any:
-        try:
-            series = record.metric(name)
-        except KeyError as error:
-            raise HTTPException(404, str(error.args[0]) if error.args else "no such metric") from None
-        return finite_series(name, series.steps, series.values)
-
     live = record.status in LIVE_STATUSES
-    series = context.series.get((sid, str(record.id), name), load, cacheable=not live)
+    try:
+        series = context.series.get(series_key(sid, record, name), series_loader(record, name),
+                                    cacheable=not live)
+    except KeyError as error:
+        raise HTTPException(404, str(error.args[0]) if error.args else "no such metric") from None
     data = chart_data(series, start, end, int(points))
     data["live"] = live
     return JSONResponse(data)
@@ -109,7 +106,7 @@ def stored_file(request: Request) -> Response:
         stream = stored.open()
     except (OSError, ValueError) as error:
         raise HTTPException(404, f"cannot read {kind} {name!r}: {error}") from None
-    content_type = _content_type(name)
+    content_type = content_type_of(name)
     inline = request.query_params.get("inline") == "1" and content_type in IMAGE_TYPES
     filename = name.replace("\\", "/").rsplit("/", 1)[-1] or "file"
     disposition = "inline" if inline else "attachment"

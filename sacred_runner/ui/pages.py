@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from sacred_runner.ui.context import FINAL_STATUSES, context_of
 from sacred_runner.ui.guard import find_file
+from sacred_runner.ui.series import series_key, series_loader
 from sacred_runner.ui.table import PAGE_SIZES, TableQuery, load_page
 from sacred_runner.ui.values import config_differences, flatten, format_value, modified_keys
 
@@ -23,6 +24,7 @@ OUTPUT_TAIL_CHARS = 200_000
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 FILE_KINDS = ("artifact", "source", "resource")
 MAX_COMPARED = 12
+PREFETCHED_METRICS = 4
 
 
 def home(request: Request) -> Response:
@@ -88,6 +90,9 @@ def run_page(request: Request) -> Response:
     sources, sources_error = _files(record.sources)
     resources, resources_error = _files(record.resources)
     metric_names = _metric_names(record)
+    if record.status in FINAL_STATUSES:  # the charts will ask for these: start loading them now
+        for name in metric_names[:PREFETCHED_METRICS]:
+            context.series.prefetch(series_key(sid, record, name), series_loader(record, name))
     page_data = {
         "sid": sid, "run": str(record.id), "status": record.status, "metrics": metric_names,
         "output_length": len(output), "poll_seconds": context.poll_seconds,
@@ -112,12 +117,13 @@ def _metric_names(record: Any) -> list[str]:
     return record.metric_names()
 
 
-def _content_type(name: str) -> str:
+def content_type_of(name: str) -> str:
+    """The media type a file name suggests (application/octet-stream when unknown)."""
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def _previewable(name: str) -> bool:
-    kind = _content_type(name)
+    kind = content_type_of(name)
     return kind in IMAGE_TYPES or not kind.startswith(("image/", "audio/", "video/"))
 
 
@@ -139,7 +145,7 @@ def file_view(request: Request) -> Response:
     kind = request.query_params.get("kind", "artifact")
     name = request.query_params.get("name", "")
     stored = find_stored(record, kind, name)
-    content_type = _content_type(name)
+    content_type = content_type_of(name)
     text = None
     cut = 0
     if content_type not in IMAGE_TYPES:

@@ -15,12 +15,13 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sacred_runner.ui.lttb import lttb_indices
 
-__all__ = ["DEFAULT_POINTS", "MAX_POINTS", "Series", "SeriesCache", "chart_data", "finite_series"]
+__all__ = ["DEFAULT_POINTS", "MAX_POINTS", "Series", "SeriesCache", "chart_data", "finite_series",
+           "series_key", "series_loader"]
 
 DEFAULT_POINTS = 2000
 MAX_POINTS = 20000
@@ -34,6 +35,8 @@ class Series:
     steps: Sequence[float]   # a list, or a numpy array when numpy is installed
     values: Sequence[float]
     dropped: int = 0
+    #: chart data of the whole range by point count, computed once (see :func:`chart_data`)
+    overviews: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def finite_series(name: str, steps: list[Any], values: list[Any]) -> Series:
@@ -47,7 +50,7 @@ def finite_series(name: str, steps: list[Any], values: list[Any]) -> Series:
     except ImportError:
         return _finite_series_python(name, steps, values)
     try:
-        x = np.asarray(steps, dtype=float)
+        x = _steps_array(np, steps)
         y = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
         return _finite_series_python(name, steps, values)
@@ -60,6 +63,15 @@ def finite_series(name: str, steps: list[Any], values: list[Any]) -> Series:
         order = np.argsort(x, kind="stable")
         x, y = x[order], y[order]
     return Series(name, x, y, dropped)
+
+
+def _steps_array(np: Any, steps: Sequence[Any]) -> Any:
+    """Steps as floats; the usual ``0, 1, 2, ...`` is recognised by one C-level comparison."""
+    count = len(steps)
+    if (isinstance(steps, list) and count and steps[0] == 0 and steps[-1] == count - 1
+            and steps == list(range(count))):
+        return np.arange(count, dtype=float)
+    return np.asarray(steps, dtype=float)
 
 
 def _finite_series_python(name: str, steps: list[Any], values: list[Any]) -> Series:
@@ -80,34 +92,101 @@ def _finite_series_python(name: str, steps: list[Any], values: list[Any]) -> Ser
     return Series(name, [x for x, _ in pairs], [y for _, y in pairs], dropped)
 
 
-class SeriesCache:
-    """A thread-safe LRU of loaded series, keyed by (store, run, metric)."""
+def series_key(sid: int, record: Any, name: str) -> tuple:
+    """The cache key of metric ``name`` of run ``record`` in store number ``sid``."""
+    return (sid, str(record.id), name)
 
-    def __init__(self, capacity: int = 8) -> None:
+
+def series_loader(record: Any, name: str) -> Callable[[], Series]:
+    """A function loading metric ``name`` of ``record`` as a :class:`Series` (KeyError when absent)."""
+    def load() -> Series:
+        stored = record.metric(name)
+        return finite_series(name, stored.steps, stored.values)
+
+    return load
+
+
+class _Pending:
+    """A series being loaded by one thread while others wait for it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.series: Series | None = None
+
+
+class SeriesCache:
+    """A thread-safe LRU of loaded series, keyed by (store, run, metric).
+
+    Two requests for the same cacheable series load it once: the second waits
+    for the first. :meth:`prefetch` starts loading in the background, so a run
+    page's charts find their series ready (or on its way) when they ask.
+    """
+
+    def __init__(self, capacity: int = 8, wait_seconds: float = 300.0) -> None:
         self.capacity = capacity
+        self.wait_seconds = wait_seconds
         self._items: OrderedDict[tuple, Series] = OrderedDict()
+        self._pending: dict[tuple, _Pending] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple, load: Callable[[], Series], cacheable: bool) -> Series:
         """The cached series for ``key``, or ``load()`` (kept only when ``cacheable``)."""
+        if not cacheable:
+            return load()
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        series = load()
-        if cacheable:
+            pending = self._pending.get(key)
+            owner = pending is None
+            if owner:
+                pending = self._pending[key] = _Pending()
+        if not owner:
+            pending.done.wait(self.wait_seconds)
+            return pending.series if pending.series is not None else load()
+        try:
+            series = load()
+            pending.series = series
             with self._lock:
                 self._items[key] = series
                 self._items.move_to_end(key)
                 while len(self._items) > self.capacity:
                     self._items.popitem(last=False)
-        return series
+            return series
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+            pending.done.set()
+
+    def prefetch(self, key: tuple, load: Callable[[], Series], points: int = DEFAULT_POINTS) -> None:
+        """Load ``key`` and its whole-range chart data in a background thread (errors are left to
+        the request that asks for it)."""
+        with self._lock:
+            if key in self._items or key in self._pending:
+                return
+
+        def work() -> None:
+            try:
+                chart_data(self.get(key, load, cacheable=True), points=points)
+            except Exception:  # noqa: BLE001 - the chart's own request reports it
+                pass
+
+        threading.Thread(target=work, name=f"sacred-ui-prefetch-{key[-1]}", daemon=True).start()
 
 
 def chart_data(series: Series, start: float | None = None, end: float | None = None,
                points: int = DEFAULT_POINTS) -> dict[str, Any]:
     """The points to draw for steps in ``[start, end]``: all of them, or ``points`` chosen by LTTB."""
     points = max(3, min(int(points), MAX_POINTS))
+    if start is None and end is None:
+        overview = series.overviews.get(points)
+        if overview is None:
+            overview = series.overviews[points] = _chart_data(series, None, None, points)
+        return dict(overview)
+    return _chart_data(series, start, end, points)
+
+
+def _chart_data(series: Series, start: float | None, end: float | None, points: int) -> dict[str, Any]:
     lo = 0 if start is None else bisect.bisect_left(series.steps, start)
     hi = len(series.steps) if end is None else bisect.bisect_right(series.steps, end)
     steps = series.steps[lo:hi]

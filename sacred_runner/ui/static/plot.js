@@ -135,7 +135,11 @@
     if (!isFinite(x0)) { return null; }
     if (!isFinite(y0)) { y0 = 0; y1 = 1; }
     if (x1 === x0) { x0 -= 0.5; x1 += 0.5; }
-    if (this.categories) { x0 = -0.5; x1 = this.categories.length - 0.5; }
+    if (this.categories) {
+      x0 = -0.5; x1 = this.categories.length - 0.5;
+    } else if (this.mode === "scatter") {  // room for the dots at the edges
+      var xpad = (x1 - x0) * 0.05; x0 -= xpad; x1 += xpad;
+    }
     if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
     var pad = (y1 - y0) * 0.05;
     return {x0: x0, x1: x1, y0: y0 - pad, y1: y1 + pad};

@@ -67,3 +67,47 @@ def test_cache_keeps_cacheable_series_only_and_evicts_the_oldest():
 def test_requested_point_counts_are_honoured(points):
     series = finite_series("m", list(range(5000)), [float(i % 7) for i in range(5000)])
     assert len(chart_data(series, points=points)["steps"]) == points
+
+
+def test_concurrent_requests_for_one_series_load_it_once():
+    import threading
+
+    cache = SeriesCache()
+    started, release = threading.Event(), threading.Event()
+    loads = []
+
+    def slow_load():
+        loads.append(1)
+        started.set()
+        release.wait(10)
+        return finite_series("m", [0, 1], [1.0, 2.0])
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(cache.get(("k",), slow_load, True)))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=lambda: results.append(cache.get(("k",), slow_load, True)))
+    second.start()
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert len(loads) == 1 and len(results) == 2 and results[0] is results[1]
+
+
+def test_prefetch_loads_the_series_and_its_overview_in_the_background():
+    import time
+
+    cache = SeriesCache()
+    cache.prefetch(("k",), lambda: finite_series("m", list(range(5000)), [float(i) for i in range(5000)]))
+    deadline = time.monotonic() + 10
+    series = None
+    while time.monotonic() < deadline:
+        series = cache._items.get(("k",))
+        if series is not None and series.overviews:
+            break
+        time.sleep(0.01)
+    assert series is not None and len(series.overviews[2000]["steps"]) == 2000
+    assert cache.get(("k",), lambda: pytest.fail("loaded twice"), True) is series
+    cache.prefetch(("missing",), lambda: (_ for _ in ()).throw(KeyError("no such metric")))
+    with pytest.raises(KeyError):  # a failed prefetch leaves the error to the request
+        cache.get(("missing",), lambda: (_ for _ in ()).throw(KeyError("no such metric")), True)
