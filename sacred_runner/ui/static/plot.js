@@ -94,7 +94,11 @@
     this.draw();
   };
 
-  SacredPlot.prototype.setLog = function (on) { this.log = !!on; this.draw(); };
+  SacredPlot.prototype.setLog = function (on) {
+    this.log = !!on;
+    this.container.dataset.log = this.log ? "1" : "0";
+    this.draw();
+  };
 
   SacredPlot.prototype.resetZoom = function () {
     if (this.zoom === null) { return; }

@@ -6,13 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("starlette")
-from starlette.testclient import TestClient  # noqa: E402
+with warnings.catch_warnings():  # starlette suggests httpx2 for its test client; httpx works
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient  # noqa: E402
 
 from sacred.runs import open_store  # noqa: E402
 from sacred_runner.ui.app import create_app  # noqa: E402
@@ -73,6 +77,35 @@ def test_the_table_shows_rows_first_and_counts_on_request(client):
     assert client.get("/s/0/count?where=config.lr+%3E").status_code == 400
     past_the_end = client.get("/s/0/?page=9")
     assert "1–8 of 8" in past_the_end.text and "page 1 / 1" in past_the_end.text
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("experiment=train", {"1", "2"}),
+    ("sweep=sw1", {"4", "5", "6", "7"}),
+    ("status=FAILED", {"3"}),
+    ("where=config.lr+%3E%3D+0.2+and+config.width+%3D%3D+16", {"6"}),
+    ("text=baseline", {"1"}),
+])
+def test_table_filters(client, query, expected):
+    rows = client.get(f"/s/0/rows?{query}").json()
+    shown = set(re.findall(r'data-run="([^"]+)"', rows["html"]))
+    assert shown == expected and rows["total"] == len(expected)
+
+
+def test_stale_running_runs_show_as_dead_and_filter_as_dead(fixture_store, tmp_path):
+    store = tmp_path / "store"
+    shutil.copytree(fixture_store["path"], store)
+    run_json = store / "2" / "run.json"
+    run = json.loads(run_json.read_text())
+    run.update(status="RUNNING", heartbeat="2020-01-01T00:00:00", stop_time=None)
+    run_json.write_text(json.dumps(run))
+    (store / "runs.index.jsonl").unlink(missing_ok=True)
+    with TestClient(create_app([open_store(str(store))], allowed_hosts=HOST)) as client:
+        rows = client.get("/s/0/rows?status=DEAD").json()
+        assert set(re.findall(r'data-run="([^"]+)"', rows["html"])) == {"2"}
+        assert '<span class="badge dead">DEAD</span>' in rows["html"]
+        page = client.get("/s/0/run/2").text
+        assert 'id="run-status">DEAD<' in page and "stored status" in page
 
 
 def test_pages_forbid_inline_script_and_framing(client):

@@ -150,7 +150,7 @@ def test_hovering_shows_values_and_log_scale_redraws(browser, ui_server):
     tip = wait_for(browser, "(t => !t.hidden && t.textContent)(document.querySelector('figure[data-metric=loss] .plot-tip'))")
     assert "step" in tip and "→" in tip
     browser.find_element("css selector", "figure[data-metric=loss] .log-toggle").click()
-    assert browser.execute_script("return document.querySelector('figure[data-metric=loss] .log-toggle').checked")
+    assert browser.execute_script("return document.querySelector('figure[data-metric=loss] .plot').dataset.log") == "1"
 
 
 def test_run_page_shows_config_marks_artifacts_and_the_fail_trace(browser, ui_server, tmp_path):
