@@ -143,6 +143,34 @@ def _line_id(raw: bytes) -> str | None:
         return None
 
 
+def _parse_index(data: bytes, records: dict[str, Any]) -> None:
+    """Add the records of complete index lines ``data`` to ``records`` (the last line per id wins)."""
+    data = re.sub(rb"\n{2,}", b"\n", data).lstrip(b"\n")  # empty lines (a torn line was ended by a reader)
+    if not data:
+        return
+    try:
+        parsed = json.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        for record in parsed:
+            if isinstance(record, dict) and "_id" in record:
+                records[str(record["_id"])] = record
+        return
+    for raw in data.split(b"\n"):  # a corrupt or empty line somewhere: one by one
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            run_id = _line_id(raw)  # a torn line of a known run: read that run from its folder
+            if run_id is not None:
+                records[run_id] = None
+            continue
+        if isinstance(record, dict) and "_id" in record:
+            records[str(record["_id"])] = record
+
+
 class _IndexView:
     """A finished run's index record seen as a summary, for filtering before a summary is built."""
 
@@ -192,6 +220,7 @@ class FileStore(RunStore):
             raise StoreError(f"no FileStorage folder at {self.basedir}")
         self.description = description or f"FileStorage {self.basedir}"
         self.repair_index = repair_index
+        self._index_cache: tuple | None = None  # (file identity, parsed size, mtime, records)
 
     # -- folders and index -----------------------------------------------------------
 
@@ -210,20 +239,38 @@ class FileStore(RunStore):
             return sorted(names, key=int)
         return sorted(names, key=id_order)
 
-    def _index_lines(self) -> dict[str, bytes]:
-        """run id -> its last complete index line (not yet parsed)."""
+    def _index_records(self) -> dict[str, Any]:
+        """run id -> its last index record (None: the line is corrupt, read the folder).
+
+        The whole index is parsed as one JSON array (line by line only when a
+        line is corrupt). The result is kept per store object: a later call
+        parses only the lines appended since (the index is append-only), so a
+        long-lived reader such as the web view pays for new runs only.
+        """
+        path = os.path.join(self.basedir, RUNS_INDEX)
         try:
-            with open(os.path.join(self.basedir, RUNS_INDEX), "rb") as f:
+            stat = os.stat(path)
+        except OSError:
+            self._index_cache = None
+            return {}
+        identity = (stat.st_dev, stat.st_ino)
+        cache = self._index_cache
+        if cache and cache[0] == identity and cache[2] == stat.st_mtime_ns and cache[1] == stat.st_size:
+            return cache[3]
+        if cache and cache[0] == identity and stat.st_size >= cache[1]:
+            offset, records = cache[1], dict(cache[3])
+        else:
+            offset, records = 0, {}
+        try:
+            with open(path, "rb") as f:
+                f.seek(offset)
                 data = f.read()
         except OSError:
             return {}
-        lines: dict[str, bytes] = {}
-        chunks = data.split(b"\n")
-        for raw in chunks[:-1]:  # the last chunk has no newline: empty, or a line being written
-            run_id = _line_id(raw)
-            if run_id is not None:
-                lines[run_id] = raw
-        return lines
+        complete = data[: data.rfind(b"\n") + 1]  # after the last newline: a line being written
+        _parse_index(complete, records)
+        self._index_cache = (identity, offset + len(complete), stat.st_mtime_ns, records)
+        return records
 
     def _tail_lines(self, wanted: set[str], chunk: int = 1 << 20) -> dict[str, bytes]:
         """The last index line of each run in ``wanted``, read backwards from the end of the index.
@@ -345,12 +392,9 @@ class FileStore(RunStore):
         )
         return summary, entry
 
-    def _summaries(self, ids: Iterable[str], lines: dict[str, bytes], query: Query | None = None) -> list[RunSummary]:
-        """Summaries of ``ids``; with ``query``, only of runs that may match it (complete index
-        records are filtered before a summary is built)."""
-        ids = list(ids)
-        indexed = [run_id for run_id in ids if run_id in lines]
-        records = dict(zip(indexed, self._parse_lines([lines[run_id] for run_id in indexed]), strict=True))
+    def _summaries(self, ids: Iterable[str], records: dict[str, Any], query: Query | None = None) -> list[RunSummary]:
+        """Summaries of ``ids`` from their index ``records`` (or folders); with ``query``, only of
+        runs that may match it (complete index records are filtered before a summary is built)."""
         summaries, repairs = [], []
         for run_id in ids:
             record = records.get(run_id)
@@ -389,7 +433,7 @@ class FileStore(RunStore):
     # -- RunStore ----------------------------------------------------------------------
 
     def _candidates(self, query: Query) -> list[RunSummary]:
-        return self._summaries(self.ids(), self._index_lines(), query)
+        return self._summaries(self.ids(), self._index_records(), query)
 
     def _run_query(self, query: Query) -> list[RunSummary]:
         if query.filters_anything or query.sort not in (None, "id"):
@@ -399,7 +443,9 @@ class FileStore(RunStore):
             ids.reverse()
         end = None if query.limit is None else query.offset + query.limit
         page = ids[query.offset:end]
-        return self._summaries(page, self._tail_lines(set(page)))
+        lines = self._tail_lines(set(page))
+        parsed = self._parse_lines(list(lines.values()))
+        return self._summaries(page, dict(zip(lines, parsed, strict=True)))
 
     def _count(self, query: Query) -> int:
         if not query.filters_anything:
@@ -425,6 +471,45 @@ class FileStore(RunStore):
         )
 
 
+#: metrics.json files larger than this are parsed with their timestamps left as text
+BIG_METRICS_BYTES = 4 * 1024 * 1024
+_TIMESTAMPS = re.compile(rb'"timestamps":\s*\[')
+
+
+def _read_big_metrics(folder: str) -> dict | None:
+    """A large finished ``metrics.json`` parsed without its timestamps (kept as JSON text, parsed on use).
+
+    Timestamps are most of the bytes of a long series and a listing or a
+    sparkline never looks at them. None when this shortcut does not apply
+    (a journal, a small file, an unexpected shape): then the file is read as usual.
+    """
+    path = os.path.join(folder, METRICS_JSON)
+    if os.path.exists(os.path.join(folder, METRICS_JOURNAL)) or os.path.getsize(path) < BIG_METRICS_BYTES:
+        return None
+    with open(path, "rb") as f:
+        data = f.read()
+    pieces, spans, position = [], [], 0
+    for match in _TIMESTAMPS.finditer(data):
+        if match.start() < position:
+            return None
+        close = data.find(b"]", match.end())
+        span = data[match.end() - 1:close + 1]
+        if close < 0 or b"{" in span:
+            return None
+        pieces.append(data[position:match.end()])
+        pieces.append(b"]")
+        spans.append(span)
+        position = close + 1
+    pieces.append(data[position:])
+    metrics = json.loads(b"".join(pieces))
+    with_times = [series for series in metrics.values() if isinstance(series, dict) and "timestamps" in series]
+    if len(with_times) != len(spans):
+        return None
+    for series, span in zip(with_times, spans, strict=True):
+        series["timestamps"] = span
+    return metrics
+
+
 class _FolderLoader(RunLoader):
     def __init__(self, basedir: str, folder: str, entry: dict) -> None:
         self.basedir = basedir
@@ -444,7 +529,9 @@ class _FolderLoader(RunLoader):
             from sacred.observers.file_storage import LocalBackend
 
             try:
-                self._metrics = read_metrics(LocalBackend(), self.folder)
+                self._metrics = _read_big_metrics(self.folder)
+                if self._metrics is None:
+                    self._metrics = read_metrics(LocalBackend(), self.folder)
             except (OSError, ValueError):
                 self._metrics = {}
         return self._metrics
@@ -456,8 +543,9 @@ class _FolderLoader(RunLoader):
         series = self._all_metrics().get(name)
         if not isinstance(series, dict):
             return None
+        stamps = series.get("timestamps")
         return MetricSeries(name, list(series.get("steps") or []), list(series.get("values") or []),
-                            raw_timestamps=list(series.get("timestamps") or []))
+                            raw_timestamps=stamps if isinstance(stamps, bytes) else list(stamps or []))
 
     def artifacts(self) -> list[StoredFile]:
         names = self.entry.get("artifacts") or []

@@ -67,15 +67,16 @@ class RunSummary:
 class MetricSeries:
     """One metric of a run: parallel lists of steps, values and timestamps.
 
-    ``timestamps`` may be given as stored (ISO strings) through
-    ``raw_timestamps``; they are turned into datetimes on first access, so a
-    million-point series that is only drawn never parses its times.
+    ``timestamps`` may be given as stored (ISO strings, or the bytes of their
+    JSON array) through ``raw_timestamps``; they are turned into datetimes on
+    first access, so a million-point series that is only drawn never parses
+    its times.
     """
 
     __slots__ = ("name", "steps", "values", "_timestamps", "_raw_timestamps")
 
     def __init__(self, name: str, steps: list[int], values: list[float],
-                 timestamps: list[dt.datetime | None] | None = None, raw_timestamps: list[Any] | None = None) -> None:
+                 timestamps: list[dt.datetime | None] | None = None, raw_timestamps: list[Any] | bytes | None = None) -> None:
         self.name = name
         self.steps = steps
         self.values = values
@@ -88,7 +89,12 @@ class MetricSeries:
         if self._timestamps is None:
             from sacred.runs.base import parse_time
 
-            self._timestamps = [parse_time(t) for t in self._raw_timestamps or []]
+            raw = self._raw_timestamps
+            if isinstance(raw, bytes):  # the stored JSON array, not parsed yet
+                import json
+
+                raw = json.loads(raw)
+            self._timestamps = [parse_time(t) for t in raw or []]
             self._raw_timestamps = None
         return self._timestamps
 

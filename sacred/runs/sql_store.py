@@ -65,6 +65,31 @@ def needs_final_metrics(query: Query) -> bool:
         isinstance(node, Field) and node.path[0] == "metrics" for node in walk_fields(query.where))
 
 
+class _LazyTables:
+    """The store's tables, each reflected from the database the first time it is used."""
+
+    def __init__(self, sa: Any, engine: Any, names: set[str]) -> None:
+        self.sa = sa
+        self.engine = engine
+        self.names = names
+        self.metadata = sa.MetaData()
+        self.reflected: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        """The table ``name``, None when the database has none."""
+        if name not in self.names:
+            return None
+        if name not in self.reflected:
+            self.reflected[name] = self.sa.Table(name, self.metadata, autoload_with=self.engine)
+        return self.reflected[name]
+
+    def __getitem__(self, name: str) -> Any:
+        table = self.get(name)
+        if table is None:
+            raise KeyError(name)
+        return table
+
+
 class SqlStore(RunStore):
     """An SQL database written by SqlObserver, opened for reading."""
 
@@ -91,12 +116,7 @@ class SqlStore(RunStore):
             raise StoreError(f"cannot open {mask_url(url)}: {str(exc).splitlines()[0]}") from None
         if "run" not in names:
             raise StoreError(f"{mask_url(url)} is not a sacred store: it has no 'run' table")
-        md = sa.MetaData()
-        self.tables = {name: sa.Table(name, md, autoload_with=self.engine)
-                       for name in ("run", "experiment", "host", "source", "experiments_sources",
-                                    "repository", "experiments_repositories", "dependency",
-                                    "experiments_dependencies", "artifact", "resource", "runs_resources",
-                                    "metric") if name in names}
+        self.tables = _LazyTables(sa, self.engine, names)
         self.run = self.tables["run"]
 
     def close(self) -> None:
@@ -136,8 +156,11 @@ class SqlStore(RunStore):
         return statement
 
     def _summary(self, row: Any, finals: dict[str, dict]) -> RunSummary:
-        values = row._mapping
-        meta = _loads(values.get("meta"), {}) or {}
+        values = dict(zip(row._fields, row, strict=True))
+        meta_text = values.get("meta")
+        # meta is decoded only where a listing needs it: a sweep, or a RUNNING run's beat interval
+        needs_meta = meta_text and (values.get("status") == "RUNNING" or '"sweep"' in meta_text)
+        meta = (_loads(meta_text, {}) or {}) if needs_meta else {}
         start, stop = values.get("start_time"), values.get("stop_time")
         heartbeat = values.get("heartbeat")
         stored = values.get("status")

@@ -20,12 +20,17 @@ from typing import Any
 from sacred_runner.errors import UsageError
 
 __all__ = ["ToolParser", "add_store_option", "open_stores", "configured_store_specs", "find_run",
-           "format_value", "format_time", "format_duration", "sparkline", "flatten_config", "json_default",
+           "format_value", "format_time", "format_duration", "sparkline", "finite_numbers", "flatten_config", "json_default",
            "table"]
 
 
 class ToolParser(argparse.ArgumentParser):
     """An ArgumentParser whose mistakes are UsageErrors (one ERROR line, exit 4), not SystemExit(2)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("description"):
+            kwargs["description"] = kwargs["description"].replace("``", "")  # module docstrings are rst
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:  # noqa: D102
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
@@ -170,10 +175,20 @@ def format_value(value: Any, width: int = 24) -> str:
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
 
+def finite_numbers(values: Sequence[Any]) -> Sequence[float]:
+    """``values`` without what is not a finite number (the list itself when all are: no copy)."""
+    try:
+        total = sum(values)
+        if math.isfinite(total) and not any(type(v) is bool for v in values[:1]):
+            return values
+    except TypeError:
+        pass
+    return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)]
+
+
 def sparkline(values: Sequence[Any], width: int = 30) -> str:
     """The series drawn in ``width`` block characters (each the mean of its bucket)."""
-    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)
-               and math.isfinite(v)]
+    numbers = finite_numbers(values)
     if not numbers:
         return ""
     count = min(width, len(numbers))

@@ -15,6 +15,7 @@ from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
     find_run,
+    finite_numbers,
     flatten_config,
     format_duration,
     format_value,
@@ -70,8 +71,7 @@ def metrics_summary(records: list[Any]) -> dict[str, list[dict | None]]:
             if name not in record.metric_names():
                 cells.append(None)
                 continue
-            values = [v for v in record.metric(name).values
-                      if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)]
+            values = finite_numbers(record.metric(name).values)
             cells.append({"final": values[-1], "min": min(values), "max": max(values), "points": len(values)}
                          if values else None)
         summary[name] = cells

@@ -13,6 +13,7 @@ from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
     find_run,
+    finite_numbers,
     flatten_config,
     format_duration,
     format_time,
@@ -44,7 +45,7 @@ def metric_rows(record: Any) -> list[list[str]]:
     """``name points final min max sparkline`` per metric."""
     rows = []
     for name in record.metric_names():
-        values = [v for v in record.metric(name).values if isinstance(v, int | float) and not isinstance(v, bool)]
+        values = finite_numbers(record.metric(name).values)
         if not values:
             rows.append([name, "0", "-", "-", "-", ""])
             continue

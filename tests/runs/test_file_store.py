@@ -224,3 +224,38 @@ def test_not_a_store(tmp_path: Path, make, fragment: str) -> None:
 def test_bad_url_scheme() -> None:
     with pytest.raises(StoreError, match="unsupported URL scheme"):
         open_store("ftp://user:pw@host/x")
+
+
+def test_big_metrics_files_parse_their_timestamps_only_when_asked(file_store_dir, monkeypatch) -> None:
+    import sacred.runs.file_store as file_store
+
+    basedir, _ = file_store_dir
+    expected = {name: (s.steps, s.values, s.timestamps) for name, s in open_store(basedir).get(2).metrics().items()}
+    monkeypatch.setattr(file_store, "BIG_METRICS_BYTES", 0)
+    record = open_store(basedir).get(2)
+    loss = record.metric("loss")
+    assert isinstance(loss._raw_timestamps, bytes)  # not parsed yet
+    assert {name: (s.steps, s.values, s.timestamps) for name, s in record.metrics().items()} == expected
+
+
+def test_metrics_frame_without_pandas_names_the_extra(file_store_dir, monkeypatch) -> None:
+    import sys
+
+    basedir, _ = file_store_dir
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"sacred\[pandas\]"):
+        open_store(basedir).get(1).metrics_frame()
+
+
+def test_a_store_object_parses_only_the_lines_appended_since(file_store_dir, tmp_path: Path) -> None:
+    from sacred.observers import FileStorageObserver
+    from tests.fixtures.run_stores import play_runs
+
+    basedir, _ = file_store_dir
+    store = open_store(basedir)
+    assert store.count("config.lr > 0.05") == 4
+    first = store._index_cache
+    play_runs(FileStorageObserver(str(basedir)), tmp_path / "more")
+    assert store.count("config.lr > 0.05") == 8
+    assert store._index_cache[1] > first[1]
+    assert store.count() == 10

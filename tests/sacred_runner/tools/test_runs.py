@@ -130,3 +130,31 @@ def test_broken_runs_are_listed_not_fatal(file_store_dir) -> None:
     assert result.ret == 0, result.err
     assert result.out.count("BROKEN") == 2
     assert "run.json is not valid JSON" in result.out and "run.json is missing" in result.out
+
+
+def test_times_are_iso_or_ages() -> None:
+    import datetime as dt
+
+    from sacred_runner.errors import UsageError
+    from sacred_runner.tools.runs import parse_when
+
+    assert parse_when("2024-05-01", "--since") == dt.datetime(2024, 5, 1)
+    assert parse_when("2024-05-01T12:00:00+02:00", "--since") == dt.datetime(2024, 5, 1, 10, 0)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert abs((now - parse_when("2h", "--since")).total_seconds() - 7200) < 60
+    assert abs((now - parse_when("1.5d", "--until")).total_seconds() - 129600) < 60
+    with pytest.raises(UsageError, match="--until 'soon'"):
+        parse_when("soon", "--until")
+
+
+def test_a_project_folder_opens_its_configured_store(tmp_path: Path) -> None:
+    from sacred.observers import FileStorageObserver
+    from sacred.runs import open_store
+    from tests.fixtures.run_stores import play_runs
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.sacred]\nstore = "results/runs"\n')
+    play_runs(FileStorageObserver(str(project / "results" / "runs")), tmp_path / "w")
+    store = open_store(project)
+    assert store.description == f"embedded store {project / 'results' / 'runs'}" and store.count() == 5
