@@ -52,8 +52,8 @@ if TYPE_CHECKING:
 
     from sacred.observers.base import RunObserver
     from sacred_runner.cmdline import OptionParser
+    from sacred_runner.config import Config
     from sacred_runner.items import ExperimentNode, RunItem, RunOutcome
-    from sacred_runner.main import Config
     from sacred_runner.session import Session
 
 __all__ = ["PROJECT_NAME", "LEGACY_PROJECT_NAME", "hookimpl", "hookspec"]

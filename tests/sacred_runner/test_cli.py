@@ -52,8 +52,8 @@ def test_collect_help(sacredtester):
         (("run", "with", "a.=1"), "Invalid config update"),
         (("run", "exp_a.py::nope"), "not found: exp_a.py::nope"),
         # -n belongs to parallel runs (to come), never silently to --name
-        (("run", "-n", "4"), "-n is reserved for running experiments in parallel"),
-        (("run", "-n"), "to name the runs write --name NAME"),
+        (("run", "-n", "0"), "expected a positive number of worker processes or 'auto'"),
+        (("run", "-n"), "argument -n/--numprocesses: expected one argument"),
     ],
 )
 def test_bad_input_is_a_usage_error_without_traceback(sacredtester, args, message):
