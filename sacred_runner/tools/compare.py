@@ -103,7 +103,7 @@ def plot(series: list[tuple[str, list[float], list[float]]], width: int = PLOT_W
     for row_index, row in enumerate(grid):
         label = labels[0] if row_index == 0 else labels[2] if row_index == height - 1 else \
             labels[1] if row_index == height // 2 else ""
-        lines.append(f"{label:>{pad}} |{''.join(row)}")
+        lines.append(f"{label:>{pad}} |{''.join(row)}".rstrip())
     lines.append(" " * pad + " +" + "-" * width)
     lines.append(" " * pad + f"  {format_value(x_lo, 12)}" + f"{format_value(x_hi, 12):>{width - 12}}")
     legend = "   ".join(f"{MARKERS[i % len(MARKERS)]} {label}" for i, (label, _, _) in enumerate(series))
