@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import numbers
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -72,7 +73,7 @@ def ingredient_view(ingredient: Any, path: str, config: dict, paths: dict[int, s
 def _wire_captured_functions(experiment: Any, config: dict, logger: Any, run: Run) -> None:
     read_only = SETTINGS.CONFIG.READ_ONLY_CONFIG
     root_seed = config.get("seed", 0)
-    if isinstance(root_seed, (list, dict, tuple, set)):
+    if isinstance(root_seed, bool) or not isinstance(root_seed, numbers.Integral):
         raise ConfigError(
             f"The config entry 'seed' must be an integer (e.g. seed=42), got {root_seed!r}"
         )

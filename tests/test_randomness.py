@@ -262,3 +262,14 @@ def test_library_looked_up_before_it_is_imported_is_still_seeded(tmp_path, monke
         assert ex.run(config_updates={"seed": 99}).result == [99]
     finally:
         sys.modules.pop("fake_lib_for_seed_test", None)
+
+
+@pytest.mark.parametrize("bad", ["abc", 1.5, True, [1]])
+def test_a_seed_that_is_not_an_integer_is_a_clear_config_error(bad):
+    from sacred import Experiment
+    from sacred.utils import ConfigError
+
+    ex = Experiment("bad_seed")
+    ex.main(lambda _seed: _seed)
+    with pytest.raises(ConfigError, match="'seed' must be an integer"):
+        ex.run(config_updates={"seed": bad})
