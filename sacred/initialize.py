@@ -104,9 +104,13 @@ def create_run(
     config = dict(result.config)
     run_logger = logger.getChild(experiment.path)
     experiment_info = experiment.get_experiment_info()
-    from sacred.host_info import get_host_info
+    additional_host_info = list(experiment.additional_host_info)
 
-    host_info = get_host_info(experiment.additional_host_info)
+    def host_info() -> dict:  # gathered when an observer or the user first asks (Run.host_info)
+        from sacred.host_info import get_host_info
+
+        return get_host_info(additional_host_info)
+
     pre_hooks, post_hooks = [], []
     for ingredient, _ in ordered_ingredients(experiment):
         pre_hooks += ingredient.pre_run_hooks

@@ -41,7 +41,7 @@ class Run:
         root_logger: Any,
         run_logger: Any,
         experiment_info: dict,
-        host_info: dict,
+        host_info: dict | Callable[[], dict],
         pre_run_hooks: list,
         post_run_hooks: list,
         captured_out_filter: Callable[[str], str] | None = None,
@@ -56,8 +56,8 @@ class Run:
         """A ConfigSummary object with information about config changes"""
         self.experiment_info = experiment_info
         """A dictionary with information about the experiment"""
-        self.host_info = host_info
-        """A dictionary with information about the host"""
+        # a dict, or a function gathering it on first access (see ``host_info``)
+        self._host_info = host_info
         self.info: dict = {}
         """Custom info dict that will be sent to the observers"""
         self.root_logger = root_logger
@@ -116,6 +116,23 @@ class Run:
         self._signals = _SignalGuard(install=False)
         self._work_start: _dt.datetime | None = None
         self.command_name = experiment_info.get("command")
+
+    @property
+    def host_info(self) -> dict:
+        """A dictionary with information about the host (gathered on first access)."""
+        if callable(self._host_info):
+            self._host_info = self._host_info()
+        return self._host_info
+
+    @host_info.setter
+    def host_info(self, value: dict) -> None:
+        self._host_info = value
+
+    def _host_info_for_event(self) -> dict:
+        """``host_info`` for a start event; not gathered when no observer or plugin listens."""
+        if not self.observers and not _has_plugins():
+            return {}
+        return self.host_info
 
     # ------------------------------------------------------------------ user API
 
@@ -324,7 +341,7 @@ class Run:
             {
                 "ex_info": self.experiment_info,
                 "command": command,
-                "host_info": self.host_info,
+                "host_info": self._host_info_for_event(),
                 "queue_time": queue_time,
                 "config": self.config,
                 "meta_info": self.meta_info,
@@ -346,7 +363,7 @@ class Run:
             {
                 "ex_info": self.experiment_info,
                 "command": command,
-                "host_info": self.host_info,
+                "host_info": self._host_info_for_event(),
                 "start_time": self.start_time,
                 "config": self.config,
                 "meta_info": self.meta_info,
