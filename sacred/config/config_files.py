@@ -7,13 +7,16 @@ documented exception: unpickling can run code, so only load pickles you trust.
 
 from __future__ import annotations
 
-import json
 import os
-import pickle
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sacred.utils import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# json, pickle and pathlib (with urllib.parse, ipaddress, fnmatch) are imported by the
+# functions that read or write a file: every experiment imports this module, few load files.
 
 __all__ = ["HANDLERS", "load_config_file", "save_config_file", "is_config_file_name"]
 
@@ -22,6 +25,8 @@ HANDLERS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".pickle": "pickle
 
 def is_config_file_name(name: str) -> bool:
     """True if ``name`` has an extension of a supported config file format."""
+    from pathlib import Path
+
     return Path(str(name)).suffix.lower() in HANDLERS
 
 
@@ -37,6 +42,10 @@ def _format_of(path: Path, action: str = "read") -> str:
 
 def load_config_file(filename: str | os.PathLike) -> dict:
     """Read a config file and return its content as a dict (errors name file and line)."""
+    import json
+    import pickle
+    from pathlib import Path
+
     path = Path(os.fspath(filename))
     fmt = _format_of(path)
     if not path.exists():
@@ -77,6 +86,10 @@ def load_config_file(filename: str | os.PathLike) -> dict:
 
 def save_config_file(data: Any, filename: str | os.PathLike) -> None:
     """Write ``data`` to ``filename`` in the format its extension names (atomically)."""
+    import json
+    import pickle
+    from pathlib import Path
+
     path = Path(os.fspath(filename))
     fmt = _format_of(path, "save")
     if path.is_dir():

@@ -21,7 +21,6 @@ Order of resolution (spec, "Internals of Sacred / Configuration Process"):
 from __future__ import annotations
 
 import copy
-import difflib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -343,6 +342,8 @@ def check_added_entries(
 
     unused = sorted(k for k in summary.added if not is_used(k))
     if unused and not force:
+        import difflib  # only for the error's suggestions
+
         existing = [k for k, _ in iterate_flattened(summary) if k not in summary.added]
         suggestions = {
             key: difflib.get_close_matches(
