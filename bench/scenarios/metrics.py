@@ -4,7 +4,8 @@
 One run calls ``_run.log_scalar`` POINTS times over three metric names with a
 FileStorageObserver and a 0.1 s beat interval. Reports calls per second inside
 the loop, the time from the first call until ``ex.run`` returned (everything
-on disk), the bytes of ``metrics.json`` and the points missing from it.
+on disk), the bytes of ``metrics.json`` and the points missing from it; ``floor_write`` is
+the time to write those bytes bare (open/write/fsync/rename).
 """
 
 from __future__ import annotations
@@ -52,6 +53,19 @@ def count_stored(run_dir: str, points: int) -> tuple[int, str]:
     return found, "; ".join(problems) or "in order"
 
 
+def floor_write(source: str, target: str) -> float:
+    """Seconds to store the bytes of ``metrics.json`` bare: open/write/fsync/rename."""
+    with open(source, "rb") as f:
+        data = f.read()
+    start = clock()
+    with open(target + ".tmp", "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(target + ".tmp", target)
+    return clock() - start
+
+
 def main_() -> None:
     args = parse_args(__doc__, points={"type": int, "default": 200_000})
     result = Result()
@@ -69,6 +83,8 @@ def main_() -> None:
     result.metric("total_run", end - start, "s")
     run_dir = only_run_dir(store)
     result.metric("bytes_stored", os.path.getsize(os.path.join(run_dir, "metrics.json")), "B")
+    result.metric("floor_write", floor_write(os.path.join(run_dir, "metrics.json"),
+                                             os.path.join(args.workdir, "floor.json")), "s")
     found, detail = count_stored(run_dir, points)
     result.check("points stored", found == points, f"{found}/{points} points, {detail}",
                  lost=points - found)
