@@ -573,3 +573,40 @@ def test_host_info_can_be_set_on_a_run(monkeypatch, tmp_path):
     run.host_info = {"given": 1}
     assert run.host_info == {"given": 1}
     assert calls == []
+
+
+def test_sources_and_dependencies_are_discovered_only_when_asked(monkeypatch, tmp_path):
+    """A run nobody observes discovers nothing; asked for, experiment_info is complete."""
+    import sacred.dependencies as dependencies
+    from sacred.observers import RunObserver
+
+    without_nvidia_smi(monkeypatch, tmp_path)
+    calls = []
+    real = dependencies.gather_sources_and_dependencies
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dependencies, "gather_sources_and_dependencies", counting)
+    ex = _counting_experiment([])
+    run = ex.run()
+    assert calls == []
+    info = run.experiment_info
+    assert calls == [1]
+    assert info == ex.get_experiment_info()
+    assert {"name", "base_dir", "sources", "dependencies", "repositories", "mainfile",
+            "doc"} <= set(info)
+    assert any(d.startswith("sacred==") for d in info["dependencies"])
+
+    received = []
+
+    class Keeper(RunObserver):
+        def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+            received.append(ex_info)
+            return 1
+
+    ex2 = _counting_experiment([])
+    ex2.observers.append(Keeper())
+    run2 = ex2.run()
+    assert received == [run2.experiment_info] == [ex2.get_experiment_info()]
