@@ -34,7 +34,6 @@ from here.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -115,9 +114,18 @@ def is_local_source(filename: str, modname: str, experiment_path: str) -> bool:
 _BLOCK_SIZE = 1 << 20
 
 
+def _md5() -> Any:
+    # the built-in _md5 module, when present, spares a fresh process hashlib and OpenSSL
+    try:
+        from _md5 import md5
+    except ImportError:  # a Python built without it
+        from hashlib import md5
+    return md5()
+
+
 def get_digest(filename: str | os.PathLike) -> str:
     """Return the md5 hex digest of the file's content."""
-    md5 = hashlib.md5()
+    md5 = _md5()
     with open(filename, "rb") as handle:
         while block := handle.read(_BLOCK_SIZE):
             md5.update(block)

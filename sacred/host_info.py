@@ -264,10 +264,21 @@ def _gpus() -> Any:
     return value
 
 
-def _query_nvidia_smi() -> dict | None:
-    import shutil
+def find_executable(name: str) -> str | None:
+    """The first executable file ``name`` on ``PATH``, like ``shutil.which`` for a bare name.
 
-    executable = shutil.which("nvidia-smi")
+    Written out because importing shutil (bz2, lzma, fnmatch ...) costs a fresh
+    process more than the search itself.
+    """
+    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _query_nvidia_smi() -> dict | None:
+    executable = find_executable("nvidia-smi")
     if executable is None:
         logger.debug("nvidia-smi not found; no GPU info collected")
         return None

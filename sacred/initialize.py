@@ -150,10 +150,16 @@ def create_run(
     check_added_entries(result.summary, experiment, logger, force)
     config = dict(result.config)
     run_logger = logger.getChild(experiment.path)
-    experiment_info = experiment.get_experiment_info()
-    from sacred.host_info import get_host_info
+    # sources, dependencies and git state are discovered when an observer or the user
+    # first asks (Run.experiment_info): a run nobody records does not pay for them
+    experiment_info = experiment.get_experiment_info
+    additional_host_info = list(experiment.additional_host_info)
 
-    host_info = get_host_info(experiment.additional_host_info)
+    def host_info() -> dict:  # gathered when an observer or the user first asks (Run.host_info)
+        from sacred.host_info import get_host_info
+
+        return get_host_info(additional_host_info)
+
     pre_hooks, post_hooks = [], []
     for ingredient, _ in ordered_ingredients(experiment):
         pre_hooks += ingredient.pre_run_hooks

@@ -41,8 +41,8 @@ class Run:
         observers: list,
         root_logger: Any,
         run_logger: Any,
-        experiment_info: dict,
-        host_info: dict,
+        experiment_info: dict | Callable[[], dict],
+        host_info: dict | Callable[[], dict],
         pre_run_hooks: list,
         post_run_hooks: list,
         captured_out_filter: Callable[[str], str] | None = None,
@@ -55,10 +55,10 @@ class Run:
         """The final configuration used for this run"""
         self.config_modifications = config_modifications
         """A ConfigSummary object with information about config changes"""
-        self.experiment_info = experiment_info
-        """A dictionary with information about the experiment"""
-        self.host_info = host_info
-        """A dictionary with information about the host"""
+        # a dict, or a function discovering it on first access (see ``experiment_info``)
+        self._experiment_info = experiment_info
+        # a dict, or a function gathering it on first access (see ``host_info``)
+        self._host_info = host_info
         self.info: dict = {}
         """Custom info dict that will be sent to the observers"""
         self.root_logger = root_logger
@@ -116,7 +116,44 @@ class Run:
         self._stop_reported = False
         self._signals = _SignalGuard(install=False)
         self._work_start: _dt.datetime | None = None
-        self.command_name = experiment_info.get("command")
+        self.command_name = (
+            experiment_info.get("command") if isinstance(experiment_info, dict) else None
+        )
+
+    @property
+    def experiment_info(self) -> dict:
+        """A dictionary with information about the experiment (sources and dependencies
+        discovered on first access)."""
+        if callable(self._experiment_info):
+            self._experiment_info = self._experiment_info()
+        return self._experiment_info
+
+    @experiment_info.setter
+    def experiment_info(self, value: dict) -> None:
+        self._experiment_info = value
+
+    def _experiment_info_for_event(self) -> dict:
+        """``experiment_info`` for a start event; not discovered when nobody listens."""
+        if not self.observers and not _has_plugins():
+            return {}
+        return self.experiment_info
+
+    @property
+    def host_info(self) -> dict:
+        """A dictionary with information about the host (gathered on first access)."""
+        if callable(self._host_info):
+            self._host_info = self._host_info()
+        return self._host_info
+
+    @host_info.setter
+    def host_info(self, value: dict) -> None:
+        self._host_info = value
+
+    def _host_info_for_event(self) -> dict:
+        """``host_info`` for a start event; not gathered when no observer or plugin listens."""
+        if not self.observers and not _has_plugins():
+            return {}
+        return self.host_info
 
     # ------------------------------------------------------------------ user API
 
@@ -333,9 +370,9 @@ class Run:
         self._id_assigning_event(
             "queued_event",
             {
-                "ex_info": self.experiment_info,
+                "ex_info": self._experiment_info_for_event(),
                 "command": command,
-                "host_info": self.host_info,
+                "host_info": self._host_info_for_event(),
                 "queue_time": queue_time,
                 "config": self.config,
                 "meta_info": mask_secrets(self.meta_info),
@@ -355,9 +392,9 @@ class Run:
         self._id_assigning_event(
             "started_event",
             {
-                "ex_info": self.experiment_info,
+                "ex_info": self._experiment_info_for_event(),
                 "command": command,
-                "host_info": self.host_info,
+                "host_info": self._host_info_for_event(),
                 "start_time": self.start_time,
                 "config": self.config,
                 "meta_info": mask_secrets(self.meta_info),

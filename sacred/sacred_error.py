@@ -5,8 +5,6 @@ needs it and ``import sacred`` must stay at the interpreter's floor; user code
 imports it from :mod:`sacred.utils`, as in Sacred 0.8.7.
 """
 
-from __future__ import annotations
-
 __all__ = ["SacredError"]
 
 TYPE_CHECKING = False
@@ -27,7 +25,7 @@ class SacredError(Exception):
 
     def __init__(
         self,
-        *args: Any,
+        *args: "Any",
         print_traceback: bool = False,
         filter_traceback: str = "default",
         print_usage: bool = False,

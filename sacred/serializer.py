@@ -19,6 +19,9 @@ from typing import Any
 __all__ = ["flatten", "restore", "dumps", "loads", "json_default"]
 
 _PLAIN = (str, int, bool, type(None))
+# exact types whose items a list keeps as they are (subclasses, e.g. numpy.float64, go
+# through flatten): a run's metrics are long lists of these
+_SCALAR_TYPES = frozenset({str, int, bool, type(None), float})
 
 
 def _numpy_to_python(obj: Any) -> tuple[bool, Any]:
@@ -46,7 +49,7 @@ def flatten(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {(k if isinstance(k, str) else _key(k)): flatten(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [flatten(v) for v in obj]
+        return _flatten_items(obj)
     if isinstance(obj, (_dt.datetime, _dt.date)):
         return obj.isoformat()
     converted, value = _numpy_to_python(obj)
@@ -55,6 +58,23 @@ def flatten(obj: Any) -> Any:
     import jsonpickle
 
     return json.loads(jsonpickle.encode(obj, unpicklable=True, make_refs=False, keys=True))
+
+
+def _flatten_items(items: list | tuple) -> list:
+    """``[flatten(v) for v in items]``, without a call per scalar or datetime."""
+    result = []
+    append = result.append
+    scalars = _SCALAR_TYPES
+    datetime = _dt.datetime
+    for value in items:
+        kind = type(value)
+        if kind in scalars:
+            append(value)
+        elif kind is datetime:
+            append(value.isoformat())
+        else:
+            append(flatten(value))
+    return result
 
 
 def _key(key: Any) -> str:

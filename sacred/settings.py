@@ -11,13 +11,12 @@ The set of keys is fixed: assigning a key that does not exist raises a
 silently does nothing.
 """
 
-from __future__ import annotations
-
 import sys
 
 from sacred.sacred_error import SacredError
 
-# ``import sacred`` must stay at the interpreter's floor: typing is only for annotations.
+# ``import sacred`` must stay at the interpreter's floor: typing is only for annotations, and
+# annotations naming it are quoted instead of ``from __future__ import annotations`` (a module).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -35,7 +34,7 @@ class SettingError(SacredError, KeyError):
 class Settings(dict):
     """A dict with a fixed set of keys that also allows attribute access."""
 
-    def __init__(self, entries: dict[str, Any], path: str = "SETTINGS") -> None:
+    def __init__(self, entries: "dict[str, Any]", path: str = "SETTINGS") -> None:
         super().__init__()
         object.__setattr__(self, "_path", path)
         for key, value in entries.items():
@@ -47,13 +46,13 @@ class Settings(dict):
         known = ", ".join(sorted(self))
         return SettingError(f"Unknown setting {self._path}.{key}; known keys: {known}")
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> "Any":
         try:
             return dict.__getitem__(self, key)
         except KeyError:
             raise self._unknown(key) from None
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: str, value: "Any") -> None:
         if key not in self:
             raise self._unknown(key)
         current = dict.__getitem__(self, key)
@@ -67,7 +66,7 @@ class Settings(dict):
             return
         dict.__setitem__(self, key, value)
 
-    def __getattr__(self, key: str) -> Any:
+    def __getattr__(self, key: str) -> "Any":
         if key.startswith("__"):
             raise AttributeError(key)
         try:
@@ -75,13 +74,13 @@ class Settings(dict):
         except KeyError:
             raise AttributeError(str(self._unknown(key))) from None
 
-    def __setattr__(self, key: str, value: Any) -> None:
+    def __setattr__(self, key: str, value: "Any") -> None:
         self[key] = value
 
     def __delitem__(self, key: str) -> None:
         raise SettingError(f"Settings cannot be deleted: {self._path}.{key}")
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: "Any", **kwargs: "Any") -> None:  # type: ignore[override]
         """Update several settings at once; unknown keys raise."""
         for key, value in dict(*args, **kwargs).items():
             self[key] = value

@@ -701,3 +701,14 @@ def test_fill_missing_version_as_087():
     unknown = PackageDependency("sacred_no_such_package", None)
     unknown.fill_missing_version()
     assert unknown.to_json() == "sacred_no_such_package==<unknown>"
+def test_get_digest_is_the_md5_of_the_file_content(tmp_path):
+    import hashlib
+
+    from sacred.dependencies import get_digest
+
+    path = tmp_path / "data.bin"
+    content = bytes(range(256)) * 5000  # more than one read block
+    path.write_bytes(content)
+    assert get_digest(path) == hashlib.md5(content).hexdigest()
+    (tmp_path / "empty").write_bytes(b"")
+    assert get_digest(tmp_path / "empty") == hashlib.md5(b"").hexdigest()

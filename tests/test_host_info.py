@@ -499,3 +499,114 @@ def test_experiment_run_carries_host_info_with_additional_gatherers(monkeypatch,
     assert run.host_info["answer"] == 42
     assert run.host_info["hostname"] == platform.node()
     assert run.host_info["os"] == [platform.system(), platform.platform()]
+
+
+def test_find_executable_finds_the_first_executable_on_path(monkeypatch, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "tool").write_text("not executable\n")
+    (first / "dir-tool").mkdir()
+    for directory in (first, second):
+        script = directory / "tool2"
+        script.write_text("#!/bin/sh\n")
+        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    (second / "tool").write_text("#!/bin/sh\n")
+    (second / "tool").chmod(0o755)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(first), str(second)]))
+    assert host_info.find_executable("tool") == str(second / "tool")
+    assert host_info.find_executable("tool2") == str(first / "tool2")
+    assert host_info.find_executable("dir-tool") is None
+    assert host_info.find_executable("missing") is None
+
+
+def _counting_experiment(calls: list):
+    from sacred import Experiment
+
+    @host_info_gatherer("probe")
+    def probe():
+        calls.append(1)
+        return "value"
+
+    ex = Experiment("deferred_host_info", additional_host_info=[probe])
+    ex.main(lambda: None)
+    return ex
+
+
+def test_host_info_is_not_gathered_for_a_run_nobody_observes(monkeypatch, tmp_path):
+    without_nvidia_smi(monkeypatch, tmp_path)
+    calls: list = []
+    run = _counting_experiment(calls).run()
+    assert calls == []
+    # asked for afterwards, it is complete: the built-in keys and the custom entry
+    assert run.host_info["probe"] == "value"
+    assert set(run.host_info) == set(get_host_info()) | {"probe"}
+    assert calls == [1]
+    run.host_info  # noqa: B018 - gathered once per run
+    assert calls == [1]
+
+
+def test_observers_receive_the_complete_host_info_at_the_start(monkeypatch, tmp_path):
+    from sacred.observers import RunObserver
+
+    without_nvidia_smi(monkeypatch, tmp_path)
+    received = []
+
+    class Keeper(RunObserver):
+        def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+            received.append(dict(host_info))
+            return 1
+
+    calls: list = []
+    ex = _counting_experiment(calls)
+    ex.observers.append(Keeper())
+    run = ex.run()
+    assert calls == [1]
+    assert received == [run.host_info]
+    assert received[0] == {**get_host_info(), "probe": "value"}
+
+
+def test_host_info_can_be_set_on_a_run(monkeypatch, tmp_path):
+    without_nvidia_smi(monkeypatch, tmp_path)
+    calls: list = []
+    run = _counting_experiment(calls).run()
+    run.host_info = {"given": 1}
+    assert run.host_info == {"given": 1}
+    assert calls == []
+
+
+def test_sources_and_dependencies_are_discovered_only_when_asked(monkeypatch, tmp_path):
+    """A run nobody observes discovers nothing; asked for, experiment_info is complete."""
+    import sacred.dependencies as dependencies
+    from sacred.observers import RunObserver
+
+    without_nvidia_smi(monkeypatch, tmp_path)
+    calls = []
+    real = dependencies.gather_sources_and_dependencies
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dependencies, "gather_sources_and_dependencies", counting)
+    ex = _counting_experiment([])
+    run = ex.run()
+    assert calls == []
+    info = run.experiment_info
+    assert calls == [1]
+    assert info == ex.get_experiment_info()
+    assert {"name", "base_dir", "sources", "dependencies", "repositories", "mainfile",
+            "doc"} <= set(info)
+    assert any(d.startswith("sacred==") for d in info["dependencies"])
+
+    received = []
+
+    class Keeper(RunObserver):
+        def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+            received.append(ex_info)
+            return 1
+
+    ex2 = _counting_experiment([])
+    ex2.observers.append(Keeper())
+    run2 = ex2.run()
+    assert received == [run2.experiment_info] == [ex2.get_experiment_info()]

@@ -74,3 +74,32 @@ def test_087_names_json_flatten_restore():
     flat = serializer.flatten({"a": (1, 2), "s": {1}})
     assert flat == {"a": [1, 2], "s": {"py/set": [1]}}  # stays plain JSON
     assert serializer.restore({"py/tuple": [1, 2]}) == (1, 2)
+def _reference_flatten(obj):
+    """flatten as it was written before the list fast path: one call per item."""
+    if isinstance(obj, (str, int, bool, type(None), float)):
+        return obj
+    if isinstance(obj, dict):
+        return {(k if isinstance(k, str) else str(k)): _reference_flatten(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_reference_flatten(v) for v in obj]
+    if isinstance(obj, (datetime.datetime, datetime.date)):
+        return obj.isoformat()
+    return flatten(obj)
+
+
+_ITEMS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
+    | st.datetimes() | st.dates() | st.builds(np.float64, st.floats())
+    | st.builds(np.int64, st.integers(-(2**63), 2**63 - 1)),
+    lambda inner: st.lists(inner, max_size=5) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@given(st.lists(_ITEMS, max_size=20))
+def test_flatten_of_lists_is_item_by_item_flatten(items):
+    """The fast path for lists (metrics) gives what flattening every item gives, same bytes."""
+    fast, slow = flatten(items), _reference_flatten(items)
+    assert json.dumps(fast) == json.dumps(slow)
+    assert [type(v) for v in fast] == [type(v) for v in slow]

@@ -2,7 +2,8 @@
 
 Times fresh interpreters: the bare floor (``python -c pass``), ``import sacred``,
 an automain hello world, the same with ``-F DIR``, with ``with a=1`` and the
-``print_config`` command.
+``print_config`` command; ``import_to_exit`` is hello world minus ``import sacred``
+(what the run itself costs a fresh process).
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def main() -> None:
             last[name] = proc
     for name in cases:
         result.metric(f"{name}", median(samples[name]), "s")
+    # what a hello world costs after `import sacred` is done, up to the process exit
+    result.metric("import_to_exit", median([h - i for h, i in zip(samples["hello"],
+                                                                   samples["import"],
+                                                                   strict=True)]), "s")
 
     failed = {n: p.returncode for n, p in last.items() if p.returncode != 0}
     result.check("exit codes", not failed, f"non-zero: {failed}" if failed else "all 0")

@@ -21,7 +21,6 @@ under its canonical key (``--loglevel``, ``--print_config``, ...): ``True`` /
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -55,6 +54,8 @@ def find_option(flag: str, cli_options: Sequence[CLIOption]) -> CLIOption:
     if len(candidates) > 1:
         names = ", ".join(o.long_flag for o in candidates)
         raise CommandLineError(f"Option {flag} is ambiguous: it could be {names}", print_usage=True)
+    import difflib  # only for the error message
+
     close = difflib.get_close_matches(wanted, [_long_name(o) for o in cli_options], n=3)
     hint = f" Did you mean {' or '.join('--' + c for c in close)}?" if close else ""
     raise CommandLineError(f"Unknown option: {flag}.{hint}", print_usage=True)
@@ -135,6 +136,8 @@ class _ArgvReader:
 
 
 def _unknown_command(name: str, commands: Sequence[str]) -> CommandLineError:
+    import difflib  # only for the error message
+
     close = difflib.get_close_matches(name, list(commands), n=3)
     hint = f" Did you mean {' or '.join(close)}?" if close else ""
     return CommandLineError(

@@ -99,6 +99,8 @@ def get_handler(filename: str | os.PathLike) -> Handler:
 
 def is_config_file_name(name: str) -> bool:
     """True if ``name`` has an extension of a supported config file format."""
+    from pathlib import Path
+
     return Path(str(name)).suffix.lower() in HANDLERS
 
 
@@ -114,6 +116,9 @@ def _format_of(path: Path, action: str = "read") -> str:
 
 def load_config_file(filename: str | os.PathLike) -> dict:
     """Read a config file and return its content as a dict (errors name file and line)."""
+    import json
+    from pathlib import Path
+
     path = Path(os.fspath(filename))
     fmt = _format_of(path)
     if not path.exists():
@@ -153,6 +158,10 @@ def load_config_file(filename: str | os.PathLike) -> dict:
 
 def save_config_file(data: Any, filename: str | os.PathLike) -> None:
     """Write ``data`` to ``filename`` in the format its extension names (atomically)."""
+    import json
+    import pickle
+    from pathlib import Path
+
     path = Path(os.fspath(filename))
     fmt = _format_of(path, "save")
     if path.is_dir():

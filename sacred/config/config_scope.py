@@ -228,21 +228,71 @@ class _ParsedSource:
 
     @property
     def comments(self) -> dict[int, str]:
-        """Line number -> comment text (without ``#``), tokenized on first use."""
+        """Line number -> comment text (without ``#``), found on first use."""
         if self._comments is None:
-            comments = {}
-            try:
-                for tok in tokenize.generate_tokens(io.StringIO(self._text).readline):
-                    if tok.type == tokenize.COMMENT:
-                        comments[tok.start[0]] = tok.string.lstrip("#").strip()
-            except (tokenize.TokenError, IndentationError):
-                pass
-            self._comments = comments
+            found = comments_from_tree(self._text, self.tree)
+            self._comments = found if found is not None else comments_by_tokenize(self._text)
         return self._comments
 
     def is_comment_only(self, line: int) -> bool:
         """True if ``line`` holds nothing but a comment."""
         return 0 < line <= len(self.lines) and self.lines[line - 1].lstrip().startswith("#")
+
+
+def comments_by_tokenize(text: str) -> dict[int, str]:
+    """Line number -> comment text (without ``#``) of ``text``, by the tokenize module."""
+    comments = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                comments[tok.start[0]] = tok.string.lstrip("#").strip()
+    except (tokenize.TokenError, IndentationError):
+        pass
+    return comments
+
+
+_UNUSUAL_LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def comments_from_tree(text: str, tree: ast.AST) -> dict[int, str] | None:
+    """What :func:`comments_by_tokenize` returns, found from ``text``'s AST without tokenizing.
+
+    In valid Python a ``#`` outside a string literal starts a comment, and the AST gives
+    every literal's position, so only lines holding a ``#`` are looked at. Returns None
+    (the caller tokenizes) whenever that could be wrong: a ``#`` on a line a multi-line
+    literal covers (a triple-quoted string, or strings joined across lines with a comment
+    between them), or line breaks other than ``\\n``. Tokenizing a file costs a process
+    about as much as the rest of its first run (tokenize compiles its patterns on first use).
+    """
+    if any(char in text for char in _UNUSUAL_LINE_BREAKS):
+        return None
+    candidates: dict[int, tuple[bytes, list[int]]] = {}
+    for number, line in enumerate(text.split("\n"), 1):
+        if "#" in line:
+            data = line.encode("utf-8")  # AST columns are UTF-8 byte offsets
+            candidates[number] = (data, [i for i, byte in enumerate(data) if byte == 35])
+    if not candidates:
+        return {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.JoinedStr)
+                or isinstance(node, ast.Constant) and isinstance(node.value, str | bytes)):
+            continue
+        first, last = node.lineno, node.end_lineno
+        if last is None or node.end_col_offset is None:
+            return None
+        if first != last:
+            if any(first <= number <= last for number in candidates):
+                return None
+            continue
+        entry = candidates.get(first)
+        if entry is not None:
+            start, end = node.col_offset, node.end_col_offset
+            entry[1][:] = [i for i in entry[1] if not start <= i < end]
+    return {
+        number: data[offsets[0]:].decode("utf-8").lstrip("#").strip()
+        for number, (data, offsets) in candidates.items()
+        if offsets
+    }
 
 
 _PARSED_CACHE: dict[tuple[str, int], _ParsedSource] = {}

@@ -53,6 +53,8 @@ JSONPICKLE_RESERVED = {
 
 def assert_is_valid_key(key: Any, path: str = "") -> None:
     """Raise :class:`InvalidConfigError` if ``key`` is not allowed as a config key."""
+    if type(key) is str and key.isascii() and key.isidentifier():
+        return  # passes every check below whatever the settings (no '.', '$', '/', '=')
     where = f' (in "{path}")' if path else ""
     cfg = SETTINGS.CONFIG
     if cfg.ENFORCE_STRING_KEYS and not isinstance(key, str):

@@ -21,7 +21,6 @@ Order of resolution (spec, "Internals of Sacred / Configuration Process"):
 from __future__ import annotations
 
 import copy
-import difflib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -361,6 +360,8 @@ def check_added_entries(
             for parts in (k.split(".") for k, _ in iterate_flattened(summary) if k not in summary.added)
             for i in range(1, len(parts) + 1)
         })
+        import difflib  # only for the error's suggestions
+
         suggestions = {key: difflib.get_close_matches(key, existing, n=3, cutoff=0.6) for key in unused}
         raise ConfigAddedError(tuple(unused), captured_args=tuple(existing), suggestions=suggestions)
     if force:

@@ -51,12 +51,16 @@ class LocalBackend(StorageBackend):
         return os.path.basename(path)
 
     def make_dir_exclusive(self, path: str) -> bool:
-        """``os.mkdir`` (parents created first); False if the folder exists."""
+        """``os.mkdir`` (missing parents created); False if the folder exists."""
         parent = os.path.dirname(path)
         try:
-            if parent:
+            try:
+                os.mkdir(path)
+            except FileNotFoundError:  # parents are made once, not re-made on every claim
+                if not parent:
+                    raise
                 os.makedirs(parent, exist_ok=True)
-            os.mkdir(path)
+                os.mkdir(path)
         except FileExistsError:
             return False
         except OSError as exc:
@@ -90,11 +94,16 @@ class LocalBackend(StorageBackend):
     def _open_temp(self, path: str) -> tuple[int, str]:
         parent = os.path.dirname(path)
         tmp = self._temp_path(path)
+        # 0o666 & ~umask, like a plain open(): readers of shared runs folders keep access
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         try:
-            if parent:
+            try:
+                fd = os.open(tmp, flags, 0o666)
+            except FileNotFoundError:  # the folder is made when missing, not on every write
+                if not parent:
+                    raise
                 os.makedirs(parent, exist_ok=True)
-            # 0o666 & ~umask, like a plain open(): readers of shared runs folders keep access
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                fd = os.open(tmp, flags, 0o666)
         except OSError as exc:
             raise _clear_os_error(exc, "write", path) from None
         return fd, tmp
@@ -103,8 +112,10 @@ class LocalBackend(StorageBackend):
         """Temp file in the same folder + ``os.replace`` (made durable at the run's end)."""
         fd, tmp = self._open_temp(path)
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
+            try:
+                _write_all(fd, data)  # unbuffered: no fstat/isatty of a buffered file object
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except BaseException:
             _silent_remove(tmp)
@@ -193,6 +204,13 @@ def _clear_os_error(exc: OSError, action: str, path: str) -> OSError:
         f"FileStorageObserver cannot {action} {path!r}: {exc.strerror}. "
         "Pass a writable directory as the FileStorageObserver basedir",
     )
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to the descriptor (``os.write`` may write less)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _silent_remove(path: str) -> None:

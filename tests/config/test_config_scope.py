@@ -177,3 +177,73 @@ def test_numpy_values_become_python_types():
     result = ConfigScope(cfg)()
     assert result == {"f": 1.5, "i": 3, "arr": [[1, 2], [3, 4]]}
     assert type(result["i"]) is int and type(result["f"]) is float
+
+
+# --- comments found from the AST agree with tokenize ------------------------------------
+
+import ast  # noqa: E402
+import warnings  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sacred.config.config_scope import comments_by_tokenize, comments_from_tree  # noqa: E402
+
+_TEXT = st.text(alphabet=st.sampled_from(list("ab #'\"\\é€:{}")), max_size=12)
+
+
+@st.composite
+def _source_line(draw):
+    """One line of Python: assignments of literals that may hold '#', comments, f-strings."""
+    value = draw(_TEXT)
+    literal = draw(st.sampled_from([repr(value), "b" + repr(value.encode("utf-8")),
+                                    "f" + repr(value.replace("{", "").replace("}", "")),
+                                    "f'{x!r:>5}#{x}'", "123", "[1, '#', 2]"]))
+    comment = draw(st.sampled_from(["", "  # a doc", "  #", "# é#x", "  ## two"]))
+    kind = draw(st.integers(0, 4))
+    if kind == 0:
+        return f"x = {literal}{comment}"
+    if kind == 1:
+        return comment.strip() or "pass"
+    if kind == 2:  # implicit concatenation across lines, a comment between
+        return f"y = ({literal}{comment}\n     {literal})"
+    if kind == 3:  # a triple-quoted string that may hold '#'
+        return f'z = """{value.replace(chr(34), "")}\n#{value.replace(chr(34), "")} """{comment}'
+    return f"def f():  {comment.strip()}\n    return {literal}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_source_line(), min_size=1, max_size=8))
+def test_comments_from_the_ast_are_those_tokenize_finds(lines):
+    text = "x = 0\n" + "\n".join(lines) + "\n"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes in generated literals
+            tree = ast.parse(text)
+    except SyntaxError:
+        return  # only valid sources reach a config scope
+    found = comments_from_tree(text, tree)
+    if found is not None:  # None: the caller tokenizes
+        assert found == comments_by_tokenize(text)
+
+
+def test_comments_from_the_ast_on_typical_config_source():
+    text = (
+        "def cfg():\n"
+        "    a = 1  # the answer\n"
+        "    # above b\n"
+        "    b = 'not # a comment'  # but this is\n"
+        "    c = f'{a}#'\n"
+        "    d = 'é#'  # ünïcode\n"
+    )
+    found = comments_from_tree(text, ast.parse(text))
+    assert found == {2: "the answer", 3: "above b", 4: "but this is", 6: "ünïcode"}
+    assert found == comments_by_tokenize(text)
+
+
+def test_comments_fall_back_to_tokenize_when_a_multiline_string_holds_a_hash():
+    text = 'x = """\n# inside\n"""  # after\n'
+    assert comments_from_tree(text, ast.parse(text)) is None
+    assert comments_by_tokenize(text) == {3: "after"}
+    crlf = "x = 1  # c\r\n"
+    assert comments_from_tree(crlf, ast.parse(crlf)) is None

@@ -712,3 +712,38 @@ def test_a_template_link_owned_by_someone_else_is_refused_even_if_it_points_to_m
     start(obs, src_dir)
     obs.completed_event(utcnow(), None)
     assert (runs / "2" / "report.html").read_text().startswith("status=COMPLETED")
+# --- LocalBackend: folders made only when missing ------------------------------------
+
+
+def test_local_backend_claims_folders_and_makes_missing_parents(tmp_path):
+    from sacred.observers.file_storage import LocalBackend
+
+    backend = LocalBackend()
+    run_dir = tmp_path / "not" / "yet" / "1"
+    assert backend.make_dir_exclusive(str(run_dir)) is True
+    assert run_dir.is_dir()
+    assert backend.make_dir_exclusive(str(run_dir)) is False  # taken
+    assert backend.make_dir_exclusive(str(tmp_path / "not" / "yet" / "2")) is True
+
+
+def test_local_backend_atomic_write_creates_missing_folders_and_writes_every_byte(tmp_path):
+    from sacred.observers.file_storage import LocalBackend
+
+    backend = LocalBackend()
+    data = os.urandom(3 * (1 << 20) + 17)
+    target = tmp_path / "a" / "b" / "run.json"
+    backend.write_bytes_atomic(str(target), data)
+    assert target.read_bytes() == data
+    backend.write_bytes_atomic(str(target), b"{}")  # replaces the whole content
+    assert target.read_bytes() == b"{}"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["run.json"]  # no temp left
+
+
+def test_local_backend_atomic_write_into_a_file_path_fails_clearly_and_leaves_nothing(tmp_path):
+    from sacred.observers.file_storage import LocalBackend
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OSError):
+        LocalBackend().write_bytes_atomic(str(blocker / "run.json"), b"{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
