@@ -129,6 +129,21 @@ def _record_git_patch(meta_info: dict, experiment_info: dict) -> None:
         meta_info["git_patch"] = patch
 
 
+def _discovering_with_git_patch(run: Run, experiment_info: Any) -> Any:
+    """``experiment_info`` (a dict, or a function discovering it) that, when known, also
+    records the repository's uncommitted changes in ``run.meta_info`` (before the start event)."""
+    if not callable(experiment_info):
+        _record_git_patch(run.meta_info, experiment_info)
+        return experiment_info
+
+    def discover() -> dict:
+        info = experiment_info()
+        _record_git_patch(run.meta_info, info)
+        return info
+
+    return discover
+
+
 def create_run(
     experiment: Any,
     command_name: str,
@@ -190,7 +205,7 @@ def create_run(
     run.meta_info.update(meta_info or {})
     # the module the command was imported as: captured functions' seeds derive from it (sacred rerun)
     run.meta_info.setdefault("main_module", getattr(command, "__module__", None))
-    _record_git_patch(run.meta_info, experiment_info)
+    run.experiment_info = _discovering_with_git_patch(run, experiment_info)
     run.info = dict(info or {})
     run.experiment = experiment
     run._restore_log_level = (logger, previous_level)
