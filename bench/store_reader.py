@@ -42,7 +42,7 @@ TARGETS = {"first page": 0.3, "config filter": 2.0, "show 1M points": 1.0}
 
 def generate_file_store(basedir: Path, runs: int) -> None:
     """``runs`` finished runs in the FileStorage layout, with a complete runs index."""
-    from sacred.observers.run_files.layout import index_line, index_record
+    from sacred.observers.run_files._layout import index_line, index_record
 
     basedir.mkdir(parents=True)
     rng = random.Random(0)
@@ -71,7 +71,7 @@ def generate_sqlite(path: Path, runs: int) -> str:
     """The same runs in SqlObserver's tables (one row per final metric point)."""
     import sqlalchemy as sa
 
-    from sacred.observers.sql.schema import build_tables
+    from sacred.observers.sql._schema import build_tables
 
     url = f"sqlite:///{path}"
     engine = sa.create_engine(url)
@@ -100,7 +100,7 @@ def generate_sqlite(path: Path, runs: int) -> str:
 
 def generate_big_metric_run(basedir: Path, points: int) -> str:
     """One run with ``points`` points of one metric (as FileStorageObserver leaves it)."""
-    from sacred.observers.run_files.layout import dump_json
+    from sacred.observers.run_files._layout import dump_json
 
     folder = basedir / "1"
     folder.mkdir(parents=True)

@@ -93,7 +93,7 @@ class _Socks5Proxy:
     @staticmethod
     def socks_module():
         """The PySocks module, or an ImportError that names the extra to install."""
-        from sacred.observers.backend_import import import_backend
+        from sacred.observers._backend_import import import_backend
 
         return import_backend("socks", needed_by="a socks5:// proxy", extra="socks", packages=("PySocks",))
 

@@ -228,7 +228,7 @@ def _execute(
     except Exception as err:
         if debug:
             raise
-        from sacred.observers.backend_import import MissingBackendError
+        from sacred.observers._backend_import import MissingBackendError
 
         if isinstance(err, MissingBackendError):  # a missing optional package: one line, no traceback
             _stderr(f"Error: {err}")

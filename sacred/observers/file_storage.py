@@ -1,4 +1,4 @@
-"""FileStorageObserver: the run layout of :mod:`sacred.observers.run_files.layout` on local disk.
+"""FileStorageObserver: the run layout of :mod:`sacred.observers.run_files._layout` on local disk.
 
 ``ex.observers.append(FileStorageObserver('my_runs'))`` or ``-F my_runs``
 writes one numbered folder per run (``my_runs/1``, ``my_runs/2``, ...), source
@@ -28,7 +28,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from sacred.observers.run_files.layout import LayoutObserver, StorageBackend, safe_flatten
+from sacred.observers.run_files._layout import LayoutObserver, StorageBackend, safe_flatten
 from sacred.run_ids import RESERVED_RUN_IDS, is_numeric_run_id
 
 __all__ = ["FileStorageObserver", "LocalBackend", "list_runs", "template_problem"]
@@ -269,7 +269,7 @@ def template_problem(st: os.stat_result) -> str | None:
 
 
 def _import_mako_template() -> Any:
-    from sacred.observers.backend_import import import_backend
+    from sacred.observers._backend_import import import_backend
 
     module = import_backend(
         "mako.template",
@@ -451,7 +451,7 @@ def list_runs(basedir: str | os.PathLike) -> dict[str, dict]:
     read from their ``run.json``. A truncated last line (a writer killed
     mid-write) is skipped.
     """
-    from sacred.observers.run_files.layout import RUNS_INDEX
+    from sacred.observers.run_files._layout import RUNS_INDEX
 
     base = os.fspath(basedir)
     runs: dict[str, dict] = {}

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from sacred.masking import mask_text
-from sacred.observers.backend_import import import_backend
-from sacred.observers.run_files.bucket import BucketObserver
-from sacred.observers.run_files.layout import ObjectStoreBackend
+from sacred.observers._backend_import import import_backend
+from sacred.observers.run_files._bucket import BucketObserver
+from sacred.observers.run_files._layout import ObjectStoreBackend
 
 __all__ = ["GoogleCloudStorageObserver", "GCSBackend"]
 

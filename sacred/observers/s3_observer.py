@@ -28,9 +28,9 @@ import re
 from typing import Any
 
 from sacred.masking import mask_text
-from sacred.observers.backend_import import import_backend
-from sacred.observers.run_files.bucket import BucketObserver
-from sacred.observers.run_files.layout import ObjectStoreBackend
+from sacred.observers._backend_import import import_backend
+from sacred.observers.run_files._bucket import BucketObserver
+from sacred.observers.run_files._layout import ObjectStoreBackend
 
 __all__ = ["S3Observer", "S3Backend"]
 

@@ -1,6 +1,6 @@
-"""Sacred 0.8.7 import path of :class:`SlackObserver` (it lives in :mod:`sacred.observers.notify.slack`)."""
+"""Sacred 0.8.7 import path of :class:`SlackObserver` (it lives in :mod:`sacred.observers.notify._slack`)."""
 
-from sacred.observers.notify.slack import (
+from sacred.observers.notify._slack import (
     DEFAULT,
     NotifierObserver,
     SlackObserver,

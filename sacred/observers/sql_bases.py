@@ -6,7 +6,7 @@ Tools written for 0.8.7 query runs through these classes::
     for run in session.query(Run).filter_by(status="COMPLETED"):
         print(run.to_json())
 
-The classes map the observer's own tables (:mod:`sacred.observers.sql.schema`),
+The classes map the observer's own tables (:mod:`sacred.observers.sql._schema`),
 so what they read is exactly what :class:`~sacred.observers.SqlObserver`
 wrote. ``get_or_create`` goes through the observer's deduplication, so rows
 made here and rows the observer makes for the same host, experiment, source,
@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import DeclarativeBase, relationship
 
-from sacred.observers.sql.schema import build_tables
+from sacred.observers.sql._schema import build_tables
 
 __all__ = [
     "Artifact",

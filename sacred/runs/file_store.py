@@ -1,6 +1,6 @@
 """Read a FileStorage folder (also the runner's embedded default store).
 
-Listing uses ``runs.index.jsonl`` (see :mod:`sacred.observers.run_files.layout`):
+Listing uses ``runs.index.jsonl`` (see :mod:`sacred.observers.run_files._layout`):
 the last line per run id wins, and a finished run's line carries every column a
 listing shows, so N runs are listed without opening N folders. The index is a
 cache, never trusted over the folders:
@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable
 from typing import IO, Any
 
-from sacred.observers.run_files.layout import (
+from sacred.observers.run_files._layout import (
     CONFIG_JSON,
     COUT_TXT,
     INFO_JSON,

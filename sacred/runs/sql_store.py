@@ -100,7 +100,7 @@ class SqlStore(RunStore):
     kind = "sql"
 
     def __init__(self, url: str) -> None:
-        from sacred.observers.sql.engine import engine_from_url
+        from sacred.observers.sql._engine import engine_from_url
 
         self.description = f"SQL {mask_url(url)}"
         self._url = url

@@ -1,7 +1,7 @@
 """Read a TinyDbObserver folder (``metadata.json`` + ``hashfs/``), as sacred 0.8.7 or we wrote it.
 
 Documents are read with the observer package's own loader
-(:func:`~sacred.observers.tinydb_hashfs.store.load_documents`), which decodes
+(:func:`~sacred.observers.tinydb_hashfs._store.load_documents`), which decodes
 dates; files stay ``{TinyFile}`` references until opened, and only
 hash-named files inside the folder's ``hashfs`` can be opened.
 """
@@ -59,7 +59,7 @@ class TinyDbStore(RunStore):
     kind = "tinydb"
 
     def __init__(self, root: str | os.PathLike) -> None:
-        from sacred.observers.tinydb_hashfs.files import import_tinydb_backend
+        from sacred.observers.tinydb_hashfs._files import import_tinydb_backend
 
         self.root = os.path.abspath(os.fspath(root))
         self.path = os.path.join(self.root, "metadata.json")
@@ -72,7 +72,7 @@ class TinyDbStore(RunStore):
         self.description = f"TinyDB {self.root}"
 
     def _documents(self) -> list[dict]:
-        from sacred.observers.tinydb_hashfs.store import load_documents
+        from sacred.observers.tinydb_hashfs._store import load_documents
 
         try:
             return [dict(doc) for doc in load_documents(self.path)]
@@ -103,7 +103,7 @@ class TinyDbStore(RunStore):
         )
 
     def _hashfs_opener(self) -> Any:
-        from sacred.observers.tinydb_hashfs.files import make_hashfs
+        from sacred.observers.tinydb_hashfs._files import make_hashfs
         from sacred.runs.file_store import inside
 
         fs = make_hashfs(self.root)

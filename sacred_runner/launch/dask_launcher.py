@@ -54,7 +54,7 @@ CANCEL_CONFIRM_SECONDS = 2.0  # a cancelled task's start message may still be in
 
 
 def _import_distributed() -> Any:
-    from sacred.observers.backend_import import import_backend
+    from sacred.observers._backend_import import import_backend
 
     try:
         return import_backend("distributed", needed_by="--launcher dask", extra="dask",

@@ -30,7 +30,7 @@ def _end(observer: Any, status: str, reason: str, when: dt.datetime) -> None:
 
 
 def _salvage_layout(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime) -> bool:
-    from sacred.observers.run_files.layout import METRICS_JOURNAL, RUN_JSON, read_metrics
+    from sacred.observers.run_files._layout import METRICS_JOURNAL, RUN_JSON, read_metrics
 
     run_dir = observer.backend.join(observer.basedir, str(run_id))
     data = observer.backend.read_bytes(observer.backend.join(run_dir, RUN_JSON))
@@ -78,7 +78,7 @@ def record_lost_run(stores: tuple[tuple[str, str], ...], rootdir: str, run_id: A
 
     Returns problems (one line each) for stores where that was impossible.
     """
-    from sacred.observers.run_files.layout import LayoutObserver
+    from sacred.observers.run_files._layout import LayoutObserver
     from sacred_runner.builtin_plugins import build_observer
 
     problems = []

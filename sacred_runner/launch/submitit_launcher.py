@@ -61,7 +61,7 @@ class SubmititLauncher(Launcher):
 
     def start(self) -> None:
         """Create the executor (Slurm when available unless ``--submitit-cluster`` says otherwise)."""
-        from sacred.observers.backend_import import import_backend
+        from sacred.observers._backend_import import import_backend
 
         try:
             submitit = import_backend("submitit", needed_by="--launcher submitit", extra="submitit")

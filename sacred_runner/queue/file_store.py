@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sacred.observers.file_storage import LocalBackend
-from sacred.observers.run_files.layout import (
+from sacred.observers.run_files._layout import (
     CLAIM_FILE,
     CONFIG_JSON,
     RUN_JSON,

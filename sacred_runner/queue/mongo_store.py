@@ -155,7 +155,7 @@ class MongoQueueStore(QueueStore):
     def _requeue_dead(self, run: RunningRun, requeue: bool) -> Any:
         from pymongo import ReturnDocument
 
-        from sacred.observers.mongo.run_ids import insert_new_id
+        from sacred.observers.mongo._run_ids import insert_new_id
 
         query: dict = {"_id": run.run_id, "status": "RUNNING"}
         if run.stamp is not None:

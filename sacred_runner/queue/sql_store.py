@@ -53,8 +53,8 @@ class SqlQueueStore(QueueStore):
         from sqlalchemy.orm import Session  # noqa: F401 - fail early when missing
 
         from sacred.masking import mask_text
-        from sacred.observers.sql.engine import engine_from_url
-        from sacred.observers.sql.schema import build_tables
+        from sacred.observers.sql._engine import engine_from_url
+        from sacred.observers.sql._schema import build_tables
 
         self.engine = engine_from_url(url)
         self.tables = build_tables()

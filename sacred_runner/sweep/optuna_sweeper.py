@@ -32,7 +32,7 @@ NAMED_JOIN = "+"
 
 
 def _import_optuna() -> Any:
-    from sacred.observers.backend_import import import_backend
+    from sacred.observers._backend_import import import_backend
 
     try:
         optuna = import_backend("optuna", needed_by="--sweeper optuna", extra="optuna")

@@ -88,7 +88,7 @@ def configured_store_specs(rootdir: str | None = None) -> list[str]:
 
 
 def _mongo_url(value: str) -> str:
-    from sacred.observers.mongo.url import parse_mongo_db_arg
+    from sacred.observers.mongo._url import parse_mongo_db_arg
 
     try:
         parsed = parse_mongo_db_arg(value)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from sacred.observers.backend_import import import_backend, import_backends, install_hint
+from sacred.observers._backend_import import import_backend, import_backends, install_hint
 
 
 def test_returns_the_imported_modules_in_order():

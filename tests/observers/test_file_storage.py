@@ -17,7 +17,7 @@ import pytest
 from layout_helpers import HOST_INFO, make_ex_info, points, queue, start, utcnow
 
 from sacred.observers.file_storage import FileStorageObserver
-from sacred.observers.run_files.layout import METRICS_JOURNAL, read_metrics
+from sacred.observers.run_files._layout import METRICS_JOURNAL, read_metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HELPERS_DIR = Path(__file__).resolve().parent

@@ -15,7 +15,7 @@ import pytest
 from layout_helpers import make_ex_info, play_first_run, points, queue, start, utcnow
 
 from sacred.observers.gcs_observer import GoogleCloudStorageObserver
-from sacred.observers.run_files.layout import read_metrics
+from sacred.observers.run_files._layout import read_metrics
 from tests.fixtures.moto_server import free_port
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from layout_helpers import make_ex_info, play_first_run, points, queue, start, utcnow
 
-from sacred.observers.run_files.layout import read_metrics
+from sacred.observers.run_files._layout import read_metrics
 from sacred.observers.s3_observer import S3Observer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sacred.observers.notify.slack import SlackObserver, format_elapsed_time
+from sacred.observers.slack import SlackObserver, format_elapsed_time
 from sacred.utils import SacredError
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)

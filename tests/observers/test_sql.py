@@ -20,7 +20,7 @@ from scalar_experiment import make_scalar_experiment
 
 from sacred.dependencies import get_digest as md5_of
 from sacred.observers.sql import SqlObserver
-from sacred.observers.sql.schema import build_tables
+from sacred.observers.sql._schema import build_tables
 from sacred.utils import ObserverError
 
 T0 = dt.datetime(2024, 5, 1, 12, 0, 0, 123456)

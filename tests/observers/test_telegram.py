@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import pytest
 import yaml
 
-from sacred.observers.notify.telegram import TelegramObserver
+from sacred.observers import TelegramObserver
 
 TOKEN = "123456:SECRET-TOKEN-abcdef"
 T0 = datetime(2024, 5, 1, 12, 0, 0)

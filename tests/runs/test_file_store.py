@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sacred.observers.run_files.layout import RUNS_INDEX
+from sacred.observers.run_files._layout import RUNS_INDEX
 from sacred.runs import RunNotFound, StoreError, open_store
 from sacred.runs.file_store import FileStore
 

@@ -29,7 +29,7 @@ Size: nothing is truncated, nothing fails for size
 
 MongoDB documents are limited to 16 MB, so three things continue elsewhere:
 
-* **Metrics** (:mod:`sacred.observers.mongo.metrics`). A metric document holds
+* **Metrics** (:mod:`sacred.observers.mongo._metrics`). A metric document holds
   at most ``METRIC_POINTS_PER_DOCUMENT`` points (and roughly
   ``METRIC_BYTES_PER_DOCUMENT`` bytes). Further points go to *continuation
   documents* in the same metrics collection, with the same ``name`` and
@@ -37,7 +37,7 @@ MongoDB documents are limited to 16 MB, so three things continue elsewhere:
   ``part`` and is the one ``info["metrics"]`` points to). The full series is
   the concatenation of ``find({"run_id": id, "name": name})`` sorted by
   ``part`` (missing = 0); :func:`read_metric` does that.
-* **Captured output** (:mod:`sacred.observers.mongo.captured_out`). When the
+* **Captured output** (:mod:`sacred.observers.mongo._captured_out`). When the
   output grows beyond ``CAPTURED_OUT_INLINE_CHARS`` characters, its beginning
   is moved to GridFS in segments of ``CAPTURED_OUT_SEGMENT_CHARS`` characters
   (UTF-8 files named ``captured_out://<runs collection>/<run id>/<index>``),
@@ -45,7 +45,7 @@ MongoDB documents are limited to 16 MB, so three things continue elsewhere:
   ``captured_out`` then holds the most recent output only, so that tools
   showing it stay useful; the full text is the segments followed by
   ``captured_out`` (:func:`read_captured_out`).
-* **Oversized values** (:mod:`sacred.observers.mongo.oversized`). If the run
+* **Oversized values** (:mod:`sacred.observers.mongo._oversized`). If the run
   document would still exceed ``MAX_RUN_DOCUMENT_BYTES``, the largest
   top-level ``info`` entries (never ``info["metrics"]``), ``result`` or
   ``fail_trace`` move to GridFS (``oversized://<runs collection>/<run id>/<slot>``,
@@ -85,32 +85,32 @@ import time
 from typing import Any
 
 from sacred.masking import mask_secrets, mask_text
-from sacred.observers.backend_import import import_backends
+from sacred.observers._backend_import import import_backends
 from sacred.observers.base import RunObserver
-from sacred.observers.mongo.captured_out import CapturedOutSegments, read_captured_out
-from sacred.observers.mongo.failure_dump import (
+from sacred.observers.mongo._captured_out import CapturedOutSegments, read_captured_out
+from sacred.observers.mongo._failure_dump import (
     DEFAULT_FAILURE_DIR,
     resolve_failure_dir,
     write_failure_dump,
 )
-from sacred.observers.mongo.gridfs_files import put_file_once
-from sacred.observers.mongo.metrics import MetricLimits, PendingPoints, RunMetrics, read_metric
-from sacred.observers.mongo.oversized import (
+from sacred.observers.mongo._gridfs_files import put_file_once
+from sacred.observers.mongo._metrics import MetricLimits, PendingPoints, RunMetrics, read_metric
+from sacred.observers.mongo._oversized import (
     OversizedValues,
     is_oversized,
     read_oversized,
     restore_oversized,
 )
-from sacred.observers.mongo.run_ids import (
+from sacred.observers.mongo._run_ids import (
     insert_given_id,
     insert_new_id,
     overwrite_run,
     take_over_claimed,
 )
-from sacred.observers.mongo.url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
-from sacred.observers.mongo.values import bson_text, bsonify, force_bson_encodeable
+from sacred.observers.mongo._url import MONGO_DB_ARG_FORM, client_address, parse_mongo_db_arg
+from sacred.observers.mongo._values import bson_text, bsonify, force_bson_encodeable
 from sacred.observers.queue import QueueObserver
-from sacred.observers.run_files.layout import file_md5
+from sacred.observers.run_files._layout import file_md5
 from sacred.serializer import flatten
 from sacred.utils import ObserverError
 
@@ -446,7 +446,7 @@ class MongoObserver(_AlternativeConstructors, RunObserver):
         """Write the current ``run_entry`` (whole document, idempotent).
 
         Values that would push it beyond ``MAX_RUN_DOCUMENT_BYTES`` are stored
-        in GridFS behind a pointer (see :mod:`sacred.observers.mongo.oversized`);
+        in GridFS behind a pointer (see :mod:`sacred.observers.mongo._oversized`);
         ``run_entry`` itself keeps them, e.g. for the failure dump.
         """
         document = self._oversized.fit(self.run_entry, self.fs, self.runs.name,

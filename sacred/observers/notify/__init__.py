@@ -253,7 +253,7 @@ class NotifierObserver(RunObserver, abc.ABC):
 
     @property
     def _logger(self) -> logging.Logger:
-        # The concrete notifier's module names its warnings (sacred.observers.notify.slack, ...).
+        # The concrete notifier's module names its warnings (sacred.observers.slack, ...).
         return logging.getLogger(type(self).__module__)
 
     @abc.abstractmethod

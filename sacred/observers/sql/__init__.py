@@ -1,7 +1,7 @@
 """SqlObserver: store runs in any database SQLAlchemy 2 can reach.
 
-The tables (see :mod:`sacred.observers.sql.schema`) are created on first use
-(see :mod:`sacred.observers.sql.engine`, which also makes the engine from the
+The tables (see :mod:`sacred.observers.sql._schema`) are created on first use
+(see :mod:`sacred.observers.sql._engine`, which also makes the engine from the
 URL); several processes may create them at the same moment and write runs
 concurrently: shared rows (sources, hosts, dependencies, ...) are
 deduplicated through unique ``lookup`` keys, and run ids come from the
@@ -25,13 +25,13 @@ from typing import Any
 
 from sacred.masking import mask_secrets, mask_text
 from sacred.observers.base import RunObserver
-from sacred.observers.sql.engine import (
+from sacred.observers.sql._engine import (
     create_tables,
     database_error,
     engine_from_url,
     import_sqlalchemy,
 )
-from sacred.observers.sql.schema import SqlTables, build_tables
+from sacred.observers.sql._schema import SqlTables, build_tables
 from sacred.serializer import flatten
 from sacred.utils import ObserverError
 

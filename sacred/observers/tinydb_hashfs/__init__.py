@@ -23,10 +23,10 @@ the already-serialised text of every other run, and replaces the file
 atomically (temp file + rename). Several processes may share one basedir.
 The pieces live in their own modules and are re-exported here, where Sacred
 0.8.7 code imports them from: the HashFS store and file handles
-(:mod:`~sacred.observers.tinydb_hashfs.files`), the tags and serializers
-(:mod:`~sacred.observers.tinydb_hashfs.encoding`), the locked ``metadata.json``
-(:mod:`~sacred.observers.tinydb_hashfs.store`) and the reader
-(:mod:`~sacred.observers.tinydb_hashfs.reader`).
+(:mod:`~sacred.observers.tinydb_hashfs._files`), the tags and serializers
+(:mod:`~sacred.observers.tinydb_hashfs._encoding`), the locked ``metadata.json``
+(:mod:`~sacred.observers.tinydb_hashfs._store`) and the reader
+(:mod:`~sacred.observers.tinydb_hashfs._reader`).
 """
 
 from __future__ import annotations
@@ -40,16 +40,16 @@ from typing import Any
 from sacred.commandline_options import tiny_db_option
 from sacred.masking import mask_secrets
 from sacred.observers.base import RunObserver
-from sacred.observers.tinydb_hashfs.encoding import DateTimeSerializer, FileSerializer, to_storable
-from sacred.observers.tinydb_hashfs.files import (
+from sacred.observers.tinydb_hashfs._encoding import DateTimeSerializer, FileSerializer, to_storable
+from sacred.observers.tinydb_hashfs._files import (
     BufferedReaderWrapper,
     StoredFile,
     import_tinydb_backend,
     make_hashfs,
     put_file,
 )
-from sacred.observers.tinydb_hashfs.reader import TinyDbReader, render_report
-from sacred.observers.tinydb_hashfs.store import (
+from sacred.observers.tinydb_hashfs._reader import TinyDbReader, render_report
+from sacred.observers.tinydb_hashfs._store import (
     LockedJsonFile,
     TinyDbAccess,
     TinyDbTable,

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sacred.observers.tinydb_hashfs.encoding import DateTimeSerializer, FileSerializer
-from sacred.observers.tinydb_hashfs.files import BufferedReaderWrapper
-from sacred.observers.tinydb_hashfs.store import get_db_file_manager
+from sacred.observers.tinydb_hashfs._encoding import DateTimeSerializer, FileSerializer
+from sacred.observers.tinydb_hashfs._files import BufferedReaderWrapper
+from sacred.observers.tinydb_hashfs._store import get_db_file_manager
 from sacred.optional import optional_import
 
 __all__ = [

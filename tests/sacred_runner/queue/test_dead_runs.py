@@ -57,7 +57,7 @@ def _assert_first_attempt_kept(queue_env, run_id):
         with open(os.path.join(folder, "cout.txt")) as f:
             assert "output of the first attempt" in f.read()
         from sacred.observers.file_storage import LocalBackend
-        from sacred.observers.run_files.layout import read_metrics
+        from sacred.observers.run_files._layout import read_metrics
 
         assert read_metrics(LocalBackend(), folder)["n"]["values"] == [7]
     elif queue_env.kind == "mongo":

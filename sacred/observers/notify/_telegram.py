@@ -54,6 +54,9 @@ class TelegramObserver(NotifierObserver):
     ``https://api.telegram.org`` (tests, self-hosted Bot API servers).
     """
 
+    # shown (logger names, reprs, pickles) under the 0.8.7 import path users write
+    __module__ = "sacred.observers.telegram_obs"
+
     service_name = "Telegram"
     api_base = TELEGRAM_API_BASE
     DEFAULT_TEXTS = {

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from sacred.observers.backend_import import import_backends
+from sacred.observers._backend_import import import_backends
 
 __all__ = [
     "BufferedReaderWrapper",

@@ -15,7 +15,7 @@ import json
 import logging
 from typing import Any
 
-from sacred.observers.tinydb_hashfs.files import (
+from sacred.observers.tinydb_hashfs._files import (
     BufferedReaderWrapper,
     StoredFile,
     hash_id_from_path,

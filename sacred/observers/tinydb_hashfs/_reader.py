@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sacred.observers.tinydb_hashfs.encoding import decode_files
-from sacred.observers.tinydb_hashfs.files import import_tinydb_backend, make_hashfs
-from sacred.observers.tinydb_hashfs.store import TinyDbAccess, load_documents
+from sacred.observers.tinydb_hashfs._encoding import decode_files
+from sacred.observers.tinydb_hashfs._files import import_tinydb_backend, make_hashfs
+from sacred.observers.tinydb_hashfs._store import TinyDbAccess, load_documents
 
 __all__ = ["TinyDbReader", "render_report"]
 

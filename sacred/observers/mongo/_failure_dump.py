@@ -13,7 +13,7 @@ import datetime as _dt
 import os
 import re
 
-from sacred.observers.mongo.values import to_extended_json
+from sacred.observers.mongo._values import to_extended_json
 from sacred.serializer import dumps
 
 __all__ = ["DEFAULT_FAILURE_DIR", "resolve_failure_dir", "write_failure_dump"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sacred.observers.mongo.gridfs_files import delete_quietly
+from sacred.observers.mongo._gridfs_files import delete_quietly
 
 __all__ = ["CapturedOutSegments", "read_captured_out"]
 

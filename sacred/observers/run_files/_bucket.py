@@ -1,7 +1,7 @@
 """What the bucket observers (S3, Google Cloud Storage) share on top of the run layout.
 
-Both write the FileStorage layout of :mod:`sacred.observers.run_files.layout`
-through an :class:`~sacred.observers.run_files.layout.ObjectStoreBackend`, take
+Both write the FileStorage layout of :mod:`sacred.observers.run_files._layout`
+through an :class:`~sacred.observers.run_files._layout.ObjectStoreBackend`, take
 their three folders as key prefixes inside the bucket, and check (or create)
 the bucket once, just before the first run or queued run is stored, so that
 constructing an observer costs no network round trip.
@@ -13,7 +13,7 @@ import abc
 import os
 from typing import Any
 
-from sacred.observers.run_files.layout import LayoutObserver, ObjectStoreBackend, posix_join
+from sacred.observers.run_files._layout import LayoutObserver, ObjectStoreBackend, posix_join
 
 __all__ = ["BucketObserver", "bucket_folder"]
 

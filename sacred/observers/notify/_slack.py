@@ -49,6 +49,9 @@ class SlackObserver(NotifierObserver):
     keeps the default, ``None`` sends nothing for that event.
     """
 
+    # shown (logger names, reprs, pickles) under the 0.8.7 import path users write
+    __module__ = "sacred.observers.slack"
+
     service_name = "Slack"
     DEFAULT_TEXTS = {
         "completed": (

@@ -23,14 +23,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sacred.observers.tinydb_hashfs.encoding import (
+from sacred.observers.tinydb_hashfs._encoding import (
     DateTimeSerializer,
     FileSerializer,
     decode_dates,
     dump_document,
     encode_tags,
 )
-from sacred.observers.tinydb_hashfs.files import (
+from sacred.observers.tinydb_hashfs._files import (
     import_tinydb_backend,
     make_hashfs,
     replace_atomically,

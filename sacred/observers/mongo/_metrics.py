@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sacred.observers.mongo.values import bson_text, metric_value
+from sacred.observers.mongo._values import bson_text, metric_value
 from sacred.utils import ObserverError
 
 __all__ = ["MetricLimits", "PendingPoints", "RunMetrics", "read_metric"]

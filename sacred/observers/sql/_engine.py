@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from sacred.masking import mask_text
-from sacred.observers.backend_import import import_backend
+from sacred.observers._backend_import import import_backend
 from sacred.utils import ObserverError
 
 __all__ = ["create_tables", "database_error", "engine_from_url", "import_sqlalchemy"]

@@ -56,7 +56,7 @@ def _parse_url_arg(value: str) -> dict:
         kwargs["priority"] = int(prio)
     else:
         url = value
-    from sacred.observers.backend_import import import_backend
+    from sacred.observers._backend_import import import_backend
 
     errors = import_backend("pymongo.errors", needed_by="MongoObserver", extra="mongo", packages=["pymongo"])
     InvalidURI, ConfigurationError = errors.InvalidURI, errors.ConfigurationError  # noqa: N806
