@@ -136,3 +136,16 @@ class Launcher(abc.ABC):
     def describe(self) -> str:
         """One line for the header: what executes the runs."""
         return self.name
+
+
+def cancel_unstarted(control: LaunchControl, pending: Any, report: Report) -> bool:
+    """If ``control`` says stop (``-x`` or Ctrl+C), report every task still in ``pending``
+    as :class:`TaskCancelled`, empty ``pending`` (a list or deque) and return True."""
+    if not (control.interrupted or control.stop_scheduling):
+        return False
+    reason = ("cancelled: interrupted by the user" if control.interrupted
+              else "not started: the session stopped (-x)")
+    for task in pending:
+        report(TaskCancelled(task.key, reason))
+    pending.clear()
+    return True

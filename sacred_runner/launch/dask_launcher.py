@@ -43,6 +43,7 @@ from sacred_runner.launch.base import (
     TaskCancelled,
     TaskFinished,
     TaskLost,
+    cancel_unstarted,
 )
 
 __all__ = ["DaskLauncher", "execute_dask_task", "path_of_store", "visible_paths"]
@@ -234,12 +235,7 @@ class DaskLauncher(Launcher):
         try:
             while pending or inflight:
                 try:
-                    if control.interrupted or control.stop_scheduling:
-                        reason = ("cancelled: interrupted by the user" if control.interrupted
-                                  else "not started: the session stopped (-x)")
-                        for task in pending:
-                            report(TaskCancelled(task.key, reason))
-                        pending = []
+                    if cancel_unstarted(control, pending, report):
                         if control.interrupted:
                             for key, (future, _task) in inflight.items():
                                 if key not in started and key not in cancelling:

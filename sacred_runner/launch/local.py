@@ -39,6 +39,7 @@ from sacred_runner.launch.base import (
     TaskCancelled,
     TaskFinished,
     TaskLost,
+    cancel_unstarted,
 )
 from sacred_runner.launch.pool_worker import CANCEL, RETIRED
 
@@ -164,10 +165,7 @@ class LocalPoolLauncher(Launcher):
             while True:
                 if ctrl_c.at is not None:
                     control.interrupted = True
-                if control.interrupted or control.stop_scheduling:
-                    reason = "cancelled: interrupted by the user" if control.interrupted else "not started: the session stopped (-x)"
-                    while pending:
-                        report(TaskCancelled(pending.popleft().key, reason))
+                if cancel_unstarted(control, pending, report):
                     self._cancel_reserves()
                 else:
                     self._assign(pending)

@@ -26,9 +26,9 @@ from sacred_runner.launch.base import (
     Launcher,
     LaunchTask,
     Report,
-    TaskCancelled,
     TaskFinished,
     TaskLost,
+    cancel_unstarted,
 )
 from sacred_runner.launch.filechannel import FileChannelReader, append_message
 
@@ -92,12 +92,7 @@ class SubmititLauncher(Launcher):
 
         while pending or inflight:
             try:
-                if control.interrupted or control.stop_scheduling:
-                    reason = ("cancelled: interrupted by the user" if control.interrupted
-                              else "not started: the session stopped (-x)")
-                    for task in pending:
-                        report(TaskCancelled(task.key, reason))
-                    pending = []
+                cancel_unstarted(control, pending, report)
                 while pending and len(inflight) < self.slots:
                     task = pending.pop(0)
                     channel = str(channels / f"{batch}-{task.key}.messages")
