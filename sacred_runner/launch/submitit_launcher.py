@@ -36,6 +36,8 @@ __all__ = ["SubmititLauncher", "execute_submitit_task"]
 
 POLL_SECONDS = 0.1
 INTERRUPT_GRACE_SECONDS = 15.0
+#: After Ctrl+C, jobs still running this long are sent SIGINT through submitit.
+CANCEL_AFTER_SECONDS = 5.0
 CLUSTERS = ("slurm", "local", "debug")
 
 
@@ -84,6 +86,7 @@ class SubmititLauncher(Launcher):
         inflight: dict[str, tuple[Any, FileChannelReader]] = {}
         reported: set[str] = set()
         interrupted_at: float | None = None
+        cancelled = False
 
         def relay(message: Any) -> None:
             if isinstance(message, (TaskFinished, TaskLost)):
@@ -110,6 +113,17 @@ class SubmititLauncher(Launcher):
                         if key not in reported:
                             relay(TaskLost(key, self._job_problem(job), interrupted=control.interrupted))
                         inflight.pop(key)
+                if (interrupted_at is not None and not cancelled
+                        and time.monotonic() - interrupted_at > CANCEL_AFTER_SECONDS):
+                    # Ctrl+C reached jobs in our process group already; a second SIGINT
+                    # could cut a run's own INTERRUPTED record short, so it only goes to
+                    # jobs still running after a while (e.g. on Slurm, outside our group)
+                    cancelled = True
+                    for job, _reader in inflight.values():
+                        try:
+                            job.cancel(check=False)
+                        except Exception:  # noqa: BLE001 - best effort
+                            pass
                 if interrupted_at is not None and time.monotonic() - interrupted_at > INTERRUPT_GRACE_SECONDS:
                     for key, (job, _reader) in list(inflight.items()):
                         relay(TaskLost(key, f"job {job.job_id} did not stop after Ctrl+C", interrupted=True))
@@ -119,11 +133,6 @@ class SubmititLauncher(Launcher):
                 if interrupted_at is None:
                     interrupted_at = time.monotonic()
                     control.interrupted = True
-                    for job, _reader in inflight.values():
-                        try:
-                            job.cancel(check=False)
-                        except Exception:  # noqa: BLE001 - best effort
-                            pass
 
     @staticmethod
     def _job_problem(job: Any) -> str:
