@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 
@@ -120,7 +121,12 @@ def test_ctrl_c_interrupts_the_running_run_on_its_worker_and_cancels_the_rest(sa
     stored = file_runs(sacredtester.path / ".sacred" / "runs")
     statuses = sorted(e["status"] for e in stored.values())
     assert statuses == ["INTERRUPTED", "INTERRUPTED"]  # one per worker; the other four never started
-    assert "Interrupted: 2 interrupted, 4 deselected" in stdout
+    # A point already handed to Dask but not yet started when Ctrl+C arrives may be
+    # counted as interrupted rather than cancelled (it stored nothing either way).
+    summary = re.search(r"Interrupted: (\d) interrupted, (\d) deselected", stdout)
+    assert summary is not None, stdout
+    interrupted, deselected = map(int, summary.groups())
+    assert interrupted in (2, 3) and interrupted + deselected == 6, stdout
 
 
 def test_exitfirst_submits_nothing_after_the_first_failure(sacredtester, dask_cluster):
