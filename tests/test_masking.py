@@ -92,6 +92,7 @@ def test_mask_text_handles_10_mb_of_pathological_input(piece):
 
 @given(st.text(max_size=40), st.text(alphabet="abc:/@?=&; x", max_size=60))
 def test_a_password_between_colon_and_at_never_survives(password_tail, noise):
-    password = "S3cr" + "".join(c for c in password_tail if c not in "@ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0")
+    # text is split into URL candidates at whitespace (any Unicode space), as a URL cannot hold one
+    password = "S3cr" + "".join(c for c in password_tail if c != "@" and not c.isspace())
     text = f"{noise} postgresql://user:{password}@host/db {noise}"
     assert f":{password}@" not in mask_text(text)
