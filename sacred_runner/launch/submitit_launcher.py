@@ -9,14 +9,26 @@ the job folder (:mod:`sacred_runner.launch.filechannel`). At most
 Faults: a job whose process dies (``kill -9``, Slurm preemption without
 requeue, out of memory) is reported lost with submitit's account of it
 and its run recorded FAILED. Ctrl+C cancels the jobs not yet submitted and
-cancels the running ones (submitit sends them SIGINT: the run records
-INTERRUPTED).
+cancels the running ones (the run records INTERRUPTED).
+
+On the local cluster, submitit's controller process answers SIGINT by
+killing its job with SIGKILL one second later, which would leave a run that
+takes longer to stop (saving a checkpoint, a slow store) RUNNING forever.
+So controllers are started with SIGINT blocked (they never see Ctrl+C) and
+the job takes SIGINT back: Ctrl+C in the terminal reaches the job directly
+and it stops in its own time. Jobs still running a while after Ctrl+C are
+sent SIGTERM through their controller, which forwards it (the run then
+records INTERRUPTED as well).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +57,42 @@ def execute_submitit_task(task: LaunchTask, channel: str) -> None:
     """In a submitit job: run ``task``, appending every message to the file ``channel``."""
     from sacred_runner.launch.remote import execute_task
 
+    if os.environ.get("SUBMITIT_EXECUTOR") == "local":
+        take_back_stop_signals()
     execute_task(task, lambda message: append_message(channel, message))
+
+
+def take_back_stop_signals() -> None:
+    """In a local job: Ctrl+C and SIGTERM stop the run again (recorded INTERRUPTED).
+
+    The job inherited SIGINT blocked from its controller (see
+    :func:`controllers_deaf_to_ctrl_c`), and submitit's job environment
+    ignores SIGTERM (on Slurm it precedes preemption).
+    """
+    if _in_main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _in_main_thread() -> bool:
+    """Whether this is the main thread (the only one that may set signal handlers)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def controllers_deaf_to_ctrl_c() -> Iterator[None]:
+    """Processes started inside the block inherit SIGINT blocked; this one gets it after the block.
+
+    A Ctrl+C arriving meanwhile stays pending and is delivered here on leaving.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class SubmititLauncher(Launcher):
@@ -99,7 +146,8 @@ class SubmititLauncher(Launcher):
                 while pending and len(inflight) < self.slots:
                     task = pending.pop(0)
                     channel = str(channels / f"{batch}-{task.key}.messages")
-                    job = self.executor.submit(execute_submitit_task, task, channel)
+                    with self._submitting():
+                        job = self.executor.submit(execute_submitit_task, task, channel)
                     inflight[task.key] = (job, FileChannelReader(channel))
                 for key, (job, reader) in list(inflight.items()):
                     done = job.done()
@@ -115,15 +163,12 @@ class SubmititLauncher(Launcher):
                         inflight.pop(key)
                 if (interrupted_at is not None and not cancelled
                         and time.monotonic() - interrupted_at > CANCEL_AFTER_SECONDS):
-                    # Ctrl+C reached jobs in our process group already; a second SIGINT
-                    # could cut a run's own INTERRUPTED record short, so it only goes to
-                    # jobs still running after a while (e.g. on Slurm, outside our group)
+                    # Ctrl+C reached jobs in our process group already; a second signal
+                    # only goes to jobs still running after a while (e.g. on Slurm,
+                    # outside our group, or when only this process was signalled)
                     cancelled = True
                     for job, _reader in inflight.values():
-                        try:
-                            job.cancel(check=False)
-                        except Exception:  # noqa: BLE001 - best effort
-                            pass
+                        self._cancel(job)
                 if interrupted_at is not None and time.monotonic() - interrupted_at > INTERRUPT_GRACE_SECONDS:
                     for key, (job, _reader) in list(inflight.items()):
                         relay(TaskLost(key, f"job {job.job_id} did not stop after Ctrl+C", interrupted=True))
@@ -133,6 +178,22 @@ class SubmititLauncher(Launcher):
                 if interrupted_at is None:
                     interrupted_at = time.monotonic()
                     control.interrupted = True
+
+    def _submitting(self) -> contextlib.AbstractContextManager[None]:
+        """Around a local submission: the controller started must not see Ctrl+C."""
+        if self.cluster == "local":
+            return controllers_deaf_to_ctrl_c()
+        return contextlib.nullcontext()
+
+    def _cancel(self, job: Any) -> None:
+        """Stop ``job``: SIGTERM to a local controller (its job id is its pid), else submitit's cancel."""
+        try:
+            if self.cluster == "local":
+                os.kill(int(job.job_id), signal.SIGTERM)
+            else:
+                job.cancel(check=False)
+        except Exception:  # noqa: BLE001 - best effort: the job may have just ended
+            pass
 
     @staticmethod
     def _job_problem(job: Any) -> str:

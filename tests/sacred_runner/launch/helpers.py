@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.sacred_runner.conftest import REPO_ROOT
 
 #: an experiment whose points complete, fail, wait to be killed (the first "wait" point only) or
-#: sleep for a minute ("sleep")
+#: sleep for a minute ("sleep"; on Ctrl+C they take ``cleanup`` seconds to stop, like saving a checkpoint)
 FAULTY_EXPERIMENT = """\
     import os, pathlib, time
     from sacred import Experiment
@@ -23,15 +23,20 @@ FAULTY_EXPERIMENT = """\
         mode = "ok"
         x = 1
         marker_dir = "."
+        cleanup = 0.0
     @ex.automain
-    def main(mode, x, marker_dir, _run):
+    def main(mode, x, marker_dir, cleanup, _run):
         _run.log_scalar("x", x)
         if mode == "fail":
             raise RuntimeError("this point fails on purpose")
         if mode == "sleep":
             pathlib.Path(marker_dir, "sleeping-%d" % os.getpid()).write_text(str(os.getpid()))
-            for _ in range(600):
-                time.sleep(0.1)
+            try:
+                for _ in range(600):
+                    time.sleep(0.1)
+            except KeyboardInterrupt:
+                time.sleep(cleanup)
+                raise
         if mode == "wait":
             marker = pathlib.Path(marker_dir, "attempt")
             first = not marker.exists()

@@ -65,9 +65,11 @@ def test_an_unknown_submitit_cluster_is_a_usage_error(sacredtester):
 
 
 def test_ctrl_c_interrupts_running_jobs_and_cancels_the_rest(sacredtester):
+    # the runs take 2 s to stop (a checkpoint saved on Ctrl+C): submitit's own local
+    # controller would SIGKILL them 1 s after Ctrl+C, leaving their records RUNNING
     sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
     process = start_sacred(sacredtester.path, "run", "--launcher", "submitit", "--submitit-cluster", "local",
-                           "-n", "2", "-M", "--color=no", "with", "mode=sleep", "x=1,2,3,4")
+                           "-n", "2", "-M", "--color=no", "with", "mode=sleep", "cleanup=2.0", "x=1,2,3,4")
     try:
         wait_for(lambda: len(list(sacredtester.path.glob("sleeping-*"))) == 2, what="two sleeping runs")
         os.killpg(process.pid, signal.SIGINT)
@@ -79,3 +81,22 @@ def test_ctrl_c_interrupts_running_jobs_and_cancels_the_rest(sacredtester):
     stored = file_runs(sacredtester.path / ".sacred" / "runs")
     assert sorted(e["status"] for e in stored.values()) == ["INTERRUPTED", "INTERRUPTED"]
     assert "Interrupted: 2 interrupted, 2 deselected" in stdout
+    assert "Traceback" not in stderr  # submitit's controllers never see the Ctrl+C
+
+
+def test_sigint_to_the_runner_alone_still_stops_the_running_jobs(sacredtester):
+    # e.g. `kill -INT` of the sacred process: the jobs are sent SIGTERM after a grace period
+    sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
+    process = start_sacred(sacredtester.path, "run", "--launcher", "submitit", "--submitit-cluster", "local",
+                           "-n", "2", "-M", "--color=no", "with", "mode=sleep", "cleanup=0.5", "x=1,2,3")
+    try:
+        wait_for(lambda: len(list(sacredtester.path.glob("sleeping-*"))) == 2, what="two sleeping runs")
+        os.kill(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 2, stderr
+    stored = file_runs(sacredtester.path / ".sacred" / "runs")
+    assert sorted(e["status"] for e in stored.values()) == ["INTERRUPTED", "INTERRUPTED"]
+    assert "2 interrupted" in stdout and "1 not started" in stdout
