@@ -5,6 +5,12 @@ registered here so every test directory can use them.
 """
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Speed is measured in bench/, never in tests: a property test must not fail
+# because a loaded CI machine took longer than hypothesis' 200 ms deadline.
+settings.register_profile("sacred", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("sacred")
 
 pytest_plugins = [
     "tests.fixtures.mongo_server",

@@ -105,6 +105,17 @@ def replayed_options(options: dict) -> dict:
     return kept
 
 
+def _with_queued_seed(updates: dict, config: Any) -> dict:
+    """``updates`` plus the seed the queued run was given, unless the user chose one.
+
+    The QUEUED record shows that seed; the worker must run with it, not draw a
+    new one, so that the run it executes is the run that was queued.
+    """
+    if "seed" in updates or not isinstance(config, dict) or "seed" not in config:
+        return dict(updates)
+    return {**updates, "seed": config["seed"]}
+
+
 def queue_record(run: Any, hint: dict | None = None) -> dict:
     """The queue record of ``run`` (a :class:`~sacred.run.Run` about to be queued).
 
@@ -127,7 +138,7 @@ def queue_record(run: Any, hint: dict | None = None) -> dict:
         "experiment": ex_info.get("name"),
         "attribute": None,
         "command": meta.get("command"),
-        "config_updates": meta.get("config_updates") or {},
+        "config_updates": _with_queued_seed(meta.get("config_updates") or {}, run.config),
         "named_configs": list(meta.get("named_configs") or []),
         "options": replayed_options(dict(meta.get("options") or {})),
         "priority": meta.get("priority") if isinstance(meta.get("priority"), (int, float)) else 0,

@@ -57,13 +57,33 @@ def test_python_exp_q_stores_everything_a_worker_needs(tmp_path):
     assert record["mainfile"] == "exp.py"
     assert record["experiment"] == "queued"
     assert record["command"] == "main"
-    assert record["config_updates"] == {"a": 2}
+    # the seed drawn for the queued run is the seed the worker must use
+    assert record["config_updates"] == {"a": 2, "seed": run_config(tmp_path / "runs" / "1")["seed"]}
     assert record["named_configs"] == ["big"]
     assert record["priority"] == 4
     assert record["options"] == {"--beat_interval": "0.5", "--priority": "4"}
     [[name, md5]] = record["sources"]
     assert name == "exp.py" and md5 == record["mainfile_md5"]
     assert (tmp_path / "runs" / "1" / "exp.py").read_text() == textwrap.dedent(EXPERIMENT)
+
+
+def run_config(run_dir) -> dict:
+    """The ``config.json`` of a FileStorage run folder."""
+    return json.loads((run_dir / "config.json").read_text())
+
+
+def test_a_seed_the_user_gave_is_kept_as_given(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "exp.py").write_text(textwrap.dedent(EXPERIMENT))
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    cases = [(["seed=5"], {"seed": 5}), (["a=3", "seed=7"], {"a": 3, "seed": 7})]
+    for number, (updates, expected) in enumerate(cases, start=1):
+        subprocess.run([sys.executable, "exp.py", "-q", "-F", str(tmp_path / "runs"), "with", *updates],
+                       cwd=project, env=env, check=True, capture_output=True, timeout=120)
+        record = json.loads((tmp_path / "runs" / str(number) / "run.json").read_text())["meta"]["queue"]
+        assert record["config_updates"] == expected
+        assert run_config(tmp_path / "runs" / str(number))["seed"] == expected["seed"]
 
 
 def test_find_rootdir_prefers_the_config_file_then_the_working_directory(tmp_path, monkeypatch):

@@ -179,7 +179,7 @@ class QueueEnv:
     # -- reading -------------------------------------------------------------
 
     def runs(self) -> dict[str, dict]:
-        """Every stored run: ``{str(id): {"status", "result", "meta", "heartbeat", "start_time"}}``."""
+        """Every stored run: ``{str(id): {"status", "result", "meta", "heartbeat", "start_time", "host", "config"}}``."""
         if self.kind == "file":
             found = {}
             for entry in os.scandir(self.spec):
@@ -188,7 +188,8 @@ class QueueEnv:
                     run = json.loads(path.read_text())
                     found[entry.name] = {"status": run.get("status"), "result": run.get("result"),
                                          "meta": run.get("meta") or {}, "heartbeat": run.get("heartbeat"),
-                                         "start_time": run.get("start_time"), "host": run.get("host")}
+                                         "start_time": run.get("start_time"), "host": run.get("host"),
+                                         "config": json.loads(Path(entry.path, "config.json").read_text())}
             return found
         if self.kind == "mongo":
             import pymongo
@@ -197,7 +198,8 @@ class QueueEnv:
             try:
                 return {str(doc["_id"]): {"status": doc.get("status"), "result": doc.get("result"),
                                           "meta": doc.get("meta") or {}, "heartbeat": doc.get("heartbeat"),
-                                          "start_time": doc.get("start_time"), "host": doc.get("host")}
+                                          "start_time": doc.get("start_time"), "host": doc.get("host"),
+                                          "config": doc.get("config")}
                         for doc in client[self.mongo_db].runs.find()}
             finally:
                 client.close()
@@ -207,11 +209,12 @@ class QueueEnv:
         try:
             with engine.connect() as conn:
                 rows = conn.execute(sa.text(
-                    "SELECT run_id, status, result, meta, heartbeat, start_time FROM run")).all()
+                    "SELECT run_id, status, result, meta, heartbeat, start_time, config FROM run")).all()
         finally:
             engine.dispose()
         return {row.run_id: {"status": row.status, "result": row.result, "meta": json.loads(row.meta or "{}"),
-                             "heartbeat": row.heartbeat, "start_time": row.start_time, "host": None}
+                             "heartbeat": row.heartbeat, "start_time": row.start_time, "host": None,
+                             "config": json.loads(row.config or "{}")}
                 for row in rows}
 
     def wait_for(self, predicate: Any, timeout: float = 60.0, what: str = "condition") -> dict:

@@ -48,7 +48,8 @@ def test_the_run_keeps_its_id_and_gets_start_time_host_and_the_queue_record(queu
     assert record["file"] == "exp_drain.py"
     assert record["experiment"] == "drain"
     assert record["command"] == "main"
-    assert record["config_updates"] == {"n": 3}
+    # the seed drawn when the run was queued is part of what the worker replays
+    assert record["config_updates"] == {"n": 3, "seed": before["config"]["seed"]}
     assert record["options"] == {"--beat_interval": "0.2"}
     code, out = work(queue_env, "-v")
     assert code == 0, out
@@ -56,6 +57,7 @@ def test_the_run_keeps_its_id_and_gets_start_time_host_and_the_queue_record(queu
     assert list(after) == [str(run_id)]
     run = after[str(run_id)]
     assert run["status"] == "COMPLETED" and run["result"] == 3 and run["start_time"] is not None
+    assert run["config"]["seed"] == before["config"]["seed"]
     assert run["meta"]["queue"]["claim"]["worker"]["pid"] == os.getpid()
     assert f"id={run_id}" in out
 
