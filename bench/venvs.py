@@ -32,6 +32,7 @@ PEER_REQUIREMENTS = [
     "hashfs",
     "sqlalchemy",
     "numpy",
+    "pymongo",  # the tests' side-by-side stores (tests/fixtures/peer.py) write MongoDB with 0.8.7 too
 ]
 
 

@@ -1,9 +1,9 @@
 """Seeds identical to Sacred 0.8.7: the documented derivation, checked number by number.
 
 The expected numbers were captured by running ``tests/seed_parity_experiment.py``
-under Sacred 0.8.7 (numpy 2.x). When 0.8.7 is installed beside us
-(``/work/peer/venv087`` or ``SACRED_PEER_PYTHON``), the same file also runs
-under it and both outputs are compared side by side.
+under Sacred 0.8.7 (numpy 2.x). The same file also runs under 0.8.7 (the
+``peer_python`` fixture of ``tests/fixtures/peer.py``) and both outputs are
+compared side by side.
 """
 
 from __future__ import annotations
@@ -23,12 +23,6 @@ from sacred.randomness import RunSeeds, create_rnd, get_seed, ingredient_seeds
 
 PARITY_EXPERIMENT = Path(__file__).with_name("seed_parity_experiment.py")
 EXAMPLE_06 = Path(__file__).parents[1] / "examples" / "06_randomness.py"
-
-
-def peer_python() -> str | None:
-    """The python of a Sacred 0.8.7 install, if there is one."""
-    candidate = os.environ.get("SACRED_PEER_PYTHON") or "/work/peer/venv087/bin/python"
-    return candidate if Path(candidate).exists() else None
 
 
 MODES = {
@@ -140,12 +134,11 @@ def test_06_randomness_example_matches_087(mode, tmp_path):
     assert run_file(sys.executable, path, args, mode, tmp_path) == EXPECTED_06[mode]
 
 
-@pytest.mark.skipif(peer_python() is None, reason="Sacred 0.8.7 is not installed beside us")
 @pytest.mark.parametrize("mode", list(MODES))
-def test_seeds_side_by_side_with_087(mode, tmp_path):
+def test_seeds_side_by_side_with_087(mode, tmp_path, peer_python):
     for command in ("main", "data.stats"):
         ours = run_file(sys.executable, PARITY_EXPERIMENT, [command], mode, tmp_path)
-        theirs = run_file(peer_python(), PARITY_EXPERIMENT, [command], mode, tmp_path)
+        theirs = run_file(str(peer_python), PARITY_EXPERIMENT, [command], mode, tmp_path)
         assert json.loads(ours) == json.loads(theirs)
 
 

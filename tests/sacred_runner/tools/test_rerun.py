@@ -209,13 +209,12 @@ def test_git_patch_over_the_cap_is_not_kept(tmp_path: Path) -> None:
 
 
 def test_rerun_of_a_run_written_by_sacred_087(tmp_path: Path) -> None:
-    from tests.fixtures.run_stores import PEER_PYTHON
+    from tests.fixtures.run_stores import peer_python_or_skip
 
-    if not PEER_PYTHON.exists():
-        pytest.skip(f"sacred 0.8.7 is not installed at {PEER_PYTHON} (set SACRED_PEER_PYTHON)")
+    python = peer_python_or_skip()
     path = write_experiment(tmp_path / "project")
     basedir = tmp_path / "runs"
-    done = subprocess.run([str(PEER_PYTHON), str(path), "with", "n=4", "big", "-F", str(basedir)],
+    done = subprocess.run([str(python), str(path), "with", "n=4", "big", "-F", str(basedir)],
                           capture_output=True, text=True, timeout=120, cwd=path.parent)
     assert done.returncode == 0, done.stderr
     result = sacred("rerun", "1", "--store", str(basedir))
