@@ -86,7 +86,7 @@ class WorkerSession:
 
 
 def item_for(claim: Claim) -> RunItem:
-    """The run item (as ``sacred run`` reports it) of a claimed run."""
+    """The run item (as ``sacred run`` reports it) of a claimed run: node id ``file::exp::cmd[id=N]``."""
     record = claim.record
     name = str(record.get("experiment") or "?")
     relpath = str(record.get("file") or record.get("mainfile") or "?")
@@ -96,6 +96,7 @@ def item_for(claim: Claim) -> RunItem:
         config_updates=dict(record.get("config_updates") or {}),
         named_configs=tuple(record.get("named_configs") or ()),
         options=dict(record.get("options") or {}),
+        label=f"id={claim.run_id}",  # runs of one experiment are told apart by their id
     )
 
 

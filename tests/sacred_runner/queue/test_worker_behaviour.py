@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import time
 
@@ -60,6 +61,19 @@ def test_the_run_keeps_its_id_and_gets_start_time_host_and_the_queue_record(queu
     assert run["config"]["seed"] == before["config"]["seed"]
     assert run["meta"]["queue"]["claim"]["worker"]["pid"] == os.getpid()
     assert f"id={run_id}" in out
+
+
+def test_the_summary_shows_each_run_with_its_own_id_and_seed(queue_env):
+    # two runs of one experiment: the live lines and the summary must not mix them up
+    queued = dict(zip((4, 5), queue_env.queue(1, n=4) + queue_env.queue(1, n=5), strict=True))
+    seeds = {n: queue_env.runs()[str(run_id)]["config"]["seed"] for n, run_id in queued.items()}
+    code, out = work(queue_env)
+    assert code == 0, out
+    summary = out.split(" summary ", 1)[1].splitlines()
+    for n, run_id in queued.items():
+        assert f"exp_drain.py::drain::main[id={run_id}] COMPLETED" in out
+        [row] = [line for line in summary if f" n={n} seed={seeds[n]} " in line]
+        assert re.search(rf"\s{seeds[n]}\s+{run_id}\s", row), out  # the seed column is this run's
 
 
 def test_queue_record_leaves_out_options_a_worker_must_not_apply_again(queue_env):
