@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -69,6 +70,24 @@ def start_sacred(folder: Path, *args: str, env: dict | None = None) -> subproces
     full_env.update(env or {})
     return subprocess.Popen([sys.executable, "-m", "sacred_runner", *args], cwd=folder, env=full_env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def interrupt_when_sleeping(folder: Path, *args: str, sleeping: int = 2,
+                            whole_group: bool = True) -> tuple[int, str, str]:
+    """Start ``sacred ARGS``; once ``sleeping`` runs sleep, send SIGINT; return (exit code, stdout, stderr).
+
+    ``whole_group`` sends it like Ctrl+C in a terminal (to the whole process
+    group); otherwise only the runner gets it (``kill -INT PID``).
+    """
+    process = start_sacred(folder, *args)
+    try:
+        wait_for(lambda: len(list(folder.glob("sleeping-*"))) == sleeping, what=f"{sleeping} sleeping runs")
+        (os.killpg if whole_group else os.kill)(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    return process.returncode, stdout, stderr
 
 
 def file_runs(store: Path) -> dict[int, dict]:

@@ -14,6 +14,7 @@ from tests.fixtures.mongo_server import free_port
 from tests.sacred_runner.launch.helpers import (
     FAULTY_EXPERIMENT,
     file_runs,
+    interrupt_when_sleeping,
     sqlite_runs,
     start_sacred,
     wait_for,
@@ -108,16 +109,10 @@ def test_without_scheduler_a_local_cluster_runs_the_points(sacredtester):
 
 def test_ctrl_c_interrupts_the_running_run_on_its_worker_and_cancels_the_rest(sacredtester, dask_cluster):
     sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
-    process = start_sacred(sacredtester.path, "run", "--launcher", "dask", "--scheduler", dask_cluster.address,
-                           "-M", "--color=no", "with", "mode=sleep", "x=1,2,3,4,5,6")
-    try:
-        wait_for(lambda: len(list(sacredtester.path.glob("sleeping-*"))) == 2, what="two sleeping runs")
-        os.killpg(process.pid, signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode == 2, stderr
+    code, stdout, stderr = interrupt_when_sleeping(
+        sacredtester.path, "run", "--launcher", "dask", "--scheduler", dask_cluster.address,
+        "-M", "--color=no", "with", "mode=sleep", "x=1,2,3,4,5,6")
+    assert code == 2, stderr
     stored = file_runs(sacredtester.path / ".sacred" / "runs")
     statuses = sorted(e["status"] for e in stored.values())
     assert statuses == ["INTERRUPTED", "INTERRUPTED"]  # one per worker; the other four never started

@@ -10,6 +10,7 @@ import pytest
 from tests.sacred_runner.launch.helpers import (
     FAULTY_EXPERIMENT,
     file_runs,
+    interrupt_when_sleeping,
     sqlite_runs,
     start_sacred,
     wait_for,
@@ -68,16 +69,10 @@ def test_ctrl_c_interrupts_running_jobs_and_cancels_the_rest(sacredtester):
     # the runs take 2 s to stop (a checkpoint saved on Ctrl+C): submitit's own local
     # controller would SIGKILL them 1 s after Ctrl+C, leaving their records RUNNING
     sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
-    process = start_sacred(sacredtester.path, "run", "--launcher", "submitit", "--submitit-cluster", "local",
-                           "-n", "2", "-M", "--color=no", "with", "mode=sleep", "cleanup=2.0", "x=1,2,3,4")
-    try:
-        wait_for(lambda: len(list(sacredtester.path.glob("sleeping-*"))) == 2, what="two sleeping runs")
-        os.killpg(process.pid, signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode == 2, stderr
+    code, stdout, stderr = interrupt_when_sleeping(
+        sacredtester.path, "run", "--launcher", "submitit", "--submitit-cluster", "local",
+        "-n", "2", "-M", "--color=no", "with", "mode=sleep", "cleanup=2.0", "x=1,2,3,4")
+    assert code == 2, stderr
     stored = file_runs(sacredtester.path / ".sacred" / "runs")
     assert sorted(e["status"] for e in stored.values()) == ["INTERRUPTED", "INTERRUPTED"]
     assert "Interrupted: 2 interrupted, 2 deselected" in stdout
@@ -87,16 +82,10 @@ def test_ctrl_c_interrupts_running_jobs_and_cancels_the_rest(sacredtester):
 def test_sigint_to_the_runner_alone_still_stops_the_running_jobs(sacredtester):
     # e.g. `kill -INT` of the sacred process: the jobs are sent SIGTERM after a grace period
     sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
-    process = start_sacred(sacredtester.path, "run", "--launcher", "submitit", "--submitit-cluster", "local",
-                           "-n", "2", "-M", "--color=no", "with", "mode=sleep", "cleanup=0.5", "x=1,2,3")
-    try:
-        wait_for(lambda: len(list(sacredtester.path.glob("sleeping-*"))) == 2, what="two sleeping runs")
-        os.kill(process.pid, signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode == 2, stderr
+    code, stdout, stderr = interrupt_when_sleeping(
+        sacredtester.path, "run", "--launcher", "submitit", "--submitit-cluster", "local",
+        "-n", "2", "-M", "--color=no", "with", "mode=sleep", "cleanup=0.5", "x=1,2,3", whole_group=False)
+    assert code == 2, stderr
     stored = file_runs(sacredtester.path / ".sacred" / "runs")
     assert sorted(e["status"] for e in stored.values()) == ["INTERRUPTED", "INTERRUPTED"]
     assert "2 interrupted" in stdout and "1 not started" in stdout
