@@ -48,10 +48,15 @@ def attempt_number(meta: dict | None) -> int:
     return value if isinstance(value, int) and value > 0 else 1
 
 
-def attempt_meta(dead_meta: dict, dead_id: Any) -> dict:
-    """The meta info of the next attempt of the dead run (queue record without its claim)."""
+def attempt_meta(dead_meta: dict, dead_id: Any, record: dict | None = None) -> dict:
+    """The meta info of the next attempt of the dead run (queue record without its claim).
+
+    ``record`` is the queue record to run it with; by default the dead run's own
+    (a run started directly has none: the worker derives one, see
+    :func:`sacred.queueing.record_from`).
+    """
     meta = copy.deepcopy(dead_meta)
-    record = dict(meta.get("queue") or {})
+    record = copy.deepcopy(record) if record is not None else dict(meta.get("queue") or {})
     record.pop("claim", None)
     meta["queue"] = record
     meta["attempt_of"] = dead_id
