@@ -582,7 +582,10 @@ class TerminalReporter:
             parts.append(f"{len(session.not_started)} not started")
         text = ", ".join(parts) or "no runs"
         if session.interrupted:
-            text = "Interrupted: " + text
+            from sacred_runner.stopping import stop_signal
+
+            by = stop_signal()
+            text = (f"Interrupted by {by}: " if by else "Interrupted: ") + text
         elif session.stopped_early:
             text += " (stopped at the first failure, -x)"
         style = "red" if exitstatus not in (0, 5) else "green"
