@@ -72,6 +72,36 @@ def test_a_directly_started_run_killed_is_requeued_and_completes_with_its_config
     assert f"run {run_id} is DEAD: requeued as run {new_id} (attempt 2)" in out
 
 
+@pytest.mark.parametrize("store_kind", ["file", "postgresql"], indirect=True)
+def test_a_run_started_by_sacred_run_and_killed_is_requeued_with_its_seed(queue_env):
+    hang = queue_env.project / "hang.flag"
+    hang.write_text("hang once")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.pop("SACRED_ADDOPTS", None)
+    flag = "--file_storage" if queue_env.kind == "file" else "--sql"
+    log = open(queue_env.project / "runner.out", "wb")  # noqa: SIM115 - kept by the child
+    try:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "sacred_runner", "run", "exp_drain.py", "--color=no", flag, queue_env.spec,
+             "--beat_interval", "0.2", "with", "n=5", f"hang_file={hang}"],
+            cwd=queue_env.project, env=env, stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        log.close()
+    queue_env.processes.append(runner)
+    run_id = _kill_while_beating(queue_env, runner, hang)
+
+    worker = queue_env.start_worker("--poll-interval", "0.1", "--idle-timeout", "4", *_REQUEUE_FLAGS)
+    assert queue_env.wait(worker) == 0, queue_env.output(worker)
+    runs = queue_env.runs()
+    [(new_id, attempt)] = [(k, v) for k, v in runs.items() if k != run_id]
+    assert runs[run_id]["status"] == "DEAD"
+    assert attempt["status"] == "COMPLETED", (attempt, queue_env.output(worker))
+    assert attempt["result"] == 5
+    assert str(attempt["meta"]["attempt_of"]) == run_id
+    assert attempt["config"]["seed"] == runs[run_id]["config"]["seed"]
+
+
 @pytest.mark.parametrize("store_kind", ["file"], indirect=True)
 def test_a_dead_run_whose_file_the_worker_cannot_locate_is_marked_dead_with_the_reason(queue_env, tmp_path):
     elsewhere = tmp_path / "elsewhere"
