@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["QUEUE_FORMAT", "NOT_REPLAYED_OPTIONS", "queue_record", "claim_token", "find_rootdir", "replayed_options"]
+__all__ = ["QUEUE_FORMAT", "NOT_REPLAYED_OPTIONS", "queue_record", "record_from", "claim_token", "find_rootdir", "replayed_options"]
 
 #: Version of the queue record this code writes; workers refuse newer ones.
 QUEUE_FORMAT = 1
@@ -122,11 +122,23 @@ def queue_record(run: Any, hint: dict | None = None) -> dict:
     ``hint`` holds what only the caller knows (the ``sacred`` runner passes
     ``file``, ``rootdir`` and ``attribute``); it wins over what is derived here.
     """
-    ex_info = run.experiment_info or {}
-    meta = run.meta_info or {}
+    return record_from(run.experiment_info, run.meta_info, run.config, hint)
+
+
+def record_from(experiment_info: Any, meta_info: Any, config: Any, hint: dict | None = None) -> dict:
+    """The queue record of a run described by its experiment info, meta info and config.
+
+    Used for a run about to be queued (:func:`queue_record`) and for a stored run
+    that was started directly and died, so that a worker can run it again: the
+    same rules (seed kept unless the user chose one, options a worker must not
+    replay dropped) apply to both. ``experiment_info["sources"]`` holds
+    ``[path relative to base_dir, md5]`` pairs.
+    """
+    ex_info = experiment_info if isinstance(experiment_info, dict) else {}
+    meta = meta_info if isinstance(meta_info, dict) else {}
     base_dir = ex_info.get("base_dir") or ""
     mainfile = ex_info.get("mainfile")
-    sources = [[str(s[0]), s[1]] for s in ex_info.get("sources", [])]
+    sources = [[str(s[0]), s[1]] for s in ex_info.get("sources") or [] if isinstance(s, (list, tuple)) and s]
     mainfile_md5 = next((md5 for rel, md5 in sources if rel == mainfile), None)
     record: dict[str, Any] = {
         "format": QUEUE_FORMAT,
@@ -138,7 +150,7 @@ def queue_record(run: Any, hint: dict | None = None) -> dict:
         "experiment": ex_info.get("name"),
         "attribute": None,
         "command": meta.get("command"),
-        "config_updates": _with_queued_seed(meta.get("config_updates") or {}, run.config),
+        "config_updates": _with_queued_seed(meta.get("config_updates") or {}, config),
         "named_configs": list(meta.get("named_configs") or []),
         "options": replayed_options(dict(meta.get("options") or {})),
         "priority": meta.get("priority") if isinstance(meta.get("priority"), (int, float)) else 0,

@@ -109,8 +109,9 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                               "and parentheses, e.g. -k 'mnist and not slow'")
     general.add_argument("-q", "--quiet", action="count", default=0, help="less output")
     general.add_argument("-v", "--verbose", action="count", default=0, help="more output")
-    general.add_argument("--color", choices=("yes", "no", "auto"), default="auto",
-                         help="colored, live terminal output: yes, no, auto (default: auto)")
+    from sacred_runner.color import add_color_option
+
+    add_color_option(general, "colored, live terminal output")
 
 
 def _add_experiment_flags(parser: argparse.ArgumentParser) -> None:

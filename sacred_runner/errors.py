@@ -16,6 +16,7 @@ class ExitCode(enum.IntEnum):
     INTERNAL_ERROR = 3
     USAGE_ERROR = 4
     NO_RUNS_COLLECTED = 5
+    TERMINATED = 143  # SIGTERM stopped the session (128 + 15, as a shell reports it)
 
 
 class UsageError(Exception):

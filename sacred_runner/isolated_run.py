@@ -302,6 +302,10 @@ class _SignalForwarding:
         if self.interrupted_at is None:
             self.interrupted_at = time.monotonic()
             self.signal_name = signal.Signals(signum).name
+        if signum == signal.SIGTERM:
+            from sacred_runner.stopping import note_signal
+
+            note_signal("SIGTERM")
         if signum == signal.SIGTERM and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.forwarded = True

@@ -161,6 +161,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> Exi
         print(f"ERROR: {mask_text(str(error))}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
+        from sacred_runner.stopping import stop_signal
+
+        if stop_signal() == "SIGTERM":
+            print("Interrupted by SIGTERM.", file=sys.stderr)
+            return ExitCode.TERMINATED
         print("Interrupted.", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except Exception:  # noqa: BLE001 - a bug of ours or of a plugin

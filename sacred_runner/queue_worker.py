@@ -260,23 +260,78 @@ class Worker:
         policy = self.options.dead_policy
         try:
             for run in self.store.running_runs():
-                if not isinstance(run.meta.get("queue"), dict):
-                    continue  # not a queued run: a worker cannot run it again
                 if not policy.is_dead(run.last_beat, run.beat_interval):
                     continue
-                requeue = policy.may_requeue(run.meta)
-                result = self.store.requeue_dead(run, requeue)
+                attempt = attempt_number(run.meta)
+                record: dict | None = None
+                if not policy.may_requeue(run.meta):
+                    reason = f"attempt {attempt} of {policy.max_attempts}"
+                else:
+                    try:
+                        record = self._record_of(run)
+                        reason = ""
+                    except CannotStart as why:
+                        reason = str(why)
+                result = self.store.requeue_dead(run, record, reason)
                 if result is None:
                     continue
-                attempt = attempt_number(run.meta)
                 if result is True:
-                    self.say(f"run {run.run_id} is DEAD (attempt {attempt} of {policy.max_attempts}): not requeued",
-                             style="red")
+                    self.say(f"run {run.run_id} is DEAD ({reason}): not requeued", style="red")
                 else:
                     self.say(f"run {run.run_id} is DEAD: requeued as run {result} (attempt {attempt + 1})",
                              style="yellow")
         except StoreUnavailable as error:
             self._outage(error)
+
+    def _record_of(self, run: Any) -> dict:
+        """The queue record to run the dead ``run`` again with: its own, or one derived from what is stored.
+
+        A run started directly (``sacred run``, ``python exp.py``) carries no
+        queue record; it gets one from its stored experiment, meta info and
+        config (so the same seed), its file located in this worker's rootdir.
+        Raises :class:`CannotStart` with the reason when that is not possible.
+        """
+        from sacred.queueing import record_from
+
+        record = run.meta.get("queue")
+        if isinstance(record, dict):
+            return record
+        stored = self.store.stored_run(run.run_id)
+        if stored is None:
+            raise CannotStart("its stored record could not be read")
+        experiment, config = stored
+        mainfile, base_dir = experiment.get("mainfile"), experiment.get("base_dir")
+        if not mainfile:
+            raise CannotStart("it was started directly and the store names no experiment file "
+                              "(an interactive session?)")
+        record = record_from(experiment, run.meta, config)
+        record["priority"] = 0
+        located = self._locate(str(mainfile), str(base_dir or ""), record)
+        if located is None:
+            where = os.path.join(str(base_dir or ""), str(mainfile))
+            raise CannotStart(f"it was started directly from {where}, which is not found in the worker's "
+                              f"rootdir {self.options.rootdir} (start the worker with --rootdir DIR, or "
+                              "--from-sources to run the sources stored with the run)")
+        record["file"] = located
+        return record
+
+    def _locate(self, mainfile: str, base_dir: str, record: dict) -> str | None:
+        """The experiment file ``base_dir/mainfile`` relative to this worker's rootdir (None: not found)."""
+        rootdir = self.options.rootdir.resolve()
+        candidates = []
+        if base_dir:
+            path = Path(base_dir, mainfile).resolve()
+            if path.is_relative_to(rootdir):
+                candidates.append(path.relative_to(rootdir).as_posix())
+        if record.get("file"):
+            candidates.append(str(record["file"]))
+        candidates.append(Path(mainfile).as_posix())
+        for relpath in candidates:
+            if (rootdir / relpath).is_file():
+                return relpath
+        if self.options.from_sources and any(rel == mainfile for rel, _md5 in record.get("sources") or []):
+            return mainfile
+        return None
 
     # ------------------------------------------------------------------ one run
 

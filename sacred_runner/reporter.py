@@ -81,9 +81,13 @@ def live_row_texts(lines: list[dict], width: int, now: float) -> list[list[str]]
 
     The status is never cut (from 14 columns on); the elapsed time is shown
     from :data:`MIN_WIDTH_WITH_ELAPSED` columns on, never cut; the node ids
-    share one column cut with an ellipsis when needed; the metrics get what
-    is left, or nothing when that is too little to read.
+    share one column, shortened when needed so that they still read apart
+    (:func:`~sacred_runner.live_labels.distinct_labels`: a sweep point keeps
+    its parameter values); the metrics get what is left, or nothing when that
+    is too little to read.
     """
+    from sacred_runner.live_labels import distinct_labels
+
     show_elapsed = width >= MIN_WIDTH_WITH_ELAPSED
     available = width - (2 + STATUS_WIDTH) - (2 + ELAPSED_WIDTH if show_elapsed else 0)
     metrics = [format_metrics(line["metrics"]) for line in lines]
@@ -96,11 +100,12 @@ def live_row_texts(lines: list[dict], width: int, now: float) -> list[list[str]]
                    min(longest_id, available - (metrics_width + 2 if metrics_width else 0)))
     if metrics_width:
         metrics_width = max(metrics_width, available - id_width - 2)
+    labels = distinct_labels([line["nodeid"] for line in lines], id_width)
     rows = []
-    for line, metric_text in zip(lines, metrics, strict=True):
+    for line, label, metric_text in zip(lines, labels, metrics, strict=True):
         elapsed = (line["end"] or now) - line["begin"]
         rows.append([
-            _clip(line["nodeid"], id_width).ljust(id_width),
+            label.ljust(id_width),
             line["status"][:STATUS_WIDTH].ljust(STATUS_WIDTH),
             f"{elapsed:.1f}s".rjust(ELAPSED_WIDTH) if show_elapsed else "",
             _clip(metric_text, metrics_width) if metrics_width else "",
@@ -582,7 +587,10 @@ class TerminalReporter:
             parts.append(f"{len(session.not_started)} not started")
         text = ", ".join(parts) or "no runs"
         if session.interrupted:
-            text = "Interrupted: " + text
+            from sacred_runner.stopping import stop_signal
+
+            by = stop_signal()
+            text = (f"Interrupted by {by}: " if by else "Interrupted: ") + text
         elif session.stopped_early:
             text += " (stopped at the first failure, -x)"
         style = "red" if exitstatus not in (0, 5) else "green"

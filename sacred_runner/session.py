@@ -450,7 +450,9 @@ class Session:
     def exit_status(self) -> ExitCode:
         """The exit code this session ends with."""
         if self.interrupted:
-            return ExitCode.INTERRUPTED
+            from sacred_runner.stopping import stop_signal
+
+            return ExitCode.TERMINATED if stop_signal() == "SIGTERM" else ExitCode.INTERRUPTED
         if self.config.subcommand == "run" and self.collect_errors and self.config.option.exitfirst:
             return ExitCode.INTERRUPTED
         if any(outcome.failed for _, outcome in self.results) or self.collect_errors:
@@ -471,10 +473,11 @@ class Session:
         """
         from sacred.events import attached_plugin_manager
         from sacred_runner.plugins import PlainTextReporter, call_each_guarded
+        from sacred_runner.stopping import SigTermAsInterrupt
 
         config = self.config
         hook = config.hook
-        with attached_plugin_manager(config.pluginmanager):
+        with attached_plugin_manager(config.pluginmanager), SigTermAsInterrupt():
             hook.sacred_sessionstart(session=self)
             try:
                 self.collect()

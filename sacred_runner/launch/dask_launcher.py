@@ -18,7 +18,10 @@ SQLite); a worker that does not is a usage error naming the store.
 
 Faults: a worker process killed mid-run makes Dask run the task again on
 another worker (``distributed.scheduler.allowed-failures``, 1 for the
-LocalCluster); the lost attempt's run is recorded FAILED naming the worker.
+LocalCluster); the lost attempt's run is recorded FAILED naming the worker,
+and the new attempt's run records ``meta_info["attempt_of"]`` (the lost run)
+and ``meta_info["attempt"]``, as a requeued dead run does: each attempt notes
+the run it started in a ``distributed.Variable`` that the next one reads.
 When Dask gives up (``KilledWorker``) the run is recorded FAILED with
 Dask's reason. Ctrl+C sets a ``distributed.Event`` on which each task
 watches: the run is interrupted in its worker and records INTERRUPTED.
@@ -85,6 +88,38 @@ def _interrupt_thread(ident: int) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(KeyboardInterrupt))
 
 
+class _VariableLedger:
+    """The attempts of one task in a ``distributed.Variable`` on the scheduler (it outlives lost workers)."""
+
+    def __init__(self, name: str) -> None:
+        import distributed
+
+        self.variable = distributed.Variable(name)
+        self.used = False
+
+    def previous(self) -> dict | None:
+        """The run the lost attempt started (None for the first attempt)."""
+        try:
+            value = self.variable.get(timeout=0)
+        except Exception:  # noqa: BLE001 - not set (TimeoutError): the first attempt
+            return None
+        self.used = True
+        return value if isinstance(value, dict) else None
+
+    def started(self, run_id: Any, meta: dict) -> None:
+        """Note this attempt's run for the next attempt, should this worker be lost."""
+        self.used = True
+        self.variable.set({"run_id": run_id, "meta": {k: meta[k] for k in ("attempt",) if k in meta}})
+
+    def forget(self) -> None:
+        """The task ended here: nothing to link to any more."""
+        if self.used:
+            try:
+                self.variable.delete()
+            except Exception:  # noqa: BLE001 - the scheduler went away: nothing left to clean
+                pass
+
+
 def execute_dask_task(task: LaunchTask, queue_name: str, stop_name: str) -> None:
     """On a Dask worker: run ``task``, sending every message to the queue ``queue_name``."""
     import distributed
@@ -119,11 +154,13 @@ def execute_dask_task(task: LaunchTask, queue_name: str, stop_name: str) -> None
 
     watcher = threading.Thread(target=watch, name="sacred-dask-interrupt-watch", daemon=True)
     watcher.start()
+    ledger = _VariableLedger(f"{queue_name}-{task.key}-attempt")
     try:
-        execute_task(task, report)
+        execute_task(task, report, ledger=ledger)
         batches.flush()
     finally:
         done.set()
+        ledger.forget()
 
 
 class DaskLauncher(Launcher):

@@ -14,7 +14,7 @@ reported :class:`TaskLost` with how it died (its run is then recorded
 FAILED) and replaced while tasks remain. Ctrl+C: nothing new starts, the
 tasks not started are cancelled, running runs get SIGINT (the terminal
 already sent it to the whole process group; the pool sends it itself if a
-worker has not reacted after 2 s) and record INTERRUPTED; a worker still
+worker has not reacted after 2 s, at once after SIGTERM to the runner) and record INTERRUPTED; a worker still
 busy after the grace period is killed and its run recorded INTERRUPTED.
 """
 
@@ -245,10 +245,17 @@ class LocalPoolLauncher(Launcher):
         worker.tasks = deque(t for t in worker.tasks if t.key != key)
 
     def _press(self, busy: list[_Worker], since: float, report: Report) -> None:
-        """After Ctrl+C: SIGINT to workers that ignore it, kill those past the grace period."""
+        """After Ctrl+C: SIGINT to workers that ignore it, kill those past the grace period.
+
+        After SIGTERM (which reached the runner alone, not the terminal's
+        process group) the workers get SIGINT at once.
+        """
+        from sacred_runner.stopping import stop_signal
+
         waited = time.monotonic() - since
+        forward_after = 0.0 if stop_signal() == "SIGTERM" else FORWARD_SIGINT_AFTER
         for worker in busy:
-            if waited > FORWARD_SIGINT_AFTER and not worker.sigint_sent and worker.process.poll() is None:
+            if waited >= forward_after and not worker.sigint_sent and worker.process.poll() is None:
                 worker.process.send_signal(signal.SIGINT)
                 worker.sigint_sent = True
             if waited > INTERRUPT_GRACE_SECONDS and worker.process.poll() is None:

@@ -14,12 +14,12 @@ import socket
 import threading
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sacred.observers.base import RunObserver
 from sacred_runner.launch.base import AttemptStarted, LaunchTask, Report, RunEvent, TaskFinished
 
-__all__ = ["BatchingReporter", "ForwardingObserver", "build_store_observers", "execute_task", "portable", "short_repr", "where_am_i"]
+__all__ = ["AttemptLedger", "BatchingReporter", "ForwardingObserver", "build_store_observers", "execute_task", "portable", "short_repr", "where_am_i"]
 
 LOWEST_PRIORITY = -(2**31)
 RESULT_REPR_LIMIT = 60
@@ -158,12 +158,55 @@ def _error_text(error: BaseException) -> str:
         return traceback.format_exc()
 
 
-def execute_task(task: LaunchTask, report: Report, isolate: bool = True) -> bool:
+class AttemptLedger(Protocol):
+    """Where a launcher that may run a task again (Dask) keeps which run each attempt started.
+
+    It outlives the process executing the task (Dask: a ``distributed.Variable``
+    on the scheduler), so an attempt started after its worker was lost finds
+    the lost attempt's run and links to it (:func:`link_attempt`).
+    """
+
+    def previous(self) -> dict | None:
+        """``{"run_id", "meta"}`` of the run the previous attempt of this task started (None: first)."""
+
+    def started(self, run_id: Any, meta: dict) -> None:
+        """Note that this attempt started run ``run_id`` with ``meta`` (its ``attempt`` keys)."""
+
+
+def _attempt_item(item: Any, ledger: AttemptLedger | None) -> Any:
+    """``item``, linked to the run of the previous attempt if the ledger knows one."""
+    from dataclasses import replace
+
+    from sacred_runner.queue.dead import link_attempt
+
+    previous = ledger.previous() if ledger is not None else None
+    if not previous:
+        return item
+    meta = link_attempt(dict(item.meta_info), previous.get("run_id"), previous.get("meta"))
+    return replace(item, meta_info=meta)
+
+
+def _noting_starts(report: Report, ledger: AttemptLedger, meta: dict) -> Report:
+    """``report``, which also tells ``ledger`` the id of the run when it starts."""
+    def noting(message: Any) -> None:
+        if isinstance(message, RunEvent) and message.event == "started_event":
+            try:
+                ledger.started(message.payload.get("_id"), meta)
+            except Exception:  # noqa: BLE001 - linking a later attempt must never fail this run
+                pass
+        report(message)
+
+    return noting
+
+
+def execute_task(task: LaunchTask, report: Report, isolate: bool = True,
+                 ledger: AttemptLedger | None = None) -> bool:
     """Run ``task`` here, reporting through ``report``; True if this process may run more tasks.
 
     With ``isolate`` the interpreter's global state is restored afterwards
     (:mod:`sacred_runner.launch.isolation`); False is returned when that was
-    not possible and the process should be replaced.
+    not possible and the process should be replaced. With a ``ledger``, an
+    attempt that follows a lost one records ``meta_info["attempt_of"]``.
     """
     from sacred_runner.execute import run_experiment
     from sacred_runner.launch.isolation import StateSnapshot
@@ -175,8 +218,10 @@ def execute_task(task: LaunchTask, report: Report, isolate: bool = True) -> bool
         try:
             if task.cwd and os.path.isdir(task.cwd):
                 os.chdir(task.cwd)
-            observers = build_store_observers(task) + [ForwardingObserver(task.key, report)]
-            run = run_experiment(task.item, observers)
+            item = _attempt_item(task.item, ledger)
+            forward = report if ledger is None else _noting_starts(report, ledger, item.meta_info)
+            observers = build_store_observers(task) + [ForwardingObserver(task.key, forward)]
+            run = run_experiment(item, observers)
         except KeyboardInterrupt:
             finished = TaskFinished(task.key, error="interrupted by the user", interrupted=True)
         except BaseException as error:  # noqa: BLE001 - this run's failure, reported

@@ -12,7 +12,9 @@ does only what a worker needs:
   missing, config error, a stop request) with its status and reason;
 * :meth:`~QueueStore.stored_sources` the sources stored with a run;
 * :meth:`~QueueStore.running_runs` / :meth:`~QueueStore.requeue_dead` for
-  dead-run recovery (see :mod:`sacred_runner.queue.dead`).
+  dead-run recovery (see :mod:`sacred_runner.queue.dead`), and
+  :meth:`~QueueStore.stored_run` for a dead run that was started directly
+  (without a queue record): what the store holds to run it again.
 """
 
 from __future__ import annotations
@@ -133,11 +135,22 @@ class QueueStore(ABC):
         """Every run stored as RUNNING."""
 
     @abstractmethod
-    def requeue_dead(self, run: RunningRun, requeue: bool) -> Any:
-        """Mark ``run`` DEAD if it is unchanged since it was read; queue a new attempt if ``requeue``.
+    def stored_run(self, run_id: Any) -> tuple[dict, dict] | None:
+        """``(experiment_info, config)`` as stored for the run (None if it is gone).
 
-        Returns the new attempt's id, ``True`` when marked DEAD without a new
-        attempt, or None when another worker got there first (or it beat again).
+        ``experiment_info`` has ``name``, ``base_dir``, ``mainfile`` and
+        ``sources`` as ``[path relative to base_dir, md5]`` pairs, whatever
+        the store keeps in their place.
+        """
+
+    @abstractmethod
+    def requeue_dead(self, run: RunningRun, record: dict | None, reason: str = "") -> Any:
+        """Mark ``run`` DEAD if it is unchanged since it was read; queue a new attempt run with ``record``.
+
+        ``record`` None: no new attempt; ``reason`` (why not) is stored in
+        ``meta["dead"]["reason"]``. Returns the new attempt's id, ``True`` when
+        marked DEAD without a new attempt, or None when another worker got
+        there first (or it beat again).
         """
 
     def close(self) -> None:  # noqa: B027 - optional: stores without connections keep it

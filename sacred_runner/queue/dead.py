@@ -16,7 +16,7 @@ from typing import Any
 
 from sacred.liveness import DEFAULT_DEAD_MULTIPLE, DEFAULT_MIN_DEAD_SECONDS, is_dead
 
-__all__ = ["DeadPolicy", "attempt_meta", "attempt_number", "beat_interval_of"]
+__all__ = ["DeadPolicy", "attempt_meta", "attempt_number", "beat_interval_of", "link_attempt"]
 
 _BEAT_KEYS = ("--beat_interval", "--beat-interval", "beat_interval")
 
@@ -48,14 +48,31 @@ def attempt_number(meta: dict | None) -> int:
     return value if isinstance(value, int) and value > 0 else 1
 
 
-def attempt_meta(dead_meta: dict, dead_id: Any) -> dict:
-    """The meta info of the next attempt of the dead run (queue record without its claim)."""
+def link_attempt(meta: dict, previous_id: Any, previous_meta: dict | None) -> dict:
+    """``meta`` (changed in place, and returned) as the next attempt of run ``previous_id``.
+
+    The one rule for every re-run of a lost run (a dead queued or direct run
+    requeued by a worker, a point Dask runs again after losing its worker):
+    ``meta_info["attempt_of"]`` names the lost run, ``meta_info["attempt"]``
+    counts from 1 (the lost run's number + 1).
+    """
+    meta["attempt_of"] = previous_id
+    meta["attempt"] = attempt_number(previous_meta) + 1
+    return meta
+
+
+def attempt_meta(dead_meta: dict, dead_id: Any, record: dict | None = None) -> dict:
+    """The meta info of the next attempt of the dead run (queue record without its claim).
+
+    ``record`` is the queue record to run it with; by default the dead run's own
+    (a run started directly has none: the worker derives one, see
+    :func:`sacred.queueing.record_from`).
+    """
     meta = copy.deepcopy(dead_meta)
-    record = dict(meta.get("queue") or {})
+    record = copy.deepcopy(record) if record is not None else dict(meta.get("queue") or {})
     record.pop("claim", None)
     meta["queue"] = record
-    meta["attempt_of"] = dead_id
-    meta["attempt"] = attempt_number(dead_meta) + 1
+    link_attempt(meta, dead_id, dead_meta)
     meta.pop("queue_time", None)
     meta.pop("dead", None)
     meta.pop("requeued_as", None)

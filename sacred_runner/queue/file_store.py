@@ -60,6 +60,17 @@ def _parse_time(value: Any) -> Any:
     return value
 
 
+def _source_md5(rel: str, reference: Any) -> Any:
+    """The md5 of a source as ``run.json`` names it: itself when queued, ``_sources/<stem>_<md5><ext>`` when run."""
+    if not isinstance(reference, str):
+        return None
+    stem = os.path.splitext(os.path.basename(reference))[0]
+    own = os.path.splitext(os.path.basename(rel))[0]
+    if stem.startswith(own + "_"):
+        return stem[len(own) + 1:] or None
+    return reference if len(reference) == 32 and all(c in "0123456789abcdef" for c in reference) else None
+
+
 def _run_id(name: str) -> Any:
     return int(name) if name.isdigit() else name
 
@@ -241,7 +252,21 @@ class FileQueueStore(QueueStore):
             return entry.get("status") == "QUEUED" and self._claim_time(run.run_id) == run.stamp[1]
         return entry.get("status") == "RUNNING" and (entry.get("heartbeat") or entry.get("start_time")) == run.stamp
 
-    def requeue_dead(self, run: RunningRun, requeue: bool) -> Any:
+    def stored_run(self, run_id: Any) -> tuple[dict, dict] | None:
+        """``run.json``'s experiment (sources named back as ``[path, md5]``) and ``config.json``."""
+        entry = self._read_entry(run_id)
+        if entry is None:
+            return None
+        experiment = dict(entry.get("experiment") or {})
+        experiment["sources"] = [[rel, _source_md5(rel, ref)] for rel, ref, *_ in experiment.get("sources") or []]
+        try:
+            with open(os.path.join(self._run_dir(run_id), CONFIG_JSON), encoding="utf-8") as f:
+                config = json.load(f)
+        except (OSError, ValueError):
+            config = {}
+        return experiment, config if isinstance(config, dict) else {}
+
+    def requeue_dead(self, run: RunningRun, record: dict | None, reason: str = "") -> Any:
         """Mark DEAD (one worker wins through ``.dead``) and queue the next attempt."""
         now = utcnow().isoformat()
         dead_path = os.path.join(self._run_dir(run.run_id), DEAD_FILE)
@@ -254,27 +279,29 @@ class FileQueueStore(QueueStore):
         assert entry is not None
         meta = dict(entry.get("meta") or {})
         meta["dead"] = {"time": now, "last_beat": run.stamp[1] if isinstance(run.stamp, tuple) else run.stamp}
+        if record is None and reason:
+            meta["dead"]["reason"] = reason
         entry.update(status="DEAD", meta=meta)
         self._write_entry(run.run_id, entry)
         self._index(run.run_id, entry, "DEAD")
-        if not requeue:
+        if record is None:
             return True
-        new_id = self._queue_attempt(run.run_id, entry)
+        new_id = self._queue_attempt(run.run_id, entry, record)
         meta["requeued_as"] = new_id
         entry["meta"] = meta
         self._write_entry(run.run_id, entry)
         return new_id
 
-    def _queue_attempt(self, dead_id: Any, dead_entry: dict) -> Any:
+    def _queue_attempt(self, dead_id: Any, dead_entry: dict, record: dict) -> Any:
         from sacred.observers.file_storage import FileStorageObserver
 
         allocator = FileStorageObserver(self.basedir)
         new_id = allocator._claim_run_dir(None)  # the layout's own race-free id allocation
-        meta = attempt_meta(dead_entry.get("meta") or {}, dead_id)
+        meta = attempt_meta(dead_entry.get("meta") or {}, dead_id, record)
         now = utcnow().isoformat()
         meta["queue_time"] = now
         experiment = dict(dead_entry.get("experiment") or {})
-        record = meta.get("queue") or {}
+        record = meta["queue"]
         experiment["sources"] = [list(s) for s in record.get("sources") or experiment.get("sources") or []]
         entry = {"experiment": experiment, "command": dead_entry.get("command"), "host": dead_entry.get("host"),
                  "meta": meta, "status": "QUEUED"}

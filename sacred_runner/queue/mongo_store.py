@@ -148,11 +148,29 @@ class MongoQueueStore(QueueStore):
 
         return self._guard(read)
 
-    def requeue_dead(self, run: RunningRun, requeue: bool) -> Any:
-        """Compare-and-set RUNNING -> DEAD on the heartbeat read; insert the next attempt."""
-        return self._guard(lambda: self._requeue_dead(run, requeue))
+    def stored_run(self, run_id: Any) -> tuple[dict, dict] | None:
+        """The run document's experiment (sources with the md5 of their GridFS files) and config."""
+        def read() -> tuple[dict, dict] | None:
+            document = self.runs.find_one({"_id": run_id}, projection={"experiment": 1, "config": 1})
+            if document is None:
+                return None
+            experiment = dict(document.get("experiment") or {})
+            files = self.client[self.db_name]["fs.files"]
+            sources = []
+            for rel, file_id, *_ in experiment.get("sources") or []:
+                stored = files.find_one({"_id": file_id}, projection={"md5": 1}) if file_id is not None else None
+                sources.append([rel, (stored or {}).get("md5")])
+            experiment["sources"] = sources
+            config = document.get("config")
+            return experiment, config if isinstance(config, dict) else {}
 
-    def _requeue_dead(self, run: RunningRun, requeue: bool) -> Any:
+        return self._guard(read)
+
+    def requeue_dead(self, run: RunningRun, record: dict | None, reason: str = "") -> Any:
+        """Compare-and-set RUNNING -> DEAD on the heartbeat read; insert the next attempt."""
+        return self._guard(lambda: self._requeue_dead(run, record, reason))
+
+    def _requeue_dead(self, run: RunningRun, record: dict | None, reason: str) -> Any:
         from pymongo import ReturnDocument
 
         from sacred.observers.mongo._run_ids import insert_new_id
@@ -161,16 +179,19 @@ class MongoQueueStore(QueueStore):
         if run.stamp is not None:
             query["$or"] = [{"heartbeat": run.stamp}, {"heartbeat": None, "start_time": run.stamp}]
         now = utcnow()
+        marker: dict = {"time": now, "last_beat": run.stamp}
+        if record is None and reason:
+            marker["reason"] = reason
         dead = self.runs.find_one_and_update(
-            query, {"$set": {"status": "DEAD", "meta.dead": {"time": now, "last_beat": run.stamp}}},
+            query, {"$set": {"status": "DEAD", "meta.dead": marker}},
             return_document=ReturnDocument.AFTER,
         )
         if dead is None:
             return None
-        if not requeue:
+        if record is None:
             return True
         entry = {key: value for key, value in dead.items() if key not in _DROPPED_ON_REQUEUE}
-        entry.update(status="QUEUED", queue_time=now, meta=attempt_meta(dead.get("meta") or {}, run.run_id),
+        entry.update(status="QUEUED", queue_time=now, meta=attempt_meta(dead.get("meta") or {}, run.run_id, record),
                      resources=[], artifacts=[], captured_out="", info={})
         entry["meta"]["queue_time"] = now
         new_id = insert_new_id(self.runs, entry, self.description)

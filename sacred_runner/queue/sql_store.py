@@ -201,11 +201,39 @@ class SqlQueueStore(QueueStore):
 
         return self._guard(read) or []
 
-    def requeue_dead(self, run: RunningRun, requeue: bool) -> Any:
-        """In one transaction: RUNNING -> DEAD if the heartbeat is unchanged, and the next attempt."""
-        return self._guard(lambda: self._requeue_dead(run, requeue))
+    def stored_run(self, run_id: Any) -> tuple[dict, dict] | None:
+        """The run's experiment row (with its sources) and config."""
+        import sqlalchemy as sa
 
-    def _requeue_dead(self, dead: RunningRun, requeue: bool) -> Any:
+        t = self.tables
+
+        def read() -> tuple[dict, dict] | None:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    sa.select(t.run.c.config, t.experiment.c.experiment_id, t.experiment.c.name,
+                              t.experiment.c.base_dir, t.experiment.c.mainfile)
+                    .join(t.experiment, t.experiment.c.experiment_id == t.run.c.experiment_id, isouter=True)
+                    .where(t.run.c.run_id == str(run_id))
+                ).first()
+                if row is None:
+                    return None
+                sources = conn.execute(
+                    sa.select(t.source.c.filename, t.source.c.md5sum)
+                    .join(t.experiments_sources, t.experiments_sources.c.source_id == t.source.c.source_id)
+                    .where(t.experiments_sources.c.experiment_id == row.experiment_id)
+                ).all()
+            config = _meta(row.config)
+            experiment = {"name": row.name, "base_dir": row.base_dir, "mainfile": row.mainfile,
+                          "sources": [[s.filename, s.md5sum] for s in sources]}
+            return experiment, config
+
+        return self._guard(read)
+
+    def requeue_dead(self, run: RunningRun, record: dict | None, reason: str = "") -> Any:
+        """In one transaction: RUNNING -> DEAD if the heartbeat is unchanged, and the next attempt."""
+        return self._guard(lambda: self._requeue_dead(run, record, reason))
+
+    def _requeue_dead(self, dead: RunningRun, record: dict | None, reason: str) -> Any:
         import sqlalchemy as sa
 
         run = self.tables.run
@@ -220,10 +248,12 @@ class SqlQueueStore(QueueStore):
             now = utcnow()
             meta = _meta(row.meta)
             meta["dead"] = {"time": now.isoformat(), "last_beat": str(heartbeat or start_time)}
-            if not requeue:
+            if record is None:
+                if reason:
+                    meta["dead"]["reason"] = reason
                 conn.execute(sa.update(run).where(run.c.id == row.id).values(status="DEAD", meta=_dump(meta)))
                 return True
-            new_meta = attempt_meta(meta, dead.run_id)
+            new_meta = attempt_meta(meta, dead.run_id, record)
             new_meta["queue_time"] = now.isoformat()
             pk = conn.execute(sa.insert(run).values(
                 command=row.command, config=row.config, meta=_dump(new_meta), priority=row.priority,

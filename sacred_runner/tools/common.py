@@ -221,8 +221,13 @@ def json_default(value: Any) -> Any:
     return str(value)
 
 
-def table(headers: list[str], rows: list[list[str]], max_width: int | None = None) -> list[str]:
-    """Left-aligned text columns (numbers right-aligned), cut to ``max_width`` characters per line."""
+def table(headers: list[str], rows: list[list[str]], max_width: int | None = None,
+          paint: Any = None) -> list[str]:
+    """Left-aligned text columns (numbers right-aligned), cut to ``max_width`` characters per line.
+
+    ``paint(row_index, column_index, cell)`` returns a data cell with color
+    codes (widths are laid out on the plain text; a cut line stays plain).
+    """
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
@@ -235,14 +240,18 @@ def table(headers: list[str], rows: list[list[str]], max_width: int | None = Non
         except ValueError:
             return False
 
-    def line(cells: list[str]) -> str:
+    def line(cells: list[str], row_index: int | None = None) -> str:
         parts = [cell.rjust(widths[i]) if numeric(cell) else cell.ljust(widths[i]) for i, cell in enumerate(cells)]
         text = "  ".join(parts).rstrip()
         if max_width and len(text) > max_width:
-            text = text[: max_width - 1] + "…"
-        return text
+            return text[: max_width - 1] + "…"
+        if paint is None or row_index is None:
+            return text
+        painted = [part.replace(cell, paint(row_index, i, cell), 1) if cell else part
+                   for i, (cell, part) in enumerate(zip(cells, parts, strict=True))]
+        return "  ".join(painted).rstrip()
 
-    return [line(headers), line(["-" * w for w in widths])] + [line(row) for row in rows]
+    return [line(headers), line(["-" * w for w in widths])] + [line(row, index) for index, row in enumerate(rows)]
 
 
 def terminal_width(default: int = 120) -> int:

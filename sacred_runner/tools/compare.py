@@ -10,6 +10,7 @@ import json
 import math
 from typing import Any, TextIO
 
+from sacred_runner.color import add_color_option, paint_status, wants_color
 from sacred_runner.errors import UsageError
 from sacred_runner.tools.common import (
     ToolParser,
@@ -36,6 +37,7 @@ def build_parser() -> ToolParser:
     """The ``sacred compare`` options."""
     parser = ToolParser(prog="sacred compare", description=__doc__.split("\n\n")[0])
     add_store_option(parser)
+    add_color_option(parser)
     parser.add_argument("run_ids", nargs="*", metavar="ID", help="two or more run ids")
     parser.add_argument("--sweep", help="compare every run of this sweep id")
     parser.add_argument("--all", action="store_true", help="show every config key, not only those that differ")
@@ -148,7 +150,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
                     "status": [r.status for r in records]}
             stdout.write(json.dumps(data, default=str, indent=1) + "\n")
             return 0
-        for line in render(records, differences, metrics, args):
+        for line in render(records, differences, metrics, args, wants_color(args.color, stdout)):
             print(line, file=stdout)
     finally:
         for store in stores:
@@ -156,15 +158,18 @@ def main(argv: list[str], stdout: TextIO) -> int:
     return 0
 
 
-def render(records: list[Any], differences: list, metrics: dict, args: Any) -> list[str]:
-    """The text of ``sacred compare``."""
+def render(records: list[Any], differences: list, metrics: dict, args: Any, color: bool = False) -> list[str]:
+    """The text of ``sacred compare`` (statuses colored with ``color``)."""
     headers = [""] + [f"run {r.id}" for r in records]
     lines = []
     overview = [["experiment"] + [r.experiment or "-" for r in records],
                 ["status"] + [r.status or "BROKEN" for r in records],
                 ["duration"] + [format_duration(r.duration) for r in records],
                 ["result"] + [format_value(r.result) for r in records]]
-    lines += table(headers, overview)
+    def painter(row: int, column: int, text: str) -> str:
+        return paint_status(text, text, color) if row == 1 and column > 0 else text
+
+    lines += table(headers, overview, paint=painter if color else None)
     lines.append("")
     if differences:
         lines.append("Config" + ("" if args.all else " (only the keys that differ)"))

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from sacred_runner.color import add_color_option, paint, paint_status, wants_color
 from sacred_runner.errors import UsageError
 from sacred_runner.tools.common import (
     ToolParser,
@@ -54,6 +55,7 @@ def build_parser() -> ToolParser:
     """The ``sacred rerun`` options."""
     parser = ToolParser(prog="sacred rerun", description=__doc__.split("\n\n")[0])
     add_store_option(parser)
+    add_color_option(parser)
     parser.add_argument("run_id", metavar="ID", help="the run to run again")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--from-sources", action="store_true", help="run the source snapshot stored with the run "
@@ -343,15 +345,15 @@ def main(argv: list[str], stdout: TextIO) -> int:
                 return 0
             stdout.flush()
             outcome = run_driver(spec)
-        return _report(store, record, outcome, args.check, stdout)
+        return _report(store, record, outcome, args.check, stdout, wants_color(args.color, stdout))
     finally:
         for store in stores:
             store.close()
 
 
-def _report(store: Any, record: Any, outcome: dict, check: bool, stdout: TextIO) -> int:
+def _report(store: Any, record: Any, outcome: dict, check: bool, stdout: TextIO, color: bool = False) -> int:
     new_id = outcome.get("id")
-    print(f"New run {new_id}: {outcome.get('status')}"
+    print(f"New run {new_id}: {paint_status(str(outcome.get('status')), outcome.get('status'), color)}"
           + (f" ({outcome['error']})" if outcome.get("error") else ""), file=stdout)
     if new_id is None:
         return 1
@@ -366,11 +368,11 @@ def _report(store: Any, record: Any, outcome: dict, check: bool, stdout: TextIO)
         return 0 if outcome.get("status") == "COMPLETED" else 1
     problems = divergences(record, new)
     if problems:
-        print(f"NOT REPRODUCED: run {new_id} diverges from run {record.id}:", file=stdout)
+        print(f"{paint('NOT REPRODUCED', 'red', color)}: run {new_id} diverges from run {record.id}:", file=stdout)
         for line in problems:
             print(f"  {line}", file=stdout)
         return 1
     count = len(record.metric_names())
-    print(f"Reproduced: run {new_id} has the same result and {count} identical metric series as run {record.id}.",
+    print(f"{paint('Reproduced', 'green', color)}: run {new_id} has the same result and {count} identical metric series as run {record.id}.",
           file=stdout)
     return 0

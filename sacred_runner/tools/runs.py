@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict
 from typing import Any, TextIO
 
+from sacred_runner.color import add_color_option, paint_status, wants_color
 from sacred_runner.errors import UsageError
 from sacred_runner.tools.common import (
     ToolParser,
@@ -44,6 +45,7 @@ def build_parser() -> ToolParser:
     """The ``sacred runs`` options."""
     parser = ToolParser(prog="sacred runs", description=__doc__.split("\n\n")[0])
     add_store_option(parser)
+    add_color_option(parser)
     parser.add_argument("filter", nargs="*", help="filter expression, e.g. \"config.lr > 0.01 and "
                                                    "status == 'COMPLETED'\"")
     parser.add_argument("--status", action="append", help="only runs with this status (repeatable or "
@@ -220,7 +222,13 @@ def _print_table(store: Any, runs: list, total: int, offset: int, limit: int | N
     columns = [_column_key(c) for c in args.columns.split(",") if c.strip()] if args.columns else \
         auto_columns(runs)
     rows = [[cell(run, column) for column in columns] for run in runs]
-    for line in table([_header(c) for c in columns], rows, max_width=terminal_width() if stdout.isatty() else None):
+    color = wants_color(args.color, stdout)
+
+    def painter(_row: int, column: int, text: str) -> str:
+        return paint_status(text, text, color) if columns[column] == "status" else text
+
+    for line in table([_header(c) for c in columns], rows, max_width=terminal_width() if stdout.isatty() else None,
+                      paint=painter if color else None):
         print(line, file=stdout)
     shown_to = offset + len(runs)
     footer = f"{offset + 1}-{shown_to} of {total} runs in {store.description}"

@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict
 from typing import Any, TextIO
 
+from sacred_runner.color import add_color_option, paint_status, wants_color
 from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
@@ -34,6 +35,7 @@ def build_parser() -> ToolParser:
     """The ``sacred show`` options."""
     parser = ToolParser(prog="sacred show", description=__doc__.split("\n\n")[0])
     add_store_option(parser)
+    add_color_option(parser)
     parser.add_argument("run_id", metavar="ID", help="the run's id (a unique prefix of a long id works)")
     parser.add_argument("--output", action="store_true", help="print the whole captured output (default: "
                                                                f"its last {OUTPUT_TAIL_LINES} lines)")
@@ -63,9 +65,10 @@ def _is_modified(key: str, modified: set[str]) -> bool:
     return any(key == m or key.startswith(m + ".") for m in modified)
 
 
-def render(record: Any, store: Any, full_output: bool) -> list[str]:
-    """The text of ``sacred show``."""
-    lines = [f"Run {record.id}  {record.experiment or '?'}  {record.status or 'BROKEN'}  ({store.description})"]
+def render(record: Any, store: Any, full_output: bool, color: bool = False) -> list[str]:
+    """The text of ``sacred show`` (the status colored with ``color``)."""
+    status = record.status or "BROKEN"
+    lines = [f"Run {record.id}  {record.experiment or '?'}  {paint_status(status, status, color)}  ({store.description})"]
     if record.broken:
         lines.append(f"  BROKEN: {record.broken}")
     meta = record.meta or {}
@@ -211,7 +214,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
                     "captured_out": record.captured_out()}
             stdout.write(json.dumps(data, default=json_default, indent=1) + "\n")
             return 0
-        for line in render(record, store, args.output):
+        for line in render(record, store, args.output, wants_color(args.color, stdout)):
             print(line, file=stdout)
     finally:
         for store in stores:

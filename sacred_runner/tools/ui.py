@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
+from sacred_runner.color import add_color_option, paint, wants_color
 from sacred_runner.errors import ExitCode, UsageError
 
 __all__ = ["SUMMARY", "DEFAULT_PORT", "main"]
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="allow binding an address other machines can reach; a token is then required")
     parser.add_argument("--poll", type=float, default=2.0, metavar="SECONDS",
                         help="how often pages of live runs refresh (default 2)")
+    add_color_option(parser)
     return parser
 
 
@@ -106,13 +108,14 @@ def main(argv: list[str], stdout: TextIO) -> int:
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
     url = f"http://{url_host(args.host)}:{port}/" + (f"?token={token}" if token else "")
+    color = wants_color(args.color, stdout)
     if not loopback:
-        print(f"WARNING: sacred ui listens on {args.host}, reachable from other machines; "
+        print(f"{paint('WARNING', 'yellow', color)}: sacred ui listens on {args.host}, reachable from other machines; "
               "anyone with the URL below (it holds the access token) can read these stores.",
               file=stdout)
     for number, store in enumerate(stores):
         print(f"store {number}: {store.description}", file=stdout)
-    print(f"sacred ui: serving on {url}  (Ctrl+C to stop)", file=stdout)
+    print(f"sacred ui: serving on {paint(url, 'bold', color)}  (Ctrl+C to stop)", file=stdout)
     stdout.flush()
     try:
         serve(app, sock, stdout)

@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                         default=1.0, metavar="S", help="seconds between looks at an empty queue (default 1)")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="less output")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
-    parser.add_argument("--color", choices=("yes", "no", "auto"), default="auto",
-                        help="colored terminal output: yes, no, auto (default: auto)")
+    from sacred_runner.color import add_color_option
+
+    add_color_option(parser)
     return parser
 
 

@@ -67,8 +67,15 @@ def test_kill_9_of_a_dask_worker_records_the_run_failed_and_reruns_it_once(sacre
     assert len(lost) == 1 and "was lost" in "".join(lost[0]["fail_trace"])
     assert "dask worker tcp://127.0.0.1" in "".join(lost[0]["fail_trace"])
     assert statuses == ["COMPLETED", "COMPLETED", "FAILED"]  # the wait point ran again elsewhere and completed
+    [(lost_id, _)] = [(k, e) for k, e in stored.items() if e["status"] == "FAILED"]
+    [rerun] = [e for e in stored.values() if e["meta"].get("attempt_of") is not None]
+    assert str(rerun["meta"]["attempt_of"]) == str(lost_id)  # linked to the lost attempt, as a requeued run is
+    assert rerun["meta"]["attempt"] == 2 and rerun["status"] == "COMPLETED"
+    assert rerun["meta"]["sweep"]["point"] == lost[0]["meta"]["sweep"]["point"]
+    assert "attempt_of" not in lost[0]["meta"]
     in_sql = sqlite_runs(sacredtester.path / "runs.db")
     assert sorted(r["status"] for r in in_sql.values()) == statuses
+    assert [str(r["meta"].get("attempt_of")) for r in in_sql.values() if r["meta"].get("attempt_of")] == [str(lost_id)]
     assert process.returncode == 0, stderr
     assert "lost its worker" in stderr
 
