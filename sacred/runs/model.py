@@ -67,21 +67,47 @@ class RunSummary:
 class MetricSeries:
     """One metric of a run: parallel lists of steps, values and timestamps.
 
-    ``timestamps`` may be given as stored (ISO strings, or the bytes of their
-    JSON array) through ``raw_timestamps``; they are turned into datetimes on
-    first access, so a million-point series that is only drawn never parses
-    its times.
+    Each list may be given unparsed, as an object with a ``get()`` method
+    returning the list (a stored file's JSON text, see
+    :class:`sacred.runs._metrics_file.RawList`): it is parsed on first access
+    and copied, so a summary that reads only ``values`` never parses the steps,
+    and a series that is only drawn never parses its times. ``timestamps`` may
+    also be given as stored through ``raw_timestamps`` (ISO strings, or the
+    bytes of their JSON array); they become datetimes on first access.
     """
 
-    __slots__ = ("name", "steps", "values", "_timestamps", "_raw_timestamps")
+    __slots__ = ("name", "_steps", "_values", "_timestamps", "_raw_timestamps")
 
-    def __init__(self, name: str, steps: list[int], values: list[float],
-                 timestamps: list[dt.datetime | None] | None = None, raw_timestamps: list[Any] | bytes | None = None) -> None:
+    def __init__(self, name: str, steps: list[int] | Any, values: list[float] | Any,
+                 timestamps: list[dt.datetime | None] | None = None, raw_timestamps: list[Any] | bytes | Any = None
+                 ) -> None:
         self.name = name
-        self.steps = steps
-        self.values = values
+        self._steps = steps
+        self._values = values
         self._timestamps = timestamps
         self._raw_timestamps = raw_timestamps
+
+    @property
+    def steps(self) -> list[int]:
+        """The step of each point."""
+        if not isinstance(self._steps, list):
+            self._steps = list(self._steps.get())
+        return self._steps
+
+    @steps.setter
+    def steps(self, steps: list[int]) -> None:
+        self._steps = steps
+
+    @property
+    def values(self) -> list[float]:
+        """The logged values."""
+        if not isinstance(self._values, list):
+            self._values = list(self._values.get())
+        return self._values
+
+    @values.setter
+    def values(self, values: list[float]) -> None:
+        self._values = values
 
     @property
     def timestamps(self) -> list[dt.datetime | None]:
@@ -94,6 +120,8 @@ class MetricSeries:
                 import json
 
                 raw = json.loads(raw)
+            elif raw is not None and not isinstance(raw, list):
+                raw = raw.get()
             self._timestamps = [parse_time(t) for t in raw or []]
             self._raw_timestamps = None
         return self._timestamps
