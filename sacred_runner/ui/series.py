@@ -1,7 +1,8 @@
 """Metric series for charts: loaded once, cut to the visible step range, downsampled with LTTB.
 
 The whole series is sent only when it has no more points than the chart asks
-for; otherwise :func:`chart_data` picks that many points with LTTB. Zooming in
+for; otherwise :func:`chart_data` picks that many points with LTTB, keeping
+the first, the last, the lowest and the highest. Zooming in
 asks again for the visible range only, so a zoomed chart shows every stored
 point once few enough remain. Loaded series of finished runs are kept in a small
 LRU cache (a 1M-point series is parsed once, not at every zoom); series of live
@@ -20,7 +21,7 @@ from typing import Any
 
 from sacred_runner.ui.lttb import lttb_indices
 
-__all__ = ["DEFAULT_POINTS", "MAX_POINTS", "Series", "SeriesCache", "chart_data", "finite_series",
+__all__ = ["DEFAULT_POINTS", "MAX_POINTS", "Series", "SeriesCache", "chart_data", "downsample_indices", "finite_series",
            "series_key", "series_loader"]
 
 DEFAULT_POINTS = 2000
@@ -193,7 +194,7 @@ def _chart_data(series: Series, start: float | None, end: float | None, points: 
     values = series.values[lo:hi]
     in_range = len(steps)
     if in_range > points:
-        kept = lttb_indices(steps, values, points)
+        kept = downsample_indices(steps, values, points)
         if isinstance(steps, list):
             steps = [steps[i] for i in kept]
             values = [values[i] for i in kept]
@@ -212,6 +213,28 @@ def _chart_data(series: Series, start: float | None, end: float | None, points: 
         "full_range": ([_plain_number(float(series.steps[0])), _plain_number(float(series.steps[-1]))]
                        if len(series.steps) else None),
     }
+
+
+def downsample_indices(steps: Sequence[float], values: Sequence[float], points: int) -> list[int]:
+    """The sorted indices of at most ``points`` points to draw: LTTB's, plus the lowest and highest value.
+
+    LTTB keeps the first and the last point and usually the extremes, but a
+    bucket holding both a high and a deep point keeps one of them only. When a
+    chart has room for first, last, lowest and highest (``points >= 4``), the
+    extremes LTTB left out are added, and LTTB picks that many fewer points.
+    """
+    kept = lttb_indices(steps, values, points)
+    if isinstance(values, list):
+        low = min(range(len(values)), key=values.__getitem__)
+        high = max(range(len(values)), key=values.__getitem__)
+        chosen = {values[i] for i in kept}
+    else:
+        low, high = int(values.argmin()), int(values.argmax())
+        chosen = set(values[kept].tolist())
+    missing = sorted({i for i in (low, high) if values[i] not in chosen})
+    if not missing or points < 3 + len(missing):
+        return kept
+    return sorted(set(lttb_indices(steps, values, points - len(missing))) | set(missing))
 
 
 def _plain_number(value: float) -> float | int:
