@@ -21,6 +21,7 @@ A read-only store is read all the same.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -375,6 +376,29 @@ class FileStore(RunStore):
         except (OSError, ValueError):
             return {}
 
+    def _with_indexed_finals(self, summary: RunSummary) -> RunSummary:
+        """``summary`` with the final metric values of its index line, when its metrics file was too big
+        to read for them (a finished run's line never changes). One run's record only: the index is read
+        backwards from its end until that run's line."""
+        path = os.path.join(self.basedir, summary.id, METRICS_JSON)
+        try:
+            if os.path.getsize(path) <= LISTING_METRICS_LIMIT:
+                return summary
+        except OSError:
+            return summary
+        raw = self._tail_lines({summary.id}).get(summary.id)
+        if raw is None:
+            return summary
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            return summary
+        finals = record.get("final_metrics") if isinstance(record, dict) else None
+        if not record.get("full") or record.get("status") != summary.stored_status or not isinstance(finals, dict) \
+                or "final_metrics" in (record.get("omitted") or ()):
+            return summary
+        return dataclasses.replace(summary, final_metrics=finals)
+
     def _from_folder(self, run_id: str) -> tuple[RunSummary, dict | None]:
         """The summary read from the run's files, and its run.json entry (None when broken)."""
         folder = os.path.join(self.basedir, run_id)
@@ -465,6 +489,8 @@ class FileStore(RunStore):
         if not os.path.isdir(folder):
             return None
         summary, entry = self._from_folder(run_id)
+        if not summary.final_metrics and summary.stored_status in FINAL_STATUSES and not summary.broken:
+            summary = self._with_indexed_finals(summary)
         entry = entry or {}
         meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
         info, _ = _read_json(os.path.join(folder, INFO_JSON))

@@ -263,6 +263,19 @@ def test_a_long_series_reads_the_same_on_both_parse_paths(tmp_path: Path, monkey
     assert record.metric("acc").values == [0.5, 0.75]
 
 
+def test_a_run_with_a_big_metrics_file_gets_its_final_values_from_the_index(file_store_dir, monkeypatch) -> None:
+    import sacred.runs.file_store as file_store
+
+    basedir, _ = file_store_dir
+    stored = json.loads((basedir / "2" / "metrics.json").read_bytes())
+    monkeypatch.setattr(file_store, "LISTING_METRICS_LIMIT", 0)  # every metrics file counts as big
+    record = open_store(basedir).get(2)
+    assert record.final_metrics == {name: series["values"][-1] for name, series in stored.items()}
+    assert record._loader._metrics is None  # the metrics file itself was not read
+    (basedir / RUNS_INDEX).unlink()
+    assert open_store(basedir, repair_index=False).get(2).final_metrics == {}
+
+
 def test_metrics_frame_without_pandas_names_the_extra(file_store_dir, monkeypatch) -> None:
     import sys
 
