@@ -58,9 +58,10 @@ def test_what_orjson_refuses_or_rounds_is_parsed_by_the_standard_library(text) -
 
 
 def test_a_huge_integer_is_exact_even_among_many_floats() -> None:
-    values = [0.5] * 1000 + [2**70] + [None, "x"]
-    assert loads(json.dumps(values).encode())[1000] == 2**70
-    assert loads(json.dumps({"a": {"b": [1, [2, -(2**65)]]}}).encode()) == {"a": {"b": [1, [2, -(2**65)]]}}
+    values = [0.5] * 1000 + [2**70 + 1] + [None, "x"]
+    assert same(loads(json.dumps(values).encode())[1000], 2**70 + 1)
+    nested = {"a": {"b": [1, [2, -(2**65) - 1]]}}
+    assert same(loads(json.dumps(nested).encode()), nested)
 
 
 @pytest.mark.parametrize("text", [b"", b"[1,", b"[01]", b"{\"a\" 1}", b"\xff"])
