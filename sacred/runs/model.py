@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import IO, Any
 
+from sacred.runs._metrics_file import RawList
+
 __all__ = [
     "RunSummary",
     "RunRecord",
@@ -67,20 +69,20 @@ class RunSummary:
 class MetricSeries:
     """One metric of a run: parallel lists of steps, values and timestamps.
 
-    Each list may be given unparsed, as an object with a ``get()`` method
-    returning the list (a stored file's JSON text, see
-    :class:`sacred.runs._metrics_file.RawList`): it is parsed on first access
-    and copied, so a summary that reads only ``values`` never parses the steps,
-    and a series that is only drawn never parses its times. ``timestamps`` may
-    also be given as stored through ``raw_timestamps`` (ISO strings, or the
-    bytes of their JSON array); they become datetimes on first access.
+    ``steps`` and ``values`` may be given unparsed, as a
+    :class:`sacred.runs._metrics_file.RawList` (a stored file's JSON text):
+    each is parsed on first access and copied, so a summary that reads only
+    ``values`` never parses the steps. ``timestamps`` may be given as stored
+    through ``raw_timestamps`` (ISO strings, the bytes of their JSON array, or
+    a RawList); they become datetimes on first access, so a series that is
+    only drawn never parses its times.
     """
 
     __slots__ = ("name", "_steps", "_values", "_timestamps", "_raw_timestamps")
 
-    def __init__(self, name: str, steps: list[int] | Any, values: list[float] | Any,
-                 timestamps: list[dt.datetime | None] | None = None, raw_timestamps: list[Any] | bytes | Any = None
-                 ) -> None:
+    def __init__(self, name: str, steps: list[int] | RawList, values: list[float] | RawList,
+                 timestamps: list[dt.datetime | None] | None = None,
+                 raw_timestamps: list[Any] | bytes | RawList | None = None) -> None:
         self.name = name
         self._steps = steps
         self._values = values
@@ -90,7 +92,7 @@ class MetricSeries:
     @property
     def steps(self) -> list[int]:
         """The step of each point."""
-        if not isinstance(self._steps, list):
+        if isinstance(self._steps, RawList):
             self._steps = list(self._steps.get())
         return self._steps
 
@@ -101,7 +103,7 @@ class MetricSeries:
     @property
     def values(self) -> list[float]:
         """The logged values."""
-        if not isinstance(self._values, list):
+        if isinstance(self._values, RawList):
             self._values = list(self._values.get())
         return self._values
 
@@ -120,7 +122,7 @@ class MetricSeries:
                 import json
 
                 raw = json.loads(raw)
-            elif raw is not None and not isinstance(raw, list):
+            elif isinstance(raw, RawList):
                 raw = raw.get()
             self._timestamps = [parse_time(t) for t in raw or []]
             self._raw_timestamps = None
