@@ -66,19 +66,21 @@ def loads(data: bytes | str, accelerate: bool = True) -> Any:
 
 def _may_be_rounded(value: Any) -> bool:
     """Whether ``value`` holds a number of magnitude ``2**63`` or more (orjson may have rounded an integer)."""
-    if isinstance(value, list):
-        if not value:
-            return False
-        try:
-            low, high = min(value), max(value)
-        except TypeError:  # mixed kinds (numbers and strings, None, lists...): element by element
-            return any(_may_be_rounded(item) for item in value)
-        # min and max succeed only when all items are of comparable kinds: all numbers, or all strings
-        if isinstance(low, _NUMBERS) and isinstance(high, _NUMBERS):
-            return low <= -_LIMIT or high >= _LIMIT
-        if isinstance(low, str) and isinstance(high, str):
-            return False
-        return any(_may_be_rounded(item) for item in value)
     if isinstance(value, dict):
         return any(_may_be_rounded(item) for item in value.values())
-    return isinstance(value, _NUMBERS) and not isinstance(value, bool) and abs(value) >= _LIMIT
+    if not isinstance(value, list):
+        return type(value) in _NUMBERS and abs(value) >= _LIMIT
+    if not value:
+        return False
+    try:  # succeeds when all items are numbers, or all strings
+        low, high = min(value), max(value)
+    except TypeError:  # mixed kinds: the numbers at C speed, then the containers one by one
+        numbers = [item for item in value if type(item) in _NUMBERS]
+        if numbers and (min(numbers) <= -_LIMIT or max(numbers) >= _LIMIT):
+            return True
+        return any(_may_be_rounded(item) for item in value if type(item) in (list, dict))
+    if type(low) in _NUMBERS or type(high) in _NUMBERS:
+        return low <= -_LIMIT or high >= _LIMIT
+    if isinstance(low, str):
+        return False
+    return any(_may_be_rounded(item) for item in value)  # lists (or dicts) only
