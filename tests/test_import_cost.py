@@ -10,7 +10,7 @@ import pytest
 import sacred
 
 OPTIONAL = ["pymongo", "sqlalchemy", "tinydb", "numpy", "pandas", "mako", "boto3", "git",
-            "cpuinfo", "hashfs", "rich", "pluggy", "jsonpickle", "yaml"]
+            "cpuinfo", "hashfs", "rich", "pluggy", "jsonpickle", "yaml", "orjson"]
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ A read-only store is read all the same.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -40,6 +41,8 @@ from sacred.observers.run_files._layout import (
     index_record,
     read_metrics,
 )
+from sacred.runs._json import loads
+from sacred.runs._metrics_file import RawList, split_metrics
 from sacred.runs.base import (
     RunStore,
     duration_of,
@@ -373,6 +376,29 @@ class FileStore(RunStore):
         except (OSError, ValueError):
             return {}
 
+    def _with_indexed_finals(self, summary: RunSummary) -> RunSummary:
+        """``summary`` with the final metric values of its index line, when its metrics file was too big
+        to read for them (a finished run's line never changes). One run's record only: the index is read
+        backwards from its end until that run's line."""
+        path = os.path.join(self.basedir, summary.id, METRICS_JSON)
+        try:
+            if os.path.getsize(path) <= LISTING_METRICS_LIMIT:
+                return summary
+        except OSError:
+            return summary
+        raw = self._tail_lines({summary.id}).get(summary.id)
+        if raw is None:
+            return summary
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            return summary
+        finals = record.get("final_metrics") if isinstance(record, dict) else None
+        if not record.get("full") or record.get("status") != summary.stored_status or not isinstance(finals, dict) \
+                or "final_metrics" in (record.get("omitted") or ()):
+            return summary
+        return dataclasses.replace(summary, final_metrics=finals)
+
     def _from_folder(self, run_id: str) -> tuple[RunSummary, dict | None]:
         """The summary read from the run's files, and its run.json entry (None when broken)."""
         folder = os.path.join(self.basedir, run_id)
@@ -463,6 +489,8 @@ class FileStore(RunStore):
         if not os.path.isdir(folder):
             return None
         summary, entry = self._from_folder(run_id)
+        if not summary.final_metrics and summary.stored_status in FINAL_STATUSES and not summary.broken:
+            summary = self._with_indexed_finals(summary)
         entry = entry or {}
         meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
         info, _ = _read_json(os.path.join(folder, INFO_JSON))
@@ -475,43 +503,22 @@ class FileStore(RunStore):
         )
 
 
-#: metrics.json files larger than this are parsed with their timestamps left as text
-BIG_METRICS_BYTES = 4 * 1024 * 1024
-_TIMESTAMPS = re.compile(rb'"timestamps":\s*\[')
+def _read_metrics_lazily(folder: str) -> Any:
+    """A run's metrics: from the journal while it runs (or after a crash), else ``metrics.json``
+    with each list left unparsed until used (see :mod:`sacred.runs._metrics_file`)."""
+    if os.path.exists(os.path.join(folder, METRICS_JOURNAL)):
+        from sacred.observers.file_storage import LocalBackend
 
-
-def _read_big_metrics(folder: str) -> dict | None:
-    """A large finished ``metrics.json`` parsed without its timestamps (kept as JSON text, parsed on use).
-
-    Timestamps are most of the bytes of a long series and a listing or a
-    sparkline never looks at them. None when this shortcut does not apply
-    (a journal, a small file, an unexpected shape): then the file is read as usual.
-    """
-    path = os.path.join(folder, METRICS_JSON)
-    if os.path.exists(os.path.join(folder, METRICS_JOURNAL)) or os.path.getsize(path) < BIG_METRICS_BYTES:
-        return None
-    with open(path, "rb") as f:
-        data = f.read()
-    pieces, spans, position = [], [], 0
-    for match in _TIMESTAMPS.finditer(data):
-        if match.start() < position:
-            return None
-        close = data.find(b"]", match.end())
-        span = data[match.end() - 1:close + 1]
-        if close < 0 or b"{" in span:
-            return None
-        pieces.append(data[position:match.end()])
-        pieces.append(b"]")
-        spans.append(span)
-        position = close + 1
-    pieces.append(data[position:])
-    metrics = json.loads(b"".join(pieces))
-    with_times = [series for series in metrics.values() if isinstance(series, dict) and "timestamps" in series]
-    if len(with_times) != len(spans):
-        return None
-    for series, span in zip(with_times, spans, strict=True):
-        series["timestamps"] = span
-    return metrics
+        return read_metrics(LocalBackend(), folder)
+    try:
+        with open(os.path.join(folder, METRICS_JSON), "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return {}
+    if not data:
+        return {}
+    split = split_metrics(data)
+    return split if split is not None else loads(data)
 
 
 class _FolderLoader(RunLoader):
@@ -529,14 +536,13 @@ class _FolderLoader(RunLoader):
             return ""
 
     def _all_metrics(self) -> dict:
+        """The run's metrics; a finished run's lists are parsed only when a series is used."""
         if self._metrics is None:
-            from sacred.observers.file_storage import LocalBackend
-
             try:
-                self._metrics = _read_big_metrics(self.folder)
-                if self._metrics is None:
-                    self._metrics = read_metrics(LocalBackend(), self.folder)
-            except (OSError, ValueError):
+                self._metrics = _read_metrics_lazily(self.folder)
+            except (OSError, ValueError, RecursionError):
+                self._metrics = {}
+            if not isinstance(self._metrics, dict):
                 self._metrics = {}
         return self._metrics
 
@@ -547,9 +553,10 @@ class _FolderLoader(RunLoader):
         series = self._all_metrics().get(name)
         if not isinstance(series, dict):
             return None
-        stamps = series.get("timestamps")
-        return MetricSeries(name, list(series.get("steps") or []), list(series.get("values") or []),
-                            raw_timestamps=stamps if isinstance(stamps, bytes) else list(stamps or []))
+        steps, values, stamps = (series.get(key) for key in ("steps", "values", "timestamps"))
+        return MetricSeries(name, steps if isinstance(steps, RawList) else list(steps or []),
+                            values if isinstance(values, RawList) else list(values or []),
+                            raw_timestamps=stamps if isinstance(stamps, RawList) else list(stamps or []))
 
     def artifacts(self) -> list[StoredFile]:
         names = self.entry.get("artifacts") or []

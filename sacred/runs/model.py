@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import IO, Any
 
+from sacred.runs._metrics_file import RawList
+
 __all__ = [
     "RunSummary",
     "RunRecord",
@@ -67,21 +69,47 @@ class RunSummary:
 class MetricSeries:
     """One metric of a run: parallel lists of steps, values and timestamps.
 
-    ``timestamps`` may be given as stored (ISO strings, or the bytes of their
-    JSON array) through ``raw_timestamps``; they are turned into datetimes on
-    first access, so a million-point series that is only drawn never parses
-    its times.
+    ``steps`` and ``values`` may be given unparsed, as a
+    :class:`sacred.runs._metrics_file.RawList` (a stored file's JSON text):
+    each is parsed on first access and copied, so a summary that reads only
+    ``values`` never parses the steps. ``timestamps`` may be given as stored
+    through ``raw_timestamps`` (ISO strings, the bytes of their JSON array, or
+    a RawList); they become datetimes on first access, so a series that is
+    only drawn never parses its times.
     """
 
-    __slots__ = ("name", "steps", "values", "_timestamps", "_raw_timestamps")
+    __slots__ = ("name", "_steps", "_values", "_timestamps", "_raw_timestamps")
 
-    def __init__(self, name: str, steps: list[int], values: list[float],
-                 timestamps: list[dt.datetime | None] | None = None, raw_timestamps: list[Any] | bytes | None = None) -> None:
+    def __init__(self, name: str, steps: list[int] | RawList, values: list[float] | RawList,
+                 timestamps: list[dt.datetime | None] | None = None,
+                 raw_timestamps: list[Any] | bytes | RawList | None = None) -> None:
         self.name = name
-        self.steps = steps
-        self.values = values
+        self._steps = steps
+        self._values = values
         self._timestamps = timestamps
         self._raw_timestamps = raw_timestamps
+
+    @property
+    def steps(self) -> list[int]:
+        """The step of each point."""
+        if isinstance(self._steps, RawList):
+            self._steps = list(self._steps.get())
+        return self._steps
+
+    @steps.setter
+    def steps(self, steps: list[int]) -> None:
+        self._steps = steps
+
+    @property
+    def values(self) -> list[float]:
+        """The logged values."""
+        if isinstance(self._values, RawList):
+            self._values = list(self._values.get())
+        return self._values
+
+    @values.setter
+    def values(self, values: list[float]) -> None:
+        self._values = values
 
     @property
     def timestamps(self) -> list[dt.datetime | None]:
@@ -94,6 +122,8 @@ class MetricSeries:
                 import json
 
                 raw = json.loads(raw)
+            elif isinstance(raw, RawList):
+                raw = raw.get()
             self._timestamps = [parse_time(t) for t in raw or []]
             self._raw_timestamps = None
         return self._timestamps

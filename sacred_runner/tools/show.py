@@ -47,13 +47,26 @@ def metric_rows(record: Any) -> list[list[str]]:
     """``name points final min max sparkline`` per metric."""
     rows = []
     for name in record.metric_names():
-        values = finite_numbers(record.metric(name).values)
+        try:
+            values = finite_numbers(record.metric(name).values)
+        except ValueError as error:  # a damaged list in the file: say so, show the other metrics
+            rows.append([name, "?", "-", "-", "-", f"unreadable: {error}"])
+            continue
         if not values:
             rows.append([name, "0", "-", "-", "-", ""])
             continue
         rows.append([name, str(len(values)), format_value(values[-1]), format_value(min(values)),
                      format_value(max(values)), sparkline(values)])
     return rows
+
+
+def _metric_json(record: Any, name: str) -> dict:
+    """``{"steps": [...], "values": [...]}`` of one metric, or ``{"error": why}`` when it cannot be read."""
+    series = record.metric(name)
+    try:
+        return {"steps": series.steps, "values": series.values}
+    except ValueError as error:
+        return {"error": str(error)}
 
 
 def modified_keys(record: Any) -> set[str]:
@@ -207,8 +220,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
                     "config_modifications": record.config_modifications, "meta": record.meta,
                     "host": record.host, "experiment_info": record.experiment_info, "info": record.info,
                     "fail_trace": record.fail_trace,
-                    "metrics": {name: {"steps": s.steps, "values": s.values}
-                                for name, s in record.metrics().items()},
+                    "metrics": {name: _metric_json(record, name) for name in record.metric_names()},
                     "artifacts": [{"name": a.name, "size": a.size, "md5": a.md5} for a in record.artifacts()],
                     "sources": [{"name": s.name, "md5": s.md5} for s in record.sources()],
                     "captured_out": record.captured_out()}

@@ -105,6 +105,9 @@ def main(argv: list[str], stdout: TextIO) -> int:
     token = None if loopback else new_token()
     allowed = None if not loopback else {"127.0.0.1", "localhost", "::1", args.host.strip("[]").lower()}
     app = create_app(stores, token=token, allowed_hosts=allowed, poll_seconds=args.poll)
+    from sacred_runner.ui.series import warm_up
+
+    warm_up()  # before the URL is shown: the first chart then finds numpy loaded
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
     url = f"http://{url_host(args.host)}:{port}/" + (f"?token={token}" if token else "")

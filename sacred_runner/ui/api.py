@@ -77,6 +77,8 @@ def metric(request: Request) -> Response:
                                     cacheable=not live)
     except KeyError as error:
         raise HTTPException(404, str(error.args[0]) if error.args else "no such metric") from None
+    except ValueError as error:  # a stored list that no longer parses
+        raise HTTPException(422, f"metric {name!r} of run {record.id} cannot be read: {error}") from None
     data = chart_data(series, start, end, int(points))
     data["live"] = live
     return JSONResponse(data)

@@ -1,7 +1,8 @@
 """Metric series for charts: loaded once, cut to the visible step range, downsampled with LTTB.
 
 The whole series is sent only when it has no more points than the chart asks
-for; otherwise :func:`chart_data` picks that many points with LTTB. Zooming in
+for; otherwise :func:`chart_data` picks that many points with LTTB, keeping
+the first, the last, the lowest and the highest. Zooming in
 asks again for the visible range only, so a zoomed chart shows every stored
 point once few enough remain. Loaded series of finished runs are kept in a small
 LRU cache (a 1M-point series is parsed once, not at every zoom); series of live
@@ -18,10 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sacred_runner.ui.lttb import lttb_indices
+from sacred_runner.ui.lttb import bucket_bounds, lttb_indices
 
-__all__ = ["DEFAULT_POINTS", "MAX_POINTS", "Series", "SeriesCache", "chart_data", "finite_series",
-           "series_key", "series_loader"]
+__all__ = ["DEFAULT_POINTS", "MAX_POINTS", "Series", "SeriesCache", "chart_data", "downsample_indices", "finite_series",
+           "series_key", "series_loader", "warm_up"]
 
 DEFAULT_POINTS = 2000
 MAX_POINTS = 20000
@@ -90,6 +91,18 @@ def _finite_series_python(name: str, steps: list[Any], values: list[Any]) -> Ser
     if any(pairs[i][0] > pairs[i + 1][0] for i in range(len(pairs) - 1)):
         pairs.sort(key=lambda pair: pair[0])
     return Series(name, [x for x, _ in pairs], [y for _, y in pairs], dropped)
+
+
+def warm_up() -> None:
+    """Import now what the first chart needs (numpy, the JSON accelerator), so the first run page
+    visited after the server started does not wait for those imports."""
+    from sacred.runs._json import accelerator
+
+    accelerator()
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        pass
 
 
 def series_key(sid: int, record: Any, name: str) -> tuple:
@@ -193,7 +206,7 @@ def _chart_data(series: Series, start: float | None, end: float | None, points: 
     values = series.values[lo:hi]
     in_range = len(steps)
     if in_range > points:
-        kept = lttb_indices(steps, values, points)
+        kept = downsample_indices(steps, values, points)
         if isinstance(steps, list):
             steps = [steps[i] for i in kept]
             values = [values[i] for i in kept]
@@ -212,6 +225,43 @@ def _chart_data(series: Series, start: float | None, end: float | None, points: 
         "full_range": ([_plain_number(float(series.steps[0])), _plain_number(float(series.steps[-1]))]
                        if len(series.steps) else None),
     }
+
+
+def downsample_indices(steps: Sequence[float], values: Sequence[float], points: int) -> list[int]:
+    """The sorted indices of at most ``points`` points to draw: LTTB's, with the lowest and highest value.
+
+    LTTB keeps the first and the last point and usually the extremes, but a
+    bucket holding both a high and a deep point keeps one of them only. An
+    extreme LTTB left out takes the place of the point LTTB chose in its
+    bucket; when that point is the other extreme, and there is room for first,
+    last, lowest and highest (``points >= 4``), LTTB runs again with fewer
+    buckets and the extremes are added.
+    """
+    kept = lttb_indices(steps, values, points)
+    if isinstance(values, list):
+        low = min(range(len(values)), key=values.__getitem__)
+        high = max(range(len(values)), key=values.__getitem__)
+        chosen = {values[i] for i in kept}
+    else:
+        low, high = int(values.argmin()), int(values.argmax())
+        chosen = set(values[kept].tolist())
+    missing = sorted({i for i in (low, high) if values[i] not in chosen})
+    if not missing:
+        return kept
+    bounds = bucket_bounds(len(values), points)
+    buckets = [bisect.bisect_right(bounds, (index, len(values))) - 1 for index in missing]
+    extremes = (values[low], values[high])
+    if len(set(buckets)) == len(buckets) and all(values[kept[1 + b]] not in extremes for b in buckets):
+        # one per bucket, and LTTB chose no extreme there: the extreme takes the place of its choice
+        for index, bucket in zip(missing, buckets, strict=True):
+            kept[1 + bucket] = index
+        return kept
+    extra = {low, high} - {0, len(values) - 1}
+    if points - len(extra) >= 3:
+        return sorted(set(lttb_indices(steps, values, points - len(extra))) | extra)
+    if points >= 2 + len(extra):  # room for the four points that must stay, and no more
+        return sorted({0, len(values) - 1} | extra)
+    return kept
 
 
 def _plain_number(value: float) -> float | int:

@@ -226,16 +226,54 @@ def test_bad_url_scheme() -> None:
         open_store("ftp://user:pw@host/x")
 
 
-def test_big_metrics_files_parse_their_timestamps_only_when_asked(file_store_dir, monkeypatch) -> None:
+def test_metric_lists_are_parsed_only_when_used(file_store_dir) -> None:
+    basedir, _ = file_store_dir
+    record = open_store(basedir).get(2)
+    stored = json.loads((basedir / "2" / "metrics.json").read_bytes())
+    loss = record.metric("loss")
+    lists = record._loader._all_metrics()["loss"]
+    assert loss.values == stored["loss"]["values"]
+    assert lists["steps"].text is not None and lists["timestamps"].text is not None  # not parsed
+    assert loss._timestamps is None
+    assert loss.steps == stored["loss"]["steps"] and lists["timestamps"].text is not None
+    assert [t.isoformat() for t in loss.timestamps] == stored["loss"]["timestamps"]
+
+
+@pytest.mark.parametrize("accelerated", [True, False])
+def test_a_long_series_reads_the_same_on_both_parse_paths(tmp_path: Path, monkeypatch, accelerated) -> None:
+    from sacred.observers.run_files._layout import dump_json
+
+    if not accelerated:
+        monkeypatch.setenv("SACRED_NO_ORJSON", "1")
+    folder = tmp_path / "store" / "1"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"status": "COMPLETED", "experiment": {"name": "x"}}))
+    (folder / "config.json").write_text("{}")
+    values = [1 / (i + 1) for i in range(30_000)] + [float("nan"), float("inf"), -float("inf"), -0.0, 2**70, None]
+    steps = list(range(len(values) - 1)) + [2**64 + 1]
+    stamps = [f"2024-01-01T00:00:{i % 60:02d}.{i + 1:06d}" for i in range(len(values))]
+    metrics = {"loss": {"steps": steps, "values": values, "timestamps": stamps},
+               "acc": {"steps": [0, 1], "values": [0.5, 0.75], "timestamps": stamps[:2]}}
+    (folder / "metrics.json").write_bytes(dump_json(metrics))
+    record = open_store(tmp_path / "store").get(1)
+    assert record.metric_names() == ["acc", "loss"]
+    loss = record.metric("loss")
+    assert repr(loss.values) == repr(values) and loss.steps == steps
+    assert [t.isoformat() for t in loss.timestamps] == stamps
+    assert record.metric("acc").values == [0.5, 0.75]
+
+
+def test_a_run_with_a_big_metrics_file_gets_its_final_values_from_the_index(file_store_dir, monkeypatch) -> None:
     import sacred.runs.file_store as file_store
 
     basedir, _ = file_store_dir
-    expected = {name: (s.steps, s.values, s.timestamps) for name, s in open_store(basedir).get(2).metrics().items()}
-    monkeypatch.setattr(file_store, "BIG_METRICS_BYTES", 0)
+    stored = json.loads((basedir / "2" / "metrics.json").read_bytes())
+    monkeypatch.setattr(file_store, "LISTING_METRICS_LIMIT", 0)  # every metrics file counts as big
     record = open_store(basedir).get(2)
-    loss = record.metric("loss")
-    assert isinstance(loss._raw_timestamps, bytes)  # not parsed yet
-    assert {name: (s.steps, s.values, s.timestamps) for name, s in record.metrics().items()} == expected
+    assert record.final_metrics == {name: series["values"][-1] for name, series in stored.items()}
+    assert record._loader._metrics is None  # the metrics file itself was not read
+    (basedir / RUNS_INDEX).unlink()
+    assert open_store(basedir, repair_index=False).get(2).final_metrics == {}
 
 
 def test_metrics_frame_without_pandas_names_the_extra(file_store_dir, monkeypatch) -> None:

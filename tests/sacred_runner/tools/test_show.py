@@ -87,3 +87,45 @@ def test_broken_run_is_shown_as_broken(file_store_dir) -> None:
     result = sacred("show", "3", "--store", str(basedir))
     assert result.ret == 0, result.err
     assert result.out.startswith("Run 3  ?  BROKEN") and "BROKEN: run.json is not valid JSON" in result.out
+
+
+def _long_run(basedir, values) -> None:
+    from sacred.observers.run_files._layout import dump_json
+
+    folder = basedir / "1"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"status": "COMPLETED", "experiment": {"name": "long"}}))
+    (folder / "config.json").write_text("{}")
+    stamps = ["2024-01-01T00:00:00"] * len(values)
+    (folder / "metrics.json").write_bytes(dump_json({
+        "loss": {"steps": list(range(len(values))), "values": values, "timestamps": stamps},
+        "acc": {"steps": [0, 1], "values": [0.25, 0.5], "timestamps": stamps[:2]}}))
+
+
+def test_a_long_series_shows_the_same_on_both_parse_paths(tmp_path, monkeypatch) -> None:
+    values = [1 / (i + 1) for i in range(50_000)] + [float("nan"), float("inf"), -0.0, 2**70, None, 3]
+    _long_run(tmp_path / "store", values)
+    outputs = []
+    for disabled in ("", "1"):
+        monkeypatch.setenv("SACRED_NO_ORJSON", disabled)
+        result = sacred("show", "1", "--store", str(tmp_path / "store"))
+        assert result.ret == 0, result.err
+        outputs.append(result.out)
+    assert outputs[0] == outputs[1]
+    loss = next(line for line in outputs[0].splitlines() if line.strip().startswith("loss"))
+    # finite numbers only: 50,000 + -0.0 + 2**70 + 3; final 3, min -0.0 (the smallest), max 2**70
+    assert loss.split()[1:5] == ["50003", "3", "-0", "1.18059e+21"]
+
+
+def test_a_damaged_list_is_named_and_the_other_metrics_still_show(tmp_path) -> None:
+    _long_run(tmp_path / "store", [0.5, 0.25])
+    path = tmp_path / "store" / "1" / "metrics.json"
+    path.write_bytes(path.read_bytes().replace(b"0.5,\n      0.25", b"0.5,,0.25").replace(b"[0.5,0.25]", b"[0.5,,0.25]"))
+    result = sacred("show", "1", "--store", str(tmp_path / "store"))
+    assert result.ret == 0, result.err
+    lines = result.out.split("Metrics\n")[1].splitlines()
+    assert any(line.split()[:2] == ["acc", "2"] for line in lines)
+    assert any(line.split()[:2] == ["loss", "?"] and "unreadable: a stored metric list is not valid JSON" in line
+               for line in lines)
+    data = json.loads(sacred("show", "1", "--store", str(tmp_path / "store"), "--json").out)
+    assert data["metrics"]["acc"]["values"] == [0.25, 0.5] and "not valid JSON" in data["metrics"]["loss"]["error"]

@@ -277,3 +277,51 @@ def test_every_store_kind_is_shown(any_store):
                 assert client.get("/s/0/sweep/sw1").status_code == 200
     finally:
         store.close()
+
+
+def _long_series_store(root: Path, values: list) -> Path:
+    from sacred.observers.run_files._layout import dump_json
+
+    folder = root / "store" / "1"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"status": "COMPLETED", "experiment": {"name": "long"},
+                                                 "start_time": "2024-01-01T00:00:00"}))
+    (folder / "config.json").write_text("{}")
+    (folder / "metrics.json").write_bytes(dump_json({"signal": {
+        "steps": list(range(len(values))), "values": values,
+        "timestamps": ["2024-01-01T00:00:00"] * len(values)}}))
+    return root / "store"
+
+
+def test_a_long_series_charts_alike_on_both_parse_paths(tmp_path, monkeypatch):
+    import math
+
+    values = [math.sin(i / 300.0) for i in range(120_000)]
+    values[70_001], values[70_002] = 9.0, -9.0
+    values[5] = float("nan")
+    store = _long_series_store(tmp_path, values)
+    answers = []
+    for disabled in ("", "1"):
+        monkeypatch.setenv("SACRED_NO_ORJSON", disabled)
+        with TestClient(create_app([open_store(str(store))], allowed_hosts=HOST)) as client:
+            assert "signal" in client.get("/s/0/run/1").text
+            whole = client.get("/s/0/run/1/metric?name=signal").json()
+            zoomed = client.get("/s/0/run/1/metric?name=signal&start=69000&end=70999").json()
+            answers.append((whole, zoomed))
+    assert answers[0] == answers[1]
+    whole, zoomed = answers[0]
+    assert whole["total"] == 119_999 and whole["dropped"] == 1 and len(whole["steps"]) <= 2000
+    assert whole["steps"][0] == 0 and whole["steps"][-1] == 119_999
+    assert 9.0 in whole["values"] and -9.0 in whole["values"]
+    assert zoomed["steps"] == list(range(69_000, 71_000)) and zoomed["values"] == values[69_000:71_000]
+
+
+def test_a_damaged_metric_list_is_a_clear_error_and_the_page_still_shows(tmp_path):
+    store = _long_series_store(tmp_path, [0.5, 0.25])
+    metrics = store / "1" / "metrics.json"
+    metrics.write_bytes(metrics.read_bytes().replace(b"0.5,\n      0.25", b"0.5,,0.25"))
+    with TestClient(create_app([open_store(str(store))], allowed_hosts=HOST)) as client:
+        assert client.get("/s/0/run/1").status_code == 200
+        answer = client.get("/s/0/run/1/metric?name=signal")
+        assert answer.status_code == 422
+        assert "metric 'signal' of run 1 cannot be read: a stored metric list is not valid JSON" in answer.text

@@ -111,3 +111,45 @@ def test_prefetch_loads_the_series_and_its_overview_in_the_background():
     cache.prefetch(("missing",), lambda: (_ for _ in ()).throw(KeyError("no such metric")))
     with pytest.raises(KeyError):  # a failed prefetch leaves the error to the request
         cache.get(("missing",), lambda: (_ for _ in ()).throw(KeyError("no such metric")), True)
+
+
+def _extremes_kept(series, data) -> bool:
+    values = list(series.values)
+    return (data["steps"][0] == series.steps[0] and data["steps"][-1] == series.steps[-1]
+            and min(data["values"]) == min(values) and max(data["values"]) == max(values))
+
+
+def test_a_bucket_with_both_a_peak_and_a_deeper_dip_keeps_both():
+    from sacred_runner.ui.lttb import lttb_indices
+
+    values = [0.0] * 1000
+    values[500], values[501] = 1.0, -5.0  # one bucket: LTTB alone keeps the dip only
+    assert 500 not in lttb_indices(list(range(1000)), values, 10)
+    for series in (finite_series("m", list(range(1000)), values),
+                   _finite_series_python("m", list(range(1000)), values)):
+        data = chart_data(series, points=10)
+        assert len(data["steps"]) <= 10 and data["downsampled"]
+        assert 500 in data["steps"] and 501 in data["steps"] and _extremes_kept(series, data)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.floats(-1e6, 1e6), min_size=5, max_size=400), st.integers(4, 60))
+def test_downsampling_keeps_first_last_lowest_and_highest(values, points):
+    steps = list(range(len(values)))
+    for series in (finite_series("m", steps, values), _finite_series_python("m", steps, values)):
+        data = chart_data(series, points=points)
+        assert len(data["steps"]) <= points and _extremes_kept(series, data)
+        assert data["steps"] == sorted(set(data["steps"]))
+        assert all(values[int(s)] == v for s, v in zip(data["steps"], data["values"], strict=True))
+
+
+def test_zooming_in_gives_every_stored_point_of_a_long_series():
+    count = 300_000
+    values = [math.sin(i / 700.0) + (3.0 if i == 123_457 else 0.0) for i in range(count)]
+    series = finite_series("m", list(range(count)), values)
+    whole = chart_data(series)
+    assert whole["downsampled"] and len(whole["steps"]) <= 2000 and _extremes_kept(series, whole)
+    assert 123_457 in whole["steps"]
+    zoomed = chart_data(series, 123_000, 124_999)
+    assert not zoomed["downsampled"] and zoomed["in_range"] == 2000
+    assert zoomed["steps"] == list(range(123_000, 125_000)) and zoomed["values"] == values[123_000:125_000]
