@@ -17,7 +17,6 @@ import os
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
 
 from sacred.commandline.errors import CommandLineError
 from sacred.commandline.parser import parse_argv
@@ -26,6 +25,10 @@ from sacred.commandline.values import split_updates
 from sacred.commandline_options import BUILTIN_OPTIONS, canonical_key, spelling_087
 from sacred.masking import mask_text
 from sacred.utils import SacredError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = ["run_commandline", "apply_option_hooks", "HookOptions"]
 

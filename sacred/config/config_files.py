@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from typing import TYPE_CHECKING, Any
 
 from sacred.settings import SETTINGS
 from sacred.utils import ConfigError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 # json, pickle and pathlib (with urllib.parse, ipaddress, fnmatch) are imported by the
 # functions that read or write a file: every experiment imports this module, few load files.

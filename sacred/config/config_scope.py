@@ -8,17 +8,14 @@ updates fixed. Line comments and the docstring become entry docs.
 
 from __future__ import annotations
 
-import ast
+import collections
 import copy
-import inspect
-import io
 import linecache
 import logging
 import re
-import tokenize
 from collections.abc import Callable, Mapping
-from typing import Any
 
+from sacred import introspection
 from sacred.config.config_summary import ConfigSummary
 from sacred.config.custom_containers import DogmaticDict, undogmatize
 from sacred.config.normalize import (
@@ -29,6 +26,15 @@ from sacred.config.normalize import (
 )
 from sacred.settings import SETTINGS
 from sacred.utils import ConfigError, iterate_flattened, recursive_update, set_by_dotted_path
+
+try:  # the node classes and the parse flag without the ast module's helpers (enum, unparser)
+    import _ast as ast
+except ImportError:  # pragma: no cover - an interpreter without the _ast module
+    import ast  # type: ignore[no-redef]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ConfigScope", "compute_changes"]
 
@@ -43,16 +49,16 @@ class ConfigScope:
     def __init__(self, func: Callable) -> None:
         self._func = func
         self.__name__ = getattr(func, "__name__", "config_scope")
-        self.__doc__ = inspect.getdoc(func)
+        self.__doc__ = introspection.getdoc(func)
         self.__wrapped__ = func
-        signature = inspect.signature(func)
-        for param in signature.parameters.values():
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+        params = introspection.parameters(func)
+        for param in params:
+            if param.kind in (introspection.VAR_POSITIONAL, introspection.VAR_KEYWORD):
                 raise ConfigError(
                     f"Config scope '{self.__name__}' cannot take *args or **kwargs; "
                     "declare the earlier entries it uses by name"
                 )
-        self.arg_spec = list(signature.parameters)
+        self.arg_spec = [param.name for param in params]
         self._body_code, self._parsed, self._func_def = _compile_body(func)
         self._globals = func.__globals__
         self._docs: dict[str, str] | None = None
@@ -216,7 +222,7 @@ class _ParsedSource:
     def __init__(self, text: str, filename: str) -> None:
         self.filename = filename
         self.lines = text.splitlines()
-        self.tree = ast.parse(text, filename)
+        self.tree = compile(text, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         self.functions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         for node in _walk_statements(self.tree.body):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -241,6 +247,9 @@ class _ParsedSource:
 
 def comments_by_tokenize(text: str) -> dict[int, str]:
     """Line number -> comment text (without ``#``) of ``text``, by the tokenize module."""
+    import io
+    import tokenize
+
     comments = {}
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -273,7 +282,7 @@ def comments_from_tree(text: str, tree: ast.AST) -> dict[int, str] | None:
             candidates[number] = (data, [i for i, byte in enumerate(data) if byte == 35])
     if not candidates:
         return {}
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if not (isinstance(node, ast.JoinedStr)
                 or isinstance(node, ast.Constant) and isinstance(node.value, str | bytes)):
             continue
@@ -303,7 +312,7 @@ def _parsed_source(func: Callable) -> _ParsedSource:
     """The parsed source file of ``func`` (cached, so many scopes in one file parse once)."""
     name = getattr(func, "__name__", repr(func))
     code = getattr(func, "__code__", None)
-    filename = (inspect.getsourcefile(func) if code else None) or getattr(code, "co_filename", "")
+    filename = introspection.source_file_name(func) if code else ""
     lines = linecache.getlines(filename, getattr(func, "__globals__", None)) if filename else []
     if not lines:
         raise ConfigError(
@@ -342,6 +351,20 @@ def _compile_body(func: Callable):
     return code, parsed, func_def
 
 
+def _walk(node: Any):
+    """Every node under ``node`` (itself included), as ``ast.walk`` yields them."""
+    pending = collections.deque([node])
+    while pending:
+        node = pending.popleft()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                pending.append(value)
+            elif isinstance(value, list):
+                pending.extend(item for item in value if isinstance(item, ast.AST))
+        yield node
+
+
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
@@ -363,7 +386,7 @@ def _refuse_return_and_yield(func: Callable, func_def: ast.AST, filename: str) -
     """Config scopes cannot return or yield: their locals are the result."""
     name = func.__name__
     found = None
-    if func.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR):
+    if func.__code__.co_flags & (introspection.CO_GENERATOR | introspection.CO_ASYNC_GENERATOR):
         found = ("yield", _first_yield_line(func_def))
     for node in _walk_statements(func_def.body, into_functions=False):  # type: ignore[attr-defined]
         if isinstance(node, ast.Return):
@@ -379,7 +402,7 @@ def _refuse_return_and_yield(func: Callable, func_def: ast.AST, filename: str) -
 
 
 def _first_yield_line(func_def: ast.AST) -> int:
-    for node in ast.walk(func_def):
+    for node in _walk(func_def):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return node.lineno
     return func_def.lineno  # type: ignore[attr-defined]

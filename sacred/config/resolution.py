@@ -24,7 +24,6 @@ import copy
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sacred.config.captured_function import SPECIAL_ARGS
 from sacred.config.config_dict import ConfigDict
@@ -43,6 +42,10 @@ from sacred.utils import (
     recursive_update,
     set_by_dotted_path,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ConfigResult", "resolve_config", "convert_dotted_updates", "ordered_ingredients"]
 
