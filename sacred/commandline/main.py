@@ -14,7 +14,6 @@ gets its traceback without sacred's frames (``--debug`` re-raises instead).
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -42,6 +41,8 @@ def _argv_list(argv: Sequence[str] | str | None) -> list[str]:
     if argv is None:
         return list(sys.argv)
     if isinstance(argv, str):
+        import shlex  # only a command line given as one string is split
+
         try:
             return shlex.split(argv)
         except ValueError as err:
