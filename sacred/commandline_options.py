@@ -141,7 +141,7 @@ def _parse_loglevel(value: Any) -> int:
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    if text.lstrip("-").isdigit():
+    if text.removeprefix("-").isdecimal():  # not isdigit: "²" is a digit int() refuses
         return int(text)
     level = logging.getLevelName(text.upper())
     if not isinstance(level, int):

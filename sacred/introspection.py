@@ -28,6 +28,7 @@ __all__ = [
     "EMPTY",
     "CO_GENERATOR",
     "CO_ASYNC_GENERATOR",
+    "FunctionType",
     "Parameter",
     "parameters",
     "parameter_names",
