@@ -44,7 +44,10 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CAPTURE_MODES", "CapturedOutput", "capture_output", "flush_standard_streams"]
 

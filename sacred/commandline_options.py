@@ -19,11 +19,15 @@ separator (``--beat_interval``); :func:`canonical_key` maps both to one key.
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+
+from sacred.introspection import cleandoc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CLIOption",
@@ -85,7 +89,7 @@ class CLIOption:
 
     def get_description(self) -> str:
         """The docstring of the apply function, dedented (used in the usage text)."""
-        return inspect.cleandoc(self.__doc__ or "")
+        return cleandoc(self.__doc__ or "")
 
     def apply(self, args: Any, run: Any) -> None:
         """Apply the option to ``run`` with the given value."""
@@ -137,7 +141,7 @@ def _parse_loglevel(value: Any) -> int:
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    if text.lstrip("-").isdigit():
+    if text.removeprefix("-").isdecimal():  # not isdigit: "²" is a digit int() refuses
         return int(text)
     level = logging.getLevelName(text.upper())
     if not isinstance(level, int):

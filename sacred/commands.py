@@ -18,14 +18,18 @@ Output is coloured only when stdout is a terminal (see :func:`colors_enabled`).
 
 from __future__ import annotations
 
-import inspect
+import collections
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
 
+from sacred.introspection import cleandoc
 from sacred.masking import mask_text
 from sacred.utils import PATHCHANGE, iterate_flattened_separately
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "COLOR_ADDED",
@@ -53,25 +57,23 @@ BLUE, GREEN, RED, GREY, ENDC = "\033[34m", "\033[32m", "\033[31m", "\033[2m", "\
 COLOR_ADDED, COLOR_MODIFIED, COLOR_TYPECHANGED, COLOR_DOC = GREEN, BLUE, RED, GREY
 
 
-class ConfigEntry(NamedTuple):
-    """One config entry as ``print_config`` shows it (0.8.7's record)."""
+# named tuples of the collections module: typing.NamedTuple would import typing into every run
+class ConfigEntry(collections.namedtuple("ConfigEntry", "key value added modified typechanged doc")):
+    """One config entry as ``print_config`` shows it (0.8.7's record).
 
-    key: str
-    value: Any
-    added: bool
-    modified: bool
-    typechanged: Any
-    doc: str | None
+    ``key: str, value: Any, added: bool, modified: bool, typechanged: Any, doc: str | None``.
+    """
+
+    __slots__ = ()
 
 
-class PathEntry(NamedTuple):
-    """A nested dict's header line as ``print_config`` shows it (0.8.7's record)."""
+class PathEntry(collections.namedtuple("PathEntry", "key added modified typechanged doc")):
+    """A nested dict's header line as ``print_config`` shows it (0.8.7's record).
 
-    key: str
-    added: bool
-    modified: bool
-    typechanged: Any
-    doc: str | None
+    ``key: str, added: bool, modified: bool, typechanged: Any, doc: str | None``.
+    """
+
+    __slots__ = ()
 COMMENT_COLUMN = 37
 
 _terminal_at_start: bool | None = None
@@ -126,7 +128,7 @@ def _with_comment(line: str, doc: str | None, indent: str, use_color: bool) -> s
 
 
 def _docstring_block(doc: str, indent: str, use_color: bool) -> str:
-    lines = inspect.cleandoc(doc).splitlines() or [""]
+    lines = cleandoc(doc).splitlines() or [""]
     text = "\n".join(indent + line for line in lines)
     text = text[: len(indent)] + '"""' + text[len(indent) :] + '"""'
     return _paint(text, GREY, use_color)
@@ -239,7 +241,7 @@ def _named_config_doc(config: Any) -> str | None:
     doc = getattr(config, "doc", None)
     if callable(doc):
         doc = doc()
-    return inspect.cleandoc(doc) if isinstance(doc, str) and doc.strip() else None
+    return cleandoc(doc) if isinstance(doc, str) and doc.strip() else None
 
 
 def format_named_configs(
@@ -274,13 +276,15 @@ def print_named_configs(ingredient: Any) -> Callable[[], None]:
 
 def help_for_command(command: Callable) -> str:
     """Signature and docstring of a command, as ``help COMMAND`` prints them."""
+    import inspect
+
     function = inspect.unwrap(command)
     name = getattr(function, "__name__", "command")
     try:
-        signature = str(inspect.signature(function))
+        signature = str(_plain_signature(function) if function in _PLAIN else inspect.signature(function))
     except (TypeError, ValueError):
         signature = "(...)"
-    doc = inspect.cleandoc(getattr(command, "__doc__", None) or function.__doc__ or "")
+    doc = cleandoc(getattr(command, "__doc__", None) or function.__doc__ or "")
     text = f"{name}{signature}\n"
     if doc:
         text += "\n".join("    " + line for line in doc.splitlines()) + "\n"
@@ -301,10 +305,12 @@ def builtin_commands(experiment: Any) -> list[tuple[str, Callable]]:
     ]
 
 
-def _show_plain_signature(function: Callable) -> None:
-    """Let ``help COMMAND`` show the built-ins' signatures without type hints."""
+def _plain_signature(function: Callable) -> Any:
+    """The signature of ``function`` without type hints (``help COMMAND`` of the built-ins)."""
+    import inspect
+
     signature = inspect.signature(function)
-    function.__signature__ = signature.replace(  # type: ignore[attr-defined]
+    return signature.replace(
         parameters=[
             p.replace(annotation=inspect.Parameter.empty) for p in signature.parameters.values()
         ],
@@ -312,5 +318,5 @@ def _show_plain_signature(function: Callable) -> None:
     )
 
 
-for _command in (print_config, print_dependencies, save_config):
-    _show_plain_signature(_command)
+# the built-ins whose help shows no type hints (computed when asked: inspect is not imported by runs)
+_PLAIN = (print_config, print_dependencies, save_config)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from sacred.run_events import (
     EVENT_NAMES,
@@ -32,6 +31,10 @@ from sacred.run_events import (
     event_defaults,
 )
 from sacred.utils import ObserverError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "EventBus",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
+from sacred import introspection
 from sacred.commandline_options import BUILTIN_OPTIONS, CLIOption, canonical_key
 from sacred.ingredient import Ingredient
 from sacred.utils import SacredError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Experiment", "gather_command_line_options"]
 
@@ -169,7 +172,7 @@ class Experiment(Ingredient):
         line. It receives (and may modify) the options dictionary; it must take
         an argument called ``options``.
         """
-        params = inspect.signature(function).parameters
+        params = introspection.parameter_names(function)
         if "options" not in params:
             raise KeyError(f"Option hook '{function.__name__}' must have an argument called 'options'")
         self.option_hooks.append(function)

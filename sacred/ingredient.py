@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
-from typing import Any
 
+from sacred import introspection
 from sacred.config.captured_function import create_captured_function
 from sacred.config.config_dict import ConfigDict
 from sacred.config.config_files import load_config_file
 from sacred.config.config_scope import ConfigScope
 from sacred.utils import CircularDependencyError, join_paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Ingredient", "gather_from_ingredients"]
 
@@ -148,7 +151,7 @@ class Ingredient:
         Config hooks run after this ingredient's configuration, before further
         ingredient configurations. The returned dict updates the config.
         """
-        params = list(inspect.signature(func).parameters)
+        params = introspection.parameter_names(func)
         if len(params) != 3:
             raise ValueError(
                 f"Config hook '{func.__name__}' must take exactly 3 arguments "

@@ -7,7 +7,6 @@ import functools
 import numbers
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from sacred.commandline_options import _parse_loglevel, spelling_087
 from sacred.config.custom_containers import make_read_only
@@ -17,6 +16,10 @@ from sacred.randomness import RunSeeds
 from sacred.run import Run
 from sacred.settings import SETTINGS
 from sacred.utils import ConfigError, get_by_dotted_path, join_paths, set_by_dotted_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["create_run", "save_wiring", "restore_wiring"]
 

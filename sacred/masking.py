@@ -18,9 +18,12 @@ overlapping repetition) starts where the previous one stopped.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sacred.utils import map_leaves
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MASK", "mask_text", "mask_secrets"]
 

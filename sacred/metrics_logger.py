@@ -12,7 +12,10 @@ import datetime as _dt
 import numbers
 import time
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MetricsLogger", "ScalarMetricLogEntry", "linearize_metrics"]
 

@@ -36,9 +36,12 @@ import importlib.util
 import random
 import sys
 from collections.abc import Iterable
-from typing import Any
 
 from sacred.settings import SETTINGS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "SEEDRANGE",

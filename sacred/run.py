@@ -10,13 +10,16 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from sacred.events import EventBus
 from sacred.masking import mask_secrets
 from sacred.metrics_logger import MetricsLogger
 from sacred.settings import SETTINGS
 from sacred.utils import SacredInterrupt
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Run", "utcnow", "format_filtered_stacktrace"]
 

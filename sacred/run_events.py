@@ -25,10 +25,13 @@ This module imports nothing optional (pluggy is imported when hooks are built).
 from __future__ import annotations
 
 import datetime
-import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+
+from sacred import introspection
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "EVENT_NAMES",
@@ -147,23 +150,32 @@ STOP_EVENTS: tuple[str, ...] = ("completed_event", "interrupted_event", "failed_
 """The events that end a run (exactly one of them per started run)."""
 
 
-def _parameters(event: str) -> tuple[inspect.Parameter, ...]:
-    return tuple(inspect.signature(getattr(RunEventSpec, event)).parameters.values())[1:]
+def _parameters(event: str) -> list[introspection.Parameter]:
+    return introspection.parameters(getattr(RunEventSpec, event))[1:]
 
 
-_SIGNATURES: dict[str, inspect.Signature] = {
-    name: inspect.signature(getattr(RunEventSpec, name)).replace(
-        parameters=_parameters(name), return_annotation=inspect.Signature.empty
-    )
-    for name in EVENT_NAMES
-}
 _ARGUMENTS: dict[str, tuple[str, ...]] = {
-    name: tuple(sig.parameters) for name, sig in _SIGNATURES.items()
+    name: tuple(p.name for p in _parameters(name)) for name in EVENT_NAMES
 }
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    name: {p.name: p.default for p in sig.parameters.values() if p.default is not p.empty}
-    for name, sig in _SIGNATURES.items()
+    name: {p.name: p.default for p in _parameters(name) if p.default is not introspection.EMPTY}
+    for name in EVENT_NAMES
 }
+_SIGNATURES: dict[str, Any] = {}  # event -> inspect.Signature without self, built on first use
+
+
+def _signature(event: str) -> Any:
+    """The ``inspect.Signature`` of ``event`` without ``self`` (inspect is imported only here)."""
+    signature = _SIGNATURES.get(event)
+    if signature is None:
+        import inspect
+
+        full = inspect.signature(getattr(RunEventSpec, event))
+        signature = _SIGNATURES[event] = full.replace(
+            parameters=tuple(full.parameters.values())[1:],
+            return_annotation=inspect.Signature.empty,
+        )
+    return signature
 
 
 def _check_name(event: str) -> None:
@@ -183,17 +195,30 @@ def event_defaults(event: str) -> dict[str, Any]:
     return dict(_DEFAULTS[event])
 
 
-@dataclass
 class RunEvent:
     """One run event as a record: its ``name`` and its keyword arguments.
 
     Picklable when the argument values are (the ``--isolate`` pipe falls back
     to JSON-ready values for those that are not). Build one from a call with
     :meth:`from_call`, which checks the arguments against the contract.
+    Compares, prints and matches like the dataclass it was (``dataclasses``
+    is not imported by runs).
     """
 
-    name: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    __match_args__ = ("name", "kwargs")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, name: str, kwargs: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.kwargs: dict[str, Any] = {} if kwargs is None else kwargs
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(name={self.name!r}, kwargs={self.kwargs!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.name, self.kwargs) == (other.name, other.kwargs)  # type: ignore[attr-defined]
 
     @classmethod
     def from_call(cls, name: str, /, *args: Any, **kwargs: Any) -> RunEvent:
@@ -204,7 +229,7 @@ class RunEvent:
         """
         _check_name(name)
         try:
-            bound = _SIGNATURES[name].bind(*args, **kwargs)
+            bound = _signature(name).bind(*args, **kwargs)
         except TypeError as error:
             raise TypeError(f"{name}: {error}") from None
         bound.apply_defaults()
@@ -227,18 +252,17 @@ class RunEvent:
 
 def accepted_arguments(method: Callable) -> tuple[frozenset[str] | None, frozenset[str]]:
     """``(accepted names or None when it takes **kwargs, required names)`` of an event method."""
-    sig = inspect.signature(method)
     names: set[str] = set()
     required: set[str] = set()
     takes_any = False
-    for param in sig.parameters.values():
-        if param.kind is param.VAR_KEYWORD:
+    for param in introspection.parameters(method):
+        if param.kind == introspection.VAR_KEYWORD:
             takes_any = True
             continue
-        if param.kind is param.VAR_POSITIONAL:
+        if param.kind == introspection.VAR_POSITIONAL:
             continue
         names.add(param.name)
-        if param.default is param.empty:
+        if param.default is introspection.EMPTY:
             required.add(param.name)
     return (None if takes_any else frozenset(names)), frozenset(required)
 
@@ -268,7 +292,7 @@ def forwarding_method(event: str) -> Callable[..., Any]:
     so callers may pass 0.8.7's positional order or keywords.
     """
     _check_name(event)
-    signature = _SIGNATURES[event]
+    signature = _signature(event)
 
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         returned = self.forward(RunEvent.from_call(event, *args, **kwargs))
@@ -276,6 +300,8 @@ def forwarding_method(event: str) -> Callable[..., Any]:
 
     method.__name__ = method.__qualname__ = event
     method.__doc__ = getattr(RunEventSpec, event).__doc__
+    import inspect
+
     self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     method.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=(self_param, *signature.parameters.values())

@@ -50,7 +50,8 @@ def check_choice(value: str, choices: tuple[str, ...]) -> str:
     Raises ValueError naming the accepted values otherwise.
     """
     if choices == LOG_LEVEL_NAMES:
-        if value.upper() in choices or value.lstrip("-").isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses
+        if value.upper() in choices or value.removeprefix("-").isdecimal():
             return value
         raise ValueError(f"expected a number or one of {', '.join(choices)}, got {value!r}")
     if value not in choices:

@@ -3,6 +3,7 @@ print_named_configs and help, as functions and through real experiment files."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import pickle
@@ -403,6 +404,16 @@ def test_help_for_command_shows_signature_then_indented_docstring():
         pass
 
     assert help_for_command(bare) == "bare(name)\n"
+
+
+def test_help_for_builtin_commands_shows_no_type_hints():
+    from sacred.commands import print_config, save_config
+
+    assert help_for_command(print_config).splitlines()[0] == "print_config(_run)"
+    assert help_for_command(save_config).splitlines()[0] == (
+        "save_config(_config, _log, config_filename='config.json')"
+    )
+    assert "Any" in str(inspect.signature(print_config))  # the function keeps its hints
 
 
 def test_builtin_commands_are_registered_unobserved_in_order(hello, tmp_path):

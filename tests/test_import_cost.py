@@ -82,3 +82,52 @@ def test_lazy_public_names_resolve_without_importlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "True"]
+
+
+HELLO = '''\
+from sacred import Experiment
+
+ex = Experiment("hello")
+
+
+@ex.config
+def cfg():
+    """The configuration."""
+    a = 0  # the answer
+
+
+@ex.automain
+def main(a, _log, _run):
+    print("Hello world! a=%s" % a)
+'''
+
+# what a trivial run used to import and no longer needs (issue 18: hello world after
+# `import sacred` <= 40 ms): signatures and docstrings come from code objects, config
+# scopes from the _ast node classes, config files' modules only when files are read
+NOT_IMPORTED_BY_A_RUN = ["inspect", "ast", "dis", "dataclasses", "typing", "json", "pickle",
+                         "pathlib", "urllib.parse", "importlib.metadata", "hashlib", "difflib",
+                         "platform", "subprocess"]
+
+
+@pytest.mark.parametrize(
+    "args, allowed",
+    [([], []), (["-l", "WARNING"], []), (["with", "a=1"], ["ast"])],  # ast.literal_eval for values
+)
+def test_a_trivial_run_imports_no_inspect_ast_typing_or_json(tmp_path, args, allowed):
+    """A hello world (config scope with docs, captured main, no observer) stays lean."""
+    script = tmp_path / "hello.py"
+    script.write_text(HELLO)
+    code = (
+        "import atexit, sys\n"
+        f"banned = {[m for m in NOT_IMPORTED_BY_A_RUN if m not in allowed]!r}\n"
+        "atexit.register(lambda: print('LOADED', sorted(m for m in banned if m in sys.modules)))\n"
+        f"sys.argv = [{str(script)!r}] + {args!r}\n"
+        "__file__ = sys.argv[0]\n"
+        f"exec(compile(open(__file__).read(), __file__, 'exec'))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(sacred.__file__).resolve().parent.parent)}
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                         env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Hello world! a=" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "LOADED []", out.stderr

@@ -105,3 +105,16 @@ def test_every_observer_accepts_positional_arguments_in_0_8_7_order(cls):
         bound = signature.bind(None, *order)  # raises if the positional order differs
         for name in order:
             assert bound.arguments.get(name, name) == name, (cls.__name__, event, name)
+
+
+def test_a_run_event_compares_prints_and_matches_like_a_dataclass():
+    event = RunEvent("resource_event", {"filename": "/tmp/r"})
+    assert RunEvent("completed_event").kwargs == {}
+    assert event != RunEvent("resource_event", {"filename": "/tmp/other"})
+    assert event != ("resource_event", {"filename": "/tmp/r"})
+    assert repr(event) == "RunEvent(name='resource_event', kwargs={'filename': '/tmp/r'})"
+    match event:
+        case RunEvent(name, kwargs):
+            assert (name, kwargs) == ("resource_event", {"filename": "/tmp/r"})
+    with pytest.raises(TypeError):
+        hash(event)

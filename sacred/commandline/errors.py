@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sacred.utils import SacredError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CommandLineError"]
 

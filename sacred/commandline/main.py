@@ -14,10 +14,8 @@ gets its traceback without sacred's frames (``--debug`` re-raises instead).
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
 
 from sacred.commandline.errors import CommandLineError
 from sacred.commandline.parser import parse_argv
@@ -26,6 +24,10 @@ from sacred.commandline.values import split_updates
 from sacred.commandline_options import BUILTIN_OPTIONS, canonical_key, spelling_087
 from sacred.masking import mask_text
 from sacred.utils import SacredError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = ["run_commandline", "apply_option_hooks", "HookOptions"]
 
@@ -39,6 +41,8 @@ def _argv_list(argv: Sequence[str] | str | None) -> list[str]:
     if argv is None:
         return list(sys.argv)
     if isinstance(argv, str):
+        import shlex  # only a command line given as one string is split
+
         try:
             return shlex.split(argv)
         except ValueError as err:

@@ -22,10 +22,13 @@ under its canonical key (``--loglevel``, ``--print_config``, ...): ``True`` /
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from sacred.commandline.errors import CommandLineError
 from sacred.commandline_options import BUILTIN_OPTIONS, CLIOption, canonical_key
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["parse_argv", "get_default_options", "find_option"]
 

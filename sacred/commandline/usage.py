@@ -8,14 +8,17 @@ Sacred 0.8.7 (sections Usage / Options / Arguments / Commands).
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 import textwrap
 from collections.abc import Iterable
-from typing import Any
 
 from sacred.commandline_options import CLIOption
+from sacred.introspection import cleandoc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["get_usage", "short_usage", "format_options", "format_commands", "first_line"]
 
@@ -29,7 +32,7 @@ ARGUMENTS_SECTION = """Arguments:
 
 def first_line(doc: str | None) -> str:
     """The first non-empty line of a docstring ('' if there is none)."""
-    for line in inspect.cleandoc(doc or "").splitlines():
+    for line in cleandoc(doc or "").splitlines():
         if line.strip():
             return line.strip()
     return ""
@@ -101,7 +104,7 @@ def get_usage(experiment: Any, program_name: str | None = None) -> tuple[str, st
     program_name = program_name or default_program_name(experiment)
     short = short_usage(program_name)
     sections = [short]
-    doc = inspect.cleandoc(getattr(experiment, "doc", None) or "")
+    doc = cleandoc(getattr(experiment, "doc", None) or "")
     if doc:
         sections.append(doc)
     sections.append("Options:\n" + format_options(experiment.all_cli_options))

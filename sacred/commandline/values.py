@@ -11,14 +11,16 @@ in which case it is refused.
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from sacred.commandline.errors import CommandLineError
 from sacred.settings import SETTINGS
 from sacred.utils import set_by_dotted_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["parse_value", "parse_update", "split_updates", "is_update"]
 
@@ -63,6 +65,8 @@ def parse_value(text: str, key: str | None = None) -> Any:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_value expects a str, got {type(text).__name__}")
+    import ast  # only runs given values on the command line parse them
+
     try:
         value = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):

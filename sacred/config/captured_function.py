@@ -13,10 +13,13 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from sacred.config.signature import Signature
 from sacred.randomness import create_rnd, get_seed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["create_captured_function", "SPECIAL_ARGS"]
 

@@ -14,15 +14,19 @@ values) or that refers to itself is refused before anything is built.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import pickle
-from pathlib import Path
-from typing import Any
 
 from sacred.settings import SETTINGS
 from sacred.utils import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+# json, pickle and pathlib (with urllib.parse, ipaddress, fnmatch) are imported by the
+# functions that read or write a file: every experiment imports this module, few load files.
 
 __all__ = [
     "HANDLERS",
@@ -58,7 +62,15 @@ class Handler:
         self.mode = mode
 
 
+def _json_load(fp: Any) -> Any:
+    import json
+
+    return json.load(fp)
+
+
 def _json_dump(obj: Any, fp: Any) -> None:
+    import json
+
     from sacred.serializer import flatten
 
     json.dump(flatten(obj), fp, sort_keys=True, indent=2)
@@ -78,9 +90,21 @@ def _yaml_dump(obj: Any, fp: Any) -> None:
     yaml.safe_dump(flatten(obj), fp)
 
 
-_JSON_HANDLER = Handler(json.load, _json_dump, "")
+def _pickle_load(fp: Any) -> Any:
+    import pickle
+
+    return pickle.load(fp)  # noqa: S301 - the handler 0.8.7 exposed; load_config_file warns
+
+
+def _pickle_dump(obj: Any, fp: Any) -> None:
+    import pickle
+
+    pickle.dump(obj, fp)
+
+
+_JSON_HANDLER = Handler(_json_load, _json_dump, "")
 _YAML_HANDLER = Handler(_yaml_load, _yaml_dump, "")
-_PICKLE_HANDLER = Handler(pickle.load, pickle.dump, "b")
+_PICKLE_HANDLER = Handler(_pickle_load, _pickle_dump, "b")
 HANDLER_BY_EXT = {
     ".json": _JSON_HANDLER,
     ".pickle": _PICKLE_HANDLER,
@@ -92,6 +116,8 @@ HANDLER_BY_EXT = {
 
 def get_handler(filename: str | os.PathLike) -> Handler:
     """The :class:`Handler` for ``filename``'s extension (``ConfigError`` naming the supported ones)."""
+    from pathlib import Path
+
     path = Path(os.fspath(filename))
     _format_of(path)  # a clear error for an unknown extension
     return HANDLER_BY_EXT[path.suffix.lower()]
@@ -210,6 +236,8 @@ def _load_pickle(path: Path) -> Any:
             f'Refusing to load the pickle config file "{path}": unpickling can run code and '
             "SETTINGS.CONFIG.ALLOW_PICKLE_FILES is False. Use a .json or .yaml file instead."
         )
+    import pickle
+
     logger.warning(
         'Loading the pickle config file "%s": unpickling runs any code the file contains, so only '
         "load pickles you trust (SETTINGS.CONFIG.ALLOW_PICKLE_FILES = False refuses them).",

@@ -8,17 +8,14 @@ updates fixed. Line comments and the docstring become entry docs.
 
 from __future__ import annotations
 
-import ast
+import collections
 import copy
-import inspect
-import io
 import linecache
 import logging
 import re
-import tokenize
 from collections.abc import Callable, Mapping
-from typing import Any
 
+from sacred import introspection
 from sacred.config.config_summary import ConfigSummary
 from sacred.config.custom_containers import DogmaticDict, undogmatize
 from sacred.config.normalize import (
@@ -29,6 +26,26 @@ from sacred.config.normalize import (
 )
 from sacred.settings import SETTINGS
 from sacred.utils import ConfigError, iterate_flattened, recursive_update, set_by_dotted_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ast
+    from typing import Any
+
+
+def _ast_module() -> Any:
+    """The AST node classes, imported on first use.
+
+    ``_ast`` holds the node classes and the parse flag without the ``ast`` module's
+    helpers (its enum classes and unparser: ~5 M instructions a fresh process).
+    (CPython's ``compile()`` creates the node classes themselves on its first call
+    whatever the source, so a run pays those once anyway.)
+    """
+    try:
+        import _ast
+    except ImportError:  # pragma: no cover - an interpreter without the _ast module
+        import ast as _ast
+    return _ast
 
 __all__ = ["ConfigScope", "compute_changes"]
 
@@ -43,17 +60,22 @@ class ConfigScope:
     def __init__(self, func: Callable) -> None:
         self._func = func
         self.__name__ = getattr(func, "__name__", "config_scope")
-        self.__doc__ = inspect.getdoc(func)
+        self.__doc__ = introspection.getdoc(func)
         self.__wrapped__ = func
-        signature = inspect.signature(func)
-        for param in signature.parameters.values():
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+        params = introspection.parameters(func)
+        for param in params:
+            if param.kind in (introspection.VAR_POSITIONAL, introspection.VAR_KEYWORD):
                 raise ConfigError(
                     f"Config scope '{self.__name__}' cannot take *args or **kwargs; "
                     "declare the earlier entries it uses by name"
                 )
-        self.arg_spec = list(signature.parameters)
-        self._body_code, self._parsed, self._func_def = _compile_body(func)
+        self.arg_spec = [param.name for param in params]
+        self._parsed: _ParsedSource | None = None
+        self._func_def: Any = None
+        body_code = _compile_body_from_text(func)
+        if body_code is None:  # anything unusual: the AST, which also gives exact errors
+            body_code, self._parsed, self._func_def = _compile_body(func)
+        self._body_code = body_code
         self._globals = func.__globals__
         self._docs: dict[str, str] | None = None
 
@@ -66,8 +88,14 @@ class ConfigScope:
     def docs(self) -> dict[str, str]:
         """Entry docs from line comments (and ``__doc__``), extracted on first use."""
         if self._docs is None:
+            if self._func_def is None:
+                self._parsed, self._func_def = _function_node(self._func)
             self._docs = _extract_docs(self._parsed, self._func_def, self.__doc__)
         return self._docs
+
+    def _docs_source(self) -> dict[str, str] | Callable[[], dict[str, str]]:
+        """The docs if known, else what reads them when a summary's docs are asked for."""
+        return self._docs if self._docs is not None else (lambda: self.docs)
 
     def __call__(
         self,
@@ -120,7 +148,7 @@ class ConfigScope:
                 result[key] = value
         defaults = _defaults(preset, values, local)
         summary = compute_changes(
-            result, fixed, defaults=_merged(preset, defaults), docs=self.docs
+            result, fixed, defaults=_merged(preset, defaults), docs=self._docs_source()
         )
         summary.defaults = defaults
         return summary
@@ -157,9 +185,16 @@ def _merged(base: Mapping, top: Mapping) -> dict:
 
 
 def compute_changes(
-    result: dict, fixed: Mapping, defaults: Mapping, docs: Mapping[str, str] | None = None
+    result: dict,
+    fixed: Mapping,
+    defaults: Mapping,
+    docs: Mapping[str, str] | Callable[[], dict[str, str]] | None = None,
 ) -> ConfigSummary:
-    """Build a :class:`ConfigSummary` comparing fixed updates with the defaults."""
+    """Build a :class:`ConfigSummary` comparing fixed updates with the defaults.
+
+    ``docs`` may be a function returning them: it is called when the summary's
+    docs are first read (config scopes read their comments only then).
+    """
     added: set[str] = set()
     modified: set[str] = set()
     typechanged: dict[str, tuple[type, type]] = {}
@@ -173,7 +208,7 @@ def compute_changes(
         old_type, new_type = type(old_value), type(new_value)
         if old_type is not new_type and not _compatible(old_type, new_type, old_value):
             typechanged[path] = (old_type, new_type)
-    summary = ConfigSummary(result, added, modified, typechanged, dict(docs or {}))
+    summary = ConfigSummary(result, added, modified, typechanged, docs if callable(docs) else dict(docs or {}))
     summary.defaults = dict(defaults)
     return summary
 
@@ -214,9 +249,10 @@ class _ParsedSource:
     """A source text parsed once: its AST, its functions by first line, its comments."""
 
     def __init__(self, text: str, filename: str) -> None:
+        ast = _ast_module()
         self.filename = filename
         self.lines = text.splitlines()
-        self.tree = ast.parse(text, filename)
+        self.tree = compile(text, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         self.functions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         for node in _walk_statements(self.tree.body):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -241,6 +277,9 @@ class _ParsedSource:
 
 def comments_by_tokenize(text: str) -> dict[int, str]:
     """Line number -> comment text (without ``#``) of ``text``, by the tokenize module."""
+    import io
+    import tokenize
+
     comments = {}
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -264,6 +303,7 @@ def comments_from_tree(text: str, tree: ast.AST) -> dict[int, str] | None:
     between them), or line breaks other than ``\\n``. Tokenizing a file costs a process
     about as much as the rest of its first run (tokenize compiles its patterns on first use).
     """
+    ast = _ast_module()
     if any(char in text for char in _UNUSUAL_LINE_BREAKS):
         return None
     candidates: dict[int, tuple[bytes, list[int]]] = {}
@@ -273,7 +313,7 @@ def comments_from_tree(text: str, tree: ast.AST) -> dict[int, str] | None:
             candidates[number] = (data, [i for i, byte in enumerate(data) if byte == 35])
     if not candidates:
         return {}
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if not (isinstance(node, ast.JoinedStr)
                 or isinstance(node, ast.Constant) and isinstance(node.value, str | bytes)):
             continue
@@ -303,7 +343,7 @@ def _parsed_source(func: Callable) -> _ParsedSource:
     """The parsed source file of ``func`` (cached, so many scopes in one file parse once)."""
     name = getattr(func, "__name__", repr(func))
     code = getattr(func, "__code__", None)
-    filename = (inspect.getsourcefile(func) if code else None) or getattr(code, "co_filename", "")
+    filename = introspection.source_file_name(func) if code else ""
     lines = linecache.getlines(filename, getattr(func, "__globals__", None)) if filename else []
     if not lines:
         raise ConfigError(
@@ -320,7 +360,8 @@ def _parsed_source(func: Callable) -> _ParsedSource:
     return parsed
 
 
-def _compile_body(func: Callable):
+def _function_node(func: Callable) -> tuple[_ParsedSource, Any]:
+    """The parsed source file of ``func`` and ``func``'s ``def`` node in it (checked)."""
     parsed = _parsed_source(func)
     func_def = parsed.functions.get(func.__code__.co_firstlineno)
     if func_def is None or func_def.name != func.__name__:
@@ -329,6 +370,12 @@ def _compile_body(func: Callable):
             f"({parsed.filename}, line {func.__code__.co_firstlineno})"
         )
     _refuse_return_and_yield(func, func_def, parsed.filename)
+    return parsed, func_def
+
+
+def _compile_body(func: Callable):
+    ast = _ast_module()
+    parsed, func_def = _function_node(func)
     body = func_def.body
     if (
         body
@@ -342,11 +389,96 @@ def _compile_body(func: Callable):
     return code, parsed, func_def
 
 
+def _walk(node: Any):
+    """Every node under ``node`` (itself included), as ``ast.walk`` yields them."""
+    ast = _ast_module()
+    pending = collections.deque([node])
+    while pending:
+        node = pending.popleft()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                pending.append(value)
+            elif isinstance(value, list):
+                pending.extend(item for item in value if isinstance(item, ast.AST))
+        yield node
+
+
+# one line each, no string, bracket pair or backslash that could continue it on the next line
+_DECORATOR_LINE = re.compile(r"[ ]*@[^#'\"()\\\n]*(\([^#'\"()\\\n]*\))?[ ]*(#[^\n]*)?\n?")
+_DEF_LINE = re.compile(
+    r"([ ]*)def[ ]+([A-Za-z_][A-Za-z0-9_]*)[ ]*\([^#'\"()\\\n]*\)[ ]*(->[^#'\"():\\\n]*)?:"
+    r"[ ]*(#[^\n]*)?\n?"
+)
+
+
+def _compile_body_from_text(func: Callable) -> Any:
+    """The body of ``func`` compiled straight from its lines, or None to take the AST path.
+
+    Parsing a file into Python AST objects costs more than compiling it (a
+    2,000-entry scope: ``ast.parse`` 128 M instructions, compiling the whole file
+    100 M), and the docs that need the AST are read only when asked for. For the
+    common shape (single-line decorators and ``def`` header, spaces for any indented line
+    after the last line of code, no docstring, not a generator) the body's lines are compiled as the block of an
+    ``if 1:`` put in place of the ``def`` line, so every statement keeps its line
+    and column. Where the function ends is not guessed: the block runs from the
+    header to the first later line indented no deeper than the ``def`` (after the
+    last line the function's own code is on), and it must compile, which proves
+    that this line starts a new statement outside the function (the text before
+    it closes every string and bracket). Anything else, including every compile
+    error (a ``return`` at the top level of the body, say), returns None and the
+    AST path does the work and raises its exact errors.
+    """
+    code = getattr(func, "__code__", None)
+    if (
+        type(func) is not introspection.FunctionType
+        or func.__doc__ is not None
+        or code.co_flags & (introspection.CO_GENERATOR | introspection.CO_ASYNC_GENERATOR)
+    ):
+        return None
+    filename = introspection.source_file_name(func)
+    lines = linecache.getlines(filename, func.__globals__) if filename else []
+    index = code.co_firstlineno - 1  # 0-based index of the first decorator or the def line
+    if not 0 <= index < len(lines):
+        return None
+    while index < len(lines) and not _DEF_LINE.fullmatch(lines[index]):
+        line = lines[index].strip()
+        if line and not line.startswith("#") and not _DECORATOR_LINE.fullmatch(lines[index]):
+            return None
+        index += 1
+    if index >= len(lines):
+        return None
+    header = _DEF_LINE.fullmatch(lines[index])
+    if header is None or header.group(2) != func.__name__:
+        return None
+    indent = len(header.group(1))
+    # the last line the function's own code reaches (the end of a multi-line value included)
+    last = max((end for _, end, _, _ in code.co_positions() if end is not None), default=0)
+    end = len(lines)
+    for position in range(max(last, index + 1), len(lines)):
+        text = lines[position]
+        content = text.lstrip()
+        if not content or content.startswith("#"):
+            continue
+        leading = text[: len(text) - len(content)]
+        if leading.strip(" "):  # tabs or form feeds: leave indentation to the tokenizer
+            return None
+        if len(leading) <= indent:
+            end = position
+            break
+    source = "\n" * index + "if 1:\n" + "".join(lines[index + 1 : end])
+    try:
+        return compile(source, filename, "exec")
+    except (SyntaxError, ValueError):
+        return None
+
+
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def _walk_statements(statements: list, into_functions: bool = True):
     """Yield statements (not expressions) recursively; much cheaper than ``ast.walk``."""
+    ast = _ast_module()
     for node in statements:
         yield node
         if not into_functions and isinstance(
@@ -361,9 +493,10 @@ def _walk_statements(statements: list, into_functions: bool = True):
 
 def _refuse_return_and_yield(func: Callable, func_def: ast.AST, filename: str) -> None:
     """Config scopes cannot return or yield: their locals are the result."""
+    ast = _ast_module()
     name = func.__name__
     found = None
-    if func.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR):
+    if func.__code__.co_flags & (introspection.CO_GENERATOR | introspection.CO_ASYNC_GENERATOR):
         found = ("yield", _first_yield_line(func_def))
     for node in _walk_statements(func_def.body, into_functions=False):  # type: ignore[attr-defined]
         if isinstance(node, ast.Return):
@@ -379,7 +512,8 @@ def _refuse_return_and_yield(func: Callable, func_def: ast.AST, filename: str) -
 
 
 def _first_yield_line(func_def: ast.AST) -> int:
-    for node in ast.walk(func_def):
+    ast = _ast_module()
+    for node in _walk(func_def):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return node.lineno
     return func_def.lineno  # type: ignore[attr-defined]
@@ -387,6 +521,7 @@ def _first_yield_line(func_def: ast.AST) -> int:
 
 def _extract_docs(parsed: _ParsedSource, func_def: ast.AST, docstring: str | None) -> dict[str, str]:
     """Map assigned names to the comment on their line or the comment lines above."""
+    ast = _ast_module()
     ignored = [re.compile(p) for p in SETTINGS.CONFIG.IGNORED_COMMENTS]
     all_comments = parsed.comments
     end = getattr(func_def, "end_lineno", None) or len(parsed.lines)

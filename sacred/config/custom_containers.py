@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, NoReturn
 
 from sacred.utils import SacredError, join_paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = [
     "DogmaticDict",

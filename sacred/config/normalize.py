@@ -10,10 +10,13 @@ plain data.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sacred.settings import SETTINGS
 from sacred.utils import InvalidConfigError, is_identifier
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "assert_is_valid_key",

@@ -24,7 +24,6 @@ import copy
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sacred.config.captured_function import SPECIAL_ARGS
 from sacred.config.config_dict import ConfigDict
@@ -43,6 +42,10 @@ from sacred.utils import (
     recursive_update,
     set_by_dotted_path,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ConfigResult", "resolve_config", "convert_dotted_updates", "ordered_ingredients"]
 
@@ -188,9 +191,26 @@ def resolve_config(
     named_updates = _run_named_configs(named, updates, ingredients, command_name, logger)
     global_config, summary = _configure(ingredients, updates, named_updates, command_name, logger)
     final = ConfigSummary(
-        global_config, summary.added, summary.modified, summary.typechanged, summary.docs
+        global_config, summary.added, summary.modified, summary.typechanged, summary.docs_source()
     )
     return ConfigResult(final, final, {p: i for i, p in ingredients})
+
+
+def _gathered_docs(docs: dict[str, str], results: list) -> Any:
+    """``docs`` updated with the docs of ``results`` in order (read when first asked for)."""
+    sources = [getattr(r, "docs_source", lambda r=r: getattr(r, "docs", {}))() for r in results]
+    if not any(callable(source) for source in sources):
+        for source in sources:
+            docs.update(source)
+        return docs
+
+    def gather() -> dict[str, str]:
+        gathered = dict(docs)
+        for source in sources:
+            gathered.update(source() if callable(source) else source)
+        return gathered
+
+    return gather
 
 
 def _subtree(tree: Mapping, path: str) -> dict:
@@ -268,11 +288,12 @@ def _configure(
             config["seed"] = get_seed()
             defaults["seed"] = config["seed"]
         docs: dict[str, str] = {"seed": SEED_DOC} if not path else {}
+        results = []
         for scope in ingredient.configurations:
             result = scope(fixed=fixed_with_hooks, preset=config, fallback=fallback)
             config = dict(result)
             recursive_update(defaults, copy.deepcopy(getattr(result, "defaults", {})))
-            docs.update(result.docs)
+            results.append(result)
         for key, value in fixed_with_hooks.items():
             if key not in config:
                 config[key] = copy.deepcopy(value)
@@ -280,7 +301,7 @@ def _configure(
                 recursive_update(config[key], copy.deepcopy(value))
             else:
                 config[key] = copy.deepcopy(value)
-        part = compute_changes(config, fixed, defaults, docs)
+        part = compute_changes(config, fixed, defaults, _gathered_docs(docs, results))
         summary.update_from(part, path)
         _merge_at(global_config, path, config)
         for hook in ingredient.config_hooks:

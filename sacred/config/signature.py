@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import inspect
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from typing import Any
 
+from sacred import introspection
 from sacred.utils import MissingConfigError, SignatureError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 __all__ = ["Signature"]
 
@@ -23,32 +26,33 @@ class Signature:
 
     def __init__(self, func: Callable) -> None:
         self.name = getattr(func, "__name__", repr(func))
-        sig = inspect.signature(func)
         self.positional: list[str] = []
         self.keyword_only: list[str] = []
         self.defaults: dict[str, Any] = {}
         self.vararg: str | None = None
         self.kwarg: str | None = None
-        for param in sig.parameters.values():
-            if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+        for param in introspection.parameters(func):
+            if param.kind <= introspection.POSITIONAL_OR_KEYWORD:
                 self.positional.append(param.name)
-            elif param.kind is param.KEYWORD_ONLY:
+            elif param.kind == introspection.KEYWORD_ONLY:
                 self.keyword_only.append(param.name)
-            elif param.kind is param.VAR_POSITIONAL:
+            elif param.kind == introspection.VAR_POSITIONAL:
                 self.vararg = param.name
             else:
                 self.kwarg = param.name
-            if param.default is not param.empty:
+            if param.default is not introspection.EMPTY:
                 self.defaults[param.name] = param.default
         self.arguments = self.positional + self.keyword_only
         self.positional_args = [a for a in self.arguments if a not in self.defaults]
         self.kwargs = OrderedDict((a, self.defaults[a]) for a in self.arguments if a in self.defaults)
         self.vararg_name = self.vararg
         self.kw_wildcard_name = self.kwarg
-        self._signature = sig
+        self._func = func
 
     def __str__(self) -> str:
-        return f"{self.name}{self._signature}"
+        import inspect  # only for showing it
+
+        return f"{self.name}{inspect.signature(self._func)}"
 
     def get_free_parameters(self, args: tuple, kwargs: Mapping, bound: bool = False) -> list[str]:
         """Names not given explicitly by ``args``/``kwargs`` (``bound``: skip ``self``)."""

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from sacred.config.custom_containers import DogmaticDict, DogmaticList, undogmatize
 from sacred.config.normalize import assert_is_valid_key, normalize_or_die
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DogmaticDict",

@@ -168,3 +168,12 @@ def test_an_error_message_with_a_password_is_masked_on_stderr(tmp_path):
     assert result.returncode == 1 and "RuntimeError" in result.stderr
     assert "pa/ss" not in result.stderr and "t0k" not in result.stderr
     assert "postgresql://u:***@db/x?token=***" in result.stderr
+
+
+@pytest.mark.parametrize("level", ["²", "--5", "1٫5"])
+def test_a_log_level_that_only_looks_numeric_is_one_clear_error(level):
+    from sacred.commandline_options import _parse_loglevel
+
+    with pytest.raises(ValueError, match="Unknown log level"):
+        _parse_loglevel(level)
+    assert _parse_loglevel("٣") == 3 and _parse_loglevel("-5") == -5

@@ -123,6 +123,7 @@ def test_lowercase_and_numeric_log_levels_are_accepted(sacredtester):
 @pytest.mark.parametrize(("flag", "message"), [
     (["--capture", "bogus"], "--capture: expected one of no, sys, fd, got 'bogus'"),
     (["-l", "LOUD"], "--loglevel: expected a number or one of"),
+    (["-l", "²"], "--loglevel: expected a number or one of"),
     (["-b", "soon"], "--beat_interval: expected a positive number of seconds, got 'soon'"),
 ])
 def test_bad_experiment_flag_values_are_usage_errors(sacredtester, flag, message):
