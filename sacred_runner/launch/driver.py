@@ -14,7 +14,8 @@ called :meth:`LaunchDriver.run`):
 * :class:`AttemptStarted` for a task whose earlier attempt started a run that
   never ended (the cluster re-ran it elsewhere): that earlier run is recorded
   FAILED, naming the worker it lost and the new attempt;
-* :class:`TaskCancelled` -> the item is deselected with the reason.
+* :class:`TaskCancelled` -> nothing is recorded: the item is one of the session's
+  runs that never started, as when the sequential runner stops early.
 """
 
 from __future__ import annotations
@@ -114,8 +115,9 @@ class LaunchDriver:
         elif isinstance(message, TaskLost):
             self._conclude(tracker, self._lost_outcome(tracker, message))
         elif isinstance(message, TaskCancelled):
+            # never started: the session counts it "not started" (it stays in session.items),
+            # as the sequential runner does; deselecting it too would count it twice
             tracker.done = True
-            self.session.deselect(tracker.task.item.nodeid, message.reason)
 
     # ------------------------------------------------------------------ messages
 

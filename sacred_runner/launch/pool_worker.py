@@ -68,6 +68,8 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if not _read(connection, queue, send, block=not queue):
             return 0
+        if not queue:  # a "cancel" emptied the reserve: wait for the next task
+            continue
         task = queue.popleft()
         interrupted.clear()
         signal.signal(signal.SIGINT, signal.default_int_handler)
