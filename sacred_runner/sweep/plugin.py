@@ -133,7 +133,7 @@ class SweepPlugin:
             if isinstance(space, Product):
                 stack.extend([space.first, space.second])
             elif isinstance(space, Grid):
-                keys.update(axis.key for axis in space.axes if len(axis.values) == 1)
+                keys.update(axis.key for axis in space.axes if axis.size == 1)
         return keys
 
     # ------------------------------------------------------------------ expansion
