@@ -29,8 +29,19 @@ def _end(observer: Any, status: str, reason: str, when: dt.datetime) -> None:
         observer.interrupted_event(interrupt_time=when, status=status)
 
 
-def _salvage_layout(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime) -> bool:
-    from sacred.observers.run_files._layout import METRICS_JOURNAL, RUN_JSON, read_metrics
+def _unstored_points(stored: dict, spooled: dict | None) -> dict:
+    """The spooled points past those the store already holds (the worker delivered a prefix of each series)."""
+    added = {}
+    for name, series in (spooled or {}).items():
+        have = len((stored.get(name) or {}).get("steps") or [])
+        if len(series["steps"]) > have:
+            added[name] = {key: (value[have:] if isinstance(value, list) else value) for key, value in series.items()}
+    return added
+
+
+def _salvage_layout(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime,
+                    captured_out: str | None = None, metrics: dict | None = None) -> bool:
+    from sacred.observers.run_files._layout import COUT_TXT, METRICS_JOURNAL, RUN_JSON, read_metrics
 
     run_dir = observer.backend.join(observer.basedir, str(run_id))
     data = observer.backend.read_bytes(observer.backend.join(run_dir, RUN_JSON))
@@ -45,6 +56,15 @@ def _salvage_layout(observer: Any, run_id: Any, status: str, reason: str, when: 
     if observer.backend.journal_read(observer.backend.join(run_dir, METRICS_JOURNAL)):
         observer._metrics_dirty = True
         observer._points_total = 1
+    info = entry.get("info") or {}
+    added = _unstored_points(observer.metrics, metrics)
+    if added:
+        observer.log_metrics(added, info)
+    if captured_out:
+        stored_out = observer.backend.read_bytes(observer.backend.join(run_dir, COUT_TXT)) or b""
+        observer.cout = stored_out.decode("utf-8", "replace")
+        if len(captured_out) > len(observer.cout):  # the spool holds the whole output of the run
+            observer.heartbeat_event(info=info, captured_out=captured_out, beat_time=when, result=entry.get("result"))
     if status == "FAILED":
         entry["fail_trace"] = [reason.rstrip("\n") + "\n"]
     _end(observer, status, reason, when)
@@ -64,8 +84,11 @@ def _salvage_sql(observer: Any, run_id: Any, status: str, reason: str, when: dt.
     return True
 
 
-def _salvage_mongo(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime) -> bool:
+def _salvage_mongo(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime,
+                   captured_out: str | None = None) -> bool:
     fields: dict[str, Any] = {"status": status, "stop_time": when}
+    if captured_out:
+        fields["captured_out"] = captured_out
     if status == "FAILED":
         fields["fail_trace"] = [reason.rstrip("\n") + "\n"]
     updated = observer.runs.update_one({"_id": run_id, "status": {"$in": ["RUNNING", "QUEUED"]}}, {"$set": fields})
@@ -73,9 +96,14 @@ def _salvage_mongo(observer: Any, run_id: Any, status: str, reason: str, when: d
 
 
 def record_lost_run(stores: tuple[tuple[str, str], ...], rootdir: str, run_id: Any, reason: str,
-                    status: str = "FAILED") -> list[str]:
+                    status: str = "FAILED", captured_out: str | None = None,
+                    metrics: dict | None = None) -> list[str]:
     """Write ``status`` (FAILED with ``reason`` as its trace, or INTERRUPTED) for ``run_id`` in each store.
 
+    ``captured_out`` / ``metrics`` (``metrics_by_name``): what the run printed
+    and logged before its worker died (:mod:`sacred_runner.launch.spool`),
+    added where the store lacks it: file-layout stores get both, MongoDB the
+    output; an SQL store keeps what the worker delivered at its last heartbeat.
     Returns problems (one line each) for stores where that was impossible.
     """
     from sacred.observers.run_files._layout import LayoutObserver
@@ -87,11 +115,11 @@ def record_lost_run(stores: tuple[tuple[str, str], ...], rootdir: str, run_id: A
         try:
             observer = build_observer(kind, value, Path(rootdir))
             if isinstance(observer, LayoutObserver):
-                _salvage_layout(observer, run_id, status, reason, when)
+                _salvage_layout(observer, run_id, status, reason, when, captured_out, metrics)
             elif kind == "sql":
                 _salvage_sql(observer, run_id, status, reason, when)
             elif kind == "mongo_db":
-                _salvage_mongo(observer, run_id, status, reason, when)
+                _salvage_mongo(observer, run_id, status, reason, when, captured_out)
             else:
                 problems.append(f"{kind}:{value}: cannot record the end of run {run_id} from here")
         except Exception as error:  # noqa: BLE001 - reported, the other stores go on

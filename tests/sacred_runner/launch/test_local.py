@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -118,6 +119,29 @@ def test_exitfirst_over_several_files_counts_each_run_once(sacredtester):
     assert result.ret == 1
     assert "1 failed, 2 not started (stopped at the first failure, -x)" in result.stdout, result.stdout
     assert "deselected" not in result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_worker_that_dies_keeps_its_runs_output_and_metrics_and_the_reason_is_shown_once(sacredtester):
+    sacredtester.write("exp_crash.py", """\
+        import os
+        from sacred import Experiment
+        ex = Experiment("crash")
+        @ex.automain
+        def main(_run):
+            print("before crash", flush=True)
+            _run.log_scalar("m", 1.5)
+            _run.log_scalar("m", 2.5)
+            os._exit(7)
+        """)
+    result = sacredtester.run("run", "exp_crash.py", "-n", "1", "--color=no", "-q")
+    assert result.ret == 1, result.stderr
+    [run_dir] = [p for p in (sacredtester.path / ".sacred" / "runs").iterdir() if p.name.isdigit()]
+    assert "before crash" in (run_dir / "cout.txt").read_text()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["m"]["values"] == [1.5, 2.5] and metrics["m"]["steps"] == [0, 1]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "FAILED" and "it exited with code 7" in "".join(run["fail_trace"])
+    assert result.stdout.count("it exited with code 7") == 1, result.stdout
 
 
 def test_runs_on_one_worker_do_not_see_each_others_module_state(sacredtester):
