@@ -131,6 +131,8 @@ def describe_spec(kind: str, value: str, rootdir: str, run_id: Any) -> str:
     """Where the store ``kind:value`` keeps run ``run_id`` (for the summary's store column)."""
     if kind in ("file_storage", "tiny_db"):
         path = value if os.path.isabs(value) else os.path.join(rootdir, value)
+        if kind == "file_storage" and run_id is not None:  # the run's own folder, as for an in-process run
+            path = os.path.join(path, str(run_id))
         try:
             shown = os.path.relpath(path)
         except ValueError:

@@ -144,6 +144,18 @@ def test_a_worker_that_dies_keeps_its_runs_output_and_metrics_and_the_reason_is_
     assert result.stdout.count("it exited with code 7") == 1, result.stdout
 
 
+def test_the_store_column_names_the_runs_folder_as_for_an_in_process_run(sacredtester):
+    sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
+    rows = []
+    for extra in ([], ["-n", "1"]):
+        result = sacredtester.run("run", "-v", "--color=no", "--file_storage", "fs", *extra)
+        assert result.ret == 0, result.stderr
+        summary = result.stdout.split(" summary ", 1)[1]
+        [row] = [line for line in summary.splitlines() if line.startswith("exp_faulty.py") and "COMPLETED" in line]
+        rows.append(row.split()[-1])
+    assert [row.replace(os.sep, "/") for row in rows] == ["fs/1", "fs/2"], rows
+
+
 def test_runs_on_one_worker_do_not_see_each_others_module_state(sacredtester):
     sacredtester.write("counter_state.py", "CALLS = []\n")
     sacredtester.write("exp_state.py", """\
