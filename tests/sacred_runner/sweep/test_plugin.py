@@ -101,6 +101,16 @@ def test_outside_multirun_the_with_grammar_is_0_8_7s(sacredtester):
     assert entry["config"]["a"] == [1, 2] and "sweep" not in entry["meta"]
 
 
+def test_an_objective_metric_no_run_logged_is_warned_about_once_naming_the_logged_ones(sacredtester):
+    sacredtester.write("exp_grid.py", GRID_EXPERIMENT)
+    result = sacredtester.run("run", "-M", "--color=no", "--objective", "metric:los", "with", "lr=0.1,0.2")
+    assert result.ret == 0, result.stderr
+    warning = "no run of the sweep logged a metric 'los' (logged: loss)"
+    assert result.stdout.count(warning) == 1, result.stdout
+    named = sacredtester.run("run", "-M", "--color=no", "--objective", "metric:loss", "with", "lr=0.1,0.2")
+    assert named.ret == 0 and "no run of the sweep logged" not in named.stdout
+
+
 def test_objective_sorts_the_table_best_first_and_failures_last(sacredtester):
     sacredtester.write("exp_grid.py", GRID_EXPERIMENT)
     result = sacredtester.run("run", "-M", "--objective", "metric:loss:min", "--direction", "maximize",
