@@ -60,8 +60,11 @@ class TaskSpool:
     """Worker side: the output and points files of the task being run."""
 
     def __init__(self, output_fd: int, points_fd: int) -> None:
+        from sacred_runner.isolation import encode_point
+
         self.output_fd = output_fd
         self.points_fd = points_fd
+        self._encode = encode_point
 
     def begin(self) -> None:
         """A new task: forget the previous one's output and points."""
@@ -70,10 +73,8 @@ class TaskSpool:
 
     def point(self, name: str, step: int, value: Any, timestamp: float) -> None:
         """Append one metric point as it is logged (``Run.stream_metrics`` listener)."""
-        from sacred_runner.isolation import encode_point
-
         try:
-            os.write(self.points_fd, encode_point(name, step, value, timestamp))
+            os.write(self.points_fd, self._encode(name, step, value, timestamp))
         except Exception:  # noqa: BLE001 - spooling must never fail the run (e.g. a value that does not pickle)
             pass
 
