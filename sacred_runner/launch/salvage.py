@@ -29,11 +29,11 @@ def _end(observer: Any, status: str, reason: str, when: dt.datetime) -> None:
         observer.interrupted_event(interrupt_time=when, status=status)
 
 
-def _unstored_points(stored: dict, spooled: dict | None) -> dict:
-    """The spooled points past those the store already holds (the worker delivered a prefix of each series)."""
+def _unstored_points(stored: dict[str, int], spooled: dict | None) -> dict:
+    """The spooled points past the ``stored`` counts per metric (the worker delivered a prefix of each series)."""
     added = {}
     for name, series in (spooled or {}).items():
-        have = len((stored.get(name) or {}).get("steps") or [])
+        have = stored.get(name, 0)
         if len(series["steps"]) > have:
             added[name] = {key: (value[have:] if isinstance(value, list) else value) for key, value in series.items()}
     return added
@@ -57,7 +57,8 @@ def _salvage_layout(observer: Any, run_id: Any, status: str, reason: str, when: 
         observer._metrics_dirty = True
         observer._points_total = 1
     info = entry.get("info") or {}
-    added = _unstored_points(observer.metrics, metrics)
+    added = _unstored_points({name: len(series.get("steps") or []) for name, series in observer.metrics.items()},
+                             metrics)
     if added:
         observer.log_metrics(added, info)
     if captured_out:
@@ -71,15 +72,25 @@ def _salvage_layout(observer: Any, run_id: Any, status: str, reason: str, when: 
     return True
 
 
-def _salvage_sql(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime) -> bool:
+def _salvage_sql(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime,
+                 captured_out: str | None = None, metrics: dict | None = None) -> bool:
     import sqlalchemy as sa
 
-    run = observer.tables.run
-    current = observer.session.execute(sa.select(run.c.status).where(run.c.run_id == str(run_id))).scalar()
+    run, metric = observer.tables.run, observer.tables.metric
+    row = observer.session.execute(
+        sa.select(run.c.status, run.c.captured_out).where(run.c.run_id == str(run_id))).first()
+    counts = dict(observer.session.execute(
+        sa.select(metric.c.name, sa.func.count()).where(metric.c.run_id == str(run_id)).group_by(metric.c.name)
+    ).all()) if metrics else {}
     observer.session.rollback()
-    if current not in ("RUNNING", "QUEUED"):
+    if row is None or row[0] not in ("RUNNING", "QUEUED"):
         return False
     observer.run_id = str(run_id)
+    added = _unstored_points(counts, metrics)
+    if added:  # queued; written with the run's end, in one transaction
+        observer.log_metrics(added, {})
+    if captured_out and len(captured_out) > len(row[1] or ""):
+        observer._update_run(captured_out=captured_out)
     _end(observer, status, reason, when)
     return True
 
@@ -102,8 +113,8 @@ def record_lost_run(stores: tuple[tuple[str, str], ...], rootdir: str, run_id: A
 
     ``captured_out`` / ``metrics`` (``metrics_by_name``): what the run printed
     and logged before its worker died (:mod:`sacred_runner.launch.spool`),
-    added where the store lacks it: file-layout stores get both, MongoDB the
-    output; an SQL store keeps what the worker delivered at its last heartbeat.
+    added where the store lacks it: file-layout and SQL stores get both,
+    MongoDB the output.
     Returns problems (one line each) for stores where that was impossible.
     """
     from sacred.observers.run_files._layout import LayoutObserver
@@ -117,7 +128,7 @@ def record_lost_run(stores: tuple[tuple[str, str], ...], rootdir: str, run_id: A
             if isinstance(observer, LayoutObserver):
                 _salvage_layout(observer, run_id, status, reason, when, captured_out, metrics)
             elif kind == "sql":
-                _salvage_sql(observer, run_id, status, reason, when)
+                _salvage_sql(observer, run_id, status, reason, when, captured_out, metrics)
             elif kind == "mongo_db":
                 _salvage_mongo(observer, run_id, status, reason, when, captured_out)
             else:
