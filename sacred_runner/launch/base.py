@@ -81,6 +81,8 @@ class TaskLost:
     key: str
     reason: str
     interrupted: bool = False  # lost while the session was being interrupted
+    captured_out: str | None = None  # what the run printed before its worker died, when the launcher kept it
+    metrics: dict | None = None  # its metric points (``metrics_by_name``), when the launcher kept them
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ called :meth:`LaunchDriver.run`):
 * :class:`AttemptStarted` for a task whose earlier attempt started a run that
   never ended (the cluster re-ran it elsewhere): that earlier run is recorded
   FAILED, naming the worker it lost and the new attempt;
-* :class:`TaskCancelled` -> the item is deselected with the reason.
+* :class:`TaskCancelled` -> nothing is recorded: the item is one of the session's
+  runs that never started, as when the sequential runner stops early.
 """
 
 from __future__ import annotations
@@ -114,8 +115,9 @@ class LaunchDriver:
         elif isinstance(message, TaskLost):
             self._conclude(tracker, self._lost_outcome(tracker, message))
         elif isinstance(message, TaskCancelled):
+            # never started: the session counts it "not started" (it stays in session.items),
+            # as the sequential runner does; deselecting it too would count it twice
             tracker.done = True
-            self.session.deselect(tracker.task.item.nodeid, message.reason)
 
     # ------------------------------------------------------------------ messages
 
@@ -131,8 +133,10 @@ class LaunchDriver:
             tracker.relay = HookRelayObserver(tracker.task.item, self.hook)
         tracker.where = message.where
 
-    def _record_lost(self, tracker: _Tracker, reason: str, status: str) -> None:
-        problems = record_lost_run(self.stores, self.rootdir, tracker.run_id, reason, status)
+    def _record_lost(self, tracker: _Tracker, reason: str, status: str,
+                     captured_out: str | None = None, metrics: dict | None = None) -> None:
+        problems = record_lost_run(self.stores, self.rootdir, tracker.run_id, reason, status,
+                                   captured_out=captured_out, metrics=metrics)
         for problem in problems:
             self.session.config.warn(problem)
         if status == "FAILED":
@@ -168,8 +172,9 @@ class LaunchDriver:
         if tracker.running():
             status = "INTERRUPTED" if message.interrupted else "FAILED"
             reason = f"The run's worker{where} died before the run ended: {message.reason}."
-            self._record_lost(tracker, reason, status)
-            outcome.error_message = reason
+            self._record_lost(tracker, reason, status, message.captured_out, message.metrics)
+            if status != "FAILED":  # a FAILED run shows the reason as its trace already
+                outcome.error_message = reason
         elif not tracker.relay.started:
             outcome.status = "INTERRUPTED" if message.interrupted else "ERROR"
             outcome.error_message = f"the run's worker{where} was lost before the run started: {message.reason}"

@@ -20,6 +20,7 @@ busy after the grace period is killed and its run recorded INTERRUPTED.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -71,13 +72,19 @@ class _Worker:
         from multiprocessing.connection import Connection
 
         from sacred_runner.isolated_run import child_env
+        from sacred_runner.launch.spool import spool_file
 
         parent_socket, child_socket = socket.socketpair()
+        self.spool = (spool_file(), spool_file())  # the running task's output and metric points
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "sacred_runner.launch.pool_worker", str(child_socket.fileno())],
-                pass_fds=[child_socket.fileno()], env=child_env(),
+                [sys.executable, "-m", "sacred_runner.launch.pool_worker", str(child_socket.fileno()),
+                 *map(str, self.spool)],
+                pass_fds=[child_socket.fileno(), *self.spool], env=child_env(),
             )
+        except BaseException:
+            self.close_spool()
+            raise
         finally:
             child_socket.close()
         self.connection = Connection(parent_socket.detach())
@@ -85,6 +92,22 @@ class _Worker:
         self.sigint_sent = False
         self.cancel_sent = False
         self.alive = True
+
+    def salvage(self) -> tuple[str | None, dict | None]:
+        """After the worker died: what its last task printed and logged (``(None, None)`` if unreadable)."""
+        from sacred_runner.launch.spool import read_spool
+
+        try:
+            return read_spool(*self.spool)
+        except Exception:  # noqa: BLE001 - the run is still recorded, without them
+            return None, None
+
+    def close_spool(self) -> None:
+        """Release the spool files."""
+        for fd in self.spool:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.spool = (-1, -1)
 
     def exit_description(self) -> str:
         from sacred_runner.isolated_run import describe_exit
@@ -109,6 +132,7 @@ class _Worker:
             self.process.kill()
             self.process.wait()
         self.alive = False
+        self.close_spool()
 
 
 class _CtrlC:
@@ -218,13 +242,18 @@ class LocalPoolLauncher(Launcher):
             how = worker.exit_description()
             worker.connection.close()
             held, worker.tasks = list(worker.tasks), deque()
+            output, metrics = worker.salvage() if any(t.key in self._started for t in held) else (None, None)
+            worker.close_spool()
             for task in reversed(held):
                 if task.key not in self._started and task.key not in self._requeued and not control.interrupted:
                     # the worker ended before it began this task (it retired, or died running the
                     # one before): the task goes to another worker, once
                     self._requeued.add(task.key)
                     self._pending.appendleft(task)
-                elif task.key in self._started or not control.interrupted:
+                elif task.key in self._started:  # it was running: keep what it printed and logged
+                    report(TaskLost(task.key, how, interrupted=control.interrupted,
+                                    captured_out=output, metrics=metrics))
+                elif not control.interrupted:
                     report(TaskLost(task.key, how, interrupted=control.interrupted))
                 else:
                     report(TaskCancelled(task.key, "cancelled: interrupted by the user"))

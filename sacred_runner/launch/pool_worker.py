@@ -1,4 +1,4 @@
-"""A long-lived local worker of ``-n N``: ``python -m sacred_runner.launch.pool_worker FD``.
+"""A long-lived local worker of ``-n N``: ``python -m sacred_runner.launch.pool_worker FD OUTPUT POINTS``.
 
 Receives :class:`~sacred_runner.launch.base.LaunchTask` s (``None`` ends it)
 over the socket ``FD`` and runs each with
@@ -10,6 +10,8 @@ SIGINT is ignored while idle and interrupts the run while one executes
 (the run records itself INTERRUPTED; the tasks held in reserve are then
 cancelled). The runner hands each worker one task in reserve, so the next
 run starts without waiting for a round trip; ``"cancel"`` drops the reserve.
+``OUTPUT`` and ``POINTS`` are the spool files (:mod:`sacred_runner.launch.spool`)
+where each run's output and metric points survive this process's death.
 """
 
 from __future__ import annotations
@@ -53,8 +55,10 @@ def main(argv: list[str]) -> int:
     import sacred  # noqa: F401 - loaded once, before the first run's snapshot
     from sacred_runner.launch.base import TaskCancelled, TaskFinished
     from sacred_runner.launch.remote import BatchingReporter, execute_task
+    from sacred_runner.launch.spool import TaskSpool
 
     connection = Connection(int(argv[1]))
+    spool = TaskSpool(int(argv[2]), int(argv[3])) if len(argv) > 3 else None
     send = BatchingReporter(connection.send)  # payloads are already picklable (remote.portable)
     queue: deque = deque()
     interrupted: list[str] = []
@@ -68,11 +72,13 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if not _read(connection, queue, send, block=not queue):
             return 0
+        if not queue:  # a "cancel" emptied the reserve: wait for the next task
+            continue
         task = queue.popleft()
         interrupted.clear()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            reusable = execute_task(task, forward)
+            reusable = execute_task(task, forward, spool=spool)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             if interrupted:  # Ctrl+C: what this worker holds in reserve never starts
                 while queue:

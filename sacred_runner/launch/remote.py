@@ -199,14 +199,33 @@ def _noting_starts(report: Report, ledger: AttemptLedger, meta: dict) -> Report:
     return noting
 
 
+def _run_spooled(item: Any, observers: list, spool: Any) -> Any:
+    """Run ``item`` with its output and metric points also appended to ``spool`` as they are produced."""
+    from sacred_runner.execute import load_run_experiment
+
+    spool.begin()
+    with spool.teeing():
+        experiment, run = load_run_experiment(item, observers)
+        run.stream_metrics(spool.point)
+        experiment.current_run = run
+        try:
+            run()
+        finally:
+            experiment.current_run = None
+    return run
+
+
 def execute_task(task: LaunchTask, report: Report, isolate: bool = True,
-                 ledger: AttemptLedger | None = None) -> bool:
+                 ledger: AttemptLedger | None = None, spool: Any = None) -> bool:
     """Run ``task`` here, reporting through ``report``; True if this process may run more tasks.
 
     With ``isolate`` the interpreter's global state is restored afterwards
     (:mod:`sacred_runner.launch.isolation`); False is returned when that was
     not possible and the process should be replaced. With a ``ledger``, an
-    attempt that follows a lost one records ``meta_info["attempt_of"]``.
+    attempt that follows a lost one records ``meta_info["attempt_of"]``. With
+    a ``spool`` (:class:`~sacred_runner.launch.spool.TaskSpool`) the run's
+    output and metric points also go where the runner finds them should this
+    process die.
     """
     from sacred_runner.execute import run_experiment
     from sacred_runner.launch.isolation import StateSnapshot
@@ -221,7 +240,7 @@ def execute_task(task: LaunchTask, report: Report, isolate: bool = True,
             item = _attempt_item(task.item, ledger)
             forward = report if ledger is None else _noting_starts(report, ledger, item.meta_info)
             observers = build_store_observers(task) + [ForwardingObserver(task.key, forward)]
-            run = run_experiment(item, observers)
+            run = run_experiment(item, observers) if spool is None else _run_spooled(item, observers, spool)
         except KeyboardInterrupt:
             finished = TaskFinished(task.key, error="interrupted by the user", interrupted=True)
         except BaseException as error:  # noqa: BLE001 - this run's failure, reported

@@ -15,12 +15,16 @@ a tuple); these rules apply only after ``--multirun`` / ``-M``:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sacred_runner.errors import UsageError
 
-__all__ = ["Axis", "NAMED_CONFIGS_KEY", "parse_axis_values", "parse_multirun_updates", "parse_range", "split_top_level"]
+__all__ = [
+    "Axis", "NAMED_CONFIGS_KEY", "parse_axis_values", "parse_multirun_updates", "parse_range", "range_length",
+    "split_top_level",
+]
 
 #: the point key of an axis of named configs
 NAMED_CONFIGS_KEY = "named_configs"
@@ -29,17 +33,33 @@ _RANGE = re.compile(r"^\s*range\s*\((?P<args>.*)\)\s*$", re.DOTALL)
 _OPENERS = {"[": "]", "(": ")", "{": "}"}
 
 
+def range_length(values: range) -> int:
+    """How many integers ``values`` holds, without ``len()`` (which overflows past ``sys.maxsize``)."""
+    if values.step > 0:
+        return max(0, (values.stop - values.start + values.step - 1) // values.step)
+    return max(0, (values.start - values.stop - values.step - 1) // -values.step)
+
+
 @dataclass(frozen=True)
 class Axis:
-    """One swept dimension: a dotted config key (or named configs) and its values in order."""
+    """One swept dimension: a dotted config key (or named configs) and its values in order.
+
+    ``values`` is a tuple, or a ``range`` for ``range(...)`` axes: a range is
+    never materialised before the sweep's size is checked (``--max-points``).
+    """
 
     key: str
-    values: tuple[Any, ...]
+    values: Sequence[Any]
     named: bool = False  # values are named-config names (tuples of names)
 
     def __post_init__(self) -> None:
-        if not self.values:
+        if not self.size:
             raise UsageError(f"the sweep axis {self.key!r} has no values")
+
+    @property
+    def size(self) -> int:
+        """Number of values (computed, not counted, for a range)."""
+        return range_length(self.values) if isinstance(self.values, range) else len(self.values)
 
 
 def split_top_level(text: str) -> list[str]:
@@ -74,8 +94,8 @@ def split_top_level(text: str) -> list[str]:
     return parts
 
 
-def parse_range(text: str, key: str) -> tuple[int, ...] | None:
-    """The integers of ``range(start, stop[, step])`` (None if ``text`` is no range expression)."""
+def parse_range(text: str, key: str) -> range | None:
+    """The integers of ``range(start, stop[, step])``, as a lazy ``range`` (None if ``text`` is no range expression)."""
     match = _RANGE.match(text)
     if match is None:
         if text.strip().startswith("range"):
@@ -93,13 +113,13 @@ def parse_range(text: str, key: str) -> tuple[int, ...] | None:
         )
     if len(numbers) == 3 and numbers[2] == 0:
         raise UsageError(f"malformed range for {key!r}: {text!r} (the step must not be 0)")
-    values = tuple(range(*numbers))
-    if not values:
+    values = range(*numbers)  # not materialised: its size is checked against --max-points first
+    if not range_length(values):
         raise UsageError(f"the sweep axis {key!r} has no values: {text.strip()} is empty")
     return values
 
 
-def parse_axis_values(text: str, key: str) -> tuple[Any, ...]:
+def parse_axis_values(text: str, key: str) -> Sequence[Any]:
     """The values of ``key=TEXT`` in multirun mode (one value for a fixed key)."""
     from sacred.commandline.values import parse_value
     from sacred.utils import SacredError

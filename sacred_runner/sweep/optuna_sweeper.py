@@ -42,6 +42,10 @@ def _import_optuna() -> Any:
     return optuna
 
 
+#: the most values a multirun axis may offer Optuna as one categorical choice (a range axis is not listed beyond it)
+CATEGORICAL_LIMIT = 10_000
+
+
 def _categorical(optuna: Any, key: str, values: tuple) -> Any:
     for value in values:
         if value is not None and not isinstance(value, (bool, int, float, str)):
@@ -63,6 +67,9 @@ def search_space(optuna: Any, space: Any) -> tuple[dict[str, Any], dict[str, Any
             stack.extend([part.first, part.second])
         elif isinstance(part, Grid):
             for axis in part.axes:
+                if axis.size > CATEGORICAL_LIMIT:
+                    raise UsageError(f"--sweeper optuna: the axis {axis.key!r} has {axis.size:,} values, more than "
+                                     f"{CATEGORICAL_LIMIT:,} choices (use a sweep file's randint(low, high) instead)")
                 values = tuple(NAMED_JOIN.join(v) for v in axis.values) if axis.named else axis.values
                 if len(values) == 1:
                     fixed[axis.key] = values[0]

@@ -133,7 +133,7 @@ class SweepPlugin:
             if isinstance(space, Product):
                 stack.extend([space.first, space.second])
             elif isinstance(space, Grid):
-                keys.update(axis.key for axis in space.axes if len(axis.values) == 1)
+                keys.update(axis.key for axis in space.axes if axis.size == 1)
         return keys
 
     # ------------------------------------------------------------------ expansion
@@ -235,12 +235,33 @@ class SweepPlugin:
 
         return sweep_table(session.results, self.objective)
 
+    def _missing_objective_metric(self, results: list) -> str | None:
+        """A warning when ``--objective metric:NAME`` names a metric no run of the sweep logged."""
+        objective = self.objective
+        if objective is None or objective.source != "metric":
+            return None
+        logged: set[str] = set()
+        for item, outcome in results:
+            if item.meta_info.get("sweep"):
+                logged.update(outcome.metrics or {})
+                logged.update(outcome.metric_stats or {})
+        if not logged and not any(item.meta_info.get("sweep") and outcome.run_id is not None for item, outcome in results):
+            return None  # nothing ran: nothing to compare with
+        if objective.metric in logged:
+            return None
+        known = ", ".join(sorted(logged)) or "none"
+        return (f"--objective metric:{objective.metric}: no run of the sweep logged a metric "
+                f"{objective.metric!r} (logged: {known}); the objective column is empty")
+
     @hookimpl
     def sacred_terminal_summary(self, reporter: Any, exitstatus: int, config: Any) -> None:
         """One line naming the sweep (id, seed), so its runs can be found in the stores."""
         if not self.active or config.subcommand != "run" or self.identity is None or reporter is None:
             return
         ran = sum(1 for item, _ in config.session.results if item.meta_info.get("sweep"))
+        missing = self._missing_objective_metric(config.session.results)
+        if missing:
+            reporter.write_line(f"WARNING: {missing}", style="yellow")
         if ran:
             reporter.write_line(f"sweep id {self.identity.sweep_id} (seed {self.identity.seed}): {ran} of "
                                 f"{self.identity.count} points ran; meta_info.sweep.id finds them in the stores")

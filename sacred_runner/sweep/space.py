@@ -59,10 +59,10 @@ class Grid(SearchSpace):
     @property
     def size(self) -> int:  # type: ignore[override]
         """Number of points: the product of the axes' lengths."""
-        return math.prod(len(axis.values) for axis in self.axes)
+        return math.prod(axis.size for axis in self.axes)
 
     def points(self) -> Iterator[SweepPoint]:
-        """Each combination as a point."""
+        """Each combination as a point (call after :func:`check_size`: ``product`` holds every axis's values)."""
         for combination in product(*(axis.values for axis in self.axes)):
             updates: dict[str, Any] = {}
             named: list[str] = []

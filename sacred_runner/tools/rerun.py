@@ -260,10 +260,14 @@ def run_driver(spec: dict) -> dict:
             json.dump(spec, f, default=str)
         done = subprocess.run([sys.executable, "-m", "sacred_runner.tools.rerun_driver", spec_path, result_path],
                               check=False)
-        if done.returncode == 4 or not os.path.exists(result_path):
+        if not os.path.exists(result_path):
             raise UsageError(f"could not rerun {spec['mainfile']} (exit code {done.returncode}; see above)")
         with open(result_path, encoding="utf-8") as f:
-            return json.load(f)
+            outcome = json.load(f)
+        if "usage_error" in outcome:  # the updates do not fit the experiment; no run was made
+            raise UsageError(f"cannot rerun: {spec['experiment']} ({os.path.basename(spec['mainfile'])}) "
+                             f"{outcome['usage_error']}")
+        return outcome
 
 
 # --- --check ----------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ SPEC (written by :mod:`sacred_runner.tools.rerun`, mode 0600 since a store URL
 may carry a password): ``mainfile, cwd, experiment, command, config_updates,
 named_configs, options, meta_info, observer: [kind, target], module`` (the
 module name the original run imported the file as). RESULT gets
-``{"id", "status", "result"}`` of the new run. Exit code 0 when it
-completed, 1 when it failed, 4 when the experiment could not be found.
+``{"id", "status", "result"}`` of the new run, or ``{"usage_error": TEXT}``
+when the updates do not fit the experiment (a key nothing uses, a named
+config it lacks: no run is made). Exit code 0 when it completed, 1 when it
+failed, 4 when the experiment could not be found or the updates do not fit.
 """
 
 from __future__ import annotations
@@ -109,6 +111,8 @@ def main(spec_path: str, result_path: str) -> int:
     ex.observers.append(make_observer(*spec["observer"]))
     ex.observers.append(recorder)
     outcome: dict = {"id": None, "status": "FAILED", "result": None}
+    from sacred.utils import ConfigAddedError, NamedConfigNotFoundError
+
     try:
         run = ex.run(spec["command"], config_updates=spec["config_updates"],
                      named_configs=spec["named_configs"], options=spec["options"], meta_info=spec["meta_info"])
@@ -118,12 +122,35 @@ def main(spec_path: str, result_path: str) -> int:
             outcome["result"] = run.result
         except (TypeError, ValueError):
             outcome["result"] = repr(run.result)
+    except (ConfigAddedError, NamedConfigNotFoundError) as error:
+        if recorder.id is not None:  # raised by the run itself, after it started: a failed run
+            outcome["error"] = f"{type(error).__name__}: {error}"
+            outcome["id"] = str(recorder.id)
+        else:  # the updates do not fit the experiment: no run was made, a usage error
+            return _write_usage_error(result_path, _misfit_reason(error))
     except Exception as error:  # noqa: BLE001 - the failure is stored with the run; report it here too
         outcome["error"] = f"{type(error).__name__}: {error}"
         outcome["id"] = None if recorder.id is None else str(recorder.id)
     with open(result_path, "w", encoding="utf-8") as f:
         json.dump(outcome, f)
     return 0 if outcome["status"] == "COMPLETED" else 1
+
+
+def _misfit_reason(error: Exception) -> str:
+    """``does not use b (did you mean 'n'?)`` / ``has no named config ...``, worded as ``sacred run`` words it."""
+    from sacred.utils import NamedConfigNotFoundError
+    from sacred_runner.experiments import _unused_keys_reason
+
+    if isinstance(error, NamedConfigNotFoundError):
+        available = ", ".join(error.available_named_configs) or "none"
+        return f"has no named config {error.named_config!r} (available: {available})"
+    return _unused_keys_reason(error)
+
+
+def _write_usage_error(result_path: str, reason: str) -> int:
+    with open(result_path, "w", encoding="utf-8") as f:
+        json.dump({"usage_error": reason}, f)
+    return 4
 
 
 if __name__ == "__main__":

@@ -83,10 +83,11 @@ class _WorkerConfig:
 
     subcommand = "run"
 
-    def __init__(self, option: argparse.Namespace, rootdir: Path, manager: Any, stdout: TextIO) -> None:
+    def __init__(self, option: argparse.Namespace, rootdir: Path, manager: Any, stdout: TextIO,
+                 inipath: Path | None = None) -> None:
         self.option = option
         self.rootdir = rootdir
-        self.inipath = None
+        self.inipath = inipath  # shown in the header, as by sacred run (it decided the rootdir)
         self.pluginmanager = manager
         self.hook = manager.hook
         self.stdout = stdout
@@ -98,10 +99,12 @@ class _WorkerConfig:
         return None
 
 
-def _rootdir(option: argparse.Namespace) -> Path:
+def _located(option: argparse.Namespace) -> tuple[Path, Path | None]:
+    """``(rootdir, config file or None)``, found as ``sacred run`` finds them."""
     from sacred_runner.inifile import locate_config
 
-    return locate_config([], None, option.rootdir, Path.cwd()).rootdir
+    located = locate_config([], None, option.rootdir, Path.cwd())
+    return located.rootdir, located.inipath
 
 
 def main(argv: list[str], stdout: TextIO) -> int:
@@ -123,7 +126,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
         parse_keyword_expression(option.keyword)
     except ValueError as error:
         raise UsageError(f"-k {option.keyword!r}: {error}") from None
-    rootdir = _rootdir(option)
+    rootdir, inipath = _located(option)
     policy = DeadPolicy(
         multiple=option.dead_after_beats or DEFAULT_DEAD_MULTIPLE,
         min_seconds=DEFAULT_MIN_DEAD_SECONDS if option.dead_min_seconds is None else option.dead_min_seconds,
@@ -139,7 +142,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
     manager.add_hookspecs(hookspecs)
     reporter = TerminalReporter()
     manager.register(reporter, name="terminal")
-    config = _WorkerConfig(option, rootdir, manager, stdout)
+    config = _WorkerConfig(option, rootdir, manager, stdout, inipath)
     session = WorkerSession(config)
     config.session = session
     manager.hook.sacred_configure(config=config)

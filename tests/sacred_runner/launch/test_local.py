@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -74,7 +75,8 @@ def test_ctrl_c_cancels_unstarted_points_and_records_running_ones_interrupted(sa
     assert process.returncode == 2, stderr
     stored = file_runs(sacredtester.path / ".sacred" / "runs")
     assert [e["status"] for e in stored.values()] == ["INTERRUPTED"]
-    assert "Interrupted: 1 interrupted, 2 deselected" in stdout
+    assert "Interrupted: 1 interrupted, 2 not started in" in stdout  # counted once, as the sequential runner does
+    assert "deselected" not in stdout and "Traceback" not in stderr
 
 
 def test_exitfirst_stops_scheduling_new_points(sacredtester):
@@ -83,7 +85,75 @@ def test_exitfirst_stops_scheduling_new_points(sacredtester):
     assert result.ret == 1
     stored = file_runs(sacredtester.path / ".sacred" / "runs")
     assert [e["status"] for e in stored.values()] == ["FAILED"]
-    assert "1 failed, 3 deselected" in result.stdout
+    assert "1 failed, 3 not started (stopped at the first failure, -x)" in result.stdout
+    assert "deselected" not in result.stdout and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("whole_group", [True, False], ids=["ctrl-c-to-the-group", "sigterm-to-the-runner"])
+def test_stopping_while_workers_hold_a_reserve_cancels_it_without_a_worker_traceback(sacredtester, whole_group):
+    """Each of the 2 workers runs one point and holds one in reserve; the stop cancels both reserves."""
+    sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
+    process = start_sacred(sacredtester.path, "run", "-n", "2", "-M", "--color=no", "with", "mode=sleep", "x=1,2,3,4")
+    try:
+        wait_for(lambda: len(list(sacredtester.path.glob("sleeping-*"))) == 2, what="2 sleeping runs")
+        if whole_group:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            os.kill(process.pid, signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert "Traceback" not in stderr and "IndexError" not in stderr, stderr
+    assert "2 interrupted, 2 not started in" in stdout, stdout
+    assert "deselected" not in stdout
+    stored = file_runs(sacredtester.path / ".sacred" / "runs")
+    assert sorted(e["status"] for e in stored.values()) == ["INTERRUPTED"] * 2
+
+
+def test_exitfirst_over_several_files_counts_each_run_once(sacredtester):
+    sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
+    sacredtester.write("exp_fail.py", FAULTY_EXPERIMENT.replace('mode = "ok"', 'mode = "fail"'))
+    sacredtester.write("exp_other.py", FAULTY_EXPERIMENT)
+    result = sacredtester.run("run", "exp_fail.py", "exp_faulty.py", "exp_other.py", "-n", "1", "-x", "--color=no")
+    assert result.ret == 1
+    assert "1 failed, 2 not started (stopped at the first failure, -x)" in result.stdout, result.stdout
+    assert "deselected" not in result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_worker_that_dies_keeps_its_runs_output_and_metrics_and_the_reason_is_shown_once(sacredtester):
+    sacredtester.write("exp_crash.py", """\
+        import os
+        from sacred import Experiment
+        ex = Experiment("crash")
+        @ex.automain
+        def main(_run):
+            print("before crash", flush=True)
+            _run.log_scalar("m", 1.5)
+            _run.log_scalar("m", 2.5)
+            os._exit(7)
+        """)
+    result = sacredtester.run("run", "exp_crash.py", "-n", "1", "--color=no", "-q")
+    assert result.ret == 1, result.stderr
+    [run_dir] = [p for p in (sacredtester.path / ".sacred" / "runs").iterdir() if p.name.isdigit()]
+    assert "before crash" in (run_dir / "cout.txt").read_text()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["m"]["values"] == [1.5, 2.5] and metrics["m"]["steps"] == [0, 1]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "FAILED" and "it exited with code 7" in "".join(run["fail_trace"])
+    assert result.stdout.count("it exited with code 7") == 1, result.stdout
+
+
+def test_the_store_column_names_the_runs_folder_as_for_an_in_process_run(sacredtester):
+    sacredtester.write("exp_faulty.py", FAULTY_EXPERIMENT)
+    rows = []
+    for extra in ([], ["-n", "1"]):
+        result = sacredtester.run("run", "-v", "--color=no", "--file_storage", "fs", *extra)
+        assert result.ret == 0, result.stderr
+        summary = result.stdout.split(" summary ", 1)[1]
+        [row] = [line for line in summary.splitlines() if line.startswith("exp_faulty.py") and "COMPLETED" in line]
+        rows.append(row.split()[-1])
+    assert [row.replace(os.sep, "/") for row in rows] == ["fs/1", "fs/2"], rows
 
 
 def test_runs_on_one_worker_do_not_see_each_others_module_state(sacredtester):

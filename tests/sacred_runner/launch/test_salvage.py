@@ -59,3 +59,44 @@ def test_interrupted_and_unsupported_stores(tmp_path):
                                run_id, "Ctrl+C", status="INTERRUPTED")
     assert json.loads((tmp_path / "fs" / str(run_id) / "run.json").read_text())["status"] == "INTERRUPTED"
     assert len(problems) == 1 and problems[0].startswith("s3:s3://bucket/x")
+
+
+def test_spooled_output_and_points_complete_what_the_store_already_holds(tmp_path):
+    from sacred.observers import FileStorageObserver
+
+    observer = FileStorageObserver(str(tmp_path / "fs"))
+    run_id = start(observer)
+    t = dt.datetime(2026, 1, 1)
+    observer.log_metrics({"loss": {"name": "loss", "steps": [0], "values": [1.5], "timestamps": [t]}}, {})
+    observer.heartbeat_event(info={}, captured_out="first line\n", beat_time=t, result=None)
+    spooled = {"loss": {"name": "loss", "steps": [0, 1], "values": [1.5, 0.5], "timestamps": [t, t]},
+               "acc": {"name": "acc", "steps": [0], "values": [0.9], "timestamps": [t]}}
+    assert record_lost_run((("file_storage", str(tmp_path / "fs")),), str(tmp_path), run_id, "died",
+                           captured_out="first line\nsecond line\n", metrics=spooled) == []
+    run_dir = tmp_path / "fs" / str(run_id)
+    assert (run_dir / "cout.txt").read_text() == "first line\nsecond line\n"  # the delivered part not repeated
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["loss"]["values"] == [1.5, 0.5] and metrics["loss"]["steps"] == [0, 1]
+    assert metrics["acc"]["values"] == [0.9]
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "FAILED"
+
+
+def test_spooled_output_and_points_reach_an_sql_store_without_repeating_delivered_ones(tmp_path):
+    import sqlite3
+
+    from sacred.observers import SqlObserver
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    observer = SqlObserver(url)
+    run_id = start(observer)
+    t = dt.datetime(2026, 1, 1)
+    observer.log_metrics({"loss": {"name": "loss", "steps": [0], "values": [1.5], "timestamps": [t]}}, {})
+    observer.heartbeat_event(info={}, captured_out="first line\n", beat_time=t, result=None)
+    spooled = {"loss": {"name": "loss", "steps": [0, 1], "values": [1.5, 0.5], "timestamps": [t, t]}}
+    assert record_lost_run((("sql", url),), str(tmp_path), run_id, "died",
+                           captured_out="first line\nsecond line\n", metrics=spooled) == []
+    with sqlite3.connect(tmp_path / "runs.db") as connection:
+        out, status = connection.execute("SELECT captured_out, status FROM run").fetchone()
+        points = connection.execute("SELECT step, value FROM metric WHERE name = 'loss' ORDER BY step").fetchall()
+    assert status == "FAILED" and out == "first line\nsecond line\n"
+    assert points == [(0, 1.5), (1, 0.5)]

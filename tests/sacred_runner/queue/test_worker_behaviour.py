@@ -216,3 +216,11 @@ def test_runs_that_cannot_start_are_failed_with_the_reason_and_the_worker_goes_o
     assert runs[str(fine)]["status"] == "COMPLETED" and runs[str(fine)]["result"] == 2
     assert "the experiment file failed to import: exp_broken.py:1: SyntaxError" in out
     assert 'ConfigAddedError: Added new config entry that is not used anywhere: "n"' in out
+
+
+def test_the_header_names_the_config_file_of_the_rootdir(queue_env, monkeypatch):
+    (queue_env.project / "sacred.ini").write_text("[sacred]\n")
+    monkeypatch.chdir(queue_env.project)
+    code, out = work(queue_env)
+    assert code in (0, 5), out
+    assert f"rootdir: {queue_env.project}, configfile: sacred.ini" in out

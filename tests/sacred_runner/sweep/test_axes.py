@@ -7,14 +7,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sacred_runner.errors import UsageError
-from sacred_runner.sweep.axes import Axis, parse_multirun_updates, parse_range, split_top_level
+from sacred_runner.sweep.axes import (
+    Axis,
+    parse_multirun_updates,
+    parse_range,
+    range_length,
+    split_top_level,
+)
 
 
 def test_values_ranges_named_configs_and_dotted_keys():
     axes = parse_multirun_updates(["lr=0.1,0.01", "bs=range(16, 65, 16)", "small,large", "opt.name=adam"])
     assert axes == [
         Axis("lr", (0.1, 0.01)),
-        Axis("bs", (16, 32, 48, 64)),
+        Axis("bs", range(16, 65, 16)),
         Axis("named_configs", (("small",), ("large",)), named=True),
         Axis("opt.name", ("adam",)),
     ]
@@ -50,9 +56,24 @@ def test_bad_axes_are_usage_errors_naming_the_input(token, message):
 
 
 def test_range_matches_python_range():
-    assert parse_range("range(3, 10, 3)", "k") == (3, 6, 9)
-    assert parse_range("range(-2, 2)", "k") == (-2, -1, 0, 1)
+    assert tuple(parse_range("range(3, 10, 3)", "k")) == (3, 6, 9)
+    assert tuple(parse_range("range(-2, 2)", "k")) == (-2, -1, 0, 1)
     assert parse_range("0.5", "k") is None
+
+
+@given(st.integers(-50, 50), st.integers(-50, 50), st.integers(-7, 7).filter(bool))
+def test_range_length_is_len_of_the_range(start, stop, step):
+    assert range_length(range(start, stop, step)) == len(range(start, stop, step))
+
+
+def test_a_huge_range_axis_is_sized_without_listing_its_values():
+    # 10**12 integers (8 TB as a tuple) and 10**21 (past sys.maxsize, where len() of a range overflows)
+    (axis,) = parse_multirun_updates(["steps=range(0, 1000000000000)"])
+    assert axis.size == 10**12
+    (axis,) = parse_multirun_updates(["steps=range(1, 1000000000000000000001, 1)"])
+    assert axis.size == 10**21
+    (axis,) = parse_multirun_updates(["steps=range(1000000000000, 0, -3)"])
+    assert axis.size == len(range(10**12, 0, -3))
 
 
 @given(st.lists(st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False),

@@ -97,3 +97,13 @@ def test_optuna_bad_input(sacredtester):
     for args, message in cases.items():
         result = sacredtester.run(*args)
         assert result.ret == 4 and message in result.stderr, (args, result.stderr)
+
+
+def test_a_huge_range_axis_is_refused_instead_of_listed_as_a_categorical(sacredtester):
+    sacredtester.write("exp_quad.py", QUADRATIC)
+    result = sacredtester.run("run", "-M", "--sweeper", "optuna", "--objective", "result", "--trials", "2",
+                              "--study-storage", f"sqlite:///{sacredtester.path / 'study.db'}",
+                              "with", "x=range(0,1000000000000)")
+    assert result.ret == 4, result.stdout
+    assert "the axis 'x' has 1,000,000,000,000 values, more than 10,000 choices" in result.stderr
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 GRID_EXPERIMENT = """\
     from sacred import Experiment
     ex = Experiment("grid")
@@ -99,6 +101,16 @@ def test_outside_multirun_the_with_grammar_is_0_8_7s(sacredtester):
     assert entry["config"]["a"] == [1, 2] and "sweep" not in entry["meta"]
 
 
+def test_an_objective_metric_no_run_logged_is_warned_about_once_naming_the_logged_ones(sacredtester):
+    sacredtester.write("exp_grid.py", GRID_EXPERIMENT)
+    result = sacredtester.run("run", "-M", "--color=no", "--objective", "metric:los", "with", "lr=0.1,0.2")
+    assert result.ret == 0, result.stderr
+    warning = "no run of the sweep logged a metric 'los' (logged: loss)"
+    assert result.stdout.count(warning) == 1, result.stdout
+    named = sacredtester.run("run", "-M", "--color=no", "--objective", "metric:loss", "with", "lr=0.1,0.2")
+    assert named.ret == 0 and "no run of the sweep logged" not in named.stdout
+
+
 def test_objective_sorts_the_table_best_first_and_failures_last(sacredtester):
     sacredtester.write("exp_grid.py", GRID_EXPERIMENT)
     result = sacredtester.run("run", "-M", "--objective", "metric:loss:min", "--direction", "maximize",
@@ -135,6 +147,23 @@ def test_sweep_file_and_collect_multirun_lists_points_without_running(sacredtest
     assert not (sacredtester.path / ".sacred" / "runs").exists()
     ran = sacredtester.run("run", "--sweep", "sweep.yaml", "with", "opt.name=a,b")
     assert ran.ret == 0 and len(runs(sacredtester)) == 6
+
+
+@pytest.mark.parametrize("args", [
+    ("run", "-M", "-q", "with", "lr=range(0,1000000000000)"),
+    ("run", "-M", "-q", "with", "lr=range(0,1000000)", "bs=range(0,1000000)"),
+    ("collect", "-M", "with", "lr=range(0,1000000000000)"),
+    ("run", "--sweep", "huge.yaml"),
+])
+def test_a_mistyped_huge_range_is_refused_at_once_by_its_size(sacredtester, args):
+    # listing 10**12 values would take terabytes: the refusal comes from len(range), computed
+    sacredtester.write("exp_grid.py", GRID_EXPERIMENT)
+    sacredtester.write("huge.yaml", 'grid: {lr: "range(1, 1000000000001)"}\n')
+    result = sacredtester.run(*args)
+    assert result.ret == 4, result.stdout
+    assert "the sweep has 1,000,000,000,000 points, more than --max-points 10,000" in result.stderr
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
+    assert not (sacredtester.path / ".sacred" / "runs").exists()
 
 
 def test_bad_sweep_input_is_a_usage_error_before_anything_runs(sacredtester):

@@ -104,6 +104,17 @@ def test_more_than_max_points_asks_for_max_points_without_expanding():
         check_size(Grid([Axis("a", (1, 2))]), 4, per_item=3)
 
 
+@pytest.mark.parametrize("text, points", [
+    ('grid: {lr: "range(1, 1000000000001)"}', "1,000,000,000,000"),
+    ('grid: {lr: "range(0, 1000000)", bs: "range(0, 1000000)"}\nfixed: {x: 1}', "1,000,000,000,000"),
+    ("random: {trials: 1000000000000}\nparameters: {lr: 'uniform(0, 1)'}", "1,000,000,000,000"),
+])
+def test_a_huge_sweep_file_is_refused_by_its_size_before_any_point_exists(text, points):
+    space = parse_sweep_text(text, "huge.yaml")
+    with pytest.raises(UsageError, match=f"the sweep has {points} points, more than --max-points 10,000"):
+        check_size(space, DEFAULT_MAX_POINTS)
+
+
 @given(st.dictionaries(st.from_regex(r"[a-z]{1,5}", fullmatch=True),
                        st.lists(st.integers(-5, 5), min_size=1, max_size=3), min_size=1, max_size=3))
 def test_a_grid_file_has_the_product_of_its_axes(axes):

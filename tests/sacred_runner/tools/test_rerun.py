@@ -233,3 +233,19 @@ def test_unknown_run(tmp_path: Path) -> None:
     run_original(path, FileStorageObserver(str(tmp_path / "runs")))
     result = sacred("rerun", "9", "--store", str(tmp_path / "runs"))
     assert result.ret == 4 and "no run with id '9'" in result.err and "nearest ids: 1" in result.err
+
+
+def test_an_update_the_experiment_does_not_use_is_a_usage_error_with_suggestions(tmp_path: Path) -> None:
+    from sacred.observers import FileStorageObserver
+
+    path = write_experiment(tmp_path / "project")
+    store = tmp_path / "runs"
+    run_id = run_original(path, FileStorageObserver(str(store)))
+    for updates, message in ((["b=3"], "does not use b"),
+                             (["scael=2.0"], "does not use scael (did you mean 'scale'?)"),
+                             (["huge"], "has no named config 'huge' (available: big)")):
+        result = sacred("rerun", run_id, "--store", str(store), "with", *updates)
+        assert result.ret == 4, result.out + result.err
+        assert message in result.err and "ERROR: " in result.err
+        assert "New run" not in result.out and "Traceback" not in result.err
+    assert sorted(p.name for p in store.iterdir() if p.name.isdigit()) == [run_id]  # no run was made
