@@ -123,11 +123,11 @@ def _sort_key(value: Any) -> tuple:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return (3,)
     if isinstance(value, bool | int | float):
-        return (0, float(value))
+        return (0, 0, value)  # int and float compare exactly in Python: 10**400 sorts above 1e308, no overflow
     if isinstance(value, dt.datetime):
         return (1, value.timestamp() if value.tzinfo else value.replace(tzinfo=dt.UTC).timestamp())
     if isinstance(value, tuple):
-        return (0, value)
+        return (0, 1, value)
     return (2, str(value))
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import math
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from sacred_runner.errors import UsageError
 
 __all__ = ["ToolParser", "add_store_option", "open_stores", "configured_store_specs", "find_run",
-           "format_value", "format_time", "format_duration", "sparkline", "finite_numbers", "flatten_config", "json_default",
+           "format_value", "format_time", "format_duration", "sparkline", "finite_numbers", "finite_float", "flatten_config", "json_default",
            "table"]
 
 
@@ -176,14 +177,37 @@ _BLOCKS = "▁▂▃▄▅▆▇█"
 
 
 def finite_numbers(values: Sequence[Any]) -> Sequence[float]:
-    """``values`` without what is not a finite number (the list itself when all are: no copy)."""
+    """``values`` without what is not a finite number (the list itself when all are: no copy).
+
+    An integer beyond float range (``10**400``) is not finite here: it cannot be
+    drawn or averaged, and it is skipped like ``inf``.
+    """
     try:
         total = sum(values)
-        if math.isfinite(total) and not any(type(v) is bool for v in values[:1]):
+        if (len(values) and type(values[0]) is not bool and math.isfinite(total)
+                and -_FLOAT_MAX <= min(values) and max(values) <= _FLOAT_MAX):
             return values
-    except TypeError:
+    except (TypeError, ValueError, OverflowError):  # not numbers; a sum beyond float range
         pass
-    return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)]
+    return _filtered(values)
+
+
+_FLOAT_MAX = sys.float_info.max
+
+
+def finite_float(value: Any) -> float | None:
+    """``value`` as a finite float, or None when it is not a number, not finite, or beyond float range."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _filtered(values: Sequence[Any]) -> list[float]:
+    return [number for number in map(finite_float, values) if number is not None]
 
 
 def sparkline(values: Sequence[Any], width: int = 30) -> str:
@@ -196,11 +220,12 @@ def sparkline(values: Sequence[Any], width: int = 30) -> str:
     for i in range(count):
         lo, hi = i * len(numbers) // count, (i + 1) * len(numbers) // count
         chunk = numbers[lo:max(hi, lo + 1)]
-        buckets.append(sum(chunk) / len(chunk))
+        buckets.append(sum(v / len(chunk) for v in chunk))  # divided first: no overflow near float's maximum
     low, high = min(buckets), max(buckets)
     if high == low:
         return _BLOCKS[3] * count
-    return "".join(_BLOCKS[min(7, int((b - low) / (high - low) * 7.999))] for b in buckets)
+    span = high / 2 - low / 2  # halves: the span of -1e308..1e308 stays finite
+    return "".join(_BLOCKS[min(7, int((b / 2 - low / 2) / span * 7.999))] for b in buckets)
 
 
 def flatten_config(config: Any, prefix: str = "") -> dict[str, Any]:

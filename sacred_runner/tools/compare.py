@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, TextIO
 
 from sacred_runner.color import add_color_option, paint_status, wants_color
@@ -16,6 +15,7 @@ from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
     find_run,
+    finite_float,
     finite_numbers,
     flatten_config,
     format_duration,
@@ -83,23 +83,23 @@ def metrics_summary(records: list[Any]) -> dict[str, list[dict | None]]:
 def plot(series: list[tuple[str, list[float], list[float]]], width: int = PLOT_WIDTH,
          height: int = PLOT_HEIGHT) -> list[str]:
     """Curves ``[(label, steps, values)]`` on one character grid with a y axis and a legend."""
-    points = [(x, y) for _, xs, ys in series for x, y in zip(xs, ys, strict=False)
-              if isinstance(y, int | float) and math.isfinite(y) and isinstance(x, int | float)]
+    curves = [[(x, y) for x, y in zip(map(finite_float, xs), map(finite_float, ys), strict=False)
+               if x is not None and y is not None] for _, xs, ys in series]
+    points = [point for curve in curves for point in curve]
     if not points:
         return ["(no points to plot)"]
+    # coordinates are halved first, so spans such as -1e308..1e308 stay finite
     x_lo, x_hi = min(p[0] for p in points), max(p[0] for p in points)
     y_lo, y_hi = min(p[1] for p in points), max(p[1] for p in points)
-    x_span, y_span = (x_hi - x_lo) or 1, (y_hi - y_lo) or 1
+    x_span, y_span = (x_hi / 2 - x_lo / 2) or 1, (y_hi / 2 - y_lo / 2) or 1
     grid = [[" "] * width for _ in range(height)]
-    for index, (_, xs, ys) in enumerate(series):
+    for index, curve in enumerate(curves):
         marker = MARKERS[index % len(MARKERS)]
-        for x, y in zip(xs, ys, strict=False):
-            if not (isinstance(y, int | float) and math.isfinite(y) and isinstance(x, int | float)):
-                continue
-            col = round((x - x_lo) / x_span * (width - 1))
-            row = height - 1 - round((y - y_lo) / y_span * (height - 1))
+        for x, y in curve:
+            col = round((x / 2 - x_lo / 2) / x_span * (width - 1))
+            row = height - 1 - round((y / 2 - y_lo / 2) / y_span * (height - 1))
             grid[row][col] = marker if grid[row][col] in (" ", marker) else "#"
-    labels = [format_value(y_hi, 10), format_value((y_hi + y_lo) / 2, 10), format_value(y_lo, 10)]
+    labels = [format_value(y_hi, 10), format_value(y_hi / 2 + y_lo / 2, 10), format_value(y_lo, 10)]
     pad = max(len(label) for label in labels)
     lines = []
     for row_index, row in enumerate(grid):

@@ -1,0 +1,32 @@
+"""Stores written by real experiments the way the user trial of the run reader wrote them."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sacred import Experiment
+from sacred.observers import FileStorageObserver
+
+
+def run_experiment(store: Path, body: Callable[[Any], Any], config_updates: dict | None = None,
+                   comment: str | None = None) -> str:
+    """Run an experiment whose main calls ``body(_run)`` into FileStorage ``store``; the run's id."""
+    ex = Experiment("trial", base_dir=str(store.parent))
+    ex.observers.append(FileStorageObserver(str(store)))
+
+    @ex.config
+    def config():
+        x = 1  # noqa: F841 (a config entry)
+
+    @ex.main
+    def main(_run):
+        return body(_run)
+
+    meta = {"comment": comment} if comment is not None else None
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        run = ex.run(config_updates=config_updates or {}, meta_info=meta)
+    return str(run._id)
