@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sacred_runner.errors import UsageError
+from sacred_runner.run_output import printable_line
 
 __all__ = ["ToolParser", "add_store_option", "open_stores", "configured_store_specs", "find_run",
            "format_value", "format_time", "format_duration", "sparkline", "finite_numbers", "finite_float", "flatten_config", "json_default",
@@ -169,7 +170,7 @@ def format_value(value: Any, width: int = 24) -> str:
             text = json.dumps(value, default=str, sort_keys=True)
         except (TypeError, ValueError):
             text = str(value)
-    text = text.replace("\n", " ")
+    text = printable_line(text)  # a stored value cannot clear or retitle the terminal
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -253,6 +254,8 @@ def table(headers: list[str], rows: list[list[str]], max_width: int | None = Non
     ``paint(row_index, column_index, cell)`` returns a data cell with color
     codes (widths are laid out on the plain text; a cut line stays plain).
     """
+    headers = [printable_line(h) for h in headers]
+    rows = [[printable_line(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):

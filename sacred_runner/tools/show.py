@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from sacred_runner.color import add_color_option, paint_status, wants_color
+from sacred_runner.run_output import MAX_SHOWN_CHARACTERS, printable_line, printable_lines
 from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
@@ -39,6 +40,9 @@ def build_parser() -> ToolParser:
     parser.add_argument("run_id", metavar="ID", help="the run's id (a unique prefix of a long id works)")
     parser.add_argument("--output", action="store_true", help="print the whole captured output (default: "
                                                                f"its last {OUTPUT_TAIL_LINES} lines)")
+    parser.add_argument("--raw", action="store_true", help="print the captured output as stored, terminal "
+                                                            "escape sequences included (default: dropped, as the "
+                                                            "live display drops them)")
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
     return parser
 
@@ -78,10 +82,38 @@ def _is_modified(key: str, modified: set[str]) -> bool:
     return any(key == m or key.startswith(m + ".") for m in modified)
 
 
-def render(record: Any, store: Any, full_output: bool, color: bool = False) -> list[str]:
-    """The text of ``sacred show`` (the status colored with ``color``)."""
-    status = record.status or "BROKEN"
-    lines = [f"Run {record.id}  {record.experiment or '?'}  {paint_status(status, status, color)}  ({store.description})"]
+def render(record: Any, store: Any, full_output: bool, color: bool = False, raw: bool = False) -> list[str]:
+    """The text of ``sacred show`` (the status colored with ``color``).
+
+    Whatever the run stored is printed without control characters and escape
+    sequences (the captured output too unless ``raw``), and the captured output's
+    lines are cut at :data:`MAX_SHOWN_CHARACTERS` unless ``full_output``.
+    """
+    status = printable_line(record.status or "BROKEN")
+    head = printable_line(f"Run {record.id}  {record.experiment or '?'}  ")
+    lines = [head + paint_status(status, status, color) + f"  ({printable_line(store.description)})"]
+    body = _body(record)
+    lines += [printable_line(line) for line in body]
+    lines += _output_lines(record, full_output, raw)
+    return lines
+
+
+def _output_lines(record: Any, full_output: bool, raw: bool) -> list[str]:
+    """The Output section: the last lines (or all with ``full_output``), cleaned unless ``raw``."""
+    output = record.captured_out()
+    if not output:
+        return []
+    stored = output.rstrip("\n").split("\n")
+    cut = not full_output and len(stored) > OUTPUT_TAIL_LINES
+    shown = stored[-OUTPUT_TAIL_LINES:] if cut else stored
+    if not raw:
+        shown = printable_lines("\n".join(shown) + "\n", None if full_output else MAX_SHOWN_CHARACTERS)
+    title = f"Output (last {OUTPUT_TAIL_LINES} of {len(stored)} lines; --output for all)" if cut else "Output"
+    return ["", title] + ["  " + line for line in shown]
+
+
+def _body(record: Any) -> list[str]:
+    lines = []
     if record.broken:
         lines.append(f"  BROKEN: {record.broken}")
     meta = record.meta or {}
@@ -135,17 +167,7 @@ def render(record: Any, store: Any, full_output: bool, color: bool = False) -> l
     if record.fail_trace:
         lines.append("")
         lines.append("Fail trace")
-        lines += ["  " + line for line in "".join(record.fail_trace).rstrip("\n").splitlines()]
-    output = record.captured_out()
-    if output:
-        out_lines = output.rstrip("\n").splitlines()
-        lines.append("")
-        if full_output or len(out_lines) <= OUTPUT_TAIL_LINES:
-            lines.append("Output")
-        else:
-            lines.append(f"Output (last {OUTPUT_TAIL_LINES} of {len(out_lines)} lines; --output for all)")
-            out_lines = out_lines[-OUTPUT_TAIL_LINES:]
-        lines += ["  " + line for line in out_lines]
+        lines += ["  " + line for line in printable_lines("".join(record.fail_trace).rstrip("\n"), None)]
     return lines
 
 
@@ -226,7 +248,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
                     "captured_out": record.captured_out()}
             stdout.write(json.dumps(data, default=json_default, indent=1) + "\n")
             return 0
-        for line in render(record, store, args.output, wants_color(args.color, stdout)):
+        for line in render(record, store, args.output, wants_color(args.color, stdout), args.raw):
             print(line, file=stdout)
     finally:
         for store in stores:

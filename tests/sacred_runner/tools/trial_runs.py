@@ -28,5 +28,5 @@ def run_experiment(store: Path, body: Callable[[Any], Any], config_updates: dict
 
     meta = {"comment": comment} if comment is not None else None
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        run = ex.run(config_updates=config_updates or {}, meta_info=meta)
+        run = ex.run(config_updates=config_updates or {}, meta_info=meta, options={"--capture": "sys"})
     return str(run._id)
