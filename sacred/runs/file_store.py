@@ -372,7 +372,8 @@ class FileStore(RunStore):
                 return {}
             from sacred.observers.file_storage import LocalBackend
 
-            return final_values(read_metrics(LocalBackend(), folder))
+            metrics = read_metrics(LocalBackend(), folder)
+            return final_values(metrics) if isinstance(metrics, dict) else {}  # a hand-edited file: no finals
         except (OSError, ValueError):
             return {}
 
@@ -527,6 +528,7 @@ class _FolderLoader(RunLoader):
         self.folder = folder
         self.entry = entry
         self._metrics: dict | None = None
+        self._metrics_error: str | None = None
 
     def captured_out(self) -> str:
         try:
@@ -539,12 +541,20 @@ class _FolderLoader(RunLoader):
         """The run's metrics; a finished run's lists are parsed only when a series is used."""
         if self._metrics is None:
             try:
-                self._metrics = _read_metrics_lazily(self.folder)
-            except (OSError, ValueError, RecursionError):
-                self._metrics = {}
-            if not isinstance(self._metrics, dict):
-                self._metrics = {}
+                metrics = _read_metrics_lazily(self.folder)
+            except OSError as exc:
+                metrics, self._metrics_error = {}, f"{METRICS_JSON} cannot be read: {exc.strerror or exc}"
+            except (ValueError, RecursionError) as exc:
+                why = f"{exc.msg} at byte {exc.pos}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                metrics, self._metrics_error = {}, f"{METRICS_JSON} is not valid JSON ({why})"
+            if not isinstance(metrics, dict):
+                metrics, self._metrics_error = {}, f"{METRICS_JSON} is not a JSON object"
+            self._metrics = metrics
         return self._metrics
+
+    def metrics_error(self) -> str | None:
+        self._all_metrics()
+        return self._metrics_error
 
     def metric_names(self) -> list[str]:
         return list(self._all_metrics())

@@ -206,6 +206,10 @@ class RunRecord:
         """Names of the logged metrics, sorted."""
         return sorted(self._loader.metric_names())
 
+    def metrics_error(self) -> str | None:
+        """Why the stored metrics cannot be read (``metrics.json is not valid JSON (...)``), None when they can."""
+        return self._loader.metrics_error()
+
     def metric(self, name: str) -> MetricSeries:
         """The series of metric ``name``; KeyError naming the metrics there are."""
         series = self._loader.metric(name)
@@ -267,6 +271,10 @@ class RunLoader:
 
     def metric(self, name: str) -> MetricSeries | None:
         """One metric series, None when there is no such metric."""
+        return None
+
+    def metrics_error(self) -> str | None:
+        """Why the metrics cannot be read, None when they can (or there are none)."""
         return None
 
     def artifacts(self) -> list[StoredFile]:

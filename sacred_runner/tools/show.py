@@ -116,6 +116,8 @@ def _body(record: Any) -> list[str]:
     lines = []
     if record.broken:
         lines.append(f"  BROKEN: {record.broken}")
+    if record.metrics_error():
+        lines.append(f"  BROKEN: {record.metrics_error()}")
     meta = record.meta or {}
     facts = [
         ("command", record.command or meta.get("command")),

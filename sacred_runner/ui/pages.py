@@ -90,6 +90,9 @@ def run_page(request: Request) -> Response:
     sources, sources_error = _files(record.sources)
     resources, resources_error = _files(record.resources)
     metric_names = _metric_names(record)
+    # checked where the names came from the file anyway; a file torn after the run ended is reported
+    # by its charts (the metric route) so that a finished run's page still does not wait for it
+    metrics_error = record.metrics_error() if not metric_names or record.status not in FINAL_STATUSES else None
     if record.status in FINAL_STATUSES:  # the charts will ask for these: start loading them now
         for name in metric_names[:PREFETCHED_METRICS]:
             context.series.prefetch(series_key(sid, record, name), series_loader(record, name))
@@ -100,6 +103,7 @@ def run_page(request: Request) -> Response:
     return context.render(
         "run.html", sid=sid, store=store, run=record, config=config, marks=marks,
         output_tail=tail, output_cut=len(output) - len(tail), metric_names=metric_names,
+        metrics_error=metrics_error,
         artifacts=artifacts, artifacts_error=artifacts_error, sources=sources,
         sources_error=sources_error, resources=resources, resources_error=resources_error,
         git=_git(record.experiment_info or {}), page_data=page_data,

@@ -35,3 +35,15 @@ def test_huge_integer_metric_draws_and_sorts(tmp_path) -> None:
         for sort in ("metric:big", "-metric:big"):
             page = client.get(f"/s/0/?sort={sort}")
             assert page.status_code == 200, page.text
+
+
+def test_run_page_and_chart_say_a_torn_metrics_file_is_broken(tmp_path) -> None:
+    store = tmp_path / "runs"
+    run_id = run_experiment(store, lambda run: [run.log_scalar("loss", v, i) for i, v in enumerate([3, 2, 1])])
+    (store / run_id / "metrics.json").write_text('{"loss": {"steps": [0,1')
+    with _client(store) as client:
+        page = client.get(f"/s/0/run/{run_id}")
+        assert page.status_code == 200
+        assert "BROKEN: metrics.json is not valid JSON (" in page.text
+        chart = client.get(f"/s/0/run/{run_id}/metric?name=loss")
+        assert chart.status_code == 422 and "metrics.json is not valid JSON" in chart.text
