@@ -191,7 +191,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
             if any(value is not None for value in filters.values()) or sort is not None:
                 matching = store.query(**filters, sort=sort, descending=descending)  # one pass: page and total
                 total = len(matching)
-                runs = matching[offset:None if limit is None else offset + limit]
+                runs = store.checked(matching[offset:None if limit is None else offset + limit])
             else:  # a page in id order: the store reads only that page
                 runs = store.query(sort=sort, descending=descending, offset=offset, limit=limit)
                 total = store.count()
