@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import difflib
 from collections.abc import Iterable, Sequence
@@ -168,6 +170,8 @@ class RunStore:
         return self._count(query)
 
     def _count(self, query: Query) -> int:
+        if query.sweep is not None:  # a sweep id prefix: counted as apply_query resolves it
+            return len(apply_query(self._candidates(query), dataclasses.replace(query, offset=0, limit=None)))
         return sum(1 for run in self._candidates(query) if query.matches(run))
 
     def get(self, run_id: Any) -> RunRecord:

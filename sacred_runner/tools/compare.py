@@ -115,10 +115,15 @@ def plot(series: list[tuple[str, list[float], list[float]]], width: int = PLOT_W
 
 def _records(args: Any, stores: list[Any]) -> list[tuple[Any, Any]]:
     if args.sweep:
+        from sacred.runs import FilterError
+
         found = []
         for store in stores:
-            for run in store.query(sweep=args.sweep, limit=MAX_SWEEP_RUNS):
-                found.append((store, store.get(run.id)))
+            try:
+                runs = store.query(sweep=args.sweep, limit=MAX_SWEEP_RUNS)
+            except FilterError as error:  # a prefix of several sweeps' ids
+                raise UsageError(str(error)) from None
+            found.extend((store, store.get(run.id)) for run in runs)
         if not found:
             raise UsageError(f"no runs of sweep {args.sweep!r} in {', '.join(s.description for s in stores)}")
         found.sort(key=lambda pair: (pair[1].sweep or {}).get("index", 0))

@@ -208,6 +208,7 @@ def sweep_page(request: Request) -> Response:
         raise HTTPException(400, str(error)) from None
     if not runs:
         raise HTTPException(404, f"no runs of sweep {sweep_id!r} in {store.description}")
+    sweep_id = str((runs[0].sweep or {}).get("id", sweep_id))  # the whole id when a prefix was given
     parameters = sorted({key for run in runs for key in ((run.sweep or {}).get("point") or {})})
     metric_names = sorted({name for run in runs for name in (run.final_metrics or {})})
     objectives = (["result"] if any(_numeric(run.result) for run in runs) else []) + \

@@ -13,7 +13,7 @@ from sacred.observers import FileStorageObserver
 
 
 def run_experiment(store: Path, body: Callable[[Any], Any], config_updates: dict | None = None,
-                   comment: str | None = None) -> str:
+                   comment: str | None = None, meta: dict | None = None) -> str:
     """Run an experiment whose main calls ``body(_run)`` into FileStorage ``store``; the run's id."""
     ex = Experiment("trial", base_dir=str(store.parent))
     ex.observers.append(FileStorageObserver(str(store)))
@@ -26,7 +26,7 @@ def run_experiment(store: Path, body: Callable[[Any], Any], config_updates: dict
     def main(_run):
         return body(_run)
 
-    meta = {"comment": comment} if comment is not None else None
+    meta = {**(meta or {}), **({"comment": comment} if comment is not None else {})} or None
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         run = ex.run(config_updates=config_updates or {}, meta_info=meta, options={"--capture": "sys"})
     return str(run._id)

@@ -47,3 +47,16 @@ def test_run_page_and_chart_say_a_torn_metrics_file_is_broken(tmp_path) -> None:
         assert "BROKEN: metrics.json is not valid JSON (" in page.text
         chart = client.get(f"/s/0/run/{run_id}/metric?name=loss")
         assert chart.status_code == 422 and "metrics.json is not valid JSON" in chart.text
+
+
+def test_sweep_prefix_in_the_table_and_the_sweep_page(tmp_path) -> None:
+    from tests.sacred_runner.tools.test_sweep_prefix import sweep_store
+
+    store = sweep_store(tmp_path)
+    with _client(store) as client:
+        page = client.get("/s/0/sweep/5d37")
+        assert page.status_code == 200 and "5d375efa3ab5" in page.text
+        table = client.get("/s/0/?sweep=5d37")
+        assert table.status_code == 200 and 'href="/s/0/run/1"' in table.text and 'href="/s/0/run/3"' not in table.text
+        ambiguous = client.get("/s/0/?sweep=5d")
+        assert "ambiguous" in ambiguous.text
