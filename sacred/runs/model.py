@@ -24,10 +24,13 @@ __all__ = [
     "StoreError",
     "FilterError",
     "FINAL_STATUSES",
+    "STATUSES",
 ]
 
 #: Statuses after which a run's record no longer changes.
 FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT"})
+#: Every status a listing shows (DEAD: a RUNNING run whose heartbeats stopped).
+STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT", "DEAD")
 
 
 class StoreError(Exception):

@@ -22,8 +22,8 @@ from sacred_runner.errors import UsageError
 from sacred_runner.run_output import printable_line
 
 __all__ = ["ToolParser", "add_store_option", "open_stores", "configured_store_specs", "find_run",
-           "format_value", "format_time", "format_duration", "sparkline", "finite_numbers", "finite_float", "flatten_config", "json_default",
-           "table"]
+           "format_value", "format_time", "format_duration", "sparkline", "finite_numbers", "finite_float",
+           "strict_json", "dump_json", "flatten_config", "json_default", "table"]
 
 
 class ToolParser(argparse.ArgumentParser):
@@ -238,6 +238,26 @@ def flatten_config(config: Any, prefix: str = "") -> dict[str, Any]:
     elif prefix:
         flat[prefix[:-1]] = config
     return flat
+
+
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every NaN/inf float as the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``,
+    so that ``--json`` output is strict JSON (``json.dumps(..., allow_nan=False)`` accepts it)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _NON_FINITE[repr(value)]
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(item) for item in value]
+    return value
+
+
+def dump_json(value: Any) -> str:
+    """The ``--json`` output of the store commands: strict JSON (see :func:`strict_json`), indented."""
+    return json.dumps(strict_json(value), default=json_default, indent=1, allow_nan=False)
 
 
 def json_default(value: Any) -> Any:

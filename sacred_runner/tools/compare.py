@@ -14,6 +14,7 @@ from sacred_runner.errors import UsageError
 from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
+    dump_json,
     find_run,
     finite_float,
     finite_numbers,
@@ -153,7 +154,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
                     "metrics": metrics,
                     "result": [r.result for r in records],
                     "status": [r.status for r in records]}
-            stdout.write(json.dumps(data, default=str, indent=1) + "\n")
+            stdout.write(dump_json(data) + "\n")
             return 0
         for line in render(records, differences, metrics, args, wants_color(args.color, stdout)):
             print(line, file=stdout)
@@ -161,6 +162,12 @@ def main(argv: list[str], stdout: TextIO) -> int:
         for store in stores:
             store.close()
     return 0
+
+
+def _short(number: float) -> str:
+    """A finite number in at most 4 significant digits (a range bound: never cut with an ellipsis,
+    which would run into the range's ``..``)."""
+    return f"{number:.4g}"
 
 
 def render(records: list[Any], differences: list, metrics: dict, args: Any, color: bool = False) -> list[str]:
@@ -188,8 +195,8 @@ def render(records: list[Any], differences: list, metrics: dict, args: Any, colo
         lines.append("Metrics (final, min..max)")
         rows = []
         for name, cells in metrics.items():
-            rows.append([name] + [f"{format_value(c['final'])} ({format_value(c['min'], 8)}.."
-                                  f"{format_value(c['max'], 8)})" if c else "-" for c in cells])
+            rows.append([name] + [f"{format_value(c['final'])} ({_short(c['min'])}..{_short(c['max'])})"
+                                  if c else "-" for c in cells])
         lines += ["  " + line for line in table(["metric"] + headers[1:], rows)]
     for name in args.plot:
         lines.append("")

@@ -14,13 +14,13 @@ from sacred_runner.run_output import MAX_SHOWN_CHARACTERS, printable_line, print
 from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
+    dump_json,
     find_run,
     finite_numbers,
     flatten_config,
     format_duration,
     format_time,
     format_value,
-    json_default,
     open_stores,
     parse_args,
     sparkline,
@@ -129,7 +129,10 @@ def _body(record: Any) -> list[str]:
         ("comment", record.comment),
         ("sweep", _sweep_text(record.sweep)),
         ("rerun of", _rerun_text(meta.get("rerun_of"))),
-        ("queue", json.dumps(meta["queue"], default=str) if meta.get("queue") else None),
+        ("attempt", f"{meta.get('attempt') or '?'} of run {meta['attempt_of']}"
+         if meta.get("attempt_of") is not None else None),
+        ("requeued as", f"run {meta['requeued_as']}" if meta.get("requeued_as") is not None else None),
+        ("queue", _queue_text(meta.get("queue"))),
         ("result", format_value(record.result, width=200) if record.result is not None else None),
     ]
     lines += [f"  {name + ':':<14} {value}" for name, value in facts if value not in (None, "-", "")]
@@ -191,6 +194,27 @@ def _sweep_text(sweep: dict | None) -> str | None:
     return f"{sweep.get('id')} {position} {point}".strip()
 
 
+def _queue_text(record: Any) -> str | None:
+    """The queue record in one short line: file, command, priority and who claimed it (never its claim token)."""
+    if not isinstance(record, dict) or not record:
+        return None
+    parts = [f"{record.get('file') or '?'} {record.get('command') or ''}".strip(),
+             f"priority {record.get('priority', 0)}"]
+    claim = record.get("claim")
+    if isinstance(claim, dict):
+        parts.append(f"claimed by {claim.get('worker') or '?'}" + (f" at {claim['time']}" if claim.get("time") else ""))
+    return ", ".join(parts)
+
+
+def without_claim_tokens(meta: Any) -> Any:
+    """``meta`` with the queue record's claim token left out (a token lets its holder write the run)."""
+    queue = meta.get("queue") if isinstance(meta, dict) else None
+    claim = queue.get("claim") if isinstance(queue, dict) else None
+    if not isinstance(claim, dict) or "token" not in claim:
+        return meta
+    return {**meta, "queue": {**queue, "claim": {k: v for k, v in claim.items() if k != "token"}}}
+
+
 def _rerun_text(rerun_of: Any) -> str | None:
     if not rerun_of:
         return None
@@ -241,14 +265,14 @@ def main(argv: list[str], stdout: TextIO) -> int:
         store, record = find_run(stores, args.run_id)
         if args.json:
             data = {**asdict(record.summary), "store": store.description,
-                    "config_modifications": record.config_modifications, "meta": record.meta,
+                    "config_modifications": record.config_modifications, "meta": without_claim_tokens(record.meta),
                     "host": record.host, "experiment_info": record.experiment_info, "info": record.info,
                     "fail_trace": record.fail_trace,
                     "metrics": {name: _metric_json(record, name) for name in record.metric_names()},
                     "artifacts": [{"name": a.name, "size": a.size, "md5": a.md5} for a in record.artifacts()],
                     "sources": [{"name": s.name, "md5": s.md5} for s in record.sources()],
                     "captured_out": record.captured_out()}
-            stdout.write(json.dumps(data, default=json_default, indent=1) + "\n")
+            stdout.write(dump_json(data) + "\n")
             return 0
         for line in render(record, store, args.output, wants_color(args.color, stdout), args.raw):
             print(line, file=stdout)

@@ -13,14 +13,15 @@ from sacred.observers import FileStorageObserver
 
 
 def run_experiment(store: Path, body: Callable[[Any], Any], config_updates: dict | None = None,
-                   comment: str | None = None, meta: dict | None = None) -> str:
-    """Run an experiment whose main calls ``body(_run)`` into FileStorage ``store``; the run's id."""
+                   comment: str | None = None, meta: dict | None = None, config: dict | None = None) -> str:
+    """Run an experiment whose main calls ``body(_run)`` into FileStorage ``store``; the run's id.
+
+    Its config is ``config`` (default ``{"x": 1}``), updated with ``config_updates``.
+    """
     ex = Experiment("trial", base_dir=str(store.parent))
     ex.observers.append(FileStorageObserver(str(store)))
 
-    @ex.config
-    def config():
-        x = 1  # noqa: F841 (a config entry)
+    ex.add_config(config if config is not None else {"x": 1})
 
     @ex.main
     def main(_run):
