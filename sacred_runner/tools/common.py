@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import math
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -184,16 +183,12 @@ def finite_numbers(values: Sequence[Any]) -> Sequence[float]:
     drawn or averaged, and it is skipped like ``inf``.
     """
     try:
-        total = sum(values)
-        if (len(values) and type(values[0]) is not bool and math.isfinite(total)
-                and -_FLOAT_MAX <= min(values) and max(values) <= _FLOAT_MAX):
+        # fsum turns each item into a float: OverflowError for an integer beyond float range
+        if len(values) and type(values[0]) is not bool and math.isfinite(math.fsum(values)):
             return values
-    except (TypeError, ValueError, OverflowError):  # not numbers; a sum beyond float range
+    except (TypeError, ValueError, OverflowError):  # not numbers; huge integers; a sum beyond float range
         pass
     return _filtered(values)
-
-
-_FLOAT_MAX = sys.float_info.max
 
 
 def finite_float(value: Any) -> float | None:
@@ -221,7 +216,10 @@ def sparkline(values: Sequence[Any], width: int = 30) -> str:
     for i in range(count):
         lo, hi = i * len(numbers) // count, (i + 1) * len(numbers) // count
         chunk = numbers[lo:max(hi, lo + 1)]
-        buckets.append(sum(v / len(chunk) for v in chunk))  # divided first: no overflow near float's maximum
+        mean = sum(chunk) / len(chunk)
+        if not math.isfinite(mean):  # values near float's maximum: divide first
+            mean = sum(v / len(chunk) for v in chunk)
+        buckets.append(mean)
     low, high = min(buckets), max(buckets)
     if high == low:
         return _BLOCKS[3] * count
