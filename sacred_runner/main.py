@@ -160,6 +160,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> Exi
 
         print(f"ERROR: {mask_text(str(error))}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    except BrokenPipeError:  # the reader went away (sacred show 2 | head -1): quietly, as git log | head
+        from sacred.commandline._pipes import BROKEN_PIPE_EXIT, discard_stdout
+
+        discard_stdout()
+        return BROKEN_PIPE_EXIT  # type: ignore[return-value]
     except KeyboardInterrupt:
         from sacred_runner.stopping import stop_signal
 
@@ -179,7 +184,12 @@ def console_main() -> int:
     code = int(main())
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
+    except BrokenPipeError:  # what was still buffered found no reader
+        from sacred.commandline._pipes import BROKEN_PIPE_EXIT, discard_stdout
+
+        discard_stdout()
+        return BROKEN_PIPE_EXIT
+    except ValueError:  # closed
         pass
     return code
 

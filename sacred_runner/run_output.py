@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["LineAssembler", "OutputRouter", "MAX_SHOWN_CHARACTERS", "SYNC_MARK", "fileno_of"]
+__all__ = ["LineAssembler", "OutputRouter", "MAX_SHOWN_CHARACTERS", "SYNC_MARK", "fileno_of", "printable_lines",
+           "printable_line"]
 
 MAX_SHOWN_CHARACTERS = 2000
 READ_SIZE = 65536
@@ -124,6 +126,38 @@ class LineAssembler:
 def _is_control(char: str) -> bool:
     code = ord(char)
     return code < 0x20 or 0x7F <= code < 0xA0
+
+
+#: what makes a text need the :class:`LineAssembler` (control characters but tab and newline; the sync mark)
+_NEEDS_ASSEMBLY = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + SYNC_MARK + "]")
+
+
+def printable_lines(text: str, max_shown: int | None = MAX_SHOWN_CHARACTERS) -> list[str]:
+    """Stored ``text`` as the live display shows it: escape sequences and control characters dropped,
+    ``\r`` and ``\b`` applied, each line cut at ``max_shown`` characters with a note (None: not cut).
+
+    Text without control characters (the usual case) is split and cut without
+    walking it character by character.
+    """
+    limit = sys.maxsize if max_shown is None else max_shown
+    if _NEEDS_ASSEMBLY.search(text) is None:
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return [line if len(line) <= limit else
+                f"{line[:limit]} … [{len(line) - limit} more characters not shown]" for line in lines]
+    assembler = LineAssembler(limit)
+    lines = assembler.feed(text)
+    rest = assembler.take_partial()
+    return lines if rest is None else [*lines, rest]
+
+
+def printable_line(text: str, max_shown: int | None = None) -> str:
+    """``text`` on one line that cannot move the cursor or retitle the terminal (see :func:`printable_lines`):
+    line breaks become spaces."""
+    if _NEEDS_ASSEMBLY.search(text) is None and "\n" not in text:
+        return text if max_shown is None or len(text) <= max_shown else printable_lines(text, max_shown)[0]
+    return " ".join(printable_lines(text, max_shown))
 
 
 class _Channel:

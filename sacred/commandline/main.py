@@ -156,10 +156,15 @@ def apply_option_hooks(experiment: Any, args: dict[str, Any]) -> dict[str, Any]:
 def _print_help(experiment: Any, args: dict[str, Any], commands: dict, program_name: str) -> None:
     from sacred.commands import help_for_command
 
-    if args["COMMAND"] is not None:
-        print(help_for_command(commands[args["COMMAND"]]))
-    else:
-        print(get_usage(experiment, program_name)[1])
+    text = help_for_command(commands[args["COMMAND"]]) if args["COMMAND"] is not None else \
+        get_usage(experiment, program_name)[1]
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # python exp.py --help | head -5: the reader went away, which is fine
+        from sacred.commandline._pipes import discard_stdout
+
+        discard_stdout()
 
 
 def run_commandline(experiment: Any, argv: Sequence[str] | str | None = None) -> Any:

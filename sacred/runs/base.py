@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 from collections.abc import Iterable, Sequence
@@ -154,6 +155,12 @@ class RunStore:
     def _run_query(self, query: Query) -> list[RunSummary]:
         return apply_query(self._candidates(query), query)
 
+    def checked(self, runs: list[RunSummary]) -> list[RunSummary]:
+        """``runs`` re-checked against what is stored where a listing answered from a cache
+        (FileStorage's index): a run whose stored record was damaged since shows as broken.
+        Stores that list from the records themselves return ``runs`` as they are."""
+        return runs
+
     def count(self, where: str | None = None, status: str | Sequence[str] | None = None,
               experiment: str | None = None, sweep: str | None = None, since: dt.datetime | None = None,
               until: dt.datetime | None = None, text: str | None = None) -> int:
@@ -162,6 +169,8 @@ class RunStore:
         return self._count(query)
 
     def _count(self, query: Query) -> int:
+        if query.sweep is not None:  # a sweep id prefix: counted as apply_query resolves it
+            return len(apply_query(self._candidates(query), dataclasses.replace(query, offset=0, limit=None)))
         return sum(1 for run in self._candidates(query) if query.matches(run))
 
     def get(self, run_id: Any) -> RunRecord:

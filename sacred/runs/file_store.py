@@ -10,7 +10,15 @@ cache, never trusted over the folders:
 * a line that does not parse (a torn write, a corrupted file) counts as absent;
 * a run whose last line is not final (RUNNING, QUEUED) is read from its
   ``run.json``, which has the current status and heartbeat;
-* index lines of folders that no longer exist are ignored.
+* index lines of folders that no longer exist are ignored;
+* a listing of at most :data:`CHECKED_LISTING_LIMIT` runs (a page of ``sacred runs``
+  or of the web view) checks each run's ``run.json`` against its index line
+  (:meth:`FileStore.checked`): a ``run.json`` torn or changed after the line was
+  written (its status differs) is read from the folder, so ``sacred runs`` lists it
+  as broken as ``sacred show`` does. The check is one ``stat`` per run once the
+  ``run.json`` was parsed (a parse is kept per store object while the file's size and
+  mtime stay the same), so a 50-run page costs 50 ``stat`` calls; a longer listing
+  (``--limit 0`` of 100,000 runs) trusts the index.
 
 Finished runs read from their folder are appended to the index (one
 ``O_APPEND`` write per run, safe with concurrent writers; a finished run never
@@ -63,6 +71,8 @@ from sacred.runs.query import Query, apply_query, id_order
 
 __all__ = ["FileStore", "looks_like_file_store", "safe_open", "inside"]
 
+#: listings of at most this many runs are checked against each run's run.json (see the module docs)
+CHECKED_LISTING_LIMIT = 1000
 #: metrics.json files larger than this are not parsed for a listing's final values.
 LISTING_METRICS_LIMIT = 2 * 1024 * 1024
 _MD5_IN_NAME = re.compile(r"_([0-9a-f]{32})(\.[^./]*)?$")
@@ -225,6 +235,7 @@ class FileStore(RunStore):
         self.repair_index = repair_index
         self._index_cache: tuple | None = None  # (file identity, parsed size, mtime, records)
         self._ids_cache: tuple[int, list[str]] | None = None  # (folder mtime, ids)
+        self._checked: dict[str, tuple] = {}  # run id -> (run.json size, mtime, its status) found intact
 
     # -- folders and index -----------------------------------------------------------
 
@@ -372,7 +383,8 @@ class FileStore(RunStore):
                 return {}
             from sacred.observers.file_storage import LocalBackend
 
-            return final_values(read_metrics(LocalBackend(), folder))
+            metrics = read_metrics(LocalBackend(), folder)
+            return final_values(metrics) if isinstance(metrics, dict) else {}  # a hand-edited file: no finals
         except (OSError, ValueError):
             return {}
 
@@ -465,7 +477,40 @@ class FileStore(RunStore):
     def _candidates(self, query: Query) -> list[RunSummary]:
         return self._summaries(self.ids(), self._index_records(), query)
 
+    def checked(self, runs: list[RunSummary]) -> list[RunSummary]:
+        """``runs`` with each one whose ``run.json`` is torn, or holds another status than the summary
+        (from an index line), replaced by the summary read from its folder (which says broken)."""
+        result = []
+        for run in runs:
+            if run.broken is None and not self._intact(run):
+                run = self._from_folder(run.id)[0]
+            result.append(run)
+        return result
+
+    def _intact(self, run: RunSummary) -> bool:
+        path = os.path.join(self.basedir, run.id, RUN_JSON)
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False
+        known = self._checked.get(run.id)
+        if known is None or known[:2] != (stat.st_size, stat.st_mtime_ns):
+            entry, problem = _read_json(path)
+            if problem or not isinstance(entry, dict):
+                self._checked.pop(run.id, None)
+                return False
+            known = (stat.st_size, stat.st_mtime_ns, entry.get("status"))
+            self._checked[run.id] = known
+        return known[2] == run.stored_status
+
     def _run_query(self, query: Query) -> list[RunSummary]:
+        runs = self._listed(query)
+        if len(runs) > CHECKED_LISTING_LIMIT:
+            return runs
+        # a run re-read from its folder is kept only if it still matches (a torn run.json has no status)
+        return [new for old, new in zip(runs, self.checked(runs), strict=True) if new is old or query.matches(new)]
+
+    def _listed(self, query: Query) -> list[RunSummary]:
         if query.filters_anything or query.sort not in (None, "id"):
             return apply_query(self._candidates(query), query)
         ids = self.ids()  # a page in id order: only the page's runs are read
@@ -527,6 +572,7 @@ class _FolderLoader(RunLoader):
         self.folder = folder
         self.entry = entry
         self._metrics: dict | None = None
+        self._metrics_error: str | None = None
 
     def captured_out(self) -> str:
         try:
@@ -539,12 +585,20 @@ class _FolderLoader(RunLoader):
         """The run's metrics; a finished run's lists are parsed only when a series is used."""
         if self._metrics is None:
             try:
-                self._metrics = _read_metrics_lazily(self.folder)
-            except (OSError, ValueError, RecursionError):
-                self._metrics = {}
-            if not isinstance(self._metrics, dict):
-                self._metrics = {}
+                metrics = _read_metrics_lazily(self.folder)
+            except OSError as exc:
+                metrics, self._metrics_error = {}, f"{METRICS_JSON} cannot be read: {exc.strerror or exc}"
+            except (ValueError, RecursionError) as exc:
+                why = f"{exc.msg} at byte {exc.pos}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                metrics, self._metrics_error = {}, f"{METRICS_JSON} is not valid JSON ({why})"
+            if not isinstance(metrics, dict):
+                metrics, self._metrics_error = {}, f"{METRICS_JSON} is not a JSON object"
+            self._metrics = metrics
         return self._metrics
+
+    def metrics_error(self) -> str | None:
+        self._all_metrics()
+        return self._metrics_error
 
     def metric_names(self) -> list[str]:
         return list(self._all_metrics())

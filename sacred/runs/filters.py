@@ -483,6 +483,33 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
+def _is_id(expr: Expr) -> bool:
+    return isinstance(expr, Field) and expr.path == ("id",)
+
+
+def _as_id(value: Any, other: Any) -> Any:
+    """A run id (stored as text) as a number when it is compared with a number and spells one.
+
+    So ``id == 25`` and ``id > 38`` compare numeric ids as numbers, while ``id == '25'``
+    and the ids of TinyDB (uuid-like text) still compare as text.
+    """
+    if isinstance(value, str) and isinstance(other, int | float) and not isinstance(other, bool):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+    return value
+
+
+def _compare_id(op: str, left: Any, right: Any, id_on_left: bool) -> bool:
+    """:func:`_compare` where the left (or right) operand is the run's id."""
+    if id_on_left and op in ("in", "not in") and isinstance(right, list):
+        found = any(_equal(_as_id(left, item), item) for item in right)
+        return found if op == "in" else not found
+    if id_on_left:
+        return _compare(op, _as_id(left, right), right)
+    return _compare(op, left, _as_id(right, left))
+
+
 def evaluate(expr: Expr, summary: RunSummary) -> bool:
     """Whether the run ``summary`` satisfies ``expr``."""
     if isinstance(expr, Or):
@@ -492,7 +519,10 @@ def evaluate(expr: Expr, summary: RunSummary) -> bool:
     if isinstance(expr, Not):
         return not evaluate(expr.operand, summary)
     if isinstance(expr, Compare):
-        return _compare(expr.op, _resolve(expr.left, summary), _resolve(expr.right, summary))
+        left, right = _resolve(expr.left, summary), _resolve(expr.right, summary)
+        if _is_id(expr.left) or _is_id(expr.right):
+            return _compare_id(expr.op, left, right, _is_id(expr.left))
+        return _compare(expr.op, left, right)
     value = _resolve(expr, summary)
     return bool(value) and value == value  # NaN is false
 
@@ -574,6 +604,9 @@ def compile_filter(expr: Expr) -> Callable[[RunSummary], bool]:
         return lambda run: not inner(run)
     if isinstance(expr, Compare):
         left, right, op = _compile_value(expr.left), _compile_value(expr.right), expr.op
+        if _is_id(expr.left) or _is_id(expr.right):
+            id_on_left = _is_id(expr.left)
+            return lambda run: _compare_id(op, left(run), right(run), id_on_left)
         fast = _fast_compare(left, op, expr.right)
         if fast is not None:
             return fast

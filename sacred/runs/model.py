@@ -24,10 +24,13 @@ __all__ = [
     "StoreError",
     "FilterError",
     "FINAL_STATUSES",
+    "STATUSES",
 ]
 
 #: Statuses after which a run's record no longer changes.
 FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT"})
+#: Every status a listing shows (DEAD: a RUNNING run whose heartbeats stopped).
+STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT", "DEAD")
 
 
 class StoreError(Exception):
@@ -206,6 +209,10 @@ class RunRecord:
         """Names of the logged metrics, sorted."""
         return sorted(self._loader.metric_names())
 
+    def metrics_error(self) -> str | None:
+        """Why the stored metrics cannot be read (``metrics.json is not valid JSON (...)``), None when they can."""
+        return self._loader.metrics_error()
+
     def metric(self, name: str) -> MetricSeries:
         """The series of metric ``name``; KeyError naming the metrics there are."""
         series = self._loader.metric(name)
@@ -267,6 +274,10 @@ class RunLoader:
 
     def metric(self, name: str) -> MetricSeries | None:
         """One metric series, None when there is no such metric."""
+        return None
+
+    def metrics_error(self) -> str | None:
+        """Why the metrics cannot be read, None when they can (or there are none)."""
         return None
 
     def artifacts(self) -> list[StoredFile]:

@@ -80,8 +80,8 @@ class MongoStore(RunStore):
             conditions["status"] = {"$in": sorted(stored)}
         if query.experiment is not None:
             conditions["experiment.name"] = query.experiment
-        if query.sweep is not None:
-            conditions["meta.sweep.id"] = query.sweep
+        if query.sweep is not None:  # a prefix (apply_query keeps the one sweep it names)
+            conditions["meta.sweep.id"] = {"$regex": "^" + re.escape(query.sweep)}
         times = {}
         if query.since is not None:
             times["$gte"] = query.since
@@ -129,7 +129,8 @@ class MongoStore(RunStore):
 
     def _run_query(self, query: Query) -> list[RunSummary]:
         sort = query.sort or "id"
-        if query.where is not None or sort != "id" or (query.statuses and "DEAD" in query.statuses):
+        if query.where is not None or sort != "id" or (query.statuses and "DEAD" in query.statuses) \
+                or query.sweep is not None:
             return apply_query(self._candidates(query), query)
 
         def page() -> list[dict]:
@@ -146,7 +147,7 @@ class MongoStore(RunStore):
         return self._summaries(docs, self._final_metrics([doc["_id"] for doc in docs]))
 
     def _count(self, query: Query) -> int:
-        if query.where is None and not (query.statuses and "DEAD" in query.statuses):
+        if query.where is None and query.sweep is None and not (query.statuses and "DEAD" in query.statuses):
             return int(self._guard(lambda: self.runs.count_documents(self._filter(query))))
         return super()._count(query)
 

@@ -80,8 +80,8 @@ class Query:
             return False
         if self.experiment is not None and run.experiment != self.experiment:
             return False
-        if self.sweep is not None and str((run.sweep or {}).get("id")) != self.sweep:
-            return False
+        if self.sweep is not None and not _sweep_id(run).startswith(self.sweep):
+            return False  # a prefix matches here; apply_query keeps one sweep (see _one_sweep)
         start = _naive(run.start_time)
         if self.since is not None and (start is None or start < self.since):
             return False
@@ -94,6 +94,23 @@ class Query:
         if self._compiled is None:
             self._compiled = compile_filter(self.where)
         return self._compiled(run)
+
+
+def _sweep_id(run: Any) -> str:
+    """The run's sweep id as text; a space (which no sweep id starts with) when it has none."""
+    sweep = run.sweep if isinstance(run.sweep, dict) else {}
+    return str(sweep["id"]) if sweep.get("id") is not None else " "
+
+
+def _one_sweep(runs: list[RunSummary], wanted: str) -> list[RunSummary]:
+    """The runs of the one sweep whose id is ``wanted`` or starts with it (a unique prefix works);
+    FilterError naming the candidates when the prefix fits several sweeps."""
+    found = sorted({_sweep_id(run) for run in runs})
+    if wanted in found:
+        return [run for run in runs if _sweep_id(run) == wanted]
+    if len(found) > 1:
+        raise FilterError(f"sweep id prefix {wanted!r} is ambiguous: it starts {', '.join(found)}")
+    return runs
 
 
 def check_sort(sort: str) -> None:
@@ -123,11 +140,11 @@ def _sort_key(value: Any) -> tuple:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return (3,)
     if isinstance(value, bool | int | float):
-        return (0, float(value))
+        return (0, 0, value)  # int and float compare exactly in Python: 10**400 sorts above 1e308, no overflow
     if isinstance(value, dt.datetime):
         return (1, value.timestamp() if value.tzinfo else value.replace(tzinfo=dt.UTC).timestamp())
     if isinstance(value, tuple):
-        return (0, value)
+        return (0, 1, value)
     return (2, str(value))
 
 
@@ -139,6 +156,8 @@ def default_sort(runs: list[RunSummary]) -> str:
 def apply_query(runs: Iterable[RunSummary], query: Query) -> list[RunSummary]:
     """Filter, sort and page ``runs``."""
     selected = [run for run in runs if query.matches(run)]
+    if query.sweep is not None:
+        selected = _one_sweep(selected, query.sweep)
     sort = query.sort or default_sort(selected)
     present = [r for r in selected if sort_value(r, sort) is not None]
     missing = [r for r in selected if sort_value(r, sort) is None]

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from sacred_runner.errors import UsageError
+from sacred_runner.run_output import printable_line
 
 __all__ = ["ToolParser", "add_store_option", "open_stores", "configured_store_specs", "find_run",
-           "format_value", "format_time", "format_duration", "sparkline", "finite_numbers", "flatten_config", "json_default",
-           "table"]
+           "format_value", "format_time", "format_duration", "sparkline", "finite_numbers", "finite_float",
+           "strict_json", "dump_json", "flatten_config", "json_default", "table"]
 
 
 class ToolParser(argparse.ArgumentParser):
@@ -168,7 +169,7 @@ def format_value(value: Any, width: int = 24) -> str:
             text = json.dumps(value, default=str, sort_keys=True)
         except (TypeError, ValueError):
             text = str(value)
-    text = text.replace("\n", " ")
+    text = printable_line(text)  # a stored value cannot clear or retitle the terminal
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -176,14 +177,33 @@ _BLOCKS = "▁▂▃▄▅▆▇█"
 
 
 def finite_numbers(values: Sequence[Any]) -> Sequence[float]:
-    """``values`` without what is not a finite number (the list itself when all are: no copy)."""
+    """``values`` without what is not a finite number (the list itself when all are: no copy).
+
+    An integer beyond float range (``10**400``) is not finite here: it cannot be
+    drawn or averaged, and it is skipped like ``inf``.
+    """
     try:
-        total = sum(values)
-        if math.isfinite(total) and not any(type(v) is bool for v in values[:1]):
+        # fsum turns each item into a float: OverflowError for an integer beyond float range
+        if len(values) and type(values[0]) is not bool and math.isfinite(math.fsum(values)):
             return values
-    except TypeError:
+    except (TypeError, ValueError, OverflowError):  # not numbers; huge integers; a sum beyond float range
         pass
-    return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)]
+    return _filtered(values)
+
+
+def finite_float(value: Any) -> float | None:
+    """``value`` as a finite float, or None when it is not a number, not finite, or beyond float range."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _filtered(values: Sequence[Any]) -> list[float]:
+    return [number for number in map(finite_float, values) if number is not None]
 
 
 def sparkline(values: Sequence[Any], width: int = 30) -> str:
@@ -196,11 +216,15 @@ def sparkline(values: Sequence[Any], width: int = 30) -> str:
     for i in range(count):
         lo, hi = i * len(numbers) // count, (i + 1) * len(numbers) // count
         chunk = numbers[lo:max(hi, lo + 1)]
-        buckets.append(sum(chunk) / len(chunk))
+        mean = sum(chunk) / len(chunk)
+        if not math.isfinite(mean):  # values near float's maximum: divide first
+            mean = sum(v / len(chunk) for v in chunk)
+        buckets.append(mean)
     low, high = min(buckets), max(buckets)
     if high == low:
         return _BLOCKS[3] * count
-    return "".join(_BLOCKS[min(7, int((b - low) / (high - low) * 7.999))] for b in buckets)
+    span = high / 2 - low / 2  # halves: the span of -1e308..1e308 stays finite
+    return "".join(_BLOCKS[min(7, int((b / 2 - low / 2) / span * 7.999))] for b in buckets)
 
 
 def flatten_config(config: Any, prefix: str = "") -> dict[str, Any]:
@@ -212,6 +236,26 @@ def flatten_config(config: Any, prefix: str = "") -> dict[str, Any]:
     elif prefix:
         flat[prefix[:-1]] = config
     return flat
+
+
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every NaN/inf float as the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``,
+    so that ``--json`` output is strict JSON (``json.dumps(..., allow_nan=False)`` accepts it)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _NON_FINITE[repr(value)]
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(item) for item in value]
+    return value
+
+
+def dump_json(value: Any) -> str:
+    """The ``--json`` output of the store commands: strict JSON (see :func:`strict_json`), indented."""
+    return json.dumps(strict_json(value), default=json_default, indent=1, allow_nan=False)
 
 
 def json_default(value: Any) -> Any:
@@ -228,6 +272,8 @@ def table(headers: list[str], rows: list[list[str]], max_width: int | None = Non
     ``paint(row_index, column_index, cell)`` returns a data cell with color
     codes (widths are laid out on the plain text; a cut line stays plain).
     """
+    headers = [printable_line(h) for h in headers]
+    rows = [[printable_line(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):

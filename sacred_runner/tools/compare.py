@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, TextIO
 
 from sacred_runner.color import add_color_option, paint_status, wants_color
@@ -15,7 +14,9 @@ from sacred_runner.errors import UsageError
 from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
+    dump_json,
     find_run,
+    finite_float,
     finite_numbers,
     flatten_config,
     format_duration,
@@ -83,23 +84,23 @@ def metrics_summary(records: list[Any]) -> dict[str, list[dict | None]]:
 def plot(series: list[tuple[str, list[float], list[float]]], width: int = PLOT_WIDTH,
          height: int = PLOT_HEIGHT) -> list[str]:
     """Curves ``[(label, steps, values)]`` on one character grid with a y axis and a legend."""
-    points = [(x, y) for _, xs, ys in series for x, y in zip(xs, ys, strict=False)
-              if isinstance(y, int | float) and math.isfinite(y) and isinstance(x, int | float)]
+    curves = [[(x, y) for x, y in zip(map(finite_float, xs), map(finite_float, ys), strict=False)
+               if x is not None and y is not None] for _, xs, ys in series]
+    points = [point for curve in curves for point in curve]
     if not points:
         return ["(no points to plot)"]
+    # coordinates are halved first, so spans such as -1e308..1e308 stay finite
     x_lo, x_hi = min(p[0] for p in points), max(p[0] for p in points)
     y_lo, y_hi = min(p[1] for p in points), max(p[1] for p in points)
-    x_span, y_span = (x_hi - x_lo) or 1, (y_hi - y_lo) or 1
+    x_span, y_span = (x_hi / 2 - x_lo / 2) or 1, (y_hi / 2 - y_lo / 2) or 1
     grid = [[" "] * width for _ in range(height)]
-    for index, (_, xs, ys) in enumerate(series):
+    for index, curve in enumerate(curves):
         marker = MARKERS[index % len(MARKERS)]
-        for x, y in zip(xs, ys, strict=False):
-            if not (isinstance(y, int | float) and math.isfinite(y) and isinstance(x, int | float)):
-                continue
-            col = round((x - x_lo) / x_span * (width - 1))
-            row = height - 1 - round((y - y_lo) / y_span * (height - 1))
+        for x, y in curve:
+            col = round((x / 2 - x_lo / 2) / x_span * (width - 1))
+            row = height - 1 - round((y / 2 - y_lo / 2) / y_span * (height - 1))
             grid[row][col] = marker if grid[row][col] in (" ", marker) else "#"
-    labels = [format_value(y_hi, 10), format_value((y_hi + y_lo) / 2, 10), format_value(y_lo, 10)]
+    labels = [format_value(y_hi, 10), format_value(y_hi / 2 + y_lo / 2, 10), format_value(y_lo, 10)]
     pad = max(len(label) for label in labels)
     lines = []
     for row_index, row in enumerate(grid):
@@ -115,10 +116,15 @@ def plot(series: list[tuple[str, list[float], list[float]]], width: int = PLOT_W
 
 def _records(args: Any, stores: list[Any]) -> list[tuple[Any, Any]]:
     if args.sweep:
+        from sacred.runs import FilterError
+
         found = []
         for store in stores:
-            for run in store.query(sweep=args.sweep, limit=MAX_SWEEP_RUNS):
-                found.append((store, store.get(run.id)))
+            try:
+                runs = store.query(sweep=args.sweep, limit=MAX_SWEEP_RUNS)
+            except FilterError as error:  # a prefix of several sweeps' ids
+                raise UsageError(str(error)) from None
+            found.extend((store, store.get(run.id)) for run in runs)
         if not found:
             raise UsageError(f"no runs of sweep {args.sweep!r} in {', '.join(s.description for s in stores)}")
         found.sort(key=lambda pair: (pair[1].sweep or {}).get("index", 0))
@@ -148,7 +154,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
                     "metrics": metrics,
                     "result": [r.result for r in records],
                     "status": [r.status for r in records]}
-            stdout.write(json.dumps(data, default=str, indent=1) + "\n")
+            stdout.write(dump_json(data) + "\n")
             return 0
         for line in render(records, differences, metrics, args, wants_color(args.color, stdout)):
             print(line, file=stdout)
@@ -156,6 +162,12 @@ def main(argv: list[str], stdout: TextIO) -> int:
         for store in stores:
             store.close()
     return 0
+
+
+def _short(number: float) -> str:
+    """A finite number in at most 4 significant digits (a range bound: never cut with an ellipsis,
+    which would run into the range's ``..``)."""
+    return f"{number:.4g}"
 
 
 def render(records: list[Any], differences: list, metrics: dict, args: Any, color: bool = False) -> list[str]:
@@ -183,8 +195,8 @@ def render(records: list[Any], differences: list, metrics: dict, args: Any, colo
         lines.append("Metrics (final, min..max)")
         rows = []
         for name, cells in metrics.items():
-            rows.append([name] + [f"{format_value(c['final'])} ({format_value(c['min'], 8)}.."
-                                  f"{format_value(c['max'], 8)})" if c else "-" for c in cells])
+            rows.append([name] + [f"{format_value(c['final'])} ({_short(c['min'])}..{_short(c['max'])})"
+                                  if c else "-" for c in cells])
         lines += ["  " + line for line in table(["metric"] + headers[1:], rows)]
     for name in args.plot:
         lines.append("")

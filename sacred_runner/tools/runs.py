@@ -18,14 +18,15 @@ from typing import Any, TextIO
 
 from sacred_runner.color import add_color_option, paint_status, wants_color
 from sacred_runner.errors import UsageError
+from sacred_runner.run_output import printable_line
 from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
+    dump_json,
     flatten_config,
     format_duration,
     format_time,
     format_value,
-    json_default,
     open_stores,
     parse_args,
     table,
@@ -92,7 +93,13 @@ def parse_when(text: str | None, option: str) -> dt.datetime | None:
 
 def query_arguments(args: Any) -> dict:
     """The keyword arguments of ``RunStore.query``/``count`` from the parsed options."""
-    statuses = [s for item in (args.status or []) for s in item.split(",") if s.strip()] or None
+    from sacred.runs.model import STATUSES
+
+    statuses = [s.strip() for item in (args.status or []) for s in item.split(",") if s.strip()] or None
+    unknown = [s for s in statuses or [] if s.upper() not in STATUSES]
+    if unknown:
+        raise UsageError(f"--status {unknown[0]!r} is not a status: use {', '.join(STATUSES)} "
+                         "(comma-separated or repeated)")
     return {
         "where": " ".join(args.filter).strip() or None,
         "status": statuses,
@@ -123,14 +130,23 @@ def _column_key(name: str) -> str:
     return f"config.{name}"
 
 
+def varying_config_keys(runs: list) -> list[str]:
+    """The dotted config keys (but ``seed``) whose values differ between ``runs``, in first-seen order."""
+    flats = [flatten_config(run.config) for run in runs]
+    keys: list[str] = []
+    seen: set[str] = set()
+    for flat in flats:
+        for key in flat:
+            if key not in seen and key != "seed":
+                seen.add(key)
+                keys.append(key)
+    return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flats}) > 1]
+
+
 def auto_columns(runs: list) -> list[str]:
     """id, experiment, status, start, duration, the config keys that differ, result, final metrics."""
     columns = ["id", "experiment", "status", "start", "duration"]
-    flats = [flatten_config(run.config) for run in runs]
-    keys: list[str] = []
-    for flat in flats:
-        keys.extend(k for k in flat if k not in keys and k != "seed")
-    varying = [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flats}) > 1]
+    varying = varying_config_keys(runs)
     columns += [f"config.{k}" for k in varying[:MAX_AUTO_CONFIG_COLUMNS]]
     columns.append("result")
     metrics: list[str] = []
@@ -171,11 +187,30 @@ def _header(column: str) -> str:
     return column
 
 
+def _joined_sort(argv: list[str]) -> list[str]:
+    """``--sort -id`` as ``--sort=-id`` (argparse would take ``-id`` for an option)."""
+    joined: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--sort" and index + 1 < len(argv) and argv[index + 1].startswith("-") \
+                and len(argv[index + 1]) > 1 and not argv[index + 1].startswith("--"):
+            joined.append(f"--sort={argv[index + 1]}")
+            index += 2
+            continue
+        if arg == "--":
+            joined.extend(argv[index:])
+            break
+        joined.append(arg)
+        index += 1
+    return joined
+
+
 def main(argv: list[str], stdout: TextIO) -> int:
     """Run ``sacred runs``."""
     from sacred.runs import FilterError, StoreError
 
-    args = parse_args(build_parser(), argv, stdout)
+    args = parse_args(build_parser(), _joined_sort(list(argv)), stdout)
     if args is None:
         return 0
     if args.limit < 0 or args.page < 1:
@@ -191,7 +226,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
             if any(value is not None for value in filters.values()) or sort is not None:
                 matching = store.query(**filters, sort=sort, descending=descending)  # one pass: page and total
                 total = len(matching)
-                runs = matching[offset:None if limit is None else offset + limit]
+                runs = store.checked(matching[offset:None if limit is None else offset + limit])
             else:  # a page in id order: the store reads only that page
                 runs = store.query(sort=sort, descending=descending, offset=offset, limit=limit)
                 total = store.count()
@@ -207,7 +242,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
         for store in stores:
             store.close()
     if args.json:
-        stdout.write(json.dumps(everything, default=json_default, indent=1) + "\n")
+        stdout.write(dump_json(everything) + "\n")
     return 0
 
 
@@ -221,6 +256,7 @@ def _print_table(store: Any, runs: list, total: int, offset: int, limit: int | N
         return
     columns = [_column_key(c) for c in args.columns.split(",") if c.strip()] if args.columns else \
         auto_columns(runs)
+    hidden = [] if args.columns else varying_config_keys(runs)[MAX_AUTO_CONFIG_COLUMNS:]
     rows = [[cell(run, column) for column in columns] for run in runs]
     color = wants_color(args.color, stdout)
 
@@ -235,3 +271,7 @@ def _print_table(store: Any, runs: list, total: int, offset: int, limit: int | N
     if limit and shown_to < total:
         footer += f" (next: --page {offset // limit + 2})"
     print(footer, file=stdout)
+    if hidden:
+        shown = [c[len("config."):] for c in columns if c.startswith("config.")]
+        print(printable_line(f"config keys that vary but are not shown: {', '.join(hidden)} "
+                             f"(--columns id,status,{','.join(shown + hidden)} shows them)"), file=stdout)

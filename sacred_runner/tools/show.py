@@ -10,16 +10,17 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from sacred_runner.color import add_color_option, paint_status, wants_color
+from sacred_runner.run_output import MAX_SHOWN_CHARACTERS, printable_line, printable_lines
 from sacred_runner.tools.common import (
     ToolParser,
     add_store_option,
+    dump_json,
     find_run,
     finite_numbers,
     flatten_config,
     format_duration,
     format_time,
     format_value,
-    json_default,
     open_stores,
     parse_args,
     sparkline,
@@ -39,6 +40,9 @@ def build_parser() -> ToolParser:
     parser.add_argument("run_id", metavar="ID", help="the run's id (a unique prefix of a long id works)")
     parser.add_argument("--output", action="store_true", help="print the whole captured output (default: "
                                                                f"its last {OUTPUT_TAIL_LINES} lines)")
+    parser.add_argument("--raw", action="store_true", help="print the captured output as stored, terminal "
+                                                            "escape sequences included (default: dropped, as the "
+                                                            "live display drops them)")
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
     return parser
 
@@ -78,12 +82,42 @@ def _is_modified(key: str, modified: set[str]) -> bool:
     return any(key == m or key.startswith(m + ".") for m in modified)
 
 
-def render(record: Any, store: Any, full_output: bool, color: bool = False) -> list[str]:
-    """The text of ``sacred show`` (the status colored with ``color``)."""
-    status = record.status or "BROKEN"
-    lines = [f"Run {record.id}  {record.experiment or '?'}  {paint_status(status, status, color)}  ({store.description})"]
+def render(record: Any, store: Any, full_output: bool, color: bool = False, raw: bool = False) -> list[str]:
+    """The text of ``sacred show`` (the status colored with ``color``).
+
+    Whatever the run stored is printed without control characters and escape
+    sequences (the captured output too unless ``raw``), and the captured output's
+    lines are cut at :data:`MAX_SHOWN_CHARACTERS` unless ``full_output``.
+    """
+    status = printable_line(record.status or "BROKEN")
+    head = printable_line(f"Run {record.id}  {record.experiment or '?'}  ")
+    lines = [head + paint_status(status, status, color) + f"  ({printable_line(store.description)})"]
+    body = _body(record)
+    lines += [printable_line(line) for line in body]
+    lines += _output_lines(record, full_output, raw)
+    return lines
+
+
+def _output_lines(record: Any, full_output: bool, raw: bool) -> list[str]:
+    """The Output section: the last lines (or all with ``full_output``), cleaned unless ``raw``."""
+    output = record.captured_out()
+    if not output:
+        return []
+    stored = output.rstrip("\n").split("\n")
+    cut = not full_output and len(stored) > OUTPUT_TAIL_LINES
+    shown = stored[-OUTPUT_TAIL_LINES:] if cut else stored
+    if not raw:
+        shown = printable_lines("\n".join(shown) + "\n", None if full_output else MAX_SHOWN_CHARACTERS)
+    title = f"Output (last {OUTPUT_TAIL_LINES} of {len(stored)} lines; --output for all)" if cut else "Output"
+    return ["", title] + ["  " + line for line in shown]
+
+
+def _body(record: Any) -> list[str]:
+    lines = []
     if record.broken:
         lines.append(f"  BROKEN: {record.broken}")
+    if record.metrics_error():
+        lines.append(f"  BROKEN: {record.metrics_error()}")
     meta = record.meta or {}
     facts = [
         ("command", record.command or meta.get("command")),
@@ -95,7 +129,10 @@ def render(record: Any, store: Any, full_output: bool, color: bool = False) -> l
         ("comment", record.comment),
         ("sweep", _sweep_text(record.sweep)),
         ("rerun of", _rerun_text(meta.get("rerun_of"))),
-        ("queue", json.dumps(meta["queue"], default=str) if meta.get("queue") else None),
+        ("attempt", f"{meta.get('attempt') or '?'} of run {meta['attempt_of']}"
+         if meta.get("attempt_of") is not None else None),
+        ("requeued as", f"run {meta['requeued_as']}" if meta.get("requeued_as") is not None else None),
+        ("queue", _queue_text(meta.get("queue"))),
         ("result", format_value(record.result, width=200) if record.result is not None else None),
     ]
     lines += [f"  {name + ':':<14} {value}" for name, value in facts if value not in (None, "-", "")]
@@ -135,17 +172,7 @@ def render(record: Any, store: Any, full_output: bool, color: bool = False) -> l
     if record.fail_trace:
         lines.append("")
         lines.append("Fail trace")
-        lines += ["  " + line for line in "".join(record.fail_trace).rstrip("\n").splitlines()]
-    output = record.captured_out()
-    if output:
-        out_lines = output.rstrip("\n").splitlines()
-        lines.append("")
-        if full_output or len(out_lines) <= OUTPUT_TAIL_LINES:
-            lines.append("Output")
-        else:
-            lines.append(f"Output (last {OUTPUT_TAIL_LINES} of {len(out_lines)} lines; --output for all)")
-            out_lines = out_lines[-OUTPUT_TAIL_LINES:]
-        lines += ["  " + line for line in out_lines]
+        lines += ["  " + line for line in printable_lines("".join(record.fail_trace).rstrip("\n"), None)]
     return lines
 
 
@@ -165,6 +192,27 @@ def _sweep_text(sweep: dict | None) -> str | None:
     point = ", ".join(f"{k}={format_value(v)}" for k, v in (sweep.get("point") or {}).items())
     position = f"point {sweep.get('index')}/{sweep.get('count')}" if sweep.get("count") else ""
     return f"{sweep.get('id')} {position} {point}".strip()
+
+
+def _queue_text(record: Any) -> str | None:
+    """The queue record in one short line: file, command, priority and who claimed it (never its claim token)."""
+    if not isinstance(record, dict) or not record:
+        return None
+    parts = [f"{record.get('file') or '?'} {record.get('command') or ''}".strip(),
+             f"priority {record.get('priority', 0)}"]
+    claim = record.get("claim")
+    if isinstance(claim, dict):
+        parts.append(f"claimed by {claim.get('worker') or '?'}" + (f" at {claim['time']}" if claim.get("time") else ""))
+    return ", ".join(parts)
+
+
+def without_claim_tokens(meta: Any) -> Any:
+    """``meta`` with the queue record's claim token left out (a token lets its holder write the run)."""
+    queue = meta.get("queue") if isinstance(meta, dict) else None
+    claim = queue.get("claim") if isinstance(queue, dict) else None
+    if not isinstance(claim, dict) or "token" not in claim:
+        return meta
+    return {**meta, "queue": {**queue, "claim": {k: v for k, v in claim.items() if k != "token"}}}
 
 
 def _rerun_text(rerun_of: Any) -> str | None:
@@ -217,16 +265,16 @@ def main(argv: list[str], stdout: TextIO) -> int:
         store, record = find_run(stores, args.run_id)
         if args.json:
             data = {**asdict(record.summary), "store": store.description,
-                    "config_modifications": record.config_modifications, "meta": record.meta,
+                    "config_modifications": record.config_modifications, "meta": without_claim_tokens(record.meta),
                     "host": record.host, "experiment_info": record.experiment_info, "info": record.info,
                     "fail_trace": record.fail_trace,
                     "metrics": {name: _metric_json(record, name) for name in record.metric_names()},
                     "artifacts": [{"name": a.name, "size": a.size, "md5": a.md5} for a in record.artifacts()],
                     "sources": [{"name": s.name, "md5": s.md5} for s in record.sources()],
                     "captured_out": record.captured_out()}
-            stdout.write(json.dumps(data, default=json_default, indent=1) + "\n")
+            stdout.write(dump_json(data) + "\n")
             return 0
-        for line in render(record, store, args.output, wants_color(args.color, stdout)):
+        for line in render(record, store, args.output, wants_color(args.color, stdout), args.raw):
             print(line, file=stdout)
     finally:
         for store in stores:

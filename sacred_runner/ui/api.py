@@ -76,6 +76,9 @@ def metric(request: Request) -> Response:
         series = context.series.get(series_key(sid, record, name), series_loader(record, name),
                                     cacheable=not live)
     except KeyError as error:
+        broken = record.metrics_error()
+        if broken:
+            raise HTTPException(422, f"metric {name!r} of run {record.id} cannot be read: {broken}") from None
         raise HTTPException(404, str(error.args[0]) if error.args else "no such metric") from None
     except ValueError as error:  # a stored list that no longer parses
         raise HTTPException(422, f"metric {name!r} of run {record.id} cannot be read: {error}") from None

@@ -90,6 +90,9 @@ def run_page(request: Request) -> Response:
     sources, sources_error = _files(record.sources)
     resources, resources_error = _files(record.resources)
     metric_names = _metric_names(record)
+    # checked where the names came from the file anyway; a file torn after the run ended is reported
+    # by its charts (the metric route) so that a finished run's page still does not wait for it
+    metrics_error = record.metrics_error() if not metric_names or record.status not in FINAL_STATUSES else None
     if record.status in FINAL_STATUSES:  # the charts will ask for these: start loading them now
         for name in metric_names[:PREFETCHED_METRICS]:
             context.series.prefetch(series_key(sid, record, name), series_loader(record, name))
@@ -100,6 +103,7 @@ def run_page(request: Request) -> Response:
     return context.render(
         "run.html", sid=sid, store=store, run=record, config=config, marks=marks,
         output_tail=tail, output_cut=len(output) - len(tail), metric_names=metric_names,
+        metrics_error=metrics_error,
         artifacts=artifacts, artifacts_error=artifacts_error, sources=sources,
         sources_error=sources_error, resources=resources, resources_error=resources_error,
         git=_git(record.experiment_info or {}), page_data=page_data,
@@ -204,6 +208,7 @@ def sweep_page(request: Request) -> Response:
         raise HTTPException(400, str(error)) from None
     if not runs:
         raise HTTPException(404, f"no runs of sweep {sweep_id!r} in {store.description}")
+    sweep_id = str((runs[0].sweep or {}).get("id", sweep_id))  # the whole id when a prefix was given
     parameters = sorted({key for run in runs for key in ((run.sweep or {}).get("point") or {})})
     metric_names = sorted({name for run in runs for name in (run.final_metrics or {})})
     objectives = (["result"] if any(_numeric(run.result) for run in runs) else []) + \

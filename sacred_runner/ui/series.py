@@ -53,7 +53,7 @@ def finite_series(name: str, steps: list[Any], values: list[Any]) -> Series:
     try:
         x = _steps_array(np, steps)
         y = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # text, None, an integer beyond float range
         return _finite_series_python(name, steps, values)
     length = min(len(x), len(y))
     x, y = x[:length], y[:length]
@@ -81,7 +81,7 @@ def _finite_series_python(name: str, steps: list[Any], values: list[Any]) -> Ser
     for step, value in zip(steps, values, strict=False):
         try:
             x, y = float(step), float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             dropped += 1
             continue
         if math.isfinite(x) and math.isfinite(y):

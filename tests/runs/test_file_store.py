@@ -34,6 +34,10 @@ def test_listing_comes_from_the_index_without_opening_run_folders(file_store_dir
     runs = store.query()
     assert [r.id for r in runs] == ["1", "2", "3", "4", "5"]
     assert [r.status for r in runs] == [p["status"] for p in played]
+    # a page's run.json files are checked against the index once (see FileStore.checked), nothing else is read
+    assert sorted(str(p) for p in opened) == sorted(str(basedir / str(i) / "run.json") for i in range(1, 6))
+    opened.clear()
+    assert store.query() == runs
     assert opened == []
 
 

@@ -31,6 +31,8 @@ def test_listing_and_filters(any_store) -> None:
         assert store.count(experiment="toy") == 5 and store.count(experiment="other") == 0
         if any_store.has_meta:
             assert [_lr(r) for r in store.query(sweep="sw1")] == [0.3]
+            assert [_lr(r) for r in store.query(sweep="sw")] == [0.3] and store.count(sweep="sw") == 1  # a prefix
+            assert store.query(sweep="sw2") == [] and store.count(sweep="sw2") == 0
             assert [r.sweep["point"] for r in store.query("sweep.index == 0")] == [{"lr": 0.3}]
         assert [_lr(r) for r in store.query(text="BASELINE")] == [0.1]
         assert store.count(since=dt.datetime(2000, 1, 1)) == 5
