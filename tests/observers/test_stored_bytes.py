@@ -1,0 +1,145 @@
+"""The exact bytes FileStorage stores for metrics and run.json (0.8.7 layout), end to end.
+
+These pin the format before any encoder change: ``metrics.json`` is
+``json.dumps(metrics, indent=2, sort_keys=True)`` while its compact form is
+under 1 MiB and compact (``separators=(",", ":")``) above; timestamps are
+``datetime.fromtimestamp(t, UTC)`` naive ``isoformat()`` strings of the float
+time each point was logged at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import types
+
+import pytest
+
+from sacred import Experiment
+from sacred.observers import FileStorageObserver
+
+np = pytest.importorskip("numpy")
+
+# timestamps with the edge cases of microsecond rounding: a whole second (no
+# fraction in isoformat), a fraction that rounds up into the next second, halves
+STAMPS = [
+    1_765_000_000.0,
+    1_765_000_000.9999996,
+    1_765_000_001.0000004,
+    1_765_000_001.5,
+    1_765_000_002.0000005,
+    1_765_000_002.0000015,
+    1_765_000_002.123456789,
+    1_765_003_599.999999,
+    1_765_003_600.25,
+    1_000_000_000.000001,
+]
+VALUES = [
+    0.5, -0.0, math.nan, math.inf, -math.inf, 10**30, True, np.float32(0.1), np.int64(7), 1e16,
+]
+# what the run stores for each value (bools become ints, numpy scalars python numbers)
+STORED_VALUES = [0.5, -0.0, math.nan, math.inf, -math.inf, 10**30, 1, float(np.float32(0.1)), 7, 1e16]
+
+
+def iso(stamp: float) -> str:
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).replace(tzinfo=None).isoformat()
+
+
+def fake_clock(stamps: list[float]) -> types.SimpleNamespace:
+    """A ``time`` module stand-in whose ``time()`` returns ``stamps`` in turn (then the last)."""
+    pending = list(stamps)
+
+    def now() -> float:
+        return pending.pop(0) if len(pending) > 1 else pending[0]
+
+    return types.SimpleNamespace(time=now)
+
+
+def run_logging(tmp_path, monkeypatch, names, values, stamps, beat=None):
+    monkeypatch.setattr("sacred.metrics_logger.time", fake_clock(stamps))
+    ex = Experiment("bytes")
+    store = tmp_path / "runs"
+    ex.observers.append(FileStorageObserver(store))
+
+    @ex.main
+    def main(_run):
+        for i, value in enumerate(values):
+            _run.log_scalar(names[i % len(names)], value)
+
+    options = {"--capture": "no"}
+    if beat is not None:
+        options["--beat_interval"] = beat
+    ex.run(options=options)
+    return store / "1"
+
+
+def expected_metrics(names, values, stamps) -> dict:
+    expected: dict = {}
+    for i, value in enumerate(values):
+        series = expected.setdefault(names[i % len(names)], {"steps": [], "timestamps": [], "values": []})
+        series["steps"].append(len(series["steps"]))
+        series["values"].append(value)
+        series["timestamps"].append(iso(stamps[min(i, len(stamps) - 1)]))
+    return expected
+
+
+def test_small_metrics_json_is_indented_like_087_with_exact_numbers_and_times(tmp_path, monkeypatch):
+    names = ["loss", "acc"]
+    run_dir = run_logging(tmp_path, monkeypatch, names, VALUES, STAMPS)
+    expected = json.dumps(expected_metrics(names, STORED_VALUES, STAMPS), indent=2, sort_keys=True)
+    assert (run_dir / "metrics.json").read_bytes() == expected.encode()
+    # the literal text of the edge cases, independent of how the expectation was built
+    text = (run_dir / "metrics.json").read_text()
+    for literal in ('"2025-12-06T05:46:40"', '"2025-12-06T05:46:41"', "NaN", "-Infinity",
+                    "1000000000000000000000000000000", "1e+16", "-0.0", '"2001-09-09T01:46:40.000001"'):
+        assert literal in text
+
+
+def test_large_metrics_json_is_compact(tmp_path, monkeypatch):
+    count = 30_000  # over 1 MiB compact
+    stamps = [1_765_000_000.0 + i * 0.000137 for i in range(count)]
+    values = [i * 0.25 if i % 5 else i for i in range(count)]
+    names = ["a", "b", "c"]
+    run_dir = run_logging(tmp_path, monkeypatch, names, values, stamps, beat=0.01)
+    expected = json.dumps(expected_metrics(names, values, stamps), sort_keys=True, separators=(",", ":"))
+    assert len(expected) > 1 << 20
+    assert (run_dir / "metrics.json").read_bytes() == expected.encode()
+
+
+def test_metrics_given_as_datetimes_by_other_senders_are_stored_the_same(tmp_path):
+    """``log_metrics`` called with the documented datetime form (forwarders, tests, plugins)."""
+    obs = FileStorageObserver(tmp_path / "runs")
+    from layout_helpers import start
+
+    start(obs, str(tmp_path / "src"))
+    times = [dt.datetime(2025, 1, 2, 3, 4, 5, 678), dt.datetime(2025, 1, 2, 3, 4, 6)]
+    obs.log_metrics({"x": {"name": "x", "steps": [3, 4], "values": [1.5, np.float64(2.0)],
+                           "timestamps": times}}, {})
+    obs.log_metrics({"w": {"name": "w", "steps": [0], "values": ["text, with comma"],
+                           "timestamps": times[:1]}}, {})
+    obs.completed_event(dt.datetime(2025, 1, 2, 3, 5), None)
+    expected = {
+        "w": {"steps": [0], "timestamps": ["2025-01-02T03:04:05.000678"], "values": ["text, with comma"]},
+        "x": {"steps": [3, 4], "timestamps": ["2025-01-02T03:04:05.000678", "2025-01-02T03:04:06"],
+              "values": [1.5, 2.0]},
+    }
+    data = (tmp_path / "runs" / "1" / "metrics.json").read_bytes()
+    assert data == json.dumps(expected, indent=2, sort_keys=True).encode()
+
+
+def test_run_json_bytes_are_sorted_and_indented_like_087(tmp_path):
+    obs = FileStorageObserver(tmp_path / "runs")
+    from layout_helpers import start
+
+    start(obs, str(tmp_path / "src"))
+    obs.heartbeat_event({"k": [1, 2]}, "out\n", dt.datetime(2025, 1, 2, 3, 4, 5, 6), 0.5)
+    obs.completed_event(dt.datetime(2025, 1, 2, 3, 4, 7), {"acc": math.inf})
+    run_dir = tmp_path / "runs" / "1"
+    entry = json.loads((run_dir / "run.json").read_text())
+    assert entry["heartbeat"] == "2025-01-02T03:04:05.000006"
+    assert entry["stop_time"] == "2025-01-02T03:04:07"
+    assert (run_dir / "run.json").read_bytes() == json.dumps(entry, indent=2, sort_keys=True).encode()
+    assert (run_dir / "info.json").read_bytes() == b'{\n  "k": [\n    1,\n    2\n  ]\n}'
+    assert not any(name.startswith(".") for name in os.listdir(run_dir))
