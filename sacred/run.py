@@ -455,10 +455,12 @@ class Run:
         with self._emit_lock:
             self._collect_output()
             self.captured_out = self._current_output()
-            metrics = self._metrics.pending_metrics()
-            if metrics:
+            points = self._metrics.pending_points()
+            if points:
                 # observers may add references to the live info (MongoObserver does)
-                self._emit("log_metrics", {"metrics_by_name": metrics, "info": self.info})
+                if self._bus is None:
+                    self._bus = EventBus(self.observers, self, self.run_logger)
+                self._bus.emit_metric_points(points, self.info)
             self.heartbeat_time = utcnow()
             self._emit(
                 "heartbeat_event",

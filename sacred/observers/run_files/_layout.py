@@ -61,6 +61,7 @@ from collections import Counter
 from typing import Any
 
 from sacred.observers.base import RunObserver
+from sacred.observers.run_files._metrics_store import INDENT_BELOW_BYTES, MetricSeries
 from sacred.run_ids import check_run_id, is_numeric_run_id
 from sacred.serializer import flatten
 
@@ -183,7 +184,7 @@ class StorageBackend(ABC):
 # --- helpers -------------------------------------------------------------------
 
 
-_INDENT_BELOW_BYTES = 1 << 20
+_INDENT_BELOW_BYTES = INDENT_BELOW_BYTES
 
 
 def dump_json(obj: Any) -> bytes:
@@ -442,11 +443,16 @@ class LayoutObserver(RunObserver):
         self.info: dict = {}
         self.cout = ""
         self._info_bytes: bytes | None = None
-        self.metrics: dict = {}
+        self._metric_series = MetricSeries()
         self._points_total = 0
         self._points_at_rewrite = 0
         self._metrics_dirty = False
         self._encoded_static: dict[str, str] = {}
+
+    @property
+    def metrics(self) -> dict:
+        """The run's metrics so far, ``{name: {"steps", "timestamps", "values"}}`` (decoded)."""
+        return self._metric_series.as_dict()
 
     @property
     def dir(self) -> str | None:
@@ -704,20 +710,38 @@ class LayoutObserver(RunObserver):
         with self._lock:
             if self.run_dir is None or not metrics_by_name:
                 return
-            record: dict = {}
-            added = merge_metrics(record, metrics_by_name)
-            if not added:
+            before = self._metric_series.points
+            line = self._metric_series.add_records(metrics_by_name)
+            self._journal_points(line, self._metric_series.points - before)
+
+    def log_metric_points(self, points: dict, info: dict) -> None:
+        """``log_metrics`` for ``{name: (steps, values, unix times)}`` straight from the run.
+
+        The run calls this instead of :meth:`log_metrics` (as long as a
+        subclass did not override that), so no ``datetime`` is made per point:
+        the timestamps are formatted from the float times directly, with the
+        same stored bytes.
+        """
+        with self._lock:
+            if self.run_dir is None or not points:
                 return
-            line = json.dumps(record, sort_keys=True).encode("utf-8") + b"\n"
-            self.backend.journal_append(self._path(METRICS_JOURNAL), line)
-            merge_metrics(self.metrics, record)
-            self._points_total += added
-            self._metrics_dirty = True
-            if self._points_total >= 2 * self._points_at_rewrite:
-                self._rewrite_metrics()
+            before = self._metric_series.points
+            line = self._metric_series.add_unix_points(points)
+            self._journal_points(line, self._metric_series.points - before)
+
+    log_metric_points.replaces = log_metrics  # type: ignore[attr-defined]
+
+    def _journal_points(self, line: str, added: int) -> None:
+        if not line:
+            return
+        self.backend.journal_append(self._path(METRICS_JOURNAL), line.encode("utf-8") + b"\n")
+        self._points_total += added
+        self._metrics_dirty = True
+        if self._points_total >= 2 * self._points_at_rewrite:
+            self._rewrite_metrics()
 
     def _rewrite_metrics(self) -> None:
-        self._write_json(METRICS_JSON, self.metrics)
+        self.backend.write_bytes_atomic(self._path(METRICS_JSON), self._metric_series.file_bytes())
         self._points_at_rewrite = self._points_total
         self._metrics_dirty = False
 
@@ -764,7 +788,7 @@ class LayoutObserver(RunObserver):
         """Record the finished run with every listed column in basedir's runs index."""
         assert self.run_dir is not None
         record = index_record(self.backend.basename(self.run_dir), self.run_entry, self.config,
-                              final_values(self.metrics))
+                              self._metric_series.final_values())
         try:
             self.backend.index_append(self.backend.join(self.basedir, RUNS_INDEX), index_line(record))
         except OSError as exc:  # the index is a cache: run.json stays the record
