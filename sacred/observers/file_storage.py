@@ -123,9 +123,12 @@ class LocalBackend(StorageBackend):
         self._count(path, len(data))
 
     def append_bytes(self, path: str, data: bytes) -> None:
-        """Append (made durable at the run's end)."""
-        with open(path, "ab") as f:
-            f.write(data)
+        """Append (made durable at the run's end); unbuffered, like the atomic writes."""
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
         self._count(path, len(data))
 
     def index_append(self, path: str, line: bytes) -> None:
@@ -152,8 +155,11 @@ class LocalBackend(StorageBackend):
 
     def create_file(self, path: str, data: bytes) -> None:
         """A plain write: the run folder was just claimed, no reader can see half of it."""
-        with open(path, "wb") as f:
-            f.write(data)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
         self._count(path, len(data))
 
     def folder_version(self, path: str) -> int | None:
