@@ -283,7 +283,8 @@ class _FdCapture(CapturedOutput):
         self._bytes_last_read = 0
         self._give_up_at: float | None = None
         self._notes: list[str] = []
-        self._thread: threading.Thread | None = None
+        self._pump_done = threading.Event()
+        self._pump_started = False
 
     def _start(self) -> None:
         import select
@@ -307,22 +308,33 @@ class _FdCapture(CapturedOutput):
         finally:
             os.close(write_fd)
         self._read_fd = read_fd
-        self._thread = threading.Thread(target=self._pump, name="sacred-capture-fd", daemon=True)
-        self._thread.start()
+        self._pump_started = True
+        _reader_threads().run(self._pump_job)
 
     def _stop(self) -> None:
         try:
             flush_standard_streams(c_level=True)
         finally:
             self._restore_fds()
-            self._give_up_at = time.monotonic() + self._drain_timeout
+            # Nobody else holds the pipe in the common case: drain it to its end here
+            # rather than wait for the reader thread to be scheduled and find it.
+            with self._read_lock:
+                drained = not self._read_available(_MAX_READS_PER_COLLECT)
             try:
-                if self._thread is not None:
-                    self._thread.join(self._drain_timeout + _POLL_INTERVAL_MS / 1000 + 5)
+                if not drained:  # a child process still writes: the reader waits for it
+                    self._give_up_at = time.monotonic() + self._drain_timeout
+                    if self._pump_started:
+                        self._pump_done.wait(self._drain_timeout + _POLL_INTERVAL_MS / 1000 + 5)
             finally:
-                self._release_pipe()
+                self._release_pipe(drained)
 
-    def _release_pipe(self) -> None:
+    def _pump_job(self) -> None:
+        try:
+            self._pump()
+        finally:
+            self._pump_done.set()
+
+    def _release_pipe(self, drained: bool = False) -> None:
         """Close the read end and the saved descriptors; log what went wrong on the way."""
         with self._read_lock:
             if self._read_fd is not None:
@@ -331,7 +343,7 @@ class _FdCapture(CapturedOutput):
             self._echo_fd = None
             self._finish_decoding()
         self._close_saved_fds()
-        if self._thread is not None and self._thread.is_alive():
+        if not drained and self._pump_started and not self._pump_done.is_set():
             self._notes.append("the capture reader thread did not stop in time")
         for note in self._notes:
             logger.debug("fd capture: %s", note)
@@ -431,6 +443,69 @@ class _FdCapture(CapturedOutput):
         except OSError as err:
             self._notes.append(f"stopped copying output to the original stdout: {err}")
             self._echo_fd = None
+
+
+class _ReaderThreads:
+    """The threads that read capture pipes (``sacred-capture-fd``).
+
+    Each active capture has one to itself. When its capture ends, a thread
+    waits ``IDLE_EXIT`` seconds for the next capture (the next run) before it
+    ends, so runs that follow each other do not start and join a thread each.
+    """
+
+    IDLE_EXIT = 1.0
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._idle: list[list[Any]] = []  # the job slot of each waiting thread
+
+    def run(self, job: Any) -> None:
+        """Run ``job()`` in a waiting reader thread, or in a new one."""
+        with self._cond:
+            if self._idle:
+                slot = self._idle.pop()
+                slot[0] = job
+                self._cond.notify_all()
+                return
+        threading.Thread(target=self._work, args=(job,), name="sacred-capture-fd", daemon=True).start()
+
+    def _work(self, job: Any) -> None:
+        while job is not None:
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - the pump logs its own problems; keep serving
+                logger.debug("fd capture reader failed", exc_info=True)
+            slot: list[Any] = [None]
+            with self._cond:
+                self._idle.append(slot)
+                deadline = time.monotonic() + self.IDLE_EXIT
+                while slot[0] is None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        self._idle.remove(slot)
+                        break
+                    self._cond.wait(remaining)
+                job = slot[0]
+
+
+_READERS: _ReaderThreads | None = None
+
+
+def _reader_threads() -> _ReaderThreads:
+    global _READERS
+    if _READERS is None:
+        _READERS = _ReaderThreads()
+    return _READERS
+
+
+def _forget_reader_threads_after_fork() -> None:
+    """A forked child has none of the parent's threads."""
+    global _READERS
+    _READERS = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_reader_threads_after_fork)
 
 
 def _dup_if_open(fd: int) -> int | None:
