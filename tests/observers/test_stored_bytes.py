@@ -143,3 +143,31 @@ def test_run_json_bytes_are_sorted_and_indented_like_087(tmp_path):
     assert (run_dir / "run.json").read_bytes() == json.dumps(entry, indent=2, sort_keys=True).encode()
     assert (run_dir / "info.json").read_bytes() == b'{\n  "k": [\n    1,\n    2\n  ]\n}'
     assert not any(name.startswith(".") for name in os.listdir(run_dir))
+
+
+def test_heartbeats_update_run_json_at_most_once_a_gap_and_the_end_writes_the_last(tmp_path, monkeypatch):
+    from layout_helpers import start
+
+    from sacred.observers.run_files import _layout
+
+    clock = [1000.0]
+    monkeypatch.setattr(_layout.time, "monotonic", lambda: clock[0])
+    obs = FileStorageObserver(tmp_path / "runs")
+    start(obs, str(tmp_path / "src"))
+    run_json = tmp_path / "runs" / "1" / "run.json"
+    beat = [dt.datetime(2025, 1, 1, 0, 0, s) for s in range(4)]
+    obs.heartbeat_event({}, "", beat[0], 1)  # right after the start: left to the next write
+    assert json.loads(run_json.read_text())["heartbeat"] is None
+    clock[0] += _layout.RUN_JSON_BEAT_GAP
+    obs.heartbeat_event({}, "", beat[1], 2)  # a long run's beat: written
+    stored = json.loads(run_json.read_text())
+    assert stored["heartbeat"] == beat[1].isoformat() and stored["result"] == 2
+    obs.heartbeat_event({}, "", beat[2], 3)
+    assert json.loads(run_json.read_text())["heartbeat"] == beat[1].isoformat()
+    clock[0] += 10 * _layout.RUN_JSON_BEAT_GAP
+    obs.heartbeat_event({}, "", beat[3], 4)
+    assert json.loads(run_json.read_text())["heartbeat"] == beat[3].isoformat()
+    obs.heartbeat_event({}, "", beat[0].replace(minute=5), 5)  # the final beat
+    obs.completed_event(beat[0].replace(minute=6), 5)
+    stored = json.loads(run_json.read_text())
+    assert stored["heartbeat"] == "2025-01-01T00:05:00" and stored["status"] == "COMPLETED"

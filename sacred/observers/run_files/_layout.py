@@ -36,7 +36,10 @@ Design, and why:
 * **Heartbeats cost what changed.** ``cout.txt`` gets only the new suffix of
   the captured output appended (it is rewritten only when a filter changed
   text already written). ``info.json`` is rewritten only when its content
-  changed. ``run.json`` is small and bounded and is rewritten on each event.
+  changed. ``run.json`` is small and bounded and is rewritten on each event,
+  except a heartbeat less than ``RUN_JSON_BEAT_GAP`` (1 s) after its last
+  write: a short run's final beat is followed at once by its end, which
+  writes run.json anyway.
 * **Metrics are linear in the number of points.** Each ``log_metrics`` call
   appends its new points as one JSON line to a journal
   (``.metrics.journal`` in the run folder); the journal holds every point
@@ -53,9 +56,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import posixpath
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from typing import Any
@@ -89,6 +94,11 @@ INFO_JSON = "info.json"
 METRICS_JSON = "metrics.json"
 METRICS_JOURNAL = ".metrics.journal"
 RUN_FILES = (RUN_JSON, CONFIG_JSON, COUT_TXT, INFO_JSON, METRICS_JSON, METRICS_JOURNAL)
+
+#: A heartbeat rewrites run.json only when its last write is at least this old (seconds):
+#: a beat right after the start or another beat leaves it to the next event (at the
+#: latest the run's end, which always writes), so run.json's heartbeat lags at most this.
+RUN_JSON_BEAT_GAP = 1.0
 
 MAX_ID_ATTEMPTS = 100_000
 RELIST_EVERY = 64
@@ -449,6 +459,7 @@ class LayoutObserver(RunObserver):
         self._points_at_rewrite = 0
         self._metrics_dirty = False
         self._encoded_static: dict[str, str] = {}
+        self._run_json_written_at = -math.inf
 
     @property
     def metrics(self) -> dict:
@@ -565,6 +576,7 @@ class LayoutObserver(RunObserver):
             parts.append(f"  {json.dumps(key)}: {encoded}")
         text = "{\n" + ",\n".join(parts) + "\n}" if parts else "{}"
         self.backend.write_bytes_atomic(self._path(RUN_JSON), text.encode("utf-8"))
+        self._run_json_written_at = time.monotonic()
 
     def _store_once(self, local_filename: str, store_dir: str, md5: str | None = None) -> str:
         md5 = md5 or file_md5(local_filename)
@@ -685,7 +697,8 @@ class LayoutObserver(RunObserver):
             self._save_cout(captured_out)
             self.run_entry["heartbeat"] = beat_time
             self.run_entry["result"] = result
-            self.save_run_entry()
+            if time.monotonic() - self._run_json_written_at >= RUN_JSON_BEAT_GAP:
+                self.save_run_entry()
 
     def _save_info(self, info: dict | None) -> None:
         self.info = info or {}
