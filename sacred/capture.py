@@ -445,67 +445,17 @@ class _FdCapture(CapturedOutput):
             self._echo_fd = None
 
 
-class _ReaderThreads:
-    """The threads that read capture pipes (``sacred-capture-fd``).
-
-    Each active capture has one to itself. When its capture ends, a thread
-    waits ``IDLE_EXIT`` seconds for the next capture (the next run) before it
-    ends, so runs that follow each other do not start and join a thread each.
-    """
-
-    IDLE_EXIT = 1.0
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._idle: list[list[Any]] = []  # the job slot of each waiting thread
-
-    def run(self, job: Any) -> None:
-        """Run ``job()`` in a waiting reader thread, or in a new one."""
-        with self._cond:
-            if self._idle:
-                slot = self._idle.pop()
-                slot[0] = job
-                self._cond.notify_all()
-                return
-        threading.Thread(target=self._work, args=(job,), name="sacred-capture-fd", daemon=True).start()
-
-    def _work(self, job: Any) -> None:
-        while job is not None:
-            try:
-                job()
-            except Exception:  # noqa: BLE001 - the pump logs its own problems; keep serving
-                logger.debug("fd capture reader failed", exc_info=True)
-            slot: list[Any] = [None]
-            with self._cond:
-                self._idle.append(slot)
-                deadline = time.monotonic() + self.IDLE_EXIT
-                while slot[0] is None:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        self._idle.remove(slot)
-                        break
-                    self._cond.wait(remaining)
-                job = slot[0]
+_READERS: Any = None
 
 
-_READERS: _ReaderThreads | None = None
-
-
-def _reader_threads() -> _ReaderThreads:
+def _reader_threads() -> Any:
+    """The process's capture reader threads (a finished one waits 1 s for the next capture)."""
     global _READERS
     if _READERS is None:
-        _READERS = _ReaderThreads()
+        from sacred._threads import ParkedThreads
+
+        _READERS = ParkedThreads("sacred-capture-fd")
     return _READERS
-
-
-def _forget_reader_threads_after_fork() -> None:
-    """A forked child has none of the parent's threads."""
-    global _READERS
-    _READERS = None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_reader_threads_after_fork)
 
 
 def _dup_if_open(fd: int) -> int | None:

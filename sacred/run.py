@@ -619,13 +619,22 @@ class _BeatScheduler:
             if heartbeat is None:
                 return
             started = time.perf_counter()
+            pause = heartbeat.interval
             try:
                 heartbeat.beat()
+                pause = heartbeat.next_pause(time.perf_counter() - started)
             except Exception:  # noqa: BLE001 - observers' errors are logged by the bus
                 import logging
 
                 logging.getLogger(__name__).warning("Heartbeat failed", exc_info=True)
-            pause = heartbeat.next_pause(time.perf_counter() - started)
+            except BaseException:  # SystemExit from a beat: this thread ends, a new one serves
+                with self._cond:
+                    self._running = None
+                    self._thread = None
+                    if not heartbeat.stopped:
+                        self._due[heartbeat] = time.monotonic() + pause
+                    self._cond.notify_all()
+                raise
             with self._cond:
                 self._running = None
                 if not heartbeat.stopped:
