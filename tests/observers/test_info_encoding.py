@@ -47,3 +47,14 @@ def test_a_value_changed_in_place_is_rewritten(tmp_path):
     info["odd"] = object()  # not JSON: the general encoder stores its flattened form
     obs.heartbeat_event(info, "", utcnow(), None)
     assert (tmp_path / "runs" / "1" / "info.json").read_bytes() == dump_json(info)
+
+
+def test_an_info_dict_shrinking_below_the_indent_limit_is_indented_from_current_values(tmp_path):
+    obs = FileStorageObserver(tmp_path / "runs")
+    start(obs, str(tmp_path / "src"))
+    info = {"big": list(range(300_000)), "small": [1.5, 2]}
+    obs.heartbeat_event(info, "", utcnow(), None)  # compact: over 1 MiB
+    info.pop("big")
+    obs.heartbeat_event(info, "", utcnow(), None)  # indented, "small" reused from the cache
+    assert (tmp_path / "runs" / "1" / "info.json").read_bytes() == dump_json(info)
+    assert b"\n" in dump_json(info)

@@ -453,7 +453,7 @@ class LayoutObserver(RunObserver):
         self.info: dict = {}
         self.cout = ""
         self._info_bytes: bytes | None = None
-        self._info_parts: dict[str, tuple[bytes, str]] = {}
+        self._info_parts: dict[str, list] = {}
         self._metric_series = MetricSeries()
         self._points_total = 0
         self._points_at_rewrite = 0
@@ -716,14 +716,15 @@ class LayoutObserver(RunObserver):
         beat. Each entry's value is pickled (plain data pickles in C, tens of
         times faster than JSON encodes floats) and compared with the pickle of
         the previous beat: equal bytes mean an equal value of equal types, so
-        its JSON text from then is reused. The result is byte for byte
+        its JSON text from then is reused (compact, and indented once the
+        file is small enough to be indented). The result is byte for byte
         ``dump_json(info)``; anything unusual (non-string keys, values JSON or
         pickle cannot take) goes through ``dump_json`` itself.
         """
         import pickle
 
         previous = self._info_parts
-        parts: dict[str, tuple[bytes, str]] = {}
+        parts: dict[str, list] = {}
         try:
             for key in sorted(info):
                 if type(key) is not str:
@@ -734,16 +735,22 @@ class LayoutObserver(RunObserver):
                 if known is not None and known[0] == fingerprint:
                     parts[key] = known
                     continue
-                text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True)
-                parts[key] = (fingerprint, json.dumps(key) + ":" + text)
+                compact = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True)
+                # [fingerprint, compact entry, indented entry (made when needed)]
+                parts[key] = [fingerprint, json.dumps(key) + ":" + compact, None]
+            self._info_parts = parts
+            compact = "{" + ",".join(part[1] for part in parts.values()) + "}"
+            if len(compact) >= _INDENT_BELOW_BYTES:
+                return compact.encode("utf-8")
+            if not parts:
+                return b"{}"
+            for key, part in parts.items():
+                if part[2] is None:  # info[key] pickles as the fingerprint: its content now
+                    part[2] = "  " + json.dumps(key) + ": " + _encode_nested(info[key])
+            return ("{\n" + ",\n".join(part[2] for part in parts.values()) + "\n}").encode("utf-8")
         except Exception:  # noqa: BLE001 - anything unusual: the general encoder decides
             self._info_parts = {}
             return dump_json(info)
-        self._info_parts = parts
-        compact = "{" + ",".join(text for _, text in parts.values()) + "}"
-        if len(compact) < _INDENT_BELOW_BYTES:
-            return dump_json(info)
-        return compact.encode("utf-8")
 
     def _save_cout(self, captured_out: str | None) -> None:
         text = captured_out or ""
