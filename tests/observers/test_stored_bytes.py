@@ -238,3 +238,19 @@ def test_a_run_killed_at_random_moments_leaves_valid_files_and_loses_no_delivere
         steps = journaled.get("loss", {}).get("steps", [])
         assert steps == list(range(len(steps)))  # every delivered point, in order
         assert journaled["loss"]["values"] == [s * 0.5 for s in steps]
+
+
+def test_metrics_assigned_back_from_the_store_are_written_unchanged(tmp_path):
+    """sacred_runner's salvage finishes a dead run by assigning the metrics it read back."""
+    from layout_helpers import start
+
+    obs = FileStorageObserver(tmp_path / "runs")
+    start(obs, str(tmp_path / "src"))
+    stored = {"loss": {"steps": [0, 1], "timestamps": ["2025-01-02T03:04:05.000006", "2025-01-02T03:04:06"],
+                       "values": [0.5, math.nan]}}
+    obs.metrics = stored
+    assert json.dumps(obs.metrics, sort_keys=True) == json.dumps(stored, sort_keys=True)
+    obs._metrics_dirty = True
+    obs.completed_event(dt.datetime(2025, 1, 2, 3, 5), None)
+    data = (tmp_path / "runs" / "1" / "metrics.json").read_bytes()
+    assert data == json.dumps(stored, indent=2, sort_keys=True).encode()

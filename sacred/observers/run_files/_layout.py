@@ -466,6 +466,14 @@ class LayoutObserver(RunObserver):
         """The run's metrics so far, ``{name: {"steps", "timestamps", "values"}}`` (decoded)."""
         return self._metric_series.as_dict()
 
+    @metrics.setter
+    def metrics(self, value: dict) -> None:
+        """Replace the run's metrics (e.g. by those read back from the store to finish a run)."""
+        series = MetricSeries()
+        if value:
+            series.add_records(value)
+        self._metric_series = series
+
     @property
     def dir(self) -> str | None:
         """The current run's folder (Sacred 0.8.7 name)."""
