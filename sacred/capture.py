@@ -286,7 +286,8 @@ class _FdCapture(CapturedOutput):
         self._bytes_last_read = 0
         self._give_up_at: float | None = None
         self._notes: list[str] = []
-        self._thread: threading.Thread | None = None
+        self._pump_done = threading.Event()
+        self._pump_started = False
 
     def _start(self) -> None:
         import select
@@ -310,22 +311,33 @@ class _FdCapture(CapturedOutput):
         finally:
             os.close(write_fd)
         self._read_fd = read_fd
-        self._thread = threading.Thread(target=self._pump, name="sacred-capture-fd", daemon=True)
-        self._thread.start()
+        self._pump_started = True
+        _reader_threads().run(self._pump_job)
 
     def _stop(self) -> None:
         try:
             flush_standard_streams(c_level=True)
         finally:
             self._restore_fds()
-            self._give_up_at = time.monotonic() + self._drain_timeout
+            # Nobody else holds the pipe in the common case: drain it to its end here
+            # rather than wait for the reader thread to be scheduled and find it.
+            with self._read_lock:
+                drained = not self._read_available(_MAX_READS_PER_COLLECT)
             try:
-                if self._thread is not None:
-                    self._thread.join(self._drain_timeout + _POLL_INTERVAL_MS / 1000 + 5)
+                if not drained:  # a child process still writes: the reader waits for it
+                    self._give_up_at = time.monotonic() + self._drain_timeout
+                    if self._pump_started:
+                        self._pump_done.wait(self._drain_timeout + _POLL_INTERVAL_MS / 1000 + 5)
             finally:
-                self._release_pipe()
+                self._release_pipe(drained)
 
-    def _release_pipe(self) -> None:
+    def _pump_job(self) -> None:
+        try:
+            self._pump()
+        finally:
+            self._pump_done.set()
+
+    def _release_pipe(self, drained: bool = False) -> None:
         """Close the read end and the saved descriptors; log what went wrong on the way."""
         with self._read_lock:
             if self._read_fd is not None:
@@ -334,7 +346,7 @@ class _FdCapture(CapturedOutput):
             self._echo_fd = None
             self._finish_decoding()
         self._close_saved_fds()
-        if self._thread is not None and self._thread.is_alive():
+        if not drained and self._pump_started and not self._pump_done.is_set():
             self._notes.append("the capture reader thread did not stop in time")
         for note in self._notes:
             logger.debug("fd capture: %s", note)
@@ -434,6 +446,19 @@ class _FdCapture(CapturedOutput):
         except OSError as err:
             self._notes.append(f"stopped copying output to the original stdout: {err}")
             self._echo_fd = None
+
+
+_READERS: Any = None
+
+
+def _reader_threads() -> Any:
+    """The process's capture reader threads (a finished one waits 1 s for the next capture)."""
+    global _READERS
+    if _READERS is None:
+        from sacred._threads import ParkedThreads
+
+        _READERS = ParkedThreads("sacred-capture-fd")
+    return _READERS
 
 
 def _dup_if_open(fd: int) -> int | None:

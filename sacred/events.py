@@ -280,6 +280,41 @@ class EventBus:
                 )
         self.emit_plugins(event, kwargs)
 
+    def emit_metric_points(self, points: dict, info: dict) -> None:
+        """Deliver ``log_metrics`` for ``{name: (steps, values, unix times)}`` from a run.
+
+        An observer whose class has a ``log_metric_points`` method marked as
+        replacing its own ``log_metrics`` (``log_metric_points.replaces is
+        type(observer).log_metrics``; FileStorage, S3 and GCS) receives the
+        points as they are; everyone else, plugins included, receives the
+        documented form with ``datetime`` timestamps, built once on first need.
+        """
+        documented: dict | None = None
+        for observer in self.receiving:
+            fast = getattr(type(observer), "log_metric_points", None)
+            try:
+                if fast is not None and getattr(fast, "replaces", None) is getattr(
+                    type(observer), "log_metrics", None
+                ):
+                    observer.log_metric_points(points, info)
+                    continue
+                if documented is None:
+                    documented = _documented_metrics(points)
+                self.call(observer, "log_metrics", {"metrics_by_name": documented, "info": info})
+            except Exception as err:  # noqa: BLE001 - logged; delivery goes on, as in emit()
+                self.logger.warning(
+                    "Observer %s failed in %s: %s: %s (it keeps receiving later events)",
+                    observer_name(observer),
+                    "log_metrics",
+                    type(err).__name__,
+                    err,
+                    exc_info=self.logger.isEnabledFor(logging.DEBUG),
+                )
+        if _plugins_listen("log_metrics"):
+            if documented is None:
+                documented = _documented_metrics(points)
+            self.emit_plugins("log_metrics", {"metrics_by_name": documented, "info": info})
+
     def emit_plugins(self, event: str, kwargs: dict) -> None:
         """Deliver ``event`` to registered plugins (errors are logged)."""
         for manager in _active_managers():
@@ -290,3 +325,28 @@ class EventBus:
                 hook(run=self.run, **{**event_defaults(event), **kwargs})
             except Exception as err:  # noqa: BLE001 - a plugin must not break the run
                 self.logger.warning("Plugin failed in %s: %s: %s", event, type(err).__name__, err)
+
+
+def _plugins_listen(event: str) -> bool:
+    """True when some plugin implements ``event``."""
+    for manager in _active_managers():
+        hook = getattr(manager.hook, event, None)
+        if hook is not None and hook.get_hookimpls():
+            return True
+    return False
+
+
+def _documented_metrics(points: dict) -> dict:
+    """``{name: (steps, values, unix times)}`` as ``log_metrics`` documents it (datetimes)."""
+    import datetime as dt
+
+    utc = dt.UTC
+    return {
+        name: {
+            "name": name,
+            "steps": steps,
+            "values": values,
+            "timestamps": [dt.datetime.fromtimestamp(t, utc).replace(tzinfo=None) for t in stamps],
+        }
+        for name, (steps, values, stamps) in points.items()
+    }

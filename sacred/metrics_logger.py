@@ -1,9 +1,9 @@
 """Fast, lock-free collection of metric points for a run.
 
-``log_scalar`` appends ``(step, value, time)`` to a per-metric list; the
-heartbeat thread reads everything after its last read position. Lists are
-append-only during a run, so the reader never races with the writer and no
-point is ever lost (list.append is atomic under the GIL).
+``log_scalar`` extends a per-metric flat list by ``(step, value, time)``; the
+heartbeat thread reads everything after its last read position. Lists only
+grow during a run, so the reader never races with the writer and no point is
+ever lost (``list.extend`` by a tuple is atomic under the GIL).
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ class MetricsLogger:
     """Collects measurements and hands out those not yet delivered."""
 
     def __init__(self) -> None:
-        # name -> (append to its points, [next automatic step], its points list)
+        # name -> (extend its points, [next automatic step], its points list); the list is
+        # flat, step, value, time, step, ...: one atomic extend per point, and the
+        # heartbeat takes each column with one slice
         self._series: dict[str, tuple[Callable, list[int], list]] = {}
         self._read_positions: dict[str, int] = {}
         self.log_scalar_metric = self._make_log_scalar()
@@ -56,7 +58,7 @@ class MetricsLogger:
                 if not isinstance(metric_name, str) or not metric_name:
                     raise TypeError(f"Metric name must be a non-empty string, got {metric_name!r}")
                 points: list = []
-                entry = series[metric_name] = (points.append, [0], points)
+                entry = series[metric_name] = (points.extend, [0], points)
             next_step = entry[1]
             if step is None:
                 step = next_step[0]
@@ -87,23 +89,32 @@ class MetricsLogger:
         return entries
 
     def pending_metrics(self) -> dict[str, dict[str, list]]:
-        """Points logged since the previous read, as ``{name: {name, steps, values, timestamps}}``."""
+        """Points logged since the previous read, as ``{name: {name, steps, values, timestamps}}``.
+
+        Timestamps are naive UTC ``datetime`` objects (the observer contract).
+        """
+        return {
+            name: {
+                "name": name,
+                "steps": steps,
+                "values": values,
+                "timestamps": [
+                    _dt.datetime.fromtimestamp(t, _UTC).replace(tzinfo=None) for t in stamps
+                ],
+            }
+            for name, (steps, values, stamps) in self.pending_points().items()
+        }
+
+    def pending_points(self) -> dict[str, tuple[list, list, list[float]]]:
+        """Points logged since the previous read, as ``{name: (steps, values, unix times)}``."""
         result = {}
         for name, (_, _, points) in list(self._series.items()):
             start = self._read_positions.get(name, 0)
-            end = len(points)
+            end = len(points)  # a multiple of 3: each point is one extend
             if end <= start:
                 continue
             self._read_positions[name] = end
-            chunk = points[start:end]
-            result[name] = {
-                "name": name,
-                "steps": [p[0] for p in chunk],
-                "values": [p[1] for p in chunk],
-                "timestamps": [
-                    _dt.datetime.fromtimestamp(p[2], _UTC).replace(tzinfo=None) for p in chunk
-                ],
-            }
+            result[name] = (points[start:end:3], points[start + 1:end:3], points[start + 2:end:3])
         return result
 
     def has_pending(self) -> bool:

@@ -458,10 +458,12 @@ class Run:
         with self._emit_lock:
             self._collect_output()
             self.captured_out = self._current_output()
-            metrics = self._metrics.pending_metrics()
-            if metrics:
+            points = self._metrics.pending_points()
+            if points:
                 # observers may add references to the live info (MongoObserver does)
-                self._emit("log_metrics", {"metrics_by_name": metrics, "info": self.info})
+                if self._bus is None:
+                    self._bus = EventBus(self.observers, self, self.run_logger)
+                self._bus.emit_metric_points(points, self.info)
             self.heartbeat_time = utcnow()
             self._emit(
                 "heartbeat_event",
@@ -516,12 +518,16 @@ def _has_plugins() -> bool:
 
 
 class _Heartbeat:
-    """Calls ``beat`` every ``interval`` seconds in a daemon thread until stopped.
+    """Calls ``beat`` every ``interval`` seconds until stopped.
 
     A beat that takes long (a large info dict, a slow database) stretches the
     pause before the next one so that heartbeats never take more than
     ``MAX_SHARE`` of the run's wall time: the experiment itself keeps the
     processor (and the GIL) at least 97% of the time.
+
+    Beats run in the process's heartbeat thread (:class:`_BeatScheduler`),
+    shared by all runs and kept between runs, so a run does not pay for
+    starting and joining a thread of its own.
     """
 
     MAX_SHARE = 0.03
@@ -529,32 +535,138 @@ class _Heartbeat:
     def __init__(self, interval: float, beat: Callable[[], None]) -> None:
         self.interval = interval
         self.beat = beat
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="sacred-heartbeat", daemon=True)
+        self.stopped = False
 
     def start(self) -> None:
-        self._thread.start()
+        """Schedule the first beat ``interval`` seconds from now."""
+        _scheduler().add(self, time.monotonic() + self.interval)
 
     def next_pause(self, beat_duration: float) -> float:
         """Seconds to wait after a beat that took ``beat_duration`` seconds."""
         return max(self.interval, beat_duration * (1 - self.MAX_SHARE) / self.MAX_SHARE)
 
+    def stop(self) -> None:
+        """No beat starts after this returns; a beat in progress is waited for."""
+        _scheduler().remove(self)
+
+
+class _BeatScheduler:
+    """The heartbeat thread of the process: runs the beats of every active run.
+
+    The thread starts with the first heartbeat and ends after ``IDLE_EXIT``
+    seconds without any; runs that follow each other reuse it. Beats of
+    concurrent runs take turns, each run keeping its own interval and
+    ``MAX_SHARE`` pause.
+    """
+
+    IDLE_EXIT = 1.0
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._due: dict[_Heartbeat, float] = {}
+        self._running: _Heartbeat | None = None
+        self._thread: threading.Thread | None = None
+        # when the thread wakes up next on its own (monotonic); an earlier beat notifies it
+        self._wake_at = 0.0
+
+    def add(self, heartbeat: _Heartbeat, due: float) -> None:
+        with self._cond:
+            heartbeat.stopped = False
+            self._due[heartbeat] = due
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="sacred-heartbeat", daemon=True
+                )
+                self._thread.start()
+            elif due < self._wake_at:
+                self._cond.notify_all()
+
+    def remove(self, heartbeat: _Heartbeat) -> None:
+        with self._cond:
+            heartbeat.stopped = True
+            self._due.pop(heartbeat, None)
+            if threading.current_thread() is self._thread:
+                return  # stopped from inside its own beat: nothing to wait for
+            while self._running is heartbeat:
+                self._cond.wait()
+
+    def _next(self) -> _Heartbeat | None:
+        """Wait for the next due beat (lock held); None when idle for IDLE_EXIT."""
+        idle_since: float | None = None
+        while True:
+            now = time.monotonic()
+            if not self._due:
+                if idle_since is None:
+                    idle_since = now
+                elif now - idle_since >= self.IDLE_EXIT:
+                    self._thread = None
+                    return None
+                self._wake_at = idle_since + self.IDLE_EXIT
+                self._cond.wait(self._wake_at - now)
+                continue
+            idle_since = None
+            heartbeat = min(self._due, key=self._due.__getitem__)
+            delay = self._due[heartbeat] - now
+            if delay <= 0:
+                del self._due[heartbeat]
+                self._running = heartbeat
+                self._wake_at = 0.0  # busy beating: it sees new beats when done, no notify needed
+                return heartbeat
+            self._wake_at = self._due[heartbeat]
+            self._cond.wait(delay)
+
     def _loop(self) -> None:
-        pause = self.interval
-        while not self._stop.wait(pause):
+        while True:
+            with self._cond:
+                heartbeat = self._next()
+            if heartbeat is None:
+                return
             started = time.perf_counter()
+            pause = heartbeat.interval
             try:
-                self.beat()
+                heartbeat.beat()
+                pause = heartbeat.next_pause(time.perf_counter() - started)
             except Exception:  # noqa: BLE001 - observers' errors are logged by the bus
                 import logging
 
                 logging.getLogger(__name__).warning("Heartbeat failed", exc_info=True)
-            pause = self.next_pause(time.perf_counter() - started)
+            except BaseException:  # SystemExit from a beat: this thread ends, a new one serves
+                with self._cond:
+                    self._running = None
+                    self._thread = None
+                    if not heartbeat.stopped:
+                        self._due[heartbeat] = time.monotonic() + pause
+                    self._cond.notify_all()
+                raise
+            with self._cond:
+                self._running = None
+                if not heartbeat.stopped:
+                    self._due[heartbeat] = time.monotonic() + pause
+                self._cond.notify_all()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join()
+
+_SCHEDULER: _BeatScheduler | None = None
+_SCHEDULER_LOCK = threading.Lock()
+
+
+def _scheduler() -> _BeatScheduler:
+    global _SCHEDULER
+    if _SCHEDULER is None:
+        with _SCHEDULER_LOCK:
+            if _SCHEDULER is None:
+                _SCHEDULER = _BeatScheduler()
+    return _SCHEDULER
+
+
+def _forget_scheduler_after_fork() -> None:
+    """A forked child has none of the parent's threads: it starts its own heartbeat thread."""
+    global _SCHEDULER, _SCHEDULER_LOCK
+    _SCHEDULER = None
+    _SCHEDULER_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_scheduler_after_fork)
 
 
 def _elapsed(start: _dt.datetime | None, stop: _dt.datetime) -> str:

@@ -323,9 +323,51 @@ def test_heartbeat_carries_info_output_and_intermediate_result():
     assert mid["info"] == {"epoch": 1} and mid["result"] == 0.5
     assert "progress" in mid["captured_out"]
     assert beats[-1]["result"] == 1.0
-    time.sleep(0.05)
+    # the process's heartbeat thread stays for the next run, and ends when idle
+    deadline = time.monotonic() + 30
+    while not set(threading.enumerate()) <= threads_before and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert set(threading.enumerate()) <= threads_before
     assert len(os.listdir("/proc/self/fd")) <= fds_before
+
+
+def test_runs_share_one_heartbeat_thread_and_beats_stop_with_their_run():
+    from sacred.run import _Heartbeat
+
+    calls: dict[str, int] = {"a": 0, "b": 0}
+    a = _Heartbeat(0.01, lambda: calls.__setitem__("a", calls["a"] + 1))
+    b = _Heartbeat(0.01, lambda: calls.__setitem__("b", calls["b"] + 1))
+    a.start()
+    b.start()
+    deadline = time.monotonic() + 30
+    while min(calls.values()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [t.name for t in threading.enumerate()].count("sacred-heartbeat") == 1
+    a.stop()
+    stopped_at = calls["a"]
+    while calls["b"] < stopped_at + 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    b.stop()
+    assert calls["a"] == stopped_at and calls["b"] >= 3  # nothing of a after its stop
+
+
+def test_stop_waits_for_a_beat_in_progress():
+    from sacred.run import _Heartbeat
+
+    events = []
+    started = threading.Event()
+
+    def slow():
+        started.set()
+        time.sleep(0.2)
+        events.append("beat done")
+
+    hb = _Heartbeat(0.01, slow)
+    hb.start()
+    assert started.wait(30)
+    hb.stop()
+    events.append("stopped")
+    assert events == ["beat done", "stopped"]
 
 
 def test_beat_interval_from_settings():

@@ -747,3 +747,27 @@ def test_local_backend_atomic_write_into_a_file_path_fails_clearly_and_leaves_no
     with pytest.raises(OSError):
         LocalBackend().write_bytes_atomic(str(blocker / "run.json"), b"{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_flush_to_disk_syncs_every_existing_path_before_returning(tmp_path, monkeypatch):
+    from sacred.observers.file_storage import LocalBackend
+
+    paths = []
+    for name in ("a.json", "b.txt", "c.json"):
+        (tmp_path / name).write_text(name)
+        paths.append(str(tmp_path / name))
+    paths += [str(tmp_path / "missing.json"), str(tmp_path)]
+    synced = []
+    real_fsync = os.fsync
+
+    def slow_fsync(fd):
+        time.sleep(0.05)  # later than the caller's own fsync: flush must wait for it
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    fds_before = len(os.listdir("/proc/self/fd"))
+    LocalBackend().flush_to_disk(paths)
+    expected = {os.stat(p).st_ino for p in paths if os.path.exists(p)}
+    assert sorted(synced) == sorted(expected) and len(synced) == 4
+    assert len(os.listdir("/proc/self/fd")) == fds_before

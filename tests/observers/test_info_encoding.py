@@ -1,0 +1,60 @@
+"""info.json is re-encoded only where the info dict changed, with the bytes of a full encoding."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from layout_helpers import start, utcnow
+
+from sacred.observers.file_storage import FileStorageObserver
+from sacred.observers.run_files._layout import dump_json
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=5),
+    st.sampled_from([1, 1.0, True, -0.0, 0.0, math.inf]),
+)
+values = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=3), inner, max_size=3)), max_leaves=12)
+infos = st.dictionaries(st.sampled_from(["a", "b", "c", "step1", "ü"]), values, max_size=4)
+
+
+@settings(max_examples=80)
+@given(st.lists(infos, min_size=1, max_size=6), st.booleans())
+def test_each_beat_stores_exactly_what_a_full_encoding_gives(tmp_path_factory, beats, large):
+    tmp = tmp_path_factory.mktemp("info")
+    obs = FileStorageObserver(tmp / "runs")
+    start(obs, str(tmp / "src"))
+    big = {"big": list(range(200_000))} if large else {}  # over 1 MiB: the compact form
+    for info in beats:
+        info = {**info, **big}
+        obs.heartbeat_event(info, "", utcnow(), None)
+        stored = (tmp / "runs" / "1" / "info.json").read_bytes() if (tmp / "runs" / "1" / "info.json").exists() else None
+        if info or stored is not None:
+            assert stored == dump_json(info)
+
+
+def test_a_value_changed_in_place_is_rewritten(tmp_path):
+    obs = FileStorageObserver(tmp_path / "runs")
+    start(obs, str(tmp_path / "src"))
+    info = {"losses": [1.0] * 200_000, "n": 1}
+    obs.heartbeat_event(info, "", utcnow(), None)
+    info["losses"][-1] = 2.0  # same list object, new content
+    info["n"] = 1.0  # equal in python, different in JSON
+    obs.heartbeat_event(info, "", utcnow(), None)
+    assert (tmp_path / "runs" / "1" / "info.json").read_bytes() == dump_json(info)
+    info["odd"] = object()  # not JSON: the general encoder stores its flattened form
+    obs.heartbeat_event(info, "", utcnow(), None)
+    assert (tmp_path / "runs" / "1" / "info.json").read_bytes() == dump_json(info)
+
+
+def test_an_info_dict_shrinking_below_the_indent_limit_is_indented_from_current_values(tmp_path):
+    obs = FileStorageObserver(tmp_path / "runs")
+    start(obs, str(tmp_path / "src"))
+    info = {"big": list(range(300_000)), "small": [1.5, 2]}
+    obs.heartbeat_event(info, "", utcnow(), None)  # compact: over 1 MiB
+    info.pop("big")
+    obs.heartbeat_event(info, "", utcnow(), None)  # indented, "small" reused from the cache
+    assert (tmp_path / "runs" / "1" / "info.json").read_bytes() == dump_json(info)
+    assert b"\n" in dump_json(info)
