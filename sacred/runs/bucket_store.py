@@ -197,6 +197,10 @@ class BucketStore(FileStore):
 
         return StoredFile(name, opener, None, None)
 
+    def _run_query(self, query: Any) -> list[RunSummary]:
+        self._fresh = set()  # only runs read from their folder by this listing skip its check
+        return super()._run_query(query)
+
     def _artifact(self, run_id: str, name: str) -> StoredFile:
         relative = safe_name(name)
         if relative is None:

@@ -113,6 +113,13 @@ def test_commands_runs_show_compare(played) -> None:
     test_compare.test_compare_on_every_store(played)
 
 
+def test_web_view(played) -> None:
+    pytest.importorskip("starlette")
+    from tests.sacred_runner.ui import test_app
+
+    test_app.test_every_store_kind_is_shown(played)
+
+
 def test_reading_never_writes(played, bucket) -> None:
     before = bucket.objects()
     with open_store(played.spec) as store:
