@@ -26,6 +26,8 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sacred.observers.run_files._layout import (
@@ -36,7 +38,7 @@ from sacred.observers.run_files._layout import (
     read_metrics,
 )
 from sacred.runs.file_store import FileStore, _parse_index, last_lines, parse_json
-from sacred.runs.model import RunSummary, StoredFile, StoreError
+from sacred.runs.model import FINAL_STATUSES, RunSummary, StoredFile, StoreError
 
 __all__ = ["BucketStore", "open_bucket", "BUCKET_SCHEMES"]
 
@@ -44,6 +46,8 @@ BUCKET_SCHEMES = ("s3://", "gs://")
 #: seconds the S3 client waits for a connection, and its attempts per request
 S3_CONNECT_TIMEOUT = 3
 S3_MAX_ATTEMPTS = 2
+#: runs read from their folders at once by a listing (each read is a few requests)
+PARALLEL_READS = 8
 #: seconds the first GCS request (the check that the bucket answers) may take
 GCS_CHECK_TIMEOUT = 10
 
@@ -88,6 +92,7 @@ class BucketStore(FileStore):
         self._ids_cache = None
         self._checked = {}
         self._fresh: set[str] = set()  # runs read from their folder since the last check
+        self._prefetched: dict[str, tuple[RunSummary, dict | None]] = {}
         self._check_store()
 
     # -- the bucket ------------------------------------------------------------------
@@ -166,9 +171,23 @@ class BucketStore(FileStore):
         return final_values(metrics) if isinstance(metrics, dict) else {}
 
     def _from_folder(self, run_id: str) -> tuple[RunSummary, dict | None]:
-        summary, entry = super()._from_folder(run_id)
+        read = self._prefetched.pop(run_id, None)
+        summary, entry = read if read is not None else super()._from_folder(run_id)
         self._fresh.add(run_id)
         return summary, entry
+
+    def _summaries(self, ids: Iterable[str], records: dict[str, Any], query: Any = None) -> list[RunSummary]:
+        """FileStore's, with the runs that must be read from their folders read by
+        :data:`PARALLEL_READS` threads first (a few requests each, waiting on the network)."""
+        ids = list(ids)
+        need = [run_id for run_id in ids if not _final_line(records.get(run_id))]
+        if len(need) > 1:
+            with ThreadPoolExecutor(min(PARALLEL_READS, len(need))) as pool:
+                self._prefetched = dict(zip(need, pool.map(super()._from_folder, need), strict=True))
+        try:
+            return super()._summaries(ids, records, query)
+        finally:
+            self._prefetched = {}
 
     def checked(self, runs: list[RunSummary]) -> list[RunSummary]:
         """Like FileStore's, but runs just read from their folder are not read again."""
@@ -250,6 +269,11 @@ class BucketStore(FileStore):
         return problem is None and isinstance(entry, dict) and entry.get("status") == run.stored_status
 
 
+def _final_line(record: Any) -> bool:
+    """Whether an index record gives a run's summary without reading its folder (see FileStore._from_line)."""
+    return isinstance(record, dict) and bool(record.get("full")) and record.get("status") in FINAL_STATUSES
+
+
 class _Reading:
     """The read half of a bucket backend for ``read_metrics`` (whose failures become StoreError)."""
 
@@ -286,7 +310,7 @@ def _s3_backend(bucket: str, url: str) -> Any:
         raise StoreError(f"cannot open {url}: {exc}") from None
     session = boto3.session.Session()
     config = Config(retries={"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
-                    connect_timeout=S3_CONNECT_TIMEOUT, read_timeout=60)
+                    connect_timeout=S3_CONNECT_TIMEOUT, read_timeout=60, max_pool_connections=PARALLEL_READS)
     try:
         client = session.client("s3", region_name=session.region_name or "us-east-1", config=config)
     except Exception as exc:  # noqa: BLE001 - a malformed endpoint or config file
