@@ -429,12 +429,15 @@ class FileStore(RunStore):
         return (config if isinstance(config, dict) else {}), problem
 
     def _final_metrics(self, run_id: str) -> dict:
+        folder = os.path.join(self.basedir, run_id)
+        path = os.path.join(folder, METRICS_JSON)
         try:
-            backend, folder, journal = self._metrics_source(run_id)
-            size = None if journal else self._size(run_id, METRICS_JSON)
-            if not journal and (size is None or size > LISTING_METRICS_LIMIT):
+            journal = os.path.exists(os.path.join(folder, METRICS_JOURNAL))
+            if not journal and os.path.getsize(path) > LISTING_METRICS_LIMIT:
                 return {}
-            metrics = read_metrics(backend, folder)
+            from sacred.observers.file_storage import LocalBackend
+
+            metrics = read_metrics(LocalBackend(), folder)
             return final_values(metrics) if isinstance(metrics, dict) else {}  # a hand-edited file: no finals
         except (OSError, ValueError):
             return {}
