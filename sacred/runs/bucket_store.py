@@ -19,6 +19,9 @@ endpoint, region and credentials come from the usual environment
 Every failure of the bucket (unreachable endpoint, missing bucket, no
 credentials) is one :class:`~sacred.runs.model.StoreError` line; the S3
 client connects with a short timeout and few retries, so it comes quickly.
+For GCS only the opening request is bounded (10 s, no retries); a later read
+uses google-cloud-storage's default retry policy, so an endpoint that goes
+away mid-listing is reported after its deadline (120 s).
 """
 
 from __future__ import annotations

@@ -243,3 +243,18 @@ def test_docs_list_bucket_stores() -> None:
     assert "s3://BUCKET/PREFIX" in ACCEPTED and "gs://BUCKET/PREFIX" in ACCEPTED
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert "s3://BUCKET/PREFIX" in readme
+
+
+def test_a_bucket_failing_after_opening_is_one_error_line(played, bucket) -> None:
+    store = open_store(played.spec)
+    gone = f"{bucket.name}-gone"
+    if bucket.scheme == "s3":
+        store.backend.bucket = gone
+    else:
+        store.backend.bucket_name, store.backend.bucket = gone, store.backend.client.bucket(gone)
+    with pytest.raises(StoreError) as error:
+        store.query()
+    message = str(error.value)
+    assert message.startswith(f"cannot list {played.spec}: ") and "\n" not in message
+    with pytest.raises(StoreError, match=f"cannot (list|read) {played.spec}: "):
+        store.get("1")
