@@ -83,9 +83,12 @@ class BucketStore(FileStore):
 
     kind = "bucket"
 
-    def __init__(self, backend: Any, url: str, prefix: str) -> None:
+    def __init__(self, backend: Any, url: str, prefix: str, errors: tuple[type[BaseException], ...] = (OSError,)) -> None:
+        """Read the layout under ``prefix`` through ``backend`` (an observer's ObjectStoreBackend);
+        ``errors`` are the exception types of its client library that mean the bucket failed."""
         # no FileStore.__init__: there is no local folder; the caches it sets are kept the same
         self.backend = backend
+        self.errors = (OSError, *errors)
         self.url = url
         self.prefix = prefix
         self.basedir = url
@@ -111,7 +114,7 @@ class BucketStore(FileStore):
             return fn(*args)
         except StoreError:
             raise
-        except Exception as exc:  # noqa: BLE001 - boto/google errors have no common base
+        except self.errors as exc:
             text = mask_text(" ".join(str(exc).split())) or type(exc).__name__
             for writer in ("S3Observer ", "GoogleCloudStorageObserver "):  # the backends' own wording
                 text = text.removeprefix(writer)
@@ -296,7 +299,7 @@ class _Reading:
         return self.store._call("read", self.store.backend.journal_read, key)
 
 
-def _s3_backend(bucket: str, url: str) -> Any:
+def _s3_backend(bucket: str, url: str) -> tuple[Any, tuple]:
     from sacred.observers._backend_import import import_backend
 
     try:
@@ -304,6 +307,7 @@ def _s3_backend(bucket: str, url: str) -> Any:
     except ImportError as exc:
         raise StoreError(str(exc).replace("sacred[s3]", "'sacred[s3]'")) from None
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from sacred.observers.s3_observer import S3Backend, check_bucket_name
 
@@ -316,12 +320,12 @@ def _s3_backend(bucket: str, url: str) -> Any:
                     connect_timeout=S3_CONNECT_TIMEOUT, read_timeout=60, max_pool_connections=PARALLEL_READS)
     try:
         client = session.client("s3", region_name=session.region_name or "us-east-1", config=config)
-    except Exception as exc:  # noqa: BLE001 - a malformed endpoint or config file
+    except (BotoCoreError, ValueError) as exc:  # a malformed endpoint or config file
         raise StoreError(f"cannot open {url}: {exc}") from None
-    return S3Backend(client, bucket)
+    return S3Backend(client, bucket), (BotoCoreError, ClientError)
 
 
-def _gcs_backend(bucket: str, url: str) -> Any:
+def _gcs_backend(bucket: str, url: str) -> tuple[Any, tuple]:
     from sacred.observers._backend_import import import_backend
 
     try:
@@ -329,6 +333,9 @@ def _gcs_backend(bucket: str, url: str) -> Any:
                                  packages=["google-cloud-storage"])
     except ImportError as exc:
         raise StoreError(str(exc).replace("sacred[gcs]", "'sacred[gcs]'")) from None
+    from google.api_core.exceptions import GoogleAPIError
+    from google.auth.exceptions import GoogleAuthError
+
     from sacred.observers.gcs_observer import GCSBackend, GoogleCloudStorageObserver
 
     try:
@@ -336,17 +343,17 @@ def _gcs_backend(bucket: str, url: str) -> Any:
         # one bounded request without retries first: an unreachable endpoint fails fast
         blobs = client.list_blobs(bucket, max_results=1, timeout=GCS_CHECK_TIMEOUT, retry=None)
         list(blobs)
-    except Exception as exc:  # noqa: BLE001 - google's errors have no common base with requests'
+    except (OSError, GoogleAPIError, GoogleAuthError) as exc:  # requests' errors are OSErrors
         from sacred.masking import mask_text
 
         text = mask_text(" ".join(str(exc).split())) or type(exc).__name__
         raise StoreError(f"cannot open {url}: {text}") from None
-    return GCSBackend(client, bucket)
+    return GCSBackend(client, bucket), (GoogleAPIError, GoogleAuthError)
 
 
 def open_bucket(url: str) -> BucketStore:
     """The store at ``s3://BUCKET/PREFIX`` or ``gs://BUCKET/PREFIX`` (StoreError when it cannot open)."""
     scheme, bucket, prefix = split_url(url.strip())
     shown = f"{scheme}://{bucket}/{prefix}".rstrip("/")
-    backend = _s3_backend(bucket, shown) if scheme == "s3" else _gcs_backend(bucket, shown)
-    return BucketStore(backend, shown, prefix)
+    backend, errors = _s3_backend(bucket, shown) if scheme == "s3" else _gcs_backend(bucket, shown)
+    return BucketStore(backend, shown, prefix, errors)

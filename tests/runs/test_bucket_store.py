@@ -258,3 +258,9 @@ def test_a_bucket_failing_after_opening_is_one_error_line(played, bucket) -> Non
     assert message.startswith(f"cannot list {played.spec}: ") and "\n" not in message
     with pytest.raises(StoreError, match=f"cannot (list|read) {played.spec}: "):
         store.get("1")
+
+
+def test_a_malformed_s3_endpoint_is_one_error_line(s3_env, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "not-a-url")
+    assert open_store_error("s3://some-bucket/p") == "cannot open s3://some-bucket/p: Invalid endpoint: not-a-url"
+    assert "Invalid S3 bucket name" in open_store_error("s3://UPPER_case/p")
