@@ -9,10 +9,13 @@ the ``runs``/``show``/``compare`` command tests) are asked of each bucket.
 from __future__ import annotations
 
 import json
+import posixpath
 import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sacred.runs import RunNotFound, StoreError, open_store
 from tests.fixtures.moto_server import free_port
@@ -264,3 +267,28 @@ def test_a_malformed_s3_endpoint_is_one_error_line(s3_env, monkeypatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "not-a-url")
     assert open_store_error("s3://some-bucket/p") == "cannot open s3://some-bucket/p: Invalid endpoint: not-a-url"
     assert "Invalid S3 bucket name" in open_store_error("s3://UPPER_case/p")
+
+
+@given(st.text(alphabet="ab./\\_", max_size=20))
+def test_safe_names_never_leave_their_folder(name) -> None:
+    from sacred.runs.bucket_store import safe_name
+
+    key = safe_name(name)
+    if key is not None:
+        parts = key.split("/")
+        assert all(part not in ("", ".", "..") for part in parts) and "\\" not in key
+        assert posixpath.normpath("root/" + key).startswith("root/")
+    elif name.replace("\\", "/").strip("/") and not name.replace("\\", "/").startswith("/"):
+        assert {".", ".."} & set(name.replace("\\", "/").split("/"))
+
+
+@given(st.text(alphabet="ab./", max_size=20))
+def test_bucket_url_prefixes_stay_inside(prefix) -> None:
+    from sacred.runs.bucket_store import split_url
+
+    try:
+        _, bucket, parsed = split_url(f"s3://bkt/{prefix}")
+    except StoreError as error:
+        assert "'..'" in str(error)
+        return
+    assert bucket == "bkt" and ".." not in parsed.split("/") and not parsed.startswith("/")
