@@ -15,6 +15,7 @@ settings.load_profile("sacred")
 pytest_plugins = [
     "tests.fixtures.mongo_server",
     "tests.fixtures.moto_server",
+    "tests.fixtures.gcs_emulator",
     "tests.fixtures.http_recorder",
     "tests.fixtures.peer",
     "tests.fixtures.run_stores",

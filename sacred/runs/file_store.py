@@ -116,10 +116,17 @@ def _read_json(path: str) -> tuple[Any, str | None]:
         return None, f"{os.path.basename(path)} is missing"
     except OSError as exc:
         return None, f"{os.path.basename(path)} cannot be read: {exc.strerror}"
+    return parse_json(os.path.basename(path), data)
+
+
+def parse_json(name: str, data: bytes | None) -> tuple[Any, str | None]:
+    """The JSON content of file ``name`` (``data`` None: it is missing) as ``_read_json`` gives it."""
+    if data is None:
+        return None, f"{name} is missing"
     try:
         return json.loads(data), None
     except ValueError as exc:
-        return None, f"{os.path.basename(path)} is not valid JSON ({exc.msg} at byte {exc.pos})"
+        return None, f"{name} is not valid JSON ({exc.msg} at byte {exc.pos})"
 
 
 def looks_like_file_store(path: str) -> bool:
@@ -184,6 +191,31 @@ def _parse_index(data: bytes, records: dict[str, Any]) -> None:
             records[str(record["_id"])] = record
 
 
+def last_lines(f: IO[bytes], wanted: set[str], chunk: int = 1 << 20) -> dict[str, bytes]:
+    """The last complete index line of each run in ``wanted`` in the seekable index ``f``, read
+    backwards from its end in blocks of ``chunk`` bytes until every wanted run was found."""
+    lines: dict[str, bytes] = {}
+    end = f.seek(0, os.SEEK_END)
+    carry = b""
+    first = True
+    while end > 0 and len(lines) < len(wanted):
+        start = max(0, end - chunk)
+        f.seek(start)
+        block = f.read(end - start) + carry
+        end = start
+        parts = block.split(b"\n")
+        carry = parts[0] if start > 0 else b""
+        complete = parts[1:] if start > 0 else parts
+        if first:
+            complete = complete[:-1]  # no newline after it: empty, or a line being written
+            first = False
+        for raw in reversed(complete):
+            run_id = _line_id(raw)
+            if run_id in wanted and run_id not in lines:
+                lines[run_id] = raw
+    return lines
+
+
 class _IndexView:
     """A finished run's index record seen as a summary, for filtering before a summary is built."""
 
@@ -236,6 +268,47 @@ class FileStore(RunStore):
         self._index_cache: tuple | None = None  # (file identity, parsed size, mtime, records)
         self._ids_cache: tuple[int, list[str]] | None = None  # (folder mtime, ids)
         self._checked: dict[str, tuple] = {}  # run id -> (run.json size, mtime, its status) found intact
+
+    # -- file access (the local folder; sacred.runs.bucket_store reads a bucket instead) --------
+
+    def _json(self, run_id: str, name: str) -> tuple[Any, str | None]:
+        """The JSON content of a run's file ``name``, or (None, why not)."""
+        return _read_json(os.path.join(self.basedir, run_id, name))
+
+    def _size(self, run_id: str, name: str) -> int | None:
+        """The size of a run's file ``name`` (None: it cannot be read)."""
+        try:
+            return os.path.getsize(os.path.join(self.basedir, run_id, name))
+        except OSError:
+            return None
+
+    def _read_bytes(self, run_id: str, name: str) -> bytes | None:
+        """A run's file ``name`` (None: missing or unreadable)."""
+        try:
+            with open(os.path.join(self.basedir, run_id, name), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def _metrics_source(self, run_id: str) -> tuple[Any, str, bool]:
+        """(storage backend, run folder, whether a metrics journal exists) for ``read_metrics``."""
+        from sacred.observers.file_storage import LocalBackend
+
+        folder = os.path.join(self.basedir, run_id)
+        return LocalBackend(), folder, os.path.exists(os.path.join(folder, METRICS_JOURNAL))
+
+    def _is_run(self, run_id: str) -> bool:
+        """Whether run folder ``run_id`` exists."""
+        return os.path.isdir(os.path.join(self.basedir, run_id))
+
+    def _artifact(self, run_id: str, name: str) -> StoredFile:
+        """Artifact ``name`` of a run (it cannot reach outside the run's folder)."""
+        return _stored_file(os.path.join(self.basedir, run_id), name, name)
+
+    def _referenced(self, name: str, stored: str, md5: str | None) -> StoredFile:
+        """A source or resource a run.json names as stored at ``stored`` (inside the store only)."""
+        relative = os.path.relpath(stored, self.basedir) if os.path.isabs(stored) else stored
+        return _stored_file(self.basedir, name, relative, md5)
 
     # -- folders and index -----------------------------------------------------------
 
@@ -296,31 +369,12 @@ class FileStore(RunStore):
         A page of the newest runs finds its lines in the index's last block
         instead of reading all of it; older runs read further back.
         """
-        lines: dict[str, bytes] = {}
         try:
             f = open(os.path.join(self.basedir, RUNS_INDEX), "rb")
         except OSError:
-            return lines
+            return {}
         with f:
-            end = f.seek(0, os.SEEK_END)
-            carry = b""
-            first = True
-            while end > 0 and len(lines) < len(wanted):
-                start = max(0, end - chunk)
-                f.seek(start)
-                block = f.read(end - start) + carry
-                end = start
-                parts = block.split(b"\n")
-                carry = parts[0] if start > 0 else b""
-                complete = parts[1:] if start > 0 else parts
-                if first:
-                    complete = complete[:-1]  # no newline after it: empty, or a line being written
-                    first = False
-                for raw in reversed(complete):
-                    run_id = _line_id(raw)
-                    if run_id in wanted and run_id not in lines:
-                        lines[run_id] = raw
-        return lines
+            return last_lines(f, wanted, chunk)
 
     def _parse_lines(self, raws: list[bytes]) -> list[Any]:
         """Index lines parsed in one go (one JSON array); line by line when one of them is corrupt."""
@@ -356,7 +410,7 @@ class FileStore(RunStore):
         result = record.get("result")
         finals = record.get("final_metrics") or {}
         if "result" in omitted or "final_metrics" in omitted:
-            entry, _ = _read_json(os.path.join(self.basedir, run_id, RUN_JSON))
+            entry, _ = self._json(run_id, RUN_JSON)
             result = (entry or {}).get("result")
             finals = self._final_metrics(run_id) if "final_metrics" in omitted else finals
         start, stop = parse_time(record.get("start_time")), parse_time(record.get("stop_time"))
@@ -371,7 +425,7 @@ class FileStore(RunStore):
         )
 
     def _config(self, run_id: str) -> tuple[dict, str | None]:
-        config, problem = _read_json(os.path.join(self.basedir, run_id, CONFIG_JSON))
+        config, problem = self._json(run_id, CONFIG_JSON)
         return (config if isinstance(config, dict) else {}), problem
 
     def _final_metrics(self, run_id: str) -> dict:
@@ -392,11 +446,8 @@ class FileStore(RunStore):
         """``summary`` with the final metric values of its index line, when its metrics file was too big
         to read for them (a finished run's line never changes). One run's record only: the index is read
         backwards from its end until that run's line."""
-        path = os.path.join(self.basedir, summary.id, METRICS_JSON)
-        try:
-            if os.path.getsize(path) <= LISTING_METRICS_LIMIT:
-                return summary
-        except OSError:
+        size = self._size(summary.id, METRICS_JSON)
+        if size is None or size <= LISTING_METRICS_LIMIT:
             return summary
         raw = self._tail_lines({summary.id}).get(summary.id)
         if raw is None:
@@ -413,8 +464,7 @@ class FileStore(RunStore):
 
     def _from_folder(self, run_id: str) -> tuple[RunSummary, dict | None]:
         """The summary read from the run's files, and its run.json entry (None when broken)."""
-        folder = os.path.join(self.basedir, run_id)
-        entry, problem = _read_json(os.path.join(folder, RUN_JSON))
+        entry, problem = self._json(run_id, RUN_JSON)
         if problem or not isinstance(entry, dict):
             return RunSummary(id=run_id, broken=problem or "run.json is not an object"), None
         config, config_problem = self._config(run_id)
@@ -530,17 +580,16 @@ class FileStore(RunStore):
     def _load(self, run_id: str) -> RunRecord | None:
         if run_id.startswith(("_", ".")) or "/" in run_id or "\\" in run_id or run_id in ("", ".."):
             return None
-        folder = os.path.join(self.basedir, run_id)
-        if not os.path.isdir(folder):
+        if not self._is_run(run_id):
             return None
         summary, entry = self._from_folder(run_id)
         if not summary.final_metrics and summary.stored_status in FINAL_STATUSES and not summary.broken:
             summary = self._with_indexed_finals(summary)
         entry = entry or {}
         meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
-        info, _ = _read_json(os.path.join(folder, INFO_JSON))
+        info, _ = self._json(run_id, INFO_JSON)
         return RunRecord(
-            summary, _FolderLoader(self.basedir, folder, entry),
+            summary, _FolderLoader(self, run_id, entry),
             config_modifications=modifications_from_meta(meta),
             meta=meta, host=entry.get("host") or {}, experiment_info=entry.get("experiment") or {},
             info=info if isinstance(info, dict) else {}, fail_trace=entry.get("fail_trace"),
@@ -548,18 +597,13 @@ class FileStore(RunStore):
         )
 
 
-def _read_metrics_lazily(folder: str) -> Any:
+def _read_metrics_lazily(store: FileStore, run_id: str) -> Any:
     """A run's metrics: from the journal while it runs (or after a crash), else ``metrics.json``
     with each list left unparsed until used (see :mod:`sacred.runs._metrics_file`)."""
-    if os.path.exists(os.path.join(folder, METRICS_JOURNAL)):
-        from sacred.observers.file_storage import LocalBackend
-
-        return read_metrics(LocalBackend(), folder)
-    try:
-        with open(os.path.join(folder, METRICS_JSON), "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return {}
+    backend, folder, journal = store._metrics_source(run_id)
+    if journal:
+        return read_metrics(backend, folder)
+    data = backend.read_bytes(backend.join(folder, METRICS_JSON))
     if not data:
         return {}
     split = split_metrics(data)
@@ -567,25 +611,22 @@ def _read_metrics_lazily(folder: str) -> Any:
 
 
 class _FolderLoader(RunLoader):
-    def __init__(self, basedir: str, folder: str, entry: dict) -> None:
-        self.basedir = basedir
-        self.folder = folder
+    def __init__(self, store: FileStore, run_id: str, entry: dict) -> None:
+        self.store = store
+        self.run_id = run_id
         self.entry = entry
         self._metrics: dict | None = None
         self._metrics_error: str | None = None
 
     def captured_out(self) -> str:
-        try:
-            with open(os.path.join(self.folder, COUT_TXT), "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        data = self.store._read_bytes(self.run_id, COUT_TXT)
+        return data.decode("utf-8", "replace") if data is not None else ""
 
     def _all_metrics(self) -> dict:
         """The run's metrics; a finished run's lists are parsed only when a series is used."""
         if self._metrics is None:
             try:
-                metrics = _read_metrics_lazily(self.folder)
+                metrics = _read_metrics_lazily(self.store, self.run_id)
             except OSError as exc:
                 metrics, self._metrics_error = {}, f"{METRICS_JSON} cannot be read: {exc.strerror or exc}"
             except (ValueError, RecursionError) as exc:
@@ -614,7 +655,7 @@ class _FolderLoader(RunLoader):
 
     def artifacts(self) -> list[StoredFile]:
         names = self.entry.get("artifacts") or []
-        return [_stored_file(self.folder, str(name), str(name)) for name in names if isinstance(name, str)]
+        return [self.store._artifact(self.run_id, name) for name in names if isinstance(name, str)]
 
     def _referenced(self, pairs: Any) -> list[StoredFile]:
         files = []
@@ -622,9 +663,8 @@ class _FolderLoader(RunLoader):
             if not isinstance(pair, list | tuple) or len(pair) != 2:
                 continue
             name, stored = str(pair[0]), str(pair[1])
-            relative = os.path.relpath(stored, self.basedir) if os.path.isabs(stored) else stored
             match = _MD5_IN_NAME.search(os.path.basename(stored))
-            files.append(_stored_file(self.basedir, name, relative, match.group(1) if match else None))
+            files.append(self.store._referenced(name, stored, match.group(1) if match else None))
         return files
 
     def resources(self) -> list[StoredFile]:

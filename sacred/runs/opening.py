@@ -15,7 +15,8 @@ __all__ = ["open_store", "EMBEDDED_STORE", "mask_url", "ACCEPTED"]
 EMBEDDED_STORE = os.path.join(".sacred", "runs")
 ACCEPTED = (
     "a FileStorage folder, a TinyDB folder (with metadata.json), a project folder with an embedded "
-    "store (.sacred/runs), sqlite:///FILE.db, postgresql://USER@HOST/DB or mongodb://HOST:PORT/DB"
+    "store (.sacred/runs), sqlite:///FILE.db, postgresql://USER@HOST/DB, mongodb://HOST:PORT/DB, "
+    "or a bucket store s3://BUCKET/PREFIX or gs://BUCKET/PREFIX (read-only)"
 )
 _SQL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "postgres:", "mysql:", "mysql+")
 
@@ -45,6 +46,10 @@ def open_store(spec: str | os.PathLike, repair_index: bool = True) -> RunStore:
         from sacred.runs.sql_store import SqlStore
 
         return SqlStore(text)
+    if lowered.startswith(("s3://", "gs://")):
+        from sacred.runs.bucket_store import open_bucket
+
+        return open_bucket(text)
     if re.match(r"^[a-z][a-z0-9+.-]*://", lowered):
         raise StoreError(f"cannot open {mask_url(text)}: unsupported URL scheme; give {ACCEPTED}")
     return _open_folder(Path(os.path.abspath(Path(text).expanduser())))

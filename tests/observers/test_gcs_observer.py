@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -17,45 +13,6 @@ from layout_helpers import make_ex_info, play_first_run, points, queue, start, u
 from sacred.observers.gcs_observer import GoogleCloudStorageObserver
 from sacred.observers.run_files._layout import read_metrics
 from tests.fixtures.moto_server import free_port
-
-
-@pytest.fixture(scope="module")
-def gcs_emulator():
-    """``http://127.0.0.1:PORT`` of an in-memory gcp-storage-emulator, stopped by PID."""
-    executable = Path(sys.executable).parent / "gcp-storage-emulator"
-    if not executable.exists():
-        found = shutil.which("gcp-storage-emulator")
-        if found is None:
-            pytest.skip("gcp-storage-emulator is not installed")
-        executable = Path(found)
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(executable), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gcp-storage-emulator exited with {proc.returncode}")
-            try:
-                opener.open(url + "/storage/v1/b?project=test", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gcp-storage-emulator did not start within 30s") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(autouse=True)
