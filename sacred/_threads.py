@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["ParkedThreads"]
+__all__ = ["ParkedThreads", "parked_threads"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,17 @@ class ParkedThreads:
         # the child has none of the parent's threads, and the lock may have been held
         self._cond = threading.Condition(threading.Lock())
         self._idle = []
+
+
+_BY_NAME: dict[str, ParkedThreads] = {}
+
+
+def parked_threads(name: str) -> ParkedThreads:
+    """The process's :class:`ParkedThreads` named ``name`` (created on first use)."""
+    pool = _BY_NAME.get(name)
+    if pool is None:
+        pool = _BY_NAME.setdefault(name, ParkedThreads(name))
+    return pool
 
 
 def _reset_all_after_fork() -> None:

@@ -448,17 +448,11 @@ class _FdCapture(CapturedOutput):
             self._echo_fd = None
 
 
-_READERS: Any = None
-
-
 def _reader_threads() -> Any:
     """The process's capture reader threads (a finished one waits 1 s for the next capture)."""
-    global _READERS
-    if _READERS is None:
-        from sacred._threads import ParkedThreads
+    from sacred._threads import parked_threads
 
-        _READERS = ParkedThreads("sacred-capture-fd")
-    return _READERS
+    return parked_threads("sacred-capture-fd")
 
 
 def _dup_if_open(fd: int) -> int | None:

@@ -100,6 +100,16 @@ def load_run_experiment(item: RunItem, extra_observers: list) -> tuple[Any, Any]
         return experiment, experiment._create_run(item.command, **_run_arguments(item))
 
 
+def run_as_current(experiment: Any, run: Any) -> Any:
+    """Start ``run`` with ``experiment.current_run`` set to it for its length (as ``ex.run`` does)."""
+    experiment.current_run = run
+    try:
+        run()
+    finally:
+        experiment.current_run = None
+    return run
+
+
 def run_experiment(item: RunItem, extra_observers: list) -> Any:
     """Load the item's experiment and run it with ``extra_observers`` appended; return the Run.
 

@@ -101,18 +101,13 @@ def _output_settings(run: Any) -> OutputSettings:
 
 def run_item(request: StartRun, proxy: PipeObserver) -> Any:
     """Create the run of ``request.item`` with ``proxy`` as its observer, wire it to the parent, run it."""
-    from sacred_runner.execute import load_run_experiment
+    from sacred_runner.execute import load_run_experiment, run_as_current
 
     experiment, run = load_run_experiment(request.item, [proxy])
     proxy.send_message(_output_settings(run))
     run.capture_mode = "no"  # the parent captures stdout and stderr of this process
     run.stream_metrics(proxy.send_point)
-    experiment.current_run = run
-    try:
-        run()
-    finally:
-        experiment.current_run = None
-    return run
+    return run_as_current(experiment, run)
 
 
 def _die_with_parent(parent_pid: int) -> None:

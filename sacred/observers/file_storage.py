@@ -241,17 +241,11 @@ def _fsync_logged(fd: int, path: str) -> None:
         logger.debug("fsync of %s failed: %s", path, exc)
 
 
-_SYNC_THREADS: Any = None
-
-
 def _sync_threads() -> Any:
     """Helper threads for concurrent fsyncs (each waits 1 s for the next run's before ending)."""
-    global _SYNC_THREADS
-    if _SYNC_THREADS is None:
-        from sacred._threads import ParkedThreads
+    from sacred._threads import parked_threads
 
-        _SYNC_THREADS = ParkedThreads("sacred-fsync")
-    return _SYNC_THREADS
+    return parked_threads("sacred-fsync")
 
 
 def _clear_os_error(exc: OSError, action: str, path: str) -> OSError:

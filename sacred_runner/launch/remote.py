@@ -201,18 +201,13 @@ def _noting_starts(report: Report, ledger: AttemptLedger, meta: dict) -> Report:
 
 def _run_spooled(item: Any, observers: list, spool: Any) -> Any:
     """Run ``item`` with its output and metric points also appended to ``spool`` as they are produced."""
-    from sacred_runner.execute import load_run_experiment
+    from sacred_runner.execute import load_run_experiment, run_as_current
 
     spool.begin()
     with spool.teeing():
         experiment, run = load_run_experiment(item, observers)
         run.stream_metrics(spool.point)
-        experiment.current_run = run
-        try:
-            run()
-        finally:
-            experiment.current_run = None
-    return run
+        return run_as_current(experiment, run)
 
 
 def execute_task(task: LaunchTask, report: Report, isolate: bool = True,

@@ -234,10 +234,10 @@ def test_a_run_killed_at_random_moments_leaves_valid_files_and_loses_no_delivere
         stored = json.loads((run_dir / "metrics.json").read_text())
         steps = stored.get("loss", {}).get("steps", [])
         assert steps == list(range(len(steps)))
-        journaled = read_metrics(FileStorageObserver(runs).backend, str(run_dir))
-        steps = journaled.get("loss", {}).get("steps", [])
+        journaled = read_metrics(FileStorageObserver(runs).backend, str(run_dir)).get("loss", {})
+        steps = journaled.get("steps", [])  # none when killed before the first point was delivered
         assert steps == list(range(len(steps)))  # every delivered point, in order
-        assert journaled["loss"]["values"] == [s * 0.5 for s in steps]
+        assert journaled.get("values", []) == [s * 0.5 for s in steps]
 
 
 def test_metrics_assigned_back_from_the_store_are_written_unchanged(tmp_path):
