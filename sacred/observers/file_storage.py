@@ -502,27 +502,22 @@ def list_runs(basedir: str | os.PathLike) -> dict[str, dict]:
     read from their ``run.json``. A truncated last line (a writer killed
     mid-write) is skipped.
     """
-    from sacred.observers.run_files._layout import RUNS_INDEX
+    from sacred.observers.run_files._layout import RUNS_INDEX, index_records
 
     base = os.fspath(basedir)
     runs: dict[str, dict] = {}
     try:
         with open(os.path.join(base, RUNS_INDEX), "rb") as f:
-            for raw in f:
-                try:
-                    record = json.loads(raw)
-                except ValueError:
-                    continue
-                if not isinstance(record, dict) or "_id" not in record:
-                    continue
-                if "start_time" in record or "queue_time" in record:
-                    # A new run under this id (a deleted run's id can be reused):
-                    # nothing of the earlier run, such as its stop_time, carries over.
-                    runs[str(record["_id"])] = record
-                else:
-                    runs.setdefault(str(record["_id"]), {}).update(record)
+            data = f.read()
     except FileNotFoundError:
-        pass
+        data = b""
+    for record in index_records(data):
+        if "start_time" in record or "queue_time" in record:
+            # A new run under this id (a deleted run's id can be reused):
+            # nothing of the earlier run, such as its stop_time, carries over.
+            runs[str(record["_id"])] = record
+        else:
+            runs.setdefault(str(record["_id"]), {}).update(record)
     try:
         names = [
             e.name for e in os.scandir(base)

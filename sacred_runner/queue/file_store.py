@@ -31,6 +31,7 @@ from sacred.observers.run_files._layout import (
     RUNS_INDEX,
     check_artifact_name,
     dump_json,
+    index_records,
     stored_name,
 )
 from sacred_runner.queue.base import (
@@ -139,13 +140,8 @@ class FileQueueStore(QueueStore):
             return self._index_runs
         complete = data[: data.rfind(b"\n") + 1]  # a line being written is read next time
         self._index_offset += len(complete)
-        for line in complete.splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and "_id" in record:
-                self._index_runs.setdefault(str(record["_id"]), {}).update(record)
+        for record in index_records(complete):
+            self._index_runs.setdefault(str(record["_id"]), {}).update(record)
         return self._index_runs
 
     def _queued(self) -> list[tuple[str, dict]]:

@@ -63,6 +63,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from sacred.observers.base import RunObserver
@@ -282,6 +283,17 @@ def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict)
 def index_line(record: dict) -> bytes:
     """One runs-index line (``_id`` first: keys sorted), newline-terminated."""
     return json.dumps(safe_flatten(record), sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def index_records(data: bytes) -> Iterator[dict]:
+    """The records of the runs-index lines in ``data``; a line that does not parse is skipped."""
+    for raw in data.splitlines():
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "_id" in record:
+            yield record
 
 
 def final_values(metrics: dict) -> dict:
@@ -841,11 +853,8 @@ class LayoutObserver(RunObserver):
             "command": self.run_entry.get("command"),
             **times,
         }
-        line = json.dumps(safe_flatten(record), sort_keys=True, separators=(",", ":"))
         try:
-            self.backend.index_append(
-                self.backend.join(self.basedir, RUNS_INDEX), line.encode("utf-8") + b"\n"
-            )
+            self.backend.index_append(self.backend.join(self.basedir, RUNS_INDEX), index_line(record))
         except OSError as exc:  # the index is a cache: run.json stays the record
             logger.warning("Could not update the runs index in %s: %s", self.basedir, exc)
 
