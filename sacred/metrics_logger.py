@@ -3,7 +3,9 @@
 ``log_scalar`` extends a per-metric flat list by ``(step, value, time)``; the
 heartbeat thread reads everything after its last read position. Lists only
 grow during a run, so the reader never races with the writer and no point is
-ever lost (``list.extend`` by a tuple is atomic under the GIL).
+ever lost (``list += tuple`` is atomic under the GIL). No lock is taken: two
+threads logging the same metric without a step may both read the same
+previous step (each point is still recorded).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MetricsLogger", "ScalarMetricLogEntry", "linearize_metrics"]
 
-_FAST_TYPES = (int, float)
+# float first: ``in`` compares by identity first, and floats are the common value
+_FAST_TYPES = (float, int)
 _UTC = _dt.UTC
 
 
@@ -27,10 +30,10 @@ class MetricsLogger:
     """Collects measurements and hands out those not yet delivered."""
 
     def __init__(self) -> None:
-        # name -> (extend its points, [next automatic step], its points list); the list is
-        # flat, step, value, time, step, ...: one atomic extend per point, and the
-        # heartbeat takes each column with one slice
-        self._series: dict[str, tuple[Callable, list[int], list]] = {}
+        # name -> its points, flat: step, value, time, step, ...: one atomic extend per
+        # point, the heartbeat takes each column with one slice, and the previous step
+        # (for an omitted one) is always points[-3]
+        self._series: dict[str, list] = {}
         self._read_positions: dict[str, int] = {}
         self.log_scalar_metric = self._make_log_scalar()
 
@@ -45,35 +48,47 @@ class MetricsLogger:
     def _make_log_scalar(
         self, listener: Callable[[str, int, Any, float], None] | None = None
     ) -> Callable[..., None]:
+        # every name below is a local or a closure cell: the call is the hot path
+        # (callgrind: ~2,200 instructions a call, half of them the call and time.time())
         series = self._series
-        get = series.get
         now = time.time
+        fast_types = _FAST_TYPES
 
         def log_scalar_metric(metric_name: str, value: Any, step: int | None = None) -> None:
             """Record one measurement; an omitted ``step`` is the metric's previous step + 1 (from 0)."""
-            if type(value) not in _FAST_TYPES:
+            if type(value) not in fast_types:
                 value = _check_value(metric_name, value)
-            entry = get(metric_name)
-            if entry is None:
-                if not isinstance(metric_name, str) or not metric_name:
-                    raise TypeError(f"Metric name must be a non-empty string, got {metric_name!r}")
-                points: list = []
-                entry = series[metric_name] = (points.extend, [0], points)
-            next_step = entry[1]
+            try:
+                points = series[metric_name]
+            except KeyError:
+                points = _new_series(series, metric_name)
             if step is None:
-                step = next_step[0]
+                # as in sacred 0.8.7: one more than the previous step of this metric
+                step = points[-3] + 1 if points else 0
             elif type(step) is not int:
                 step = _check_step(metric_name, step)
-            # as in sacred 0.8.7: an omitted step is one more than the previous one
-            next_step[0] = step + 1
-            if listener is None:
-                entry[0]((step, value, now()))
-                return
+            points += (step, value, now())
+
+        if listener is None:
+            return log_scalar_metric
+
+        def log_scalar_and_stream(metric_name: str, value: Any, step: int | None = None) -> None:
+            """Record one measurement and pass it to the listener."""
+            if type(value) not in fast_types:
+                value = _check_value(metric_name, value)
+            try:
+                points = series[metric_name]
+            except KeyError:
+                points = _new_series(series, metric_name)
+            if step is None:
+                step = points[-3] + 1 if points else 0
+            elif type(step) is not int:
+                step = _check_step(metric_name, step)
             stamp = now()
-            entry[0]((step, value, stamp))
+            points += (step, value, stamp)
             listener(metric_name, step, value, stamp)
 
-        return log_scalar_metric
+        return log_scalar_and_stream
 
     def get_last_metrics(self) -> list[ScalarMetricLogEntry]:
         """Points logged since the previous read, one :class:`ScalarMetricLogEntry` each (0.8.7).
@@ -108,7 +123,7 @@ class MetricsLogger:
     def pending_points(self) -> dict[str, tuple[list, list, list[float]]]:
         """Points logged since the previous read, as ``{name: (steps, values, unix times)}``."""
         result = {}
-        for name, (_, _, points) in list(self._series.items()):
+        for name, points in list(self._series.items()):
             start = self._read_positions.get(name, 0)
             end = len(points)  # a multiple of 3: each point is one extend
             if end <= start:
@@ -121,8 +136,17 @@ class MetricsLogger:
         """True when points were logged since the previous read."""
         return any(
             len(points) > self._read_positions.get(name, 0)
-            for name, (_, _, points) in self._series.items()
+            for name, points in self._series.items()
         )
+
+
+def _new_series(series: dict[str, list], metric_name: Any) -> list:
+    """The empty points list of a metric logged for the first time."""
+    if not isinstance(metric_name, str) or not metric_name:
+        raise TypeError(f"Metric name must be a non-empty string, got {metric_name!r}")
+    points: list = []
+    series[metric_name] = points
+    return points
 
 
 def _check_value(metric_name: str, value: Any) -> float | int:

@@ -10,7 +10,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sacred.observers.run_files._metrics_store import MetricSeries, encode_list, iso_timestamps
+from sacred.observers.run_files._metrics_store import (
+    MetricSeries,
+    _numbers_text,
+    encode_list,
+    iso_timestamps,
+)
 
 
 def reference_iso(stamp: float) -> str:
@@ -45,6 +50,20 @@ def test_timestamps_of_one_busy_second_take_the_fast_path_and_match(second, micr
     assert iso_timestamps(stamps) == reference_text(stamps)
 
 
+@settings(max_examples=200)
+@given(st.integers(min_value=1_000_000_000, max_value=2_000_000_000),
+       st.lists(st.tuples(st.integers(min_value=0, max_value=3),
+                          st.sampled_from([0, 1, 2, 499_999, 500_000, 999_999])
+                          | st.integers(min_value=0, max_value=999_999),
+                          st.sampled_from([0.0, 0.4e-7, 0.5e-6, 0.49e-6, 0.9999996])),
+                min_size=1, max_size=60))
+def test_timestamps_of_busy_seconds_with_whole_seconds_and_carries_inside(second, points):
+    """Runs of one second split by points datetime formats itself (no fraction, a carry)."""
+    stamps = sorted(second + s + m / 1e6 + extra for s, m, extra in points)
+    assert iso_timestamps(stamps) == reference_text(stamps)
+    assert iso_timestamps(stamps[::-1]) == reference_text(stamps[::-1])  # clock stepped back
+
+
 def test_timestamps_outside_the_fast_range_behave_like_datetime():
     assert iso_timestamps([-1.5]) == reference_text([-1.5])
     with pytest.raises((ValueError, OverflowError, OSError)):
@@ -63,6 +82,17 @@ numbers = st.one_of(
 @given(st.lists(numbers, max_size=30))
 def test_number_lists_encode_like_json(values):
     assert encode_list(values) == json.dumps(values, separators=(",", ":"))[1:-1]
+
+
+@given(st.lists(st.integers(min_value=-(10**30), max_value=10**30), max_size=30)
+       | st.lists(numbers, max_size=30)
+       | st.lists(st.one_of(st.integers(), st.booleans(), st.text(max_size=3)), max_size=5))
+def test_plain_number_lists_take_the_bulk_path_and_encode_like_json(items):
+    text = _numbers_text(items)
+    if {type(i) for i in items} <= {int, float}:
+        assert text == json.dumps(items, separators=(",", ":"))[1:-1]
+    else:
+        assert text is None  # bools, strings: flattened by the caller first
 
 
 def documented(name_points: list[tuple[str, list[int], list, list[float]]]) -> dict:
