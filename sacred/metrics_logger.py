@@ -19,7 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["MetricsLogger", "ScalarMetricLogEntry", "linearize_metrics"]
+__all__ = ["CheckedPoints", "MetricsLogger", "ScalarMetricLogEntry", "linearize_metrics"]
 
 # float first: ``in`` compares by identity first, and floats are the common value
 _FAST_TYPES = (float, int)
@@ -121,8 +121,11 @@ class MetricsLogger:
         }
 
     def pending_points(self) -> dict[str, tuple[list, list, list[float]]]:
-        """Points logged since the previous read, as ``{name: (steps, values, unix times)}``."""
-        result = {}
+        """Points logged since the previous read, as ``{name: (steps, values, unix times)}``.
+
+        The result is a :class:`CheckedPoints`: encoders may skip type checks.
+        """
+        result = CheckedPoints()
         for name, points in list(self._series.items()):
             start = self._read_positions.get(name, 0)
             end = len(points)  # a multiple of 3: each point is one extend
@@ -138,6 +141,15 @@ class MetricsLogger:
             len(points) > self._read_positions.get(name, 0)
             for name, points in self._series.items()
         )
+
+
+class CheckedPoints(dict):
+    """``{name: (steps, values, unix times)}`` as ``log_scalar`` recorded them.
+
+    Every step is an exact ``int``, every value an exact ``int`` or ``float``
+    (``log_scalar`` converts anything else or refuses it), every time a
+    ``float``: the metrics encoder takes its bulk paths without checking.
+    """
 
 
 def _new_series(series: dict[str, list], metric_name: Any) -> list:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from sacred.metrics_logger import CheckedPoints
 from sacred.observers.run_files._metrics_store import (
     MetricSeries,
     _numbers_text,
@@ -38,6 +39,8 @@ near_second = st.builds(
 @given(st.lists(st.one_of(modern, near_second), max_size=40))
 @example([1_765_000_000.9999996, 1_765_000_001.25])
 @example([0.0, 1e-6, 253_402_300_799.999])
+@example([1_048_576.0000005, 1_048_576.9999995, 1_048_583.9999996])  # 2**20: the few-seconds path
+@example([1_048_575.9999996, 1_048_576.0000004])  # just below it
 def test_timestamps_match_datetime_isoformat(stamps):
     assert iso_timestamps(stamps) == reference_text(stamps)
 
@@ -116,8 +119,10 @@ batch = st.integers(min_value=0, max_value=6).flatmap(
 
 
 @settings(max_examples=150)
-@given(st.lists(batch, max_size=8), st.booleans())
-def test_metrics_file_is_json_dumps_of_the_series(batches, as_records):
+@given(st.lists(batch, max_size=8), st.sampled_from(["records", "points", "checked"]))
+def test_metrics_file_is_json_dumps_of_the_series(batches, form):
+    """Through log_metrics' records, unix points, and log_scalar's checked points (no type checks)."""
+    as_records = form == "records"
     store = MetricSeries()
     for name, steps, values, stamps in batches:
         if not values and as_records:
@@ -126,7 +131,8 @@ def test_metrics_file_is_json_dumps_of_the_series(batches, as_records):
             times = [dt.datetime.fromtimestamp(t, dt.UTC).replace(tzinfo=None) for t in stamps]
             line = store.add_records({name: {"steps": steps, "values": values, "timestamps": times}})
         else:
-            line = store.add_unix_points({name: (steps, values, stamps)})
+            points = {name: (steps, values, stamps)}
+            line = store.add_unix_points(CheckedPoints(points) if form == "checked" else points)
         expected_line = documented([(name, steps, values, stamps)])
         assert json.loads(line) == json.loads(json.dumps(expected_line))  # journal record
     kept = [b for b in batches if b[2] or not as_records]

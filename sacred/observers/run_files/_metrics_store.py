@@ -29,6 +29,8 @@ from itertools import groupby, repeat
 from operator import mul, sub
 from typing import Any
 
+from sacred.metrics_logger import CheckedPoints
+
 __all__ = ["MetricSeries", "iso_timestamps", "encode_list", "INDENT_BELOW_BYTES"]
 
 INDENT_BELOW_BYTES = 1 << 20
@@ -69,8 +71,13 @@ def iso_timestamps(stamps: list[float]) -> str:
     """
     if not stamps:
         return ""
-    if not (_FIRST_FAST <= min(stamps) and max(stamps) < _END_FAST):  # before 1970, after 9999
+    first = min(stamps)
+    last = max(stamps)
+    if not (_FIRST_FAST <= first and last < _END_FAST):  # before 1970, after 9999
         return _iso_each(stamps)
+    text = _iso_few_seconds(stamps, first, last)
+    if text is not None:
+        return text
     try:
         seconds = list(map(int, stamps))
         # as datetime.fromtimestamp computes it: the fraction (exact: t - int(t)) times
@@ -104,6 +111,38 @@ def iso_timestamps(stamps: list[float]) -> str:
 
 
 _ROUND = float.__round__  # round(x) for a float x, without the lookup of __round__
+# _iso_few_seconds: from 2**20 s (1970-01-13) on, t - (second - 1) and its product
+# with 1e6 are exact (at most 4 + 32 significant bits, times 15625 * 64)
+_FEW_SECONDS_FROM = float(1 << 20)
+_FEW_SECONDS_SPAN = 8
+
+
+def _iso_few_seconds(stamps: list[float], first: float, last: float) -> str | None:
+    """:func:`iso_timestamps` for stamps within 8 seconds (one beat's), else None.
+
+    With ``base`` the first whole second, each stamp becomes the integer
+    ``round((t - (base - 1)) * 1e6)``: seven digits, the first one 1 + the
+    second's offset from ``base``, the other six the microseconds; the
+    products are exact, so the rounding (half to even) and the carry into the
+    next second are datetime's. One ``%`` formats all codes, one
+    ``str.replace`` per leading digit puts in that second's date-time, and a
+    last one drops the fraction of whole seconds, as ``isoformat`` does.
+    """
+    base = int(first)
+    if not (first >= _FEW_SECONDS_FROM and last - base < _FEW_SECONDS_SPAN):
+        return None
+    try:
+        codes = tuple(map(_ROUND, map(mul, map(sub, stamps, repeat(float(base - 1))),
+                                      repeat(1e6))))
+    except (TypeError, ValueError, OverflowError):  # NaN, odd types: the general path
+        return None
+    digits = ("%d," * len(codes)) % codes
+    if len(_PREFIXES) > _PREFIX_CACHE_LIMIT:
+        _PREFIXES.clear()
+    text = '"' + _PREFIXES[base + int(digits[0]) - 1] + digits[1:-1] + '"'
+    for lead in range(1, int(last - base) + 3):  # the last second's, and a carry past it
+        text = text.replace("," + str(lead), '","' + _PREFIXES[base + lead - 1])
+    return text.replace('.000000"', '"')
 
 
 def _iso_each(stamps: list[float]) -> str:
@@ -144,11 +183,16 @@ _INTS = {int}
 def _numbers_text(items: list) -> str | None:
     """JSON text of a list of exact ints/floats, or None when it holds anything else."""
     kinds = set(map(type, items))
-    if kinds == _INTS:  # "%d" is int.__repr__, as json writes ints, and takes half the time
-        return (("%d," * len(items)) % tuple(items))[:-1]
+    if kinds == _INTS:
+        return _ints_text(items)
     if not kinds <= _PLAIN_NUMBERS:
         return None
     return encode_list(items)
+
+
+def _ints_text(items: list[int]) -> str:
+    """JSON text of exact ints: ``%d`` is ``int.__repr__``, as json writes them, in half the time."""
+    return (("%d," * len(items)) % tuple(items))[:-1]
 
 
 class _Series:
@@ -213,10 +257,15 @@ class MetricSeries:
         :meth:`add_records` does.
         """
         batch: dict[str, tuple[str, str, str]] = {}
+        checked = type(points) is CheckedPoints  # log_scalar's types: no check needed
         for name, (steps, values, stamps) in points.items():
             key = str(name)
-            steps_text = _numbers_text(steps)
-            values_text = _numbers_text(values)
+            if checked:
+                steps_text = _ints_text(steps)
+                values_text = encode_list(values)
+            else:
+                steps_text = _numbers_text(steps)
+                values_text = _numbers_text(values)
             simple = steps_text is not None and values_text is not None
             if not simple:
                 from sacred.observers.run_files._layout import safe_flatten
