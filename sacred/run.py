@@ -416,7 +416,7 @@ class Run:
         if not self.observers and not _has_plugins():
             return
         if self.beat_interval and self.beat_interval > 0:
-            self._heartbeat = _Heartbeat(self.beat_interval, self._beat)
+            self._heartbeat = _Heartbeat(self.beat_interval, self._beat, self._deliver_metrics)
             self._heartbeat.start()
 
     def _stop_heartbeat(self) -> None:
@@ -454,16 +454,33 @@ class Run:
         self._filtered_cache = (len(text), filtered)
         return filtered
 
-    def _beat(self, final: bool = False) -> None:
+    def _deliver_metrics(self) -> float:
+        """Hand the points logged since the last delivery to the observers; seconds it took.
+
+        The heartbeat calls this every interval, also between full beats that
+        its ``MAX_SHARE`` rule spaced out (see :class:`_Heartbeat`).
+        """
+        if not self._metrics.has_pending():
+            return 0.0
+        with self._emit_lock:
+            return self._emit_metrics()
+
+    def _emit_metrics(self) -> float:
+        started = time.perf_counter()
+        points = self._metrics.pending_points()
+        if points:
+            # observers may add references to the live info (MongoObserver does)
+            if self._bus is None:
+                self._bus = EventBus(self.observers, self, self.run_logger)
+            self._bus.emit_metric_points(points, self.info)
+        return time.perf_counter() - started
+
+    def _beat(self, final: bool = False) -> float:
+        """Deliver the metric points and the heartbeat event; the seconds the points took."""
         with self._emit_lock:
             self._collect_output()
             self.captured_out = self._current_output()
-            points = self._metrics.pending_points()
-            if points:
-                # observers may add references to the live info (MongoObserver does)
-                if self._bus is None:
-                    self._bus = EventBus(self.observers, self, self.run_logger)
-                self._bus.emit_metric_points(points, self.info)
+            delivery = self._emit_metrics()
             self.heartbeat_time = utcnow()
             self._emit(
                 "heartbeat_event",
@@ -475,6 +492,7 @@ class Run:
                     "result": self.result,
                 },
             )
+        return delivery
 
     def _final_beat(self) -> None:
         if not self.observers and not _has_plugins():
@@ -525,25 +543,68 @@ class _Heartbeat:
     ``MAX_SHARE`` of the run's wall time: the experiment itself keeps the
     processor (and the GIL) at least 97% of the time.
 
+    Metric points are the exception: each point is encoded and stored once
+    whenever it is delivered, so delaying it saves nothing: it moves the
+    cost to the run's end, keeps the points in memory as objects and leaves
+    them to be lost by a crash (a hot ``log_scalar`` loop used to wait 3 s
+    for its second beat, then minutes). ``beat`` and ``deliver`` return the
+    seconds they spent delivering metric points; that time does not stretch
+    the pause of full beats, and ``deliver`` (metric points only) runs every
+    ``interval`` in between, pausing a third of its delivery time if that is
+    longer: delivery takes at most 3/4 of the wall time (``METRICS_SHARE``),
+    so points wait about one interval plus one delivery, and the backlog of
+    a loop that logs as fast as it can stays bounded as long as delivering a
+    point costs less than three times logging it (FileStorage: under twice).
+
     Beats run in the process's heartbeat thread (:class:`_BeatScheduler`),
     shared by all runs and kept between runs, so a run does not pay for
     starting and joining a thread of its own.
     """
 
     MAX_SHARE = 0.03
+    METRICS_SHARE = 0.75
 
-    def __init__(self, interval: float, beat: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        interval: float,
+        beat: Callable[[], float | None],
+        deliver: Callable[[], float] | None = None,
+    ) -> None:
         self.interval = interval
         self.beat = beat
+        self.deliver = deliver
         self.stopped = False
+        self._full_beat_due = 0.0  # monotonic time of the next full beat
 
     def start(self) -> None:
         """Schedule the first beat ``interval`` seconds from now."""
         _scheduler().add(self, time.monotonic() + self.interval)
 
-    def next_pause(self, beat_duration: float) -> float:
-        """Seconds to wait after a beat that took ``beat_duration`` seconds."""
-        return max(self.interval, beat_duration * (1 - self.MAX_SHARE) / self.MAX_SHARE)
+    def next_pause(self, beat_duration: float, delivery: float = 0.0) -> float:
+        """Seconds to wait after a beat that took ``beat_duration`` seconds.
+
+        ``delivery`` (seconds spent delivering metric points) is left out of
+        the ``MAX_SHARE`` rule; see the class docstring.
+        """
+        rest = max(0.0, beat_duration - delivery)
+        return max(self.interval, rest * (1 - self.MAX_SHARE) / self.MAX_SHARE)
+
+    def delivery_pause(self, delivery: float) -> float:
+        """Seconds to wait after delivering metric points took ``delivery`` seconds."""
+        return max(self.interval, delivery * (1 - self.METRICS_SHARE) / self.METRICS_SHARE)
+
+    def run_due(self) -> float:
+        """A full beat when one is due, else a delivery of metric points; the pause after it."""
+        started = time.perf_counter()
+        if self.deliver is None or time.monotonic() >= self._full_beat_due:
+            delivery = self.beat() or 0.0
+            pause = self.next_pause(time.perf_counter() - started, delivery)
+            if self.deliver is None:
+                return pause
+            self._full_beat_due = time.monotonic() + pause
+        else:
+            delivery = self.deliver()
+        return min(self.delivery_pause(delivery), max(0.0, self._full_beat_due - time.monotonic()))
 
     def stop(self) -> None:
         """No beat starts after this returns; a beat in progress is waited for."""
@@ -621,11 +682,9 @@ class _BeatScheduler:
                 heartbeat = self._next()
             if heartbeat is None:
                 return
-            started = time.perf_counter()
             pause = heartbeat.interval
             try:
-                heartbeat.beat()
-                pause = heartbeat.next_pause(time.perf_counter() - started)
+                pause = heartbeat.run_due()
             except Exception:  # noqa: BLE001 - observers' errors are logged by the bus
                 import logging
 

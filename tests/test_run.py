@@ -646,6 +646,75 @@ def test_expensive_heartbeats_back_off_to_a_small_share_of_run_time():
     assert 1 <= len(slow_beats) <= 4
 
 
+def test_metric_delivery_time_does_not_stretch_the_pause_of_full_beats():
+    from sacred.run import _Heartbeat
+
+    beat = _Heartbeat(0.1, lambda: None, lambda: 0.0)
+    # a beat of 50 ms of which 49 ms delivered metric points: only 1 ms counts for the 3% rule
+    assert beat.next_pause(0.05, 0.049) == 0.1
+    assert beat.next_pause(0.05, 0.02) == pytest.approx(0.03 * 0.97 / 0.03)
+    # metric deliveries pause a third of their time if that is longer: at most 3/4 of the time
+    assert beat.delivery_pause(0.01) == 0.1 and beat.delivery_pause(0.6) == pytest.approx(0.2)
+
+
+def test_metric_points_keep_flowing_between_full_beats_spaced_out_by_the_3_percent_rule():
+    """A slow full beat (20 ms -> 650 ms pause) must not hold back metric points meanwhile."""
+    from sacred.run import _Heartbeat
+
+    full_beats, deliveries = [], []
+
+    def slow_beat():
+        full_beats.append(time.monotonic())
+        time.sleep(0.02)
+        return 0.0
+
+    def deliver():
+        deliveries.append(time.monotonic())
+        return 0.001
+
+    hb = _Heartbeat(0.01, slow_beat, deliver)
+    hb.start()
+    deadline = time.monotonic() + 30
+    while not full_beats and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(1.0)
+    hb.stop()
+    assert 1 <= len(full_beats) <= 4  # the 3% rule still spaces out the full beats
+    assert len(deliveries) >= 10  # every ~10 ms (a loaded machine gets fewer) in between
+
+
+class SlowBeatRecorder(Recorder):
+    """Its heartbeat_event takes 50 ms: the 3% rule then pauses full beats for 1.6 s."""
+
+    def heartbeat_event(self, info, captured_out, beat_time, result):
+        time.sleep(0.05)
+        super().heartbeat_event(info, captured_out, beat_time, result)
+
+    def log_metrics(self, metrics_by_name, info):
+        self.events.append(("metrics", dict(metrics_by_name=metrics_by_name, at=time.monotonic())))
+
+
+def test_a_hot_log_scalar_loop_has_its_points_delivered_while_it_runs():
+    rec = SlowBeatRecorder()
+    loop_end = {}
+
+    def main(_run):
+        deadline = time.monotonic() + 1.0
+        i = 0
+        while time.monotonic() < deadline and i < 50_000_000:
+            _run.log_scalar("loss", i * 0.5)
+            i += 1
+            sum(range(300))  # some work: small batches (this observer gets datetimes, slowly)
+        loop_end["at"] = time.monotonic()
+
+    make_ex(main, [rec]).run(options={"--beat_interval": 0.02})
+    during = [e for name, e in rec.events if name == "metrics" and e["at"] < loop_end["at"]]
+    # before: one full beat at 0.02 s, then 1.6 s of pause: a single delivery during the loop
+    assert len(during) >= 4
+    steps = [s for _, e in rec.events if _ == "metrics" for s in e["metrics_by_name"]["loss"]["steps"]]
+    assert steps == list(range(len(steps)))  # all points, once, in order
+
+
 def test_heartbeat_info_is_a_consistent_copy_while_main_thread_mutates():
     rec = Recorder()
 
