@@ -215,11 +215,17 @@ class _Series:
             if text:
                 target.append(text)
 
-    def compact(self) -> str:
-        return (
-            '{"steps":[' + ",".join(self.steps) + '],"timestamps":[' + ",".join(self.timestamps)
-            + '],"values":[' + ",".join(self.values) + "]}"
-        )
+    def compact_parts(self, out: list[str]) -> None:
+        """Append the pieces of the compact JSON object to ``out`` (joined once by the caller)."""
+        for opening, fragments in (('{"steps":[', self.steps), ('],"timestamps":[', self.timestamps),
+                                   ('],"values":[', self.values)):
+            out.append(opening)
+            for fragment in fragments:
+                out.append(fragment)
+                out.append(",")
+            if fragments:
+                out.pop()
+        out.append("]}")
 
     def indented(self) -> str:
         def block(fragments: list[str]) -> str:
@@ -320,17 +326,26 @@ class MetricSeries:
 
     def compact(self) -> str:
         """``json.dumps(metrics, sort_keys=True, separators=(",", ":"))``."""
+        return "".join(self._compact_parts())
+
+    def _compact_parts(self) -> list[str]:
+        """The pieces of :meth:`compact`: a file of 100 MB is copied once when joined."""
         if not self._series:
-            return "{}"
-        return "{" + ",".join(
-            json.dumps(name) + ":" + self._series[name].compact() for name in sorted(self._series)
-        ) + "}"
+            return ["{}"]
+        parts = ["{"]
+        for name in sorted(self._series):
+            parts.append(json.dumps(name) + ":")
+            self._series[name].compact_parts(parts)
+            parts.append(",")
+        parts[-1] = "}"
+        return parts
 
     def file_bytes(self) -> bytes:
         """The bytes of ``metrics.json``: indented below 1 MiB compact, compact above."""
-        compact = self.compact()
-        if len(compact) >= INDENT_BELOW_BYTES:
-            return compact.encode("utf-8")
+        parts = self._compact_parts()
+        if sum(map(len, parts)) >= INDENT_BELOW_BYTES:
+            return "".join(parts).encode("utf-8")
+        compact = "".join(parts)
         if all(s.simple for s in self._series.values()):
             if not self._series:
                 return b"{}"
@@ -362,8 +377,9 @@ def _all_simple(items: list) -> bool:
 def _journal_text(batch: dict[str, tuple[str, str, str]]) -> str:
     if not batch:
         return ""
-    return "{" + ",".join(
-        json.dumps(name) + ':{"steps":[' + steps + '],"timestamps":[' + stamps + '],"values":['
-        + values + "]}"
-        for name, (steps, stamps, values) in sorted(batch.items())
-    ) + "}"
+    parts = ["{"]
+    for name, (steps, stamps, values) in sorted(batch.items()):
+        parts += (json.dumps(name), ':{"steps":[', steps, '],"timestamps":[', stamps,
+                  '],"values":[', values, "]},")
+    parts[-1] = "]}}"
+    return "".join(parts)
