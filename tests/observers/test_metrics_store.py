@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sacred.metrics_logger import CheckedPoints
 from sacred.observers.run_files._metrics_store import (
     MetricSeries,
+    _ints_text,
     _numbers_text,
     encode_list,
     iso_timestamps,
@@ -96,6 +97,18 @@ def test_plain_number_lists_take_the_bulk_path_and_encode_like_json(items):
         assert text == json.dumps(items, separators=(",", ":"))[1:-1]
     else:
         assert text is None  # bools, strings: flattened by the caller first
+
+
+@given(st.integers(min_value=-(10**20), max_value=10**20), st.integers(min_value=0, max_value=400),
+       st.lists(st.integers(min_value=0, max_value=400), max_size=2), st.integers(-3, 3))
+def test_int_lists_and_step_ranges_encode_like_json(start, count, breaks, shift):
+    """A consecutive range takes the ten-block path; a list with a break or a gap does not."""
+    items = list(range(start, start + count))
+    assert _ints_text(items) == json.dumps(items, separators=(",", ":"))[1:-1]
+    for position in breaks:
+        if position < len(items):
+            items[position] += shift
+    assert _ints_text(items) == json.dumps(items, separators=(",", ":"))[1:-1]
 
 
 def documented(name_points: list[tuple[str, list[int], list, list[float]]]) -> dict:
