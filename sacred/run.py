@@ -543,18 +543,19 @@ class _Heartbeat:
     ``MAX_SHARE`` of the run's wall time: the experiment itself keeps the
     processor (and the GIL) at least 97% of the time.
 
-    Metric points are the exception: each point is encoded and stored once
-    whenever it is delivered, so delaying it saves nothing: it moves the
-    cost to the run's end, keeps the points in memory as objects and leaves
-    them to be lost by a crash (a hot ``log_scalar`` loop used to wait 3 s
-    for its second beat, then minutes). ``beat`` and ``deliver`` return the
-    seconds they spent delivering metric points; that time does not stretch
-    the pause of full beats, and ``deliver`` (metric points only) runs every
-    ``interval`` in between, pausing a third of its delivery time if that is
-    longer: delivery takes at most 3/4 of the wall time (``METRICS_SHARE``),
-    so points wait about one interval plus one delivery, and the backlog of
-    a loop that logs as fast as it can stays bounded as long as delivering a
-    point costs less than three times logging it (FileStorage: under twice).
+    Metric points do not wait for such a stretched pause: each point is
+    encoded and stored once whenever it is delivered, so holding it back
+    saves nothing; it moves the cost to the run's end, keeps the points in
+    memory as objects and leaves them to a crash (a hot ``log_scalar`` loop
+    at ``-b 0.02`` used to wait 3 s for its second beat, then minutes for
+    the third). While the next full beat is further away, ``deliver``
+    (metric points only) runs every ``METRICS_MAX_WAIT`` seconds (or
+    ``interval``, if longer). ``beat`` and ``deliver`` return the seconds
+    they spent delivering points; a delivery pauses at least a third of
+    that (``METRICS_SHARE``: delivery takes at most 3/4 of the wall time),
+    which keeps the backlog of a loop that logs as fast as it can bounded.
+    Deliveries are not made more often than that: each has fixed costs
+    (a journal append, a database round trip) and takes the GIL from the run.
 
     Beats run in the process's heartbeat thread (:class:`_BeatScheduler`),
     shared by all runs and kept between runs, so a run does not pay for
@@ -563,6 +564,7 @@ class _Heartbeat:
 
     MAX_SHARE = 0.03
     METRICS_SHARE = 0.75
+    METRICS_MAX_WAIT = 1.0
 
     def __init__(
         self,
@@ -580,25 +582,21 @@ class _Heartbeat:
         """Schedule the first beat ``interval`` seconds from now."""
         _scheduler().add(self, time.monotonic() + self.interval)
 
-    def next_pause(self, beat_duration: float, delivery: float = 0.0) -> float:
-        """Seconds to wait after a beat that took ``beat_duration`` seconds.
-
-        ``delivery`` (seconds spent delivering metric points) is left out of
-        the ``MAX_SHARE`` rule; see the class docstring.
-        """
-        rest = max(0.0, beat_duration - delivery)
-        return max(self.interval, rest * (1 - self.MAX_SHARE) / self.MAX_SHARE)
+    def next_pause(self, beat_duration: float) -> float:
+        """Seconds to wait after a beat that took ``beat_duration`` seconds."""
+        return max(self.interval, beat_duration * (1 - self.MAX_SHARE) / self.MAX_SHARE)
 
     def delivery_pause(self, delivery: float) -> float:
-        """Seconds to wait after delivering metric points took ``delivery`` seconds."""
-        return max(self.interval, delivery * (1 - self.METRICS_SHARE) / self.METRICS_SHARE)
+        """Seconds metric points may wait after a delivery that took ``delivery`` seconds."""
+        return max(self.interval, self.METRICS_MAX_WAIT,
+                   delivery * (1 - self.METRICS_SHARE) / self.METRICS_SHARE)
 
     def run_due(self) -> float:
         """A full beat when one is due, else a delivery of metric points; the pause after it."""
         started = time.perf_counter()
         if self.deliver is None or time.monotonic() >= self._full_beat_due:
             delivery = self.beat() or 0.0
-            pause = self.next_pause(time.perf_counter() - started, delivery)
+            pause = self.next_pause(time.perf_counter() - started)
             if self.deliver is None:
                 return pause
             self._full_beat_due = time.monotonic() + pause

@@ -646,15 +646,14 @@ def test_expensive_heartbeats_back_off_to_a_small_share_of_run_time():
     assert 1 <= len(slow_beats) <= 4
 
 
-def test_metric_delivery_time_does_not_stretch_the_pause_of_full_beats():
+def test_metric_points_wait_at_most_a_second_or_the_interval_or_a_third_of_their_delivery():
     from sacred.run import _Heartbeat
 
     beat = _Heartbeat(0.1, lambda: None, lambda: 0.0)
-    # a beat of 50 ms of which 49 ms delivered metric points: only 1 ms counts for the 3% rule
-    assert beat.next_pause(0.05, 0.049) == 0.1
-    assert beat.next_pause(0.05, 0.02) == pytest.approx(0.03 * 0.97 / 0.03)
-    # metric deliveries pause a third of their time if that is longer: at most 3/4 of the time
-    assert beat.delivery_pause(0.01) == 0.1 and beat.delivery_pause(0.6) == pytest.approx(0.2)
+    assert beat.next_pause(0.05) == pytest.approx(0.05 * 0.97 / 0.03)  # full beats: the 3% rule
+    assert beat.delivery_pause(0.01) == 1.0
+    assert beat.delivery_pause(6.0) == pytest.approx(2.0)  # delivery at most 3/4 of the time
+    assert _Heartbeat(5.0, lambda: None, lambda: 0.0).delivery_pause(0.01) == 5.0
 
 
 def test_metric_points_keep_flowing_between_full_beats_spaced_out_by_the_3_percent_rule():
@@ -673,6 +672,7 @@ def test_metric_points_keep_flowing_between_full_beats_spaced_out_by_the_3_perce
         return 0.001
 
     hb = _Heartbeat(0.01, slow_beat, deliver)
+    hb.METRICS_MAX_WAIT = 0.05
     hb.start()
     deadline = time.monotonic() + 30
     while not full_beats and time.monotonic() < deadline:
@@ -680,7 +680,7 @@ def test_metric_points_keep_flowing_between_full_beats_spaced_out_by_the_3_perce
     time.sleep(1.0)
     hb.stop()
     assert 1 <= len(full_beats) <= 4  # the 3% rule still spaces out the full beats
-    assert len(deliveries) >= 10  # every ~10 ms (a loaded machine gets fewer) in between
+    assert len(deliveries) >= 8  # every ~50 ms (a loaded machine gets fewer) in between
 
 
 class SlowBeatRecorder(Recorder):
@@ -694,7 +694,10 @@ class SlowBeatRecorder(Recorder):
         self.events.append(("metrics", dict(metrics_by_name=metrics_by_name, at=time.monotonic())))
 
 
-def test_a_hot_log_scalar_loop_has_its_points_delivered_while_it_runs():
+def test_a_hot_log_scalar_loop_has_its_points_delivered_while_it_runs(monkeypatch):
+    from sacred.run import _Heartbeat
+
+    monkeypatch.setattr(_Heartbeat, "METRICS_MAX_WAIT", 0.1)
     rec = SlowBeatRecorder()
     loop_end = {}
 
@@ -709,8 +712,9 @@ def test_a_hot_log_scalar_loop_has_its_points_delivered_while_it_runs():
 
     make_ex(main, [rec]).run(options={"--beat_interval": 0.02})
     during = [e for name, e in rec.events if name == "metrics" and e["at"] < loop_end["at"]]
-    # before: one full beat at 0.02 s, then 1.6 s of pause: a single delivery during the loop
-    assert len(during) >= 4
+    # before: one full beat at 0.02 s, then 2 s of pause: a single delivery during the loop;
+    # now one every 0.1 s or more (this observer's datetimes make deliveries slow)
+    assert len(during) >= 2
     steps = [s for _, e in rec.events if _ == "metrics" for s in e["metrics_by_name"]["loss"]["steps"]]
     assert steps == list(range(len(steps)))  # all points, once, in order
 

@@ -215,12 +215,12 @@ def test_a_run_killed_at_random_moments_leaves_valid_files_and_loses_no_delivere
     runs = tmp_path / "runs"
     rng = random.Random(18)
     waits = []
-    for _ in range(6):
+    for attempt in range(6):
         proc = subprocess.Popen([sys.executable, str(script), str(runs)], stdout=subprocess.PIPE)
         try:
             while proc.stdout.readline().strip() not in (b"started", b""):
                 pass  # the run's log lines come first (fd capture shows them on stdout)
-            waits.append(rng.uniform(0.05, 0.6))
+            waits.append(rng.uniform(0.05, 0.6) if attempt < 5 else 1.6)
             time.sleep(waits[-1])
         finally:
             os.kill(proc.pid, signal.SIGKILL)
@@ -239,7 +239,7 @@ def test_a_run_killed_at_random_moments_leaves_valid_files_and_loses_no_delivere
         journaled = read_metrics(FileStorageObserver(runs).backend, str(run_dir)).get("loss", {})
         steps = journaled.get("steps", [])  # none when killed before the first point was delivered
         assert steps == list(range(len(steps)))  # every delivered point, in order
-        if waited >= 0.3:  # points are delivered every beat (0.02 s), whatever else the beat costs
+        if waited >= 1.5:  # points wait at most 1 s for a beat the 3% rule put off, plus delivery
             assert steps, f"run {run_dir.name} ran {waited:.2f} s and delivered no point"
         assert journaled.get("values", []) == [s * 0.5 for s in steps]
 
