@@ -67,6 +67,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from sacred.observers.base import RunObserver
+from sacred.observers.run_files._json_text import (
+    JSON_SCALARS,
+    compact_text,
+    indented_text,
+    scalar_text,
+    time_text,
+)
 from sacred.observers.run_files._metrics_store import INDENT_BELOW_BYTES, MetricSeries
 from sacred.run_ids import check_run_id, is_numeric_run_id
 from sacred.serializer import flatten
@@ -198,22 +205,50 @@ class StorageBackend(ABC):
 _INDENT_BELOW_BYTES = INDENT_BELOW_BYTES
 
 
-def dump_json(obj: Any) -> bytes:
+def dump_json(obj: Any, memo: bool = False) -> bytes:
     """The layout's JSON form: sorted keys, values flattened safely.
 
     Files up to 1 MiB are indented like sacred 0.8.7's; larger ones (a big
     info dict, long metric series) stay compact, because indenting forces
     python's slow pure-Python JSON encoder. Plain JSON data skips the
-    flattening walk.
+    flattening walk. ``memo``: see :func:`_indented_text`.
     """
+    return _indented_text(obj, 0, memo).encode("utf-8")
+
+
+def _indented_text(obj: Any, level: int, memo: bool) -> str:
+    """``dump_json(obj)`` as text, indented as it sits ``level`` levels deep (0 or 1).
+
+    Scalars are their compact text (indenting changes nothing). With ``memo``
+    (run.json and config.json) the indented text comes from
+    :func:`sacred.observers.run_files._json_text.indented_text` (looked up by
+    the compact text, or built without the pure-Python encoder); the same
+    bytes either way.
+    """
+    kind = type(obj)
+    if kind in JSON_SCALARS:
+        return scalar_text(obj)
+    if not obj and (kind is list or kind is dict):
+        return "[]" if kind is list else "{}"
+    text = time_text(obj)  # start, stop and heartbeat times: what flattening makes of them
+    if text is not None:
+        return text
     try:
-        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+        compact = compact_text(obj)
     except (TypeError, ValueError, RecursionError):
-        obj = safe_flatten(obj)
-        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-    if len(compact) < _INDENT_BELOW_BYTES:
-        return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
-    return compact.encode("utf-8")
+        obj = safe_flatten(obj)  # an object becomes its data
+        compact = compact_text(obj)
+        if type(obj) in JSON_SCALARS:
+            return compact
+    if len(compact) >= _INDENT_BELOW_BYTES:
+        return compact
+    if memo:
+        try:
+            return indented_text(obj, compact, level, memo)
+        except RecursionError:
+            pass
+    text = json.dumps(obj, indent=2, sort_keys=True)
+    return text.replace("\n", "\n" + "  " * level) if level else text
 
 
 CLAIM_FILE = ".claim"
@@ -242,7 +277,7 @@ FINAL_INDEX_STATUSES = frozenset({"COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT
 def _small(value: Any) -> tuple[bool, Any]:
     flat = safe_flatten(value)
     try:
-        size = len(json.dumps(flat, separators=(",", ":")))
+        size = len(compact_text(flat))
     except (TypeError, ValueError):
         return False, None
     return size <= INDEX_VALUE_LIMIT, flat
@@ -254,6 +289,7 @@ def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict)
     Readers answer listings and filters from these lines without opening the
     run's folder. A column too large for the index (over
     :data:`INDEX_VALUE_LIMIT` encoded) is left out and named in ``"omitted"``.
+    Every value is flattened already (``index_line(record, flat=True)``).
     """
     meta = run_entry.get("meta") or {}
     record: dict = {
@@ -268,6 +304,9 @@ def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict)
         "comment": meta.get("comment"),
         "sweep": meta.get("sweep"),
     }
+    for name, value in record.items():
+        if type(value) not in JSON_SCALARS:
+            record[name] = safe_flatten(value)
     omitted = []
     for name, value in (("config", config), ("result", run_entry.get("result")), ("final_metrics", final_metrics)):
         fits, flat = _small(value)
@@ -280,9 +319,14 @@ def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict)
     return record
 
 
-def index_line(record: dict) -> bytes:
-    """One runs-index line (``_id`` first: keys sorted), newline-terminated."""
-    return json.dumps(safe_flatten(record), sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
+def index_line(record: dict, flat: bool = False) -> bytes:
+    """One runs-index line (``_id`` first: keys sorted), newline-terminated.
+
+    ``flat``: the record's values are flattened already (as :func:`index_record`
+    makes them), so the flattening walk is skipped.
+    """
+    data = record if flat else safe_flatten(record)
+    return compact_text(data).encode("utf-8") + b"\n"
 
 
 def index_records(data: bytes) -> Iterator[dict]:
@@ -309,9 +353,22 @@ def final_values(metrics: dict) -> dict:
 STATIC_RUN_KEYS = frozenset({"experiment", "host", "meta", "command", "start_time"})
 
 
-def _encode_nested(value: Any) -> str:
+_KEY_TEXTS: dict[str, str] = {}
+
+
+def _key_text(key: str) -> str:
+    """``json.dumps(key)``, remembered for the few keys run.json has."""
+    text = _KEY_TEXTS.get(key)
+    if text is None:
+        text = json.dumps(key)
+        if len(_KEY_TEXTS) < 256:
+            _KEY_TEXTS[key] = text
+    return text
+
+
+def _encode_nested(value: Any, memo: bool = False) -> str:
     """One value of run.json, indented as it sits one level deep in the file."""
-    return dump_json(value).decode("utf-8").replace("\n", "\n  ")
+    return _indented_text(value, 1, memo)
 
 
 def safe_flatten(obj: Any) -> Any:
@@ -573,7 +630,7 @@ class LayoutObserver(RunObserver):
     # -- writing helpers -----------------------------------------------------------------
 
     def _write_json(self, name: str, obj: Any) -> None:
-        self.backend.write_bytes_atomic(self._path(name), dump_json(obj))
+        self.backend.write_bytes_atomic(self._path(name), dump_json(obj, memo=True))
 
     def save_run_entry(self) -> None:
         """Write ``run.json`` (atomically).
@@ -590,10 +647,10 @@ class LayoutObserver(RunObserver):
             if key in STATIC_RUN_KEYS:
                 encoded = cache.get(key)
                 if encoded is None:
-                    encoded = cache[key] = _encode_nested(value)
+                    encoded = cache[key] = _encode_nested(value, memo=True)
             else:
-                encoded = _encode_nested(value)
-            parts.append(f"  {json.dumps(key)}: {encoded}")
+                encoded = _encode_nested(value, memo=True)
+            parts.append(f"  {_key_text(key)}: {encoded}")
         text = "{\n" + ",\n".join(parts) + "\n}" if parts else "{}"
         self.backend.write_bytes_atomic(self._path(RUN_JSON), text.encode("utf-8"))
         self._run_json_written_at = time.monotonic()
@@ -864,7 +921,7 @@ class LayoutObserver(RunObserver):
         record = index_record(self.backend.basename(self.run_dir), self.run_entry, self.config,
                               self._metric_series.final_values())
         try:
-            self.backend.index_append(self.backend.join(self.basedir, RUNS_INDEX), index_line(record))
+            self.backend.index_append(self.backend.join(self.basedir, RUNS_INDEX), index_line(record, flat=True))
         except OSError as exc:  # the index is a cache: run.json stays the record
             logger.warning("Could not update the runs index in %s: %s", self.basedir, exc)
 
