@@ -15,8 +15,10 @@ from layout_helpers import start, utcnow
 from sacred.observers.file_storage import FileStorageObserver
 from sacred.observers.run_files import _json_text
 from sacred.observers.run_files._layout import (
+    INDEX_VALUE_LIMIT,
     _encode_nested,
     dump_json,
+    final_index_line,
     index_line,
     index_record,
     safe_flatten,
@@ -109,13 +111,17 @@ def test_runs_of_one_process_store_their_own_experiment_host_and_config(tmp_path
     """run.json's parts are remembered across runs, but a run whose parts changed stores the new ones."""
     obs = FileStorageObserver(tmp_path / "runs")
     src = str(tmp_path / "src")
-    for run, (host, seed) in enumerate([("a", 1), ("a", 2), ("b", 2), ("a", 1)], start=1):
+    hosts = ["a", "a", "b", "a", 1, True, 1.0, 1, b"a", "a", Color.RED, [1], (1,), [1.0]]
+    for run, host in enumerate(hosts, start=1):  # equal in Python is not equal in JSON
+        seed = run % 3
         ex_info = {"name": "exp", "base_dir": src, "sources": [], "dependencies": [], "repositories": []}
         obs.started_event(ex_info, "main", {"hostname": host}, utcnow(), {"seed": seed, "x": [1, 2]},
                           {"comment": f"run {run}"}, None)
         obs.completed_event(utcnow(), {"r": run})
-        stored = json.loads((tmp_path / "runs" / str(run) / "run.json").read_text())
-        assert stored["host"] == {"hostname": host}
+        stored_text = (tmp_path / "runs" / str(run) / "run.json").read_text()
+        stored = json.loads(stored_text)
+        assert stored["host"] == {"hostname": safe_flatten(host)}
+        assert '"hostname": ' + json.dumps(safe_flatten(host), indent=2).replace("\n", "\n    ") in stored_text
         assert stored["meta"] == {"comment": f"run {run}"}
         assert stored["result"] == {"r": run}
         config_bytes = (tmp_path / "runs" / str(run) / "config.json").read_bytes()
@@ -125,16 +131,19 @@ def test_runs_of_one_process_store_their_own_experiment_host_and_config(tmp_path
         assert (tmp_path / "runs" / str(run) / "run.json").read_bytes() == expected
 
 
-@settings(max_examples=100)
-@given(st.dictionaries(keys, values, max_size=5), values)
-def test_the_observers_index_line_is_index_line_of_index_record(config, result):
+@settings(max_examples=150)
+@given(st.dictionaries(keys, values, max_size=5), values, st.booleans())
+def test_the_observers_index_line_is_index_line_of_index_record(config, result, oversized):
+    if oversized:  # a column left out of the index
+        config = {**config, "big": "x" * INDEX_VALUE_LIMIT}
     entry = {"status": "COMPLETED", "experiment": {"name": "e"}, "command": "main",
              "start_time": datetime.datetime(2026, 1, 1), "stop_time": datetime.datetime(2026, 1, 2),
-             "heartbeat": None, "meta": {"comment": None}, "result": result}
+             "heartbeat": None, "meta": {"comment": None, "sweep": {"i": 1}}, "result": result}
     record = index_record("7", entry, config, {"loss": 0.5})
-    line = index_line(record, flat=True)
-    assert line == index_line(index_record("7", entry, config, {"loss": 0.5}))
+    line = final_index_line("7", entry, config, {"loss": 0.5})
+    assert line == index_line(record, flat=True) == index_line(record)
     assert line == (json.dumps(safe_flatten(record), sort_keys=True, separators=(",", ":")) + "\n").encode()
+    assert ("omitted" in record) == oversized
 
 
 def test_temporary_names_are_unique_and_follow_the_pid_after_a_fork(tmp_path):

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import json
 import logging
+import marshal
 import math
 import os
 import posixpath
@@ -274,13 +275,14 @@ INDEX_VALUE_LIMIT = 16 * 1024
 FINAL_INDEX_STATUSES = frozenset({"COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT"})
 
 
-def _small(value: Any) -> tuple[bool, Any]:
+def _small(value: Any) -> tuple[bool, Any, str]:
+    """(fits in the index, flattened value, its compact text)."""
     flat = safe_flatten(value)
     try:
-        size = len(compact_text(flat))
+        text = compact_text(flat)
     except (TypeError, ValueError):
-        return False, None
-    return size <= INDEX_VALUE_LIMIT, flat
+        return False, None, ""
+    return len(text) <= INDEX_VALUE_LIMIT, flat, text
 
 
 def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict) -> dict:
@@ -291,6 +293,25 @@ def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict)
     :data:`INDEX_VALUE_LIMIT` encoded) is left out and named in ``"omitted"``.
     Every value is flattened already (``index_line(record, flat=True)``).
     """
+    return _index_record_and_texts(run_id, run_entry, config, final_metrics)[0]
+
+
+def final_index_line(run_id: str, run_entry: dict, config: Any, final_metrics: dict) -> bytes:
+    """``index_line(index_record(...))``, joined from the texts made while checking the
+    columns' sizes, so the config is not encoded a second time."""
+    record, texts = _index_record_and_texts(run_id, run_entry, config, final_metrics)
+    parts = []
+    for name in sorted(record):
+        text = texts.get(name)
+        if text is None:
+            value = record[name]
+            text = scalar_text(value) if type(value) in JSON_SCALARS else compact_text(value)
+        parts.append(_key_text(name) + ":" + text)
+    return ("{" + ",".join(parts) + "}\n").encode("utf-8")
+
+
+def _index_record_and_texts(run_id: str, run_entry: dict, config: Any,
+                            final_metrics: dict) -> tuple[dict, dict[str, str]]:
     meta = run_entry.get("meta") or {}
     record: dict = {
         "_id": run_id,
@@ -308,15 +329,17 @@ def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict)
         if type(value) not in JSON_SCALARS:
             record[name] = safe_flatten(value)
     omitted = []
+    texts = {}
     for name, value in (("config", config), ("result", run_entry.get("result")), ("final_metrics", final_metrics)):
-        fits, flat = _small(value)
+        fits, flat, text = _small(value)
         if fits:
             record[name] = flat
+            texts[name] = text
         else:
             omitted.append(name)
     if omitted:
         record["omitted"] = omitted
-    return record
+    return record, texts
 
 
 def index_line(record: dict, flat: bool = False) -> bytes:
@@ -511,6 +534,7 @@ class LayoutObserver(RunObserver):
         self.copy_sources = copy_sources
         self.copy_artifacts = copy_artifacts
         self._lock = threading.RLock()
+        self._static_texts: dict[str, tuple[bytes, str]] = {}  # see _static_text
         self._reset()
 
     # -- state ------------------------------------------------------------------
@@ -647,13 +671,33 @@ class LayoutObserver(RunObserver):
             if key in STATIC_RUN_KEYS:
                 encoded = cache.get(key)
                 if encoded is None:
-                    encoded = cache[key] = _encode_nested(value, memo=True)
+                    encoded = cache[key] = self._static_text(key, value)
             else:
                 encoded = _encode_nested(value, memo=True)
             parts.append(f"  {_key_text(key)}: {encoded}")
         text = "{\n" + ",\n".join(parts) + "\n}" if parts else "{}"
         self.backend.write_bytes_atomic(self._path(RUN_JSON), text.encode("utf-8"))
         self._run_json_written_at = time.monotonic()
+
+    def _static_text(self, key: str, value: Any) -> str:
+        """run.json's text of ``value`` (experiment, host, meta ...), reused from the previous run
+        when ``value`` is the same plain data.
+
+        The fingerprint is ``marshal.dumps(value, 2)``: C, a few times cheaper than
+        encoding the JSON, defined for exact built-in types only (anything else raises
+        ValueError and is encoded afresh) and telling apart what JSON tells apart
+        (``True``/``1``/``1.0``, ``str``/``bytes``): equal fingerprints mean equal texts.
+        """
+        try:
+            fingerprint = marshal.dumps(value, 2)
+        except (ValueError, TypeError, RecursionError):
+            return _encode_nested(value, memo=True)
+        known = self._static_texts.get(key)
+        if known is not None and known[0] == fingerprint:
+            return known[1]
+        text = _encode_nested(value, memo=True)
+        self._static_texts[key] = (fingerprint, text)
+        return text
 
     def _store_once(self, local_filename: str, store_dir: str, md5: str | None = None) -> str:
         md5 = md5 or file_md5(local_filename)
@@ -918,10 +962,10 @@ class LayoutObserver(RunObserver):
     def _index_final(self) -> None:
         """Record the finished run with every listed column in basedir's runs index."""
         assert self.run_dir is not None
-        record = index_record(self.backend.basename(self.run_dir), self.run_entry, self.config,
-                              self._metric_series.final_values())
+        line = final_index_line(self.backend.basename(self.run_dir), self.run_entry, self.config,
+                                self._metric_series.final_values())
         try:
-            self.backend.index_append(self.backend.join(self.basedir, RUNS_INDEX), index_line(record, flat=True))
+            self.backend.index_append(self.backend.join(self.basedir, RUNS_INDEX), line)
         except OSError as exc:  # the index is a cache: run.json stays the record
             logger.warning("Could not update the runs index in %s: %s", self.basedir, exc)
 
