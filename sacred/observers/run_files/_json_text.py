@@ -109,7 +109,10 @@ def indented_text(obj: Any, compact: str, level: int, memo: bool) -> str:
     if text is None:
         text = _walk(obj, level)
         if len(_MEMO) >= MEMO_MAX_ENTRIES:
-            del _MEMO[next(iter(_MEMO))]  # the least recently used
+            try:  # the least recently used; another thread may have taken it already
+                _MEMO.pop(next(iter(_MEMO)), None)
+            except (StopIteration, RuntimeError):
+                pass
     _MEMO[key] = text
     return text
 
