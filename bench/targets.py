@@ -151,7 +151,10 @@ def _flat(results, key: str) -> TargetOutcome:
     first = entry.metrics["first_fifth"].median("ours")
     last = entry.metrics["last_fifth"].median("ours")
     peer_text = f"; peer {peer:.2f}x" if peer is not None else ""
-    return TargetOutcome(name, goal, f"{first:.1f} -> {last:.1f} ms ({ours:.2f}x){peer_text}",
+    floor = entry.metrics.get("floor_growth")
+    bare = floor.median("ours") if floor else None
+    floor_text = f"; bare file-system floor {bare:.2f}x" if bare is not None else ""
+    return TargetOutcome(name, goal, f"{first:.1f} -> {last:.1f} ms ({ours:.2f}x){peer_text}{floor_text}",
                          ours <= 1.1)
 
 

@@ -47,7 +47,11 @@ def flatten(obj: Any) -> Any:
     if isinstance(obj, float):
         return obj
     if isinstance(obj, dict):
-        return {(k if isinstance(k, str) else _key(k)): flatten(v) for k, v in obj.items()}
+        scalars = _SCALAR_TYPES  # values of these exact types are their own flat form
+        return {
+            (k if isinstance(k, str) else _key(k)): (v if type(v) in scalars else flatten(v))
+            for k, v in obj.items()
+        }
     if isinstance(obj, (list, tuple)):
         return _flatten_items(obj)
     if isinstance(obj, (_dt.datetime, _dt.date)):

@@ -102,3 +102,50 @@ class WarningCounter(logging.Handler):
         first = self.messages[0][:200] if self.messages else ""
         result.check("no warnings logged", not self.messages,
                      f"{len(self.messages)} warnings/errors" + (f", first: {first}" if first else ""))
+
+
+def stored_files(run_dir: str) -> list[tuple[str, bytes]]:
+    """(name, bytes) of the files of a stored run folder, sorted by name."""
+    files = []
+    for name in sorted(os.listdir(run_dir)):
+        path = os.path.join(run_dir, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                files.append((name, f.read()))
+    return files
+
+
+class BareRunWriter:
+    """Stores the bytes of one run bare: the floor a FileStorage run cannot go below.
+
+    ``write(folder)``: mkdir, per file open/write/rename of a temp file, then the
+    fsync of every file and the folder, issued concurrently so the file system
+    commits them together: the durability FileStorage documents (atomic replace
+    of each file, all of it fsynced before the run's end returns).
+    """
+
+    def __init__(self, files: list[tuple[str, bytes]]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.files = files
+        self.pool = ThreadPoolExecutor(len(files))
+
+    def write(self, folder: str) -> None:
+        """Store the files in the new folder ``folder``."""
+        os.mkdir(folder)
+        for name, data in self.files:
+            target = os.path.join(folder, name)
+            with open(target + ".tmp", "wb") as f:
+                f.write(data)
+            os.replace(target + ".tmp", target)
+        fds = [os.open(os.path.join(folder, name), os.O_RDONLY) for name in [*(n for n, _ in self.files), "."]]
+        try:
+            list(self.pool.map(os.fsync, fds))  # all at once, as FileStorage does: one journal commit
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def close(self) -> None:
+        """Stop the helper threads."""
+        self.pool.shutdown()
+

@@ -4,7 +4,10 @@
 After one warm-up run, runs a small experiment RUNS times into one store (FileStorage, TinyDB or SQL
 on SQLite) and reports milliseconds per run over the first and the last fifth
 (the first and last hundred of 500), their ratio (1.0 = flat), and for
-FileStorage the time to list every run by reading each ``run.json``'s status.
+FileStorage the time to list every run by reading each ``run.json``'s status
+and the file system's own growth (``floor_growth``): as many bare runs (the
+bytes of the last stored run, written as per_run's floor writes them) into one
+fresh folder, last fifth vs first fifth.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import os
 import sqlite3
 
-from _bench import Result, WarningCounter, clock, parse_args
+from _bench import BareRunWriter, Result, WarningCounter, clock, parse_args, stored_files
 
 from sacred import Experiment
 
@@ -82,6 +85,30 @@ def floor_list(basedir: str) -> float:
     return clock() - start
 
 
+def floor_growth(run_dir: str, floor_dir: str, runs: int) -> list[float]:
+    """The file system's own growth: ``runs`` bare runs (the bytes of ``run_dir``) into one fresh folder.
+
+    Each run is stored as per_run's floor stores it (:class:`_bench.BareRunWriter`):
+    mkdir, temp file + rename per file, concurrent fsync of the files and the folder.
+    Returns the seconds of each run.
+    """
+    writer = BareRunWriter(stored_files(run_dir))
+    os.mkdir(floor_dir)
+    durations = []
+    for i in range(runs):
+        start = clock()
+        writer.write(os.path.join(floor_dir, str(i + 1)))
+        durations.append(clock() - start)
+    writer.close()
+    return durations
+
+
+def fifths(durations: list[float]) -> tuple[float, float]:
+    """ms per run over the first and the last fifth."""
+    fifth = max(1, len(durations) // 5)
+    return 1000 * sum(durations[:fifth]) / fifth, 1000 * sum(durations[-fifth:]) / fifth
+
+
 def stored_statuses(backend: str, workdir: str) -> list[str]:
     """Status of every run found in the store, read without the library."""
     if backend == "fs":
@@ -107,9 +134,7 @@ def main_() -> None:
             ex.run()
             durations.append(clock() - start)
     warnings.report(result)
-    fifth = max(1, args.runs // 5)
-    first = 1000 * sum(durations[:fifth]) / fifth
-    last = 1000 * sum(durations[-fifth:]) / fifth
+    first, last = fifths(durations)
     result.metric("first_fifth", first, "ms/run")
     result.metric("last_fifth", last, "ms/run")
     result.metric("growth", last / first, "x")
@@ -120,6 +145,13 @@ def main_() -> None:
         result.metric("floor_list", 1000 * floor_list(os.path.join(args.workdir, "fs")), "ms")
         if len(listed) != args.runs + 1:
             raise RuntimeError(f"listing found {len(listed)} runs, expected {args.runs + 1}")
+        store = os.path.join(args.workdir, "fs")
+        last_run = max((d for d in os.listdir(store) if d.isdigit()), key=int)
+        floor_first, floor_last = fifths(floor_growth(os.path.join(store, last_run),
+                                                      os.path.join(args.workdir, "floor"), args.runs))
+        result.metric("floor_first_fifth", floor_first, "ms/run")
+        result.metric("floor_last_fifth", floor_last, "ms/run")
+        result.metric("floor_growth", floor_last / floor_first, "x")
     statuses = stored_statuses(args.backend, args.workdir)
     completed = statuses.count("COMPLETED")
     expected = args.runs + 1

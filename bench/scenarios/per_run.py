@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 
-from _bench import Result, WarningCounter, clock, parse_args
+from _bench import BareRunWriter, Result, WarningCounter, clock, parse_args, stored_files
 
 from sacred import Experiment
 from sacred.observers import FileStorageObserver
@@ -61,38 +60,19 @@ def timed_runs(count: int) -> float:
 
 
 def floor_ms_per_run(run_dir: str, floor_dir: str, count: int) -> float:
-    """ms per run to store the same bytes bare: mkdir, open/write/rename per file, fsync at the end.
+    """ms per run to store the same bytes bare (:class:`_bench.BareRunWriter`).
 
     The files are those of a stored run (same names, same bytes); durability is the
-    one FileStorage documents (atomic replace of each file, fsync of files and folder
-    once at the end, issued concurrently so the file system commits them together),
-    so this is the floor a FileStorage run cannot go below.
+    one FileStorage documents, so this is the floor a FileStorage run cannot go below.
     """
-    files = []
-    for name in sorted(os.listdir(run_dir)):
-        path = os.path.join(run_dir, name)
-        if os.path.isfile(path):
-            with open(path, "rb") as f:
-                files.append((name, f.read()))
+    writer = BareRunWriter(stored_files(run_dir))
     os.mkdir(floor_dir)
-    pool = ThreadPoolExecutor(len(files))
     start = clock()
     for i in range(count):
-        folder = os.path.join(floor_dir, str(i))
-        os.mkdir(folder)
-        for name, data in files:
-            target = os.path.join(folder, name)
-            with open(target + ".tmp", "wb") as f:
-                f.write(data)
-            os.replace(target + ".tmp", target)
-        fds = [os.open(os.path.join(folder, name), os.O_RDONLY) for name in [*(n for n, _ in files), "."]]
-        try:
-            list(pool.map(os.fsync, fds))  # all at once, as FileStorage does: one journal commit
-        finally:
-            for fd in fds:
-                os.close(fd)
-    pool.shutdown()
-    return (clock() - start) * 1000 / count
+        writer.write(os.path.join(floor_dir, str(i)))
+    elapsed = clock() - start
+    writer.close()
+    return elapsed * 1000 / count
 
 
 def main_() -> None:

@@ -19,13 +19,14 @@ Local specifics:
 
 from __future__ import annotations
 
+import errno
 import functools
+import itertools
 import json
 import logging
 import os
 import stat
 import threading
-import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,26 @@ logger = logging.getLogger("sacred.observers")
 
 PathLike = str | bytes | Path
 
+
+
+class _TempNames:
+    """``<pid>.<8 hex digits>`` for temporary files: a per-process counter from a random start."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._counter = itertools.count(int.from_bytes(os.urandom(4), "little"))
+
+    def name(self) -> str:
+        """The next name (thread-safe: ``next`` of an ``itertools.count`` is atomic)."""
+        return f"{self._pid}.{next(self._counter) & 0xFFFFFFFF:08x}"
+
+
+_TEMP = _TempNames()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_TEMP._reset)
 
 
 class LocalBackend(StorageBackend):
@@ -90,25 +111,34 @@ class LocalBackend(StorageBackend):
             return None
 
     def _temp_path(self, path: str) -> str:
+        """``.<name>.<pid>.<8 hex digits>.tmp`` next to ``path``, unique within the process.
+
+        The digits count up from a random start (one ``getrandom`` per process,
+        not one per file); the exclusive create in :meth:`_open_temp` catches a
+        name that exists anyway.
+        """
         folder, name = os.path.split(path)
-        return os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        return os.path.join(folder, f".{name}.{_TEMP.name()}.tmp")
 
     def _open_temp(self, path: str) -> tuple[int, str]:
         parent = os.path.dirname(path)
-        tmp = self._temp_path(path)
         # 0o666 & ~umask, like a plain open(): readers of shared runs folders keep access
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        try:
+        for _attempt in range(100):
+            tmp = self._temp_path(path)
             try:
-                fd = os.open(tmp, flags, 0o666)
-            except FileNotFoundError:  # the folder is made when missing, not on every write
-                if not parent:
-                    raise
-                os.makedirs(parent, exist_ok=True)
-                fd = os.open(tmp, flags, 0o666)
-        except OSError as exc:
-            raise _clear_os_error(exc, "write", path) from None
-        return fd, tmp
+                try:
+                    return os.open(tmp, flags, 0o666), tmp
+                except FileNotFoundError:  # the folder is made when missing, not on every write
+                    if not parent:
+                        raise
+                    os.makedirs(parent, exist_ok=True)
+                    return os.open(tmp, flags, 0o666), tmp
+            except FileExistsError:
+                continue  # another process's leftover with the same name: take the next one
+            except OSError as exc:
+                raise _clear_os_error(exc, "write", path) from None
+        raise _clear_os_error(FileExistsError(errno.EEXIST, "no free temporary name"), "write", path)
 
     def write_bytes_atomic(self, path: str, data: bytes) -> None:
         """Temp file in the same folder + ``os.replace`` (made durable at the run's end)."""
@@ -138,19 +168,32 @@ class LocalBackend(StorageBackend):
 
         The index is never reached through a symbolic link or appended to when another
         user owns it (``sacred.file_trust``): a planted link would redirect the writes.
+        The file is opened without following a link (``O_NOFOLLOW``) and its owner is
+        checked on the opened descriptor (``fstat``), so the file checked is the one
+        written, with one system call for the check.
         """
-        from sacred.file_trust import HOW_TO_ALLOW, foreign_file_problem, foreign_files_allowed
+        from sacred.file_trust import foreign_files_allowed
 
-        problem = foreign_file_problem(path)
-        if problem is None and os.path.islink(path) and not foreign_files_allowed():
-            problem = f"it is a symbolic link (to {os.path.realpath(path)})"
-        if problem is not None:
-            raise PermissionError(f"not appending to {path}: {problem} ({HOW_TO_ALLOW})")
+        allowed = foreign_files_allowed()
+        nofollow = getattr(os, "O_NOFOLLOW", 0)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        if not foreign_files_allowed():
-            flags |= getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(path, flags, 0o666)
+        if not allowed:
+            if not nofollow:  # no O_NOFOLLOW: check the path first (a small race remains)
+                _refuse_untrusted_index(path, os.path.islink(path))
+            flags |= nofollow
         try:
+            fd = os.open(path, flags, 0o666)
+        except OSError as exc:
+            if not allowed and exc.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
+                _refuse_untrusted_index(path, True)
+            raise
+        try:
+            if not allowed:
+                from sacred.file_trust import HOW_TO_ALLOW, stat_problem
+
+                problem = stat_problem(os.fstat(fd))
+                if problem is not None:
+                    raise PermissionError(f"not appending to {path}: {problem} ({HOW_TO_ALLOW})")
             os.write(fd, line)
         finally:
             os.close(fd)
@@ -232,6 +275,17 @@ class LocalBackend(StorageBackend):
     def remove(self, path: str) -> None:
         """Remove a file if present."""
         _silent_remove(path)
+
+
+def _refuse_untrusted_index(path: str, is_link: bool) -> None:
+    """Raise PermissionError if the runs index at ``path`` is a link or another user's file."""
+    from sacred.file_trust import HOW_TO_ALLOW, foreign_file_problem
+
+    problem = foreign_file_problem(path)
+    if problem is None and is_link:
+        problem = f"it is a symbolic link (to {os.path.realpath(path)})"
+    if problem is not None:
+        raise PermissionError(f"not appending to {path}: {problem} ({HOW_TO_ALLOW})")
 
 
 def _fsync_logged(fd: int, path: str) -> None:

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import json
 import logging
+import marshal
 import math
 import os
 import posixpath
@@ -67,6 +68,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from sacred.observers.base import RunObserver
+from sacred.observers.run_files._json_text import (
+    JSON_SCALARS,
+    compact_text,
+    indented_text,
+    scalar_text,
+    time_text,
+)
 from sacred.observers.run_files._metrics_store import INDENT_BELOW_BYTES, MetricSeries
 from sacred.run_ids import check_run_id, is_numeric_run_id
 from sacred.serializer import flatten
@@ -198,22 +206,50 @@ class StorageBackend(ABC):
 _INDENT_BELOW_BYTES = INDENT_BELOW_BYTES
 
 
-def dump_json(obj: Any) -> bytes:
+def dump_json(obj: Any, memo: bool = False) -> bytes:
     """The layout's JSON form: sorted keys, values flattened safely.
 
     Files up to 1 MiB are indented like sacred 0.8.7's; larger ones (a big
     info dict, long metric series) stay compact, because indenting forces
     python's slow pure-Python JSON encoder. Plain JSON data skips the
-    flattening walk.
+    flattening walk. ``memo``: see :func:`_indented_text`.
     """
+    return _indented_text(obj, 0, memo).encode("utf-8")
+
+
+def _indented_text(obj: Any, level: int, memo: bool) -> str:
+    """``dump_json(obj)`` as text, indented as it sits ``level`` levels deep (0 or 1).
+
+    Scalars are their compact text (indenting changes nothing). With ``memo``
+    (run.json and config.json) the indented text comes from
+    :func:`sacred.observers.run_files._json_text.indented_text` (looked up by
+    the compact text, or built without the pure-Python encoder); the same
+    bytes either way.
+    """
+    kind = type(obj)
+    if kind in JSON_SCALARS:
+        return scalar_text(obj)
+    if not obj and (kind is list or kind is dict):
+        return "[]" if kind is list else "{}"
+    text = time_text(obj)  # start, stop and heartbeat times: what flattening makes of them
+    if text is not None:
+        return text
     try:
-        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+        compact = compact_text(obj)
     except (TypeError, ValueError, RecursionError):
-        obj = safe_flatten(obj)
-        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-    if len(compact) < _INDENT_BELOW_BYTES:
-        return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
-    return compact.encode("utf-8")
+        obj = safe_flatten(obj)  # an object becomes its data
+        compact = compact_text(obj)
+        if type(obj) in JSON_SCALARS:
+            return compact
+    if len(compact) >= _INDENT_BELOW_BYTES:
+        return compact
+    if memo:
+        try:
+            return indented_text(obj, compact, level, memo)
+        except RecursionError:
+            pass
+    text = json.dumps(obj, indent=2, sort_keys=True)
+    return text.replace("\n", "\n" + "  " * level) if level else text
 
 
 CLAIM_FILE = ".claim"
@@ -239,13 +275,14 @@ INDEX_VALUE_LIMIT = 16 * 1024
 FINAL_INDEX_STATUSES = frozenset({"COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT"})
 
 
-def _small(value: Any) -> tuple[bool, Any]:
+def _small(value: Any) -> tuple[bool, Any, str]:
+    """(fits in the index, flattened value, its compact text)."""
     flat = safe_flatten(value)
     try:
-        size = len(json.dumps(flat, separators=(",", ":")))
+        text = compact_text(flat)
     except (TypeError, ValueError):
-        return False, None
-    return size <= INDEX_VALUE_LIMIT, flat
+        return False, None, ""
+    return len(text) <= INDEX_VALUE_LIMIT, flat, text
 
 
 def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict) -> dict:
@@ -254,7 +291,27 @@ def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict)
     Readers answer listings and filters from these lines without opening the
     run's folder. A column too large for the index (over
     :data:`INDEX_VALUE_LIMIT` encoded) is left out and named in ``"omitted"``.
+    Every value is flattened already (``index_line(record, flat=True)``).
     """
+    return _index_record_and_texts(run_id, run_entry, config, final_metrics)[0]
+
+
+def final_index_line(run_id: str, run_entry: dict, config: Any, final_metrics: dict) -> bytes:
+    """``index_line(index_record(...))``, joined from the texts made while checking the
+    columns' sizes, so the config is not encoded a second time."""
+    record, texts = _index_record_and_texts(run_id, run_entry, config, final_metrics)
+    parts = []
+    for name in sorted(record):
+        text = texts.get(name)
+        if text is None:
+            value = record[name]
+            text = scalar_text(value) if type(value) in JSON_SCALARS else compact_text(value)
+        parts.append(_key_text(name) + ":" + text)
+    return ("{" + ",".join(parts) + "}\n").encode("utf-8")
+
+
+def _index_record_and_texts(run_id: str, run_entry: dict, config: Any,
+                            final_metrics: dict) -> tuple[dict, dict[str, str]]:
     meta = run_entry.get("meta") or {}
     record: dict = {
         "_id": run_id,
@@ -268,21 +325,31 @@ def index_record(run_id: str, run_entry: dict, config: Any, final_metrics: dict)
         "comment": meta.get("comment"),
         "sweep": meta.get("sweep"),
     }
+    for name, value in record.items():
+        if type(value) not in JSON_SCALARS:
+            record[name] = safe_flatten(value)
     omitted = []
+    texts = {}
     for name, value in (("config", config), ("result", run_entry.get("result")), ("final_metrics", final_metrics)):
-        fits, flat = _small(value)
+        fits, flat, text = _small(value)
         if fits:
             record[name] = flat
+            texts[name] = text
         else:
             omitted.append(name)
     if omitted:
         record["omitted"] = omitted
-    return record
+    return record, texts
 
 
-def index_line(record: dict) -> bytes:
-    """One runs-index line (``_id`` first: keys sorted), newline-terminated."""
-    return json.dumps(safe_flatten(record), sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
+def index_line(record: dict, flat: bool = False) -> bytes:
+    """One runs-index line (``_id`` first: keys sorted), newline-terminated.
+
+    ``flat``: the record's values are flattened already (as :func:`index_record`
+    makes them), so the flattening walk is skipped.
+    """
+    data = record if flat else safe_flatten(record)
+    return compact_text(data).encode("utf-8") + b"\n"
 
 
 def index_records(data: bytes) -> Iterator[dict]:
@@ -309,9 +376,22 @@ def final_values(metrics: dict) -> dict:
 STATIC_RUN_KEYS = frozenset({"experiment", "host", "meta", "command", "start_time"})
 
 
-def _encode_nested(value: Any) -> str:
+_KEY_TEXTS: dict[str, str] = {}
+
+
+def _key_text(key: str) -> str:
+    """``json.dumps(key)``, remembered for the few keys run.json has."""
+    text = _KEY_TEXTS.get(key)
+    if text is None:
+        text = json.dumps(key)
+        if len(_KEY_TEXTS) < 256:
+            _KEY_TEXTS[key] = text
+    return text
+
+
+def _encode_nested(value: Any, memo: bool = False) -> str:
     """One value of run.json, indented as it sits one level deep in the file."""
-    return dump_json(value).decode("utf-8").replace("\n", "\n  ")
+    return _indented_text(value, 1, memo)
 
 
 def safe_flatten(obj: Any) -> Any:
@@ -454,6 +534,7 @@ class LayoutObserver(RunObserver):
         self.copy_sources = copy_sources
         self.copy_artifacts = copy_artifacts
         self._lock = threading.RLock()
+        self._static_texts: dict[str, tuple[bytes, str]] = {}  # see _static_text
         self._reset()
 
     # -- state ------------------------------------------------------------------
@@ -573,7 +654,7 @@ class LayoutObserver(RunObserver):
     # -- writing helpers -----------------------------------------------------------------
 
     def _write_json(self, name: str, obj: Any) -> None:
-        self.backend.write_bytes_atomic(self._path(name), dump_json(obj))
+        self.backend.write_bytes_atomic(self._path(name), dump_json(obj, memo=True))
 
     def save_run_entry(self) -> None:
         """Write ``run.json`` (atomically).
@@ -590,13 +671,33 @@ class LayoutObserver(RunObserver):
             if key in STATIC_RUN_KEYS:
                 encoded = cache.get(key)
                 if encoded is None:
-                    encoded = cache[key] = _encode_nested(value)
+                    encoded = cache[key] = self._static_text(key, value)
             else:
-                encoded = _encode_nested(value)
-            parts.append(f"  {json.dumps(key)}: {encoded}")
+                encoded = _encode_nested(value, memo=True)
+            parts.append(f"  {_key_text(key)}: {encoded}")
         text = "{\n" + ",\n".join(parts) + "\n}" if parts else "{}"
         self.backend.write_bytes_atomic(self._path(RUN_JSON), text.encode("utf-8"))
         self._run_json_written_at = time.monotonic()
+
+    def _static_text(self, key: str, value: Any) -> str:
+        """run.json's text of ``value`` (experiment, host, meta ...), reused from the previous run
+        when ``value`` is the same plain data.
+
+        The fingerprint is ``marshal.dumps(value, 2)``: C, a few times cheaper than
+        encoding the JSON, defined for exact built-in types only (anything else raises
+        ValueError and is encoded afresh) and telling apart what JSON tells apart
+        (``True``/``1``/``1.0``, ``str``/``bytes``): equal fingerprints mean equal texts.
+        """
+        try:
+            fingerprint = marshal.dumps(value, 2)
+        except (ValueError, TypeError, RecursionError):
+            return _encode_nested(value, memo=True)
+        known = self._static_texts.get(key)
+        if known is not None and known[0] == fingerprint:
+            return known[1]
+        text = _encode_nested(value, memo=True)
+        self._static_texts[key] = (fingerprint, text)
+        return text
 
     def _store_once(self, local_filename: str, store_dir: str, md5: str | None = None) -> str:
         md5 = md5 or file_md5(local_filename)
@@ -861,10 +962,10 @@ class LayoutObserver(RunObserver):
     def _index_final(self) -> None:
         """Record the finished run with every listed column in basedir's runs index."""
         assert self.run_dir is not None
-        record = index_record(self.backend.basename(self.run_dir), self.run_entry, self.config,
-                              self._metric_series.final_values())
+        line = final_index_line(self.backend.basename(self.run_dir), self.run_entry, self.config,
+                                self._metric_series.final_values())
         try:
-            self.backend.index_append(self.backend.join(self.basedir, RUNS_INDEX), index_line(record))
+            self.backend.index_append(self.backend.join(self.basedir, RUNS_INDEX), line)
         except OSError as exc:  # the index is a cache: run.json stays the record
             logger.warning("Could not update the runs index in %s: %s", self.basedir, exc)
 
