@@ -67,6 +67,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sacred.observers.base import RunObserver
+from sacred.observers.run_files._json_text import compact_json, indented_json
 from sacred.observers.run_files._metrics_store import INDENT_BELOW_BYTES, MetricSeries
 from sacred.run_ids import check_run_id, is_numeric_run_id
 from sacred.serializer import flatten
@@ -203,16 +204,17 @@ def dump_json(obj: Any) -> bytes:
 
     Files up to 1 MiB are indented like sacred 0.8.7's; larger ones (a big
     info dict, long metric series) stay compact, because indenting forces
-    python's slow pure-Python JSON encoder. Plain JSON data skips the
+    python's slow pure-Python JSON encoder (flat lists of scalars are
+    indented at C speed, :func:`indented_json`). Plain JSON data skips the
     flattening walk.
     """
     try:
-        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+        compact = compact_json(obj)
     except (TypeError, ValueError, RecursionError):
         obj = safe_flatten(obj)
         compact = json.dumps(obj, sort_keys=True, separators=(",", ":"))
     if len(compact) < _INDENT_BELOW_BYTES:
-        return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
+        return indented_json(obj, compact).encode("utf-8")
     return compact.encode("utf-8")
 
 
@@ -755,9 +757,9 @@ class LayoutObserver(RunObserver):
                 if known is not None and known[0] == fingerprint:
                     parts[key] = known
                     continue
-                compact = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True)
-                # [fingerprint, compact entry, indented entry (made when needed)]
-                parts[key] = [fingerprint, json.dumps(key) + ":" + compact, None]
+                compact = compact_json(value)
+                # [fingerprint, compact entry, indented entry (made when needed), compact value]
+                parts[key] = [fingerprint, json.dumps(key) + ":" + compact, None, compact]
             self._info_parts = parts
             compact = "{" + ",".join(part[1] for part in parts.values()) + "}"
             if len(compact) >= _INDENT_BELOW_BYTES:
@@ -766,7 +768,8 @@ class LayoutObserver(RunObserver):
                 return b"{}"
             for key, part in parts.items():
                 if part[2] is None:  # info[key] pickles as the fingerprint: its content now
-                    part[2] = "  " + json.dumps(key) + ": " + _encode_nested(info[key])
+                    text = indented_json(info[key], part[3]).replace("\n", "\n  ")
+                    part[2] = "  " + json.dumps(key) + ": " + text
             return ("{\n" + ",\n".join(part[2] for part in parts.values()) + "\n}").encode("utf-8")
         except Exception:  # noqa: BLE001 - anything unusual: the general encoder decides
             self._info_parts = {}

@@ -1,0 +1,112 @@
+"""indented_json gives json.dumps(indent=2, sort_keys=True)'s bytes, at C speed for flat lists."""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sacred.observers.run_files import _json_text
+from sacred.observers.run_files._json_text import compact_json, indented_json
+from sacred.observers.run_files._layout import dump_json, safe_flatten
+from sacred.observers.run_files._metrics_store import INDENT_BELOW_BYTES
+
+
+class Flo(float):
+    """A float subclass whose repr differs from float's."""
+
+    def __repr__(self) -> str:
+        return "Flo!"
+
+
+class Int(int):
+    """An int subclass whose repr differs from int's."""
+
+    def __repr__(self) -> str:
+        return "Int!"
+
+
+class Str(str):
+    """A str subclass."""
+
+
+class Colour(enum.IntEnum):
+    """An IntEnum (an int subclass with its own repr)."""
+
+    RED = 1
+
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**30, max_value=10**60),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
+    st.sampled_from([1, 1.0, True, False, -0.0, 0.0, math.inf, -math.inf, math.nan, 1e16, 1e-5,
+                     5e-324, "ü", "\u2028", '"', ",", "[", "{", "\\", "\x00", "😀"]),
+    st.builds(Flo, st.floats(allow_nan=True)), st.builds(Int, st.integers()),
+    st.builds(Str, st.text(max_size=4)), st.just(Colour.RED),
+)
+keys = st.one_of(st.text(max_size=4), st.integers(), st.floats(), st.booleans(), st.none())
+values = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=5), st.lists(inner, max_size=5).map(tuple),
+    st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    st.dictionaries(keys, inner, max_size=3)), max_leaves=20)
+flat_lists = st.one_of(
+    st.lists(scalars, max_size=30), st.lists(st.floats(allow_nan=True), max_size=30),
+    st.lists(st.text(max_size=5), max_size=30), st.lists(st.integers(), max_size=30).map(tuple),
+)
+
+
+def _outcome(fn, *args):
+    try:
+        return "ok", fn(*args)
+    except (TypeError, ValueError) as exc:
+        return "error", type(exc)
+
+
+@settings(max_examples=400)
+@given(st.one_of(values, flat_lists))
+def test_indented_json_is_json_dumps_indented(obj):
+    assert _outcome(indented_json, obj) == _outcome(lambda o: json.dumps(o, indent=2, sort_keys=True), obj)
+
+
+@settings(max_examples=200)
+@given(flat_lists)
+def test_the_callers_compact_text_gives_the_same_bytes(obj):
+    expected = json.dumps(obj, indent=2, sort_keys=True)
+    assert indented_json(obj, compact_json(obj)) == expected
+    assert indented_json(obj) == expected
+
+
+def _old_dump_json(obj):
+    """dump_json as it was before indented_json (the stored bytes it must keep)."""
+    try:
+        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        obj = safe_flatten(obj)
+        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    if len(compact) < INDENT_BELOW_BYTES:
+        return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
+    return compact.encode("utf-8")
+
+
+@settings(max_examples=300)
+@given(st.one_of(values, flat_lists, st.dictionaries(st.text(max_size=3), flat_lists, max_size=4)))
+def test_dump_json_keeps_its_bytes(obj):
+    assert _outcome(dump_json, obj) == _outcome(_old_dump_json, obj)
+
+
+def test_flat_lists_never_reach_the_pure_python_encoder(monkeypatch):
+    def slow(*args, **kwargs):
+        raise AssertionError("pure-Python encoder used")
+
+    monkeypatch.setattr(json.encoder, "_make_iterencode", slow)
+    floats = [k / 7 for k in range(1000)] + [math.nan, math.inf, -0.0, 1e300]
+    assert indented_json(floats).startswith("[\n  0.0,\n  0.14285714285714285,\n")
+    assert indented_json([1, True, None, 2.5, Int(3)]) == "[\n  1,\n  true,\n  null,\n  2.5,\n  3\n]"
+    assert indented_json(["a", "ü,\"["]) == '[\n  "a",\n  "\\u00fc,\\"["\n]'
+    with pytest.raises(AssertionError):  # nested containers still go through json.dumps
+        indented_json([{"a": 1}])
+    assert _json_text.indented_json(()) == "[]"
