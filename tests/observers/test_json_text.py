@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -59,6 +60,15 @@ flat_lists = st.one_of(
 )
 
 
+@pytest.fixture(params=["orjson", "stdlib"], autouse=True)
+def _accelerated(request, monkeypatch):
+    """Every test runs with orjson (when installed) and with the standard library only."""
+    if request.param == "stdlib":
+        monkeypatch.setenv("SACRED_NO_ORJSON", "1")
+    else:
+        monkeypatch.delenv("SACRED_NO_ORJSON", raising=False)
+
+
 def _outcome(fn, *args):
     try:
         return "ok", fn(*args)
@@ -110,3 +120,32 @@ def test_flat_lists_never_reach_the_pure_python_encoder(monkeypatch):
     with pytest.raises(AssertionError):  # nested containers still go through json.dumps
         indented_json([{"a": 1}])
     assert _json_text.indented_json(()) == "[]"
+
+
+number_lists = st.recursive(
+    st.lists(st.one_of(
+        st.floats(allow_nan=True), st.integers(), st.integers(min_value=2**62, max_value=2**66),
+        st.booleans(), st.none(), st.builds(Flo, st.floats()), st.builds(Int, st.integers(-9, 9)),
+        st.just(Colour.RED), st.floats(min_value=1e-6, max_value=1e-3),
+        st.floats(min_value=1e14, max_value=1e18), st.sampled_from([5e-324, 1e-7, 1e16, 1e-05, -0.0]),
+    ), min_size=1, max_size=40),
+    lambda inner: st.lists(inner, min_size=1, max_size=3), max_leaves=60)
+
+
+@settings(max_examples=500)
+@given(st.one_of(number_lists, number_lists.map(tuple), flat_lists))
+def test_compact_json_is_json_dumps_compact(obj):
+    expected = _outcome(lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), allow_nan=True), obj)
+    assert _outcome(compact_json, obj) == expected
+
+
+def test_number_lists_use_orjson_when_installed(monkeypatch):
+    orjson = pytest.importorskip("orjson")
+    if os.environ.get("SACRED_NO_ORJSON"):
+        pytest.skip("orjson turned off for this parameter")
+    calls = []
+    monkeypatch.setattr(json, "dumps", lambda *a, **k: calls.append(a) or "")
+    floats = [k + j / 7 for k in range(3) for j in range(100)]
+    assert compact_json(floats) == orjson.dumps(floats).decode()
+    assert calls == []
+    assert compact_json([1e-05]) == "" and len(calls) == 1  # orjson's text would differ: json's
