@@ -468,6 +468,7 @@ class LayoutObserver(RunObserver):
         self.cout = ""
         self._info_bytes: bytes | None = None
         self._info_parts: dict[str, list] = {}
+        self._info_data: bytes | None = None
         self._metric_series = MetricSeries()
         self._points_total = 0
         self._points_at_rewrite = 0
@@ -739,15 +740,18 @@ class LayoutObserver(RunObserver):
         times faster than JSON encodes floats) and compared with the pickle of
         the previous beat: equal bytes mean an equal value of equal types, so
         its JSON text from then is reused (compact, and indented once the
-        file is small enough to be indented). The result is byte for byte
-        ``dump_json(info)``; anything unusual (non-string keys, values JSON or
-        pickle cannot take) goes through ``dump_json`` itself.
+        file is small enough to be indented). When every entry is as it was,
+        the previous beat's bytes are returned as they are; otherwise the
+        compact file is one join of the entries' cached bytes. The result is
+        byte for byte ``dump_json(info)``; anything unusual (non-string keys,
+        values JSON or pickle cannot take) goes through ``dump_json`` itself.
         """
         import pickle
 
         previous = self._info_parts
         parts: dict[str, list] = {}
         try:
+            reused = len(info) == len(previous)
             for key in sorted(info):
                 if type(key) is not str:
                     raise TypeError(key)
@@ -757,23 +761,36 @@ class LayoutObserver(RunObserver):
                 if known is not None and known[0] == fingerprint:
                     parts[key] = known
                     continue
+                reused = False
                 compact = compact_json(value)
-                # [fingerprint, compact entry, indented entry (made when needed), compact value]
-                parts[key] = [fingerprint, json.dumps(key) + ":" + compact, None, compact]
+                # [fingerprint, compact entry (bytes), indented entry (made when needed), compact value]
+                parts[key] = [fingerprint, (json.dumps(key) + ":" + compact).encode("utf-8"), None, compact]
             self._info_parts = parts
-            compact = "{" + ",".join(part[1] for part in parts.values()) + "}"
-            if len(compact) >= _INDENT_BELOW_BYTES:
-                return compact.encode("utf-8")
-            if not parts:
-                return b"{}"
-            for key, part in parts.items():
-                if part[2] is None:  # info[key] pickles as the fingerprint: its content now
-                    text = indented_json(info[key], part[3]).replace("\n", "\n  ")
-                    part[2] = "  " + json.dumps(key) + ": " + text
-            return ("{\n" + ",\n".join(part[2] for part in parts.values()) + "\n}").encode("utf-8")
+            if reused and self._info_data is not None:
+                return self._info_data
+            self._info_data = self._info_from_parts(info, parts)
+            return self._info_data
         except Exception:  # noqa: BLE001 - anything unusual: the general encoder decides
             self._info_parts = {}
+            self._info_data = None
             return dump_json(info)
+
+    @staticmethod
+    def _info_from_parts(info: dict, parts: dict[str, list]) -> bytes:
+        """info.json from the entries' texts: compact from 1 MiB up, indented below."""
+        if not parts:
+            return b"{}"
+        entries = [part[1] for part in parts.values()]
+        if sum(map(len, entries)) + len(entries) + 1 >= _INDENT_BELOW_BYTES:
+            # one copy of the whole: the braces go onto the first and last entry
+            entries[0] = b"{" + entries[0]
+            entries[-1] = entries[-1] + b"}"
+            return b",".join(entries)
+        for key, part in parts.items():
+            if part[2] is None:  # info[key] pickles as the fingerprint: its content now
+                text = indented_json(info[key], part[3]).replace("\n", "\n  ")
+                part[2] = "  " + json.dumps(key) + ": " + text
+        return ("{\n" + ",\n".join(part[2] for part in parts.values()) + "\n}").encode("utf-8")
 
     def _save_cout(self, captured_out: str | None) -> None:
         text = captured_out or ""
