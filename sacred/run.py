@@ -521,7 +521,26 @@ class _InfoSnapshot:
             else:
                 current.append((blob, pickle.loads(blob)))
         self._previous = current
-        return dict(item for _, item in current)
+        return InfoCopy((item for _, item in current), {key: blob for blob, (key, _) in current})
+
+
+class InfoCopy(dict):
+    """The info dict a heartbeat hands to observers: a copy, with each entry's pickle.
+
+    ``entry_pickles[key]`` is ``pickle.dumps((key, value), HIGHEST_PROTOCOL)``
+    of the entry as copied, so an observer that compares entries between
+    beats (FileStorage's info.json) need not pickle them again. Otherwise a
+    plain dict: it pickles and deep-copies as one.
+    """
+
+    __slots__ = ("entry_pickles",)
+
+    def __init__(self, items: Any, entry_pickles: dict) -> None:
+        super().__init__(items)
+        self.entry_pickles = entry_pickles
+
+    def __reduce__(self) -> tuple:
+        return (dict, (dict(self),))
 
 
 def _snapshot(info: dict) -> dict:

@@ -50,3 +50,14 @@ def test_values_that_do_not_pickle_fall_back_to_a_deep_copy():
     taken = snapshot.take(info)
     assert taken["x"] == [1] and taken["x"] is not info["x"]
     assert snapshot.take({"x": [2]}) == {"x": [2]}
+
+
+def test_the_copy_carries_each_entrys_pickle_and_is_a_plain_dict_elsewhere():
+    import pickle
+
+    info = {"a": [1.5, 2], "b": {"c": None}}
+    taken = _InfoSnapshot().take(info)
+    assert taken.entry_pickles == {k: pickle.dumps((k, v), protocol=pickle.HIGHEST_PROTOCOL) for k, v in info.items()}
+    assert type(pickle.loads(pickle.dumps(taken))) is dict
+    assert type(copy.deepcopy(taken)) is dict and copy.deepcopy(taken) == info
+

@@ -83,3 +83,23 @@ def test_the_compact_file_joined_from_entry_bytes_is_dump_json(tmp_path_factory,
         info = {**info, "zz_big": ["x" * 1024] * 1030}  # the file is compact
         obs.heartbeat_event(info, "", utcnow(), None)
         assert (tmp / "runs" / "1" / "info.json").read_bytes() == dump_json(info)
+
+
+def test_file_storage_uses_the_copys_pickles_instead_of_pickling_again(tmp_path, monkeypatch):
+    import pickle
+
+    from sacred.run import _InfoSnapshot
+
+    obs = FileStorageObserver(tmp_path / "runs")
+    start(obs, str(tmp_path / "src"))
+    snapshot = _InfoSnapshot()
+    info = {"a": [0.5] * 10, "b": "x"}
+    taken = snapshot.take(info)
+    dumps = []
+    real = pickle.dumps
+    monkeypatch.setattr(pickle, "dumps", lambda *a, **k: dumps.append(a) or real(*a, **k))
+    obs.heartbeat_event(taken, "", utcnow(), None)
+    assert dumps == []
+    assert (tmp_path / "runs" / "1" / "info.json").read_bytes() == b'{\n  "a": [\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5\n  ],\n  "b": "x"\n}'
+    obs.heartbeat_event(info, "", utcnow(), None)  # the live dict (final beat): pickled, same bytes
+    assert len(dumps) == 2

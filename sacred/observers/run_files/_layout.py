@@ -736,8 +736,9 @@ class LayoutObserver(RunObserver):
         """``dump_json(info)``, re-encoding only the top-level entries that changed.
 
         A growing info dict (a list per epoch, say) is re-sent whole on every
-        beat. Each entry's value is pickled (plain data pickles in C, tens of
-        times faster than JSON encodes floats) and compared with the pickle of
+        beat. Each entry ``(key, value)`` is pickled (plain data pickles in C,
+        tens of times faster than JSON encodes floats; a heartbeat's copy of
+        the info brings these pickles along) and compared with the pickle of
         the previous beat: equal bytes mean an equal value of equal types, so
         its JSON text from then is reused (compact, and indented once the
         file is small enough to be indented). When every entry is as it was,
@@ -750,13 +751,17 @@ class LayoutObserver(RunObserver):
 
         previous = self._info_parts
         parts: dict[str, list] = {}
+        # the heartbeat's copy comes with each entry's pickle (sacred.run.InfoCopy)
+        known_pickles = getattr(info, "entry_pickles", None) or {}
         try:
             reused = len(info) == len(previous)
             for key in sorted(info):
                 if type(key) is not str:
                     raise TypeError(key)
                 value = info[key]
-                fingerprint = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                fingerprint = known_pickles.get(key)
+                if fingerprint is None:
+                    fingerprint = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
                 known = previous.get(key)
                 if known is not None and known[0] == fingerprint:
                     parts[key] = known
