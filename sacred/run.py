@@ -481,6 +481,7 @@ class Run:
         if not self.observers and not _has_plugins():
             self.captured_out = self._current_output()
             return
+        self._info_snapshot.clear()  # the final beat sends the live info: no copies needed
         try:
             self._beat(final=True)
         except Exception as err:  # noqa: BLE001 - the stop event must still go out
@@ -502,6 +503,10 @@ class _InfoSnapshot:
 
     def __init__(self) -> None:
         self._previous: list[tuple[bytes, tuple]] = []
+
+    def clear(self) -> None:
+        """Forget the copies kept for the next beat (the run's beats are over)."""
+        self._previous = []
 
     def take(self, info: dict) -> dict:
         """A copy of ``info`` taken while the main thread may be changing it."""

@@ -61,3 +61,27 @@ def test_the_copy_carries_each_entrys_pickle_and_is_a_plain_dict_elsewhere():
     assert type(pickle.loads(pickle.dumps(taken))) is dict
     assert type(copy.deepcopy(taken)) is dict and copy.deepcopy(taken) == info
 
+
+
+def test_the_copies_are_released_when_the_run_ends():
+    from sacred import Experiment
+
+    ex = Experiment("snap")
+    kept = []
+
+    @ex.main
+    def main(_run):
+        _run.info["x"] = [1.0] * 10
+        _run._beat()  # a heartbeat: its copy is kept for comparing with the next one
+        kept.append(len(_run._info_snapshot._previous))
+
+    class Observer:
+        priority = 0
+
+        def heartbeat_event(self, info, captured_out, beat_time, result):
+            pass
+
+    ex.observers.append(Observer())
+    run = ex.run(options={"--capture": "no"})
+    assert kept == [1]
+    assert run._info_snapshot._previous == []
