@@ -62,11 +62,13 @@ flat_lists = st.one_of(
 
 @pytest.fixture(params=["orjson", "stdlib"], autouse=True)
 def _accelerated(request, monkeypatch):
-    """Every test runs with orjson (when installed) and with the standard library only."""
+    """Every test runs with orjson (when installed, for lists of any length) and with the
+    standard library only."""
     if request.param == "stdlib":
         monkeypatch.setenv("SACRED_NO_ORJSON", "1")
     else:
         monkeypatch.delenv("SACRED_NO_ORJSON", raising=False)
+        monkeypatch.setattr(_json_text, "ORJSON_FROM_ITEMS", 1)
 
 
 def _outcome(fn, *args):
@@ -143,9 +145,20 @@ def test_number_lists_use_orjson_when_installed(monkeypatch):
     orjson = pytest.importorskip("orjson")
     if os.environ.get("SACRED_NO_ORJSON"):
         pytest.skip("orjson turned off for this parameter")
+    monkeypatch.setattr(_json_text, "ORJSON_FROM_ITEMS", 1024)
     calls = []
     monkeypatch.setattr(json, "dumps", lambda *a, **k: calls.append(a) or "")
-    floats = [k + j / 7 for k in range(3) for j in range(100)]
+    floats = [k + j / 7 for k in range(3) for j in range(400)]
     assert compact_json(floats) == orjson.dumps(floats).decode()
     assert calls == []
-    assert compact_json([1e-05]) == "" and len(calls) == 1  # orjson's text would differ: json's
+    assert compact_json([1e-05] * 2000) == "" and len(calls) == 1  # orjson's text would differ: json's
+    assert compact_json([1.5] * 10) == "" and len(calls) == 2  # short: json alone
+
+
+def test_short_lists_never_import_orjson(monkeypatch):
+    def refuse():
+        raise AssertionError("orjson asked for a short list")
+
+    monkeypatch.setattr(_json_text, "ORJSON_FROM_ITEMS", 1024)
+    monkeypatch.setattr(_json_text, "_accelerator", refuse)
+    assert compact_json([0.5] * 1023) == "[" + ",".join(["0.5"] * 1023) + "]"

@@ -63,17 +63,22 @@ def _orjson_may_differ(data: bytes) -> bool:
     )
 
 
+#: Lists shorter than this are encoded by ``json`` alone: importing orjson (which imports
+#: ``dataclasses`` and ``inspect``) costs more than it saves on a short list.
+ORJSON_FROM_ITEMS = 1024
+
+
 def compact_json(obj: Any) -> str:
     """The compact form the run files use: sorted keys, no spaces, NaN/Infinity allowed.
 
     Always ``json.dumps(obj, sort_keys=True, separators=(",", ":"),
-    allow_nan=True)``. A list or tuple is first tried with orjson, when
-    installed: for lists of numbers (floats, ints up to 64 bits, booleans;
+    allow_nan=True)``. A list or tuple of at least :data:`ORJSON_FROM_ITEMS`
+    items is first tried with orjson, when installed: for lists of numbers (floats, ints up to 64 bits, booleans;
     nested lists of them) its text is the same and ten times faster to make,
     and whatever text might differ (strings, ``null``, negative exponents,
     numbers below ``1e-4``, types orjson refuses) is made by ``json``.
     """
-    if (type(obj) is list or type(obj) is tuple) and obj:
+    if (type(obj) is list or type(obj) is tuple) and len(obj) >= ORJSON_FROM_ITEMS:
         fast = _accelerator()
         if fast is not None:
             try:
