@@ -210,7 +210,12 @@ def _top_level_names(folder: str) -> set[str]:
                 lines = handle.readlines()
         except OSError:
             continue
+        # A RECORD lists every file, mostly many in a row under one folder: a line that
+        # starts with the folder the previous one was under ("numpy/") adds nothing new.
+        under: str | tuple = ()  # startswith(()) is always False
         for line in lines:
+            if line.startswith(under):
+                continue
             path = line.split(",", 1)[0].strip().replace("\\", "/")
             if not path or path.startswith((".", "/")):
                 continue
@@ -221,6 +226,8 @@ def _top_level_names(folder: str) -> set[str]:
                     and first != "__pycache__"
                 ):
                     names.add(first)
+                # only when the line starts with it as written (no blank or backslash before)
+                under = first + "/" if line.startswith(first + "/") else ()
             elif first.endswith(".py"):
                 names.add(first[: -len(".py")])
             elif first.endswith((".so", ".pyd")):

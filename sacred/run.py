@@ -116,6 +116,7 @@ class Run:
         self._filtered_cache: tuple[int, str] = (-1, "")
         self._emit_lock = threading.RLock()
         self._bus: EventBus | None = None
+        self._info_snapshot = _InfoSnapshot()
         self._stop_reported = False
         self._signals = _SignalGuard(install=False)
         self._work_start: _dt.datetime | None = None
@@ -486,7 +487,7 @@ class Run:
                 "heartbeat_event",
                 {
                     # the final beat runs after main returned: nothing mutates info now
-                    "info": self.info if final else _snapshot(self.info),
+                    "info": self.info if final else self._info_snapshot.take(self.info),
                     "captured_out": self.captured_out,
                     "beat_time": self.heartbeat_time,
                     "result": self.result,
@@ -498,10 +499,71 @@ class Run:
         if not self.observers and not _has_plugins():
             self.captured_out = self._current_output()
             return
+        self._info_snapshot.clear()  # the final beat sends the live info: no copies needed
         try:
             self._beat(final=True)
         except Exception as err:  # noqa: BLE001 - the stop event must still go out
             self.run_logger.warning("Final heartbeat failed: %s: %s", type(err).__name__, err)
+
+
+class _InfoSnapshot:
+    """Copies of a run's info for its heartbeats, re-made only for the entries that changed.
+
+    The entries are pickled in one C call (``map`` over the items: no
+    bytecode runs in between, so no other thread changes the dict meanwhile:
+    the copy is consistent, as one ``pickle.dumps`` of the dict would be).
+    An entry whose pickle equals the previous beat's at the same position is
+    the same key with an equal value of equal types: the copy made then is
+    handed out again instead of unpickling it anew (a large info dict that
+    grows by one entry a beat costs one entry's copy). Anything that does
+    not pickle goes through :func:`_snapshot`.
+    """
+
+    def __init__(self) -> None:
+        self._previous: list[tuple[bytes, tuple]] = []
+
+    def clear(self) -> None:
+        """Forget the copies kept for the next beat (the run's beats are over)."""
+        self._previous = []
+
+    def take(self, info: dict) -> dict:
+        """A copy of ``info`` taken while the main thread may be changing it."""
+        import pickle
+        from functools import partial
+
+        try:
+            blobs = list(map(partial(pickle.dumps, protocol=pickle.HIGHEST_PROTOCOL), info.items()))
+        except Exception:  # noqa: BLE001 - not everything pickles
+            self._previous = []
+            return _snapshot(info)
+        previous = self._previous
+        current: list[tuple[bytes, tuple]] = []
+        for index, blob in enumerate(blobs):
+            if index < len(previous) and previous[index][0] == blob:
+                current.append(previous[index])
+            else:
+                current.append((blob, pickle.loads(blob)))
+        self._previous = current
+        return InfoCopy((item for _, item in current), {key: blob for blob, (key, _) in current})
+
+
+class InfoCopy(dict):
+    """The info dict a heartbeat hands to observers: a copy, with each entry's pickle.
+
+    ``entry_pickles[key]`` is ``pickle.dumps((key, value), HIGHEST_PROTOCOL)``
+    of the entry as copied, so an observer that compares entries between
+    beats (FileStorage's info.json) need not pickle them again. Otherwise a
+    plain dict: it pickles and deep-copies as one.
+    """
+
+    __slots__ = ("entry_pickles",)
+
+    def __init__(self, items: Any, entry_pickles: dict) -> None:
+        super().__init__(items)
+        self.entry_pickles = entry_pickles
+
+    def __reduce__(self) -> tuple:
+        return (dict, (dict(self),))
 
 
 def _snapshot(info: dict) -> dict:

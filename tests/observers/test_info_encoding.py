@@ -58,3 +58,48 @@ def test_an_info_dict_shrinking_below_the_indent_limit_is_indented_from_current_
     obs.heartbeat_event(info, "", utcnow(), None)  # indented, "small" reused from the cache
     assert (tmp_path / "runs" / "1" / "info.json").read_bytes() == dump_json(info)
     assert b"\n" in dump_json(info)
+
+
+def test_an_unchanged_info_dict_gives_the_previous_bytes_without_joining(tmp_path, monkeypatch):
+    obs = FileStorageObserver(tmp_path / "runs")
+    start(obs, str(tmp_path / "src"))
+    info = {"a": [0.5] * 100_000, "b": list(range(100_000))}  # over 1 MiB: compact
+    obs.heartbeat_event(info, "", utcnow(), None)
+    first = obs._info_bytes
+    assert first == dump_json(info)
+    assert obs._encode_info(dict(info)) is first  # equal entries: the same bytes object
+    info["c"] = "new"
+    obs.heartbeat_event(info, "", utcnow(), None)
+    assert (tmp_path / "runs" / "1" / "info.json").read_bytes() == dump_json(info)
+
+
+@settings(max_examples=40)
+@given(st.lists(infos, min_size=1, max_size=5))
+def test_the_compact_file_joined_from_entry_bytes_is_dump_json(tmp_path_factory, beats):
+    tmp = tmp_path_factory.mktemp("info")
+    obs = FileStorageObserver(tmp / "runs")
+    start(obs, str(tmp / "src"))
+    for info in beats:
+        info = {**info, "zz_big": ["x" * 1024] * 1030}  # the file is compact
+        obs.heartbeat_event(info, "", utcnow(), None)
+        assert (tmp / "runs" / "1" / "info.json").read_bytes() == dump_json(info)
+
+
+def test_file_storage_uses_the_copys_pickles_instead_of_pickling_again(tmp_path, monkeypatch):
+    import pickle
+
+    from sacred.run import _InfoSnapshot
+
+    obs = FileStorageObserver(tmp_path / "runs")
+    start(obs, str(tmp_path / "src"))
+    snapshot = _InfoSnapshot()
+    info = {"a": [0.5] * 10, "b": "x"}
+    taken = snapshot.take(info)
+    dumps = []
+    real = pickle.dumps
+    monkeypatch.setattr(pickle, "dumps", lambda *a, **k: dumps.append(a) or real(*a, **k))
+    obs.heartbeat_event(taken, "", utcnow(), None)
+    assert dumps == []
+    assert (tmp_path / "runs" / "1" / "info.json").read_bytes() == b'{\n  "a": [\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5,\n    0.5\n  ],\n  "b": "x"\n}'
+    obs.heartbeat_event(info, "", utcnow(), None)  # the live dict (final beat): pickled, same bytes
+    assert len(dumps) == 2

@@ -3,30 +3,37 @@
 :func:`compact_text` is ``json.dumps(obj, sort_keys=True, separators=(",", ":"))``
 through the C encoder directly: ``json.dumps`` with non-default arguments builds a
 ``JSONEncoder`` and a closure on every call, which cost more than encoding a
-small value. A run makes about twenty such calls.
+small value. A run makes about twenty such calls. Long lists of numbers (an
+info entry collecting a loss per step, say) are encoded by orjson when it is
+installed (the ``fast`` extra): float to text is most of the cost of a large
+info dict, and orjson's is about ten times faster than ``float.__repr__``; the
+few forms where its text differs are detected in the text and made by ``json``.
 
 ``json.dumps(obj, indent=2, sort_keys=True)`` runs python's pure-Python encoder
 (the C encoder cannot indent in the Pythons we support): a generator frame per
-container and a yield per token. A run writes run.json twice and config.json
-once, so that encoder was a good part of what a FileStorage run cost.
+container and a yield per token, about 1 us per float. :func:`indented_text`
+gives the same text, byte for byte, cheaper:
 
-:func:`indented_text` gives the same text, byte for byte, two cheaper ways:
-
-* a memo by compact text: the compact form (C encoder, needed anyway for the
-  size limit) determines the indented form, which only adds line breaks and
-  spaces between its tokens. A run's experiment, host and meta entries are the
-  same in every run of a process, so their indented text is looked up;
+* a memo by compact text (run.json and config.json): the compact form (needed
+  anyway for the size limit) determines the indented form, which only adds line
+  breaks and spaces between its tokens. A run's experiment, host and meta entries
+  are the same in every run of a process, so their indented text is looked up;
 * a direct walk for plain data (exact ``dict`` with ``str`` keys, ``list``,
   ``tuple``, ``str``, ``int``, ``float``, ``bool``, ``None``): one join per
-  container, scalars formatted as the encoder formats them. Anything else
-  (other key types, subclasses, other types) is left to ``json.dumps`` for
-  that value only.
+  container, scalars formatted as the encoder formats them;
+* flat lists of numbers at C speed: their compact text has commas only between
+  items, so a newline and the indent after each comma give the indented text;
+  flat lists of strings are one join.
+
+Anything else (other key types, subclasses, other types) is left to
+``json.dumps`` for that value only.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Any
 
@@ -34,9 +41,11 @@ __all__ = [
     "compact_text",
     "indented_text",
     "scalar_text",
+    "time_text",
     "JSON_SCALARS",
     "MEMO_MAX_ENTRIES",
     "MEMO_MAX_CHARS",
+    "ORJSON_FROM_ITEMS",
 ]
 
 JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -73,13 +82,70 @@ def scalar_text(value: Any) -> str:
     raise TypeError(f"not a JSON scalar: {kind.__name__}")
 
 
+_missing: Any = object()
+_orjson: Any = _missing
+
+
+def _accelerator() -> Any:
+    """orjson when installed and not turned off (``SACRED_NO_ORJSON``), else None."""
+    global _orjson
+    if os.environ.get("SACRED_NO_ORJSON"):
+        return None
+    if _orjson is _missing:
+        try:
+            import orjson
+        except ImportError:
+            orjson = None
+        _orjson = orjson
+    return _orjson
+
+
+def _orjson_may_differ(data: bytes) -> bool:
+    """True if orjson's ``data`` may differ from ``json``'s text of the same list.
+
+    orjson writes ``0.00001`` for ``1e-05``, ``1e-7`` for ``1e-07``, ``null``
+    for NaN, and escapes strings differently; text holding a quote, an ``n``
+    (``null``), a negative exponent or ``0.0000`` is therefore made by
+    ``json`` again. The rest of a number list's text is the same: both write
+    the shortest digits that read back as the same float. Single-byte
+    searches come first: they run at memory speed.
+    """
+    return (
+        b'"' in data
+        or b"n" in data
+        or (b"e" in data and b"e-" in data)
+        or b"0.0000" in data
+    )
+
+
+#: Lists shorter than this are encoded by ``json`` alone: importing orjson (which imports
+#: ``dataclasses`` and ``inspect``) costs more than it saves on a short list.
+ORJSON_FROM_ITEMS = 1024
+
+
 def _not_serializable(obj: Any) -> Any:
     raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
 
 
 def compact_text(obj: Any) -> str:
     """``json.dumps(obj, sort_keys=True, separators=(",", ":"))`` (same errors: TypeError for
-    values JSON cannot take, ValueError for circular references)."""
+    values JSON cannot take, ValueError for circular references).
+
+    A list or tuple of at least :data:`ORJSON_FROM_ITEMS` items is first tried
+    with orjson, when installed: for lists of numbers (floats, ints up to 64
+    bits, booleans; nested lists of them) its text is the same, and whatever
+    text might differ (strings, ``null``, negative exponents, numbers below
+    ``1e-4``, types orjson refuses) is made by ``json``.
+    """
+    if (type(obj) is list or type(obj) is tuple) and len(obj) >= ORJSON_FROM_ITEMS:
+        fast = _accelerator()
+        if fast is not None:
+            try:
+                data = fast.dumps(obj)
+            except (TypeError, ValueError, OverflowError):
+                data = None
+            if data is not None and not _orjson_may_differ(data):
+                return data.decode("ascii")
     if c_make_encoder is None:  # pragma: no cover - CPython always has the C encoder
         return json.dumps(obj, sort_keys=True, separators=(",", ":"))
     encode = c_make_encoder({}, _not_serializable, encode_basestring_ascii, None, ":", ",",
@@ -132,9 +198,41 @@ def _walk(obj: Any, level: int) -> str:
     if kind is list or kind is tuple:
         if not obj:
             return "[]"
+        flat = _flat_list(obj, inner)
+        if flat is not None:
+            return flat + "\n" + "  " * level + "]"
         return "[" + inner + ("," + inner).join([_walk(item, level + 1) for item in obj]) + \
             "\n" + "  " * level + "]"
     return _by_json(obj, level)
+
+
+#: lists at least this long whose first and last items are numbers try the C-speed path
+FLAT_FROM_ITEMS = 8
+_NUMBERS = frozenset({int, float, bool})
+
+
+def _flat_list(obj: list | tuple, inner: str) -> str | None:
+    """The indented text of a flat list of numbers or strings up to its closing line, or None.
+
+    Numbers: the compact text of a list holding no string, list or object
+    has commas only between its items (both encoders write numbers with
+    ``int.__repr__``/``float.__repr__``, subclasses too), so ``inner`` after each
+    comma indents it. Strings (exact ``str``): one join with the encoder's own
+    escaping function.
+    """
+    if len(obj) < FLAT_FROM_ITEMS:
+        return None
+    if type(obj[0]) in _NUMBERS and type(obj[-1]) in _NUMBERS:
+        try:
+            body = compact_text(obj)[1:-1]
+        except (TypeError, ValueError, RecursionError):
+            return None
+        if '"' not in body and "[" not in body and "{" not in body:
+            return "[" + inner + body.replace(",", "," + inner)
+        return None
+    if type(obj[0]) is str and all(type(item) is str for item in obj):
+        return "[" + inner + ("," + inner).join(map(encode_basestring_ascii, obj))
+    return None
 
 
 def _by_json(obj: Any, level: int) -> str:

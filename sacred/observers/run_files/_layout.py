@@ -210,8 +210,9 @@ def dump_json(obj: Any, memo: bool = False) -> bytes:
     """The layout's JSON form: sorted keys, values flattened safely.
 
     Files up to 1 MiB are indented like sacred 0.8.7's; larger ones (a big
-    info dict, long metric series) stay compact, because indenting forces
-    python's slow pure-Python JSON encoder. Plain JSON data skips the
+    info dict, long metric series) stay compact, as large files were when
+    indenting meant python's pure-Python JSON encoder (the bytes stay the
+    same; :mod:`._json_text` indents without it). Plain JSON data skips the
     flattening walk. ``memo``: see :func:`_indented_text`.
     """
     return _indented_text(obj, 0, memo).encode("utf-8")
@@ -220,11 +221,10 @@ def dump_json(obj: Any, memo: bool = False) -> bytes:
 def _indented_text(obj: Any, level: int, memo: bool) -> str:
     """``dump_json(obj)`` as text, indented as it sits ``level`` levels deep (0 or 1).
 
-    Scalars are their compact text (indenting changes nothing). With ``memo``
-    (run.json and config.json) the indented text comes from
-    :func:`sacred.observers.run_files._json_text.indented_text` (looked up by
-    the compact text, or built without the pure-Python encoder); the same
-    bytes either way.
+    Scalars are their compact text (indenting changes nothing). The indented
+    text comes from :func:`sacred.observers.run_files._json_text.indented_text`,
+    built without the pure-Python encoder and, with ``memo`` (run.json and
+    config.json), looked up by the compact text; the same bytes either way.
     """
     kind = type(obj)
     if kind in JSON_SCALARS:
@@ -243,11 +243,10 @@ def _indented_text(obj: Any, level: int, memo: bool) -> str:
             return compact
     if len(compact) >= _INDENT_BELOW_BYTES:
         return compact
-    if memo:
-        try:
-            return indented_text(obj, compact, level, memo)
-        except RecursionError:
-            pass
+    try:
+        return indented_text(obj, compact, level, memo)
+    except RecursionError:
+        pass
     text = json.dumps(obj, indent=2, sort_keys=True)
     return text.replace("\n", "\n" + "  " * level) if level else text
 
@@ -547,6 +546,7 @@ class LayoutObserver(RunObserver):
         self.cout = ""
         self._info_bytes: bytes | None = None
         self._info_parts: dict[str, list] = {}
+        self._info_data: bytes | None = None
         self._metric_series = MetricSeries()
         self._points_total = 0
         self._points_at_rewrite = 0
@@ -834,44 +834,66 @@ class LayoutObserver(RunObserver):
         """``dump_json(info)``, re-encoding only the top-level entries that changed.
 
         A growing info dict (a list per epoch, say) is re-sent whole on every
-        beat. Each entry's value is pickled (plain data pickles in C, tens of
-        times faster than JSON encodes floats) and compared with the pickle of
+        beat. Each entry ``(key, value)`` is pickled (plain data pickles in C,
+        tens of times faster than JSON encodes floats; a heartbeat's copy of
+        the info brings these pickles along) and compared with the pickle of
         the previous beat: equal bytes mean an equal value of equal types, so
         its JSON text from then is reused (compact, and indented once the
-        file is small enough to be indented). The result is byte for byte
-        ``dump_json(info)``; anything unusual (non-string keys, values JSON or
-        pickle cannot take) goes through ``dump_json`` itself.
+        file is small enough to be indented). When every entry is as it was,
+        the previous beat's bytes are returned as they are; otherwise the
+        compact file is one join of the entries' cached bytes. The result is
+        byte for byte ``dump_json(info)``; anything unusual (non-string keys,
+        values JSON or pickle cannot take) goes through ``dump_json`` itself.
         """
         import pickle
 
         previous = self._info_parts
         parts: dict[str, list] = {}
+        # the heartbeat's copy comes with each entry's pickle (sacred.run.InfoCopy)
+        known_pickles = getattr(info, "entry_pickles", None) or {}
         try:
+            reused = len(info) == len(previous)
             for key in sorted(info):
                 if type(key) is not str:
                     raise TypeError(key)
                 value = info[key]
-                fingerprint = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                fingerprint = known_pickles.get(key)
+                if fingerprint is None:
+                    fingerprint = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
                 known = previous.get(key)
                 if known is not None and known[0] == fingerprint:
                     parts[key] = known
                     continue
-                compact = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True)
-                # [fingerprint, compact entry, indented entry (made when needed)]
-                parts[key] = [fingerprint, json.dumps(key) + ":" + compact, None]
+                reused = False
+                compact = compact_text(value)
+                # [fingerprint, compact entry (bytes), indented entry (made when needed), compact value]
+                parts[key] = [fingerprint, (json.dumps(key) + ":" + compact).encode("utf-8"), None, compact]
             self._info_parts = parts
-            compact = "{" + ",".join(part[1] for part in parts.values()) + "}"
-            if len(compact) >= _INDENT_BELOW_BYTES:
-                return compact.encode("utf-8")
-            if not parts:
-                return b"{}"
-            for key, part in parts.items():
-                if part[2] is None:  # info[key] pickles as the fingerprint: its content now
-                    part[2] = "  " + json.dumps(key) + ": " + _encode_nested(info[key])
-            return ("{\n" + ",\n".join(part[2] for part in parts.values()) + "\n}").encode("utf-8")
+            if reused and self._info_data is not None:
+                return self._info_data
+            self._info_data = self._info_from_parts(info, parts)
+            return self._info_data
         except Exception:  # noqa: BLE001 - anything unusual: the general encoder decides
             self._info_parts = {}
+            self._info_data = None
             return dump_json(info)
+
+    @staticmethod
+    def _info_from_parts(info: dict, parts: dict[str, list]) -> bytes:
+        """info.json from the entries' texts: compact from 1 MiB up, indented below."""
+        if not parts:
+            return b"{}"
+        entries = [part[1] for part in parts.values()]
+        if sum(map(len, entries)) + len(entries) + 1 >= _INDENT_BELOW_BYTES:
+            # one copy of the whole: the braces go onto the first and last entry
+            entries[0] = b"{" + entries[0]
+            entries[-1] = entries[-1] + b"}"
+            return b",".join(entries)
+        for key, part in parts.items():
+            if part[2] is None:  # info[key] pickles as the fingerprint: its content now
+                text = indented_text(info[key], part[3], 1, memo=False)
+                part[2] = "  " + json.dumps(key) + ": " + text
+        return ("{\n" + ",\n".join(part[2] for part in parts.values()) + "\n}").encode("utf-8")
 
     def _save_cout(self, captured_out: str | None) -> None:
         text = captured_out or ""
