@@ -49,6 +49,7 @@ from sacred.observers.run_files._layout import (
     index_record,
     read_metrics,
 )
+from sacred.run_ids import is_numeric_run_id
 from sacred.runs._json import loads
 from sacred.runs._metrics_file import RawList, split_metrics
 from sacred.runs.base import (
@@ -145,10 +146,27 @@ def looks_like_file_store(path: str) -> bool:
             if entry.is_dir() and not entry.name.startswith((".", "_")):
                 if os.path.exists(os.path.join(entry.path, RUN_JSON)):
                     return True
+                if is_numeric_run_id(entry.name) and _run_being_created(entry.path):
+                    return True
                 checked += 1
                 if checked >= 50:
                     break
     return empty
+
+
+#: what a run folder holds before its first run.json is in place
+_FILES_BEFORE_RUN_JSON = frozenset({CONFIG_JSON, COUT_TXT, INFO_JSON, METRICS_JSON, METRICS_JOURNAL})
+
+
+def _run_being_created(path: str) -> bool:
+    """Whether ``path`` (a numeric folder) is a run an observer has claimed but not yet written:
+    empty, or only files that come before run.json and temporary files (``.NAME.*.tmp``)."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return all(name in _FILES_BEFORE_RUN_JSON or (name.startswith(".") and name.endswith(".tmp"))
+               for name in names)
 
 
 def _line_id(raw: bytes) -> str | None:

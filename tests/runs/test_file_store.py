@@ -219,10 +219,22 @@ def test_record_contents(file_store_dir) -> None:
     (lambda p: p / "nope", "does not exist"),
     (lambda p: (p / "f.txt").write_text("x") and p / "f.txt", "is a file"),
     (lambda p: (p / "d" / "sub").mkdir(parents=True) or p / "d", "is not a store"),
+    (lambda p: (p / "d" / "2019").mkdir(parents=True) or (p / "d" / "2019" / "data.csv").write_text("x")
+     and p / "d", "is not a store"),
 ])
 def test_not_a_store(tmp_path: Path, make, fragment: str) -> None:
     with pytest.raises(StoreError, match=fragment):
         open_store(make(tmp_path))
+
+
+@pytest.mark.parametrize("files", [[], ["config.json"], ["config.json", ".run.json.123.0000abcd.tmp"]])
+def test_a_folder_whose_first_run_is_being_created_is_a_store(tmp_path: Path, files: list[str]) -> None:
+    """Between the observer's claim of run 1 and its first run.json the folder is already a store."""
+    (tmp_path / "runs" / "1").mkdir(parents=True)
+    for name in files:
+        (tmp_path / "runs" / "1" / name).write_text("{}")
+    runs = open_store(tmp_path / "runs").query()
+    assert all(run.broken and "missing" in run.broken for run in runs)
 
 
 def test_bad_url_scheme() -> None:
