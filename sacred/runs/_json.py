@@ -17,29 +17,14 @@ turns it off (to compare both paths, or to rule it out).
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
+
+from sacred._orjson import accelerator
 
 __all__ = ["loads", "loads_stdlib", "accelerator"]
 
 _LIMIT = 2**63
 _NUMBERS = (int, float)
-_missing: Any = object()
-_orjson: Any = _missing
-
-
-def accelerator() -> Any:
-    """The orjson module when it is installed and not turned off, else None."""
-    global _orjson
-    if os.environ.get("SACRED_NO_ORJSON"):
-        return None
-    if _orjson is _missing:
-        try:
-            import orjson
-        except ImportError:
-            orjson = None
-        _orjson = orjson
-    return _orjson
 
 
 def loads_stdlib(data: bytes | str) -> Any:

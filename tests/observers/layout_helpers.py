@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 
 
@@ -173,3 +174,18 @@ def check_e2e_runs(read_json, read_bytes, prefix: str) -> None:
     failed = read_json(f"{prefix}2/run.json")
     assert failed["status"] == "FAILED"
     assert failed["fail_trace"][-1].strip() == "ValueError: boom"
+
+
+def reference_dump(obj) -> bytes:
+    """dump_json as it was before _json_text (the stored bytes it must keep): json.dumps, flattening
+    on failure, indented below 1 MiB."""
+    from sacred.observers.run_files._layout import safe_flatten as _safe_flatten
+
+    try:
+        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        obj = _safe_flatten(obj)
+        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    if len(compact) < 1 << 20:
+        return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
+    return compact.encode("utf-8")

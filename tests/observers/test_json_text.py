@@ -10,7 +10,7 @@ import os
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from layout_helpers import start, utcnow
+from layout_helpers import reference_dump, start, utcnow
 
 from sacred.observers.file_storage import FileStorageObserver
 from sacred.observers.run_files import _json_text
@@ -33,18 +33,6 @@ class Color(enum.IntEnum):
 
 class Half(float):
     """A float subclass."""
-
-
-def reference_dump(obj):
-    """dump_json as it was before the memo and the walk: json.dumps, flattening on failure."""
-    try:
-        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
-    except (TypeError, ValueError, RecursionError):
-        obj = safe_flatten(obj)
-        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-    if len(compact) < 1 << 20:
-        return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
-    return compact.encode("utf-8")
 
 
 scalars = st.one_of(

@@ -10,11 +10,11 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from layout_helpers import reference_dump
 
 from sacred.observers.run_files import _json_text
 from sacred.observers.run_files._json_text import compact_text, indented_text
-from sacred.observers.run_files._layout import dump_json, safe_flatten
-from sacred.observers.run_files._metrics_store import INDENT_BELOW_BYTES
+from sacred.observers.run_files._layout import dump_json
 
 
 class Flo(float):
@@ -97,22 +97,10 @@ def test_the_callers_compact_text_gives_the_same_bytes(obj):
     assert indented(obj) == expected
 
 
-def _old_dump_json(obj):
-    """dump_json as it was before _json_text (the stored bytes it must keep)."""
-    try:
-        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
-    except (TypeError, ValueError, RecursionError):
-        obj = safe_flatten(obj)
-        compact = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-    if len(compact) < INDENT_BELOW_BYTES:
-        return json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")
-    return compact.encode("utf-8")
-
-
 @settings(max_examples=300)
 @given(st.one_of(values, flat_lists, st.dictionaries(st.text(max_size=3), flat_lists, max_size=4)))
 def test_dump_json_keeps_its_bytes(obj):
-    assert _outcome(dump_json, obj) == _outcome(_old_dump_json, obj)
+    assert _outcome(dump_json, obj) == _outcome(reference_dump, obj)
 
 
 def test_flat_lists_never_reach_the_pure_python_encoder(monkeypatch):

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Any
+
+from sacred._orjson import accelerator as _accelerator
 
 __all__ = [
     "compact_text",
@@ -80,24 +81,6 @@ def scalar_text(value: Any) -> str:
     if value is None:
         return "null"
     raise TypeError(f"not a JSON scalar: {kind.__name__}")
-
-
-_missing: Any = object()
-_orjson: Any = _missing
-
-
-def _accelerator() -> Any:
-    """orjson when installed and not turned off (``SACRED_NO_ORJSON``), else None."""
-    global _orjson
-    if os.environ.get("SACRED_NO_ORJSON"):
-        return None
-    if _orjson is _missing:
-        try:
-            import orjson
-        except ImportError:
-            orjson = None
-        _orjson = orjson
-    return _orjson
 
 
 def _orjson_may_differ(data: bytes) -> bool:
