@@ -65,6 +65,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sacred.observers.base import RunObserver
@@ -392,17 +393,9 @@ def final_values(metrics: dict) -> dict:
 STATIC_RUN_KEYS = frozenset({"experiment", "host", "meta", "command", "start_time"})
 
 
-_KEY_TEXTS: dict[str, str] = {}
-
-
 def _key_text(key: str) -> str:
-    """``json.dumps(key)``, remembered for the few keys run.json has."""
-    text = _KEY_TEXTS.get(key)
-    if text is None:
-        text = json.dumps(key)
-        if len(_KEY_TEXTS) < 256:
-            _KEY_TEXTS[key] = text
-    return text
+    """``json.dumps(key)`` of a key of run.json, the index or info.json (the encoder's own C escaping)."""
+    return encode_basestring_ascii(key) if isinstance(key, str) else json.dumps(key)
 
 
 def _encode_nested(value: Any, memo: bool = False) -> str:
@@ -884,7 +877,7 @@ class LayoutObserver(RunObserver):
                 reused = False
                 compact = compact_text(value)
                 # [fingerprint, compact entry (bytes), indented entry (made when needed), compact value]
-                parts[key] = [fingerprint, (json.dumps(key) + ":" + compact).encode("utf-8"), None, compact]
+                parts[key] = [fingerprint, (_key_text(key) + ":" + compact).encode("utf-8"), None, compact]
             self._info_parts = parts
             if reused and self._info_data is not None:
                 return self._info_data
@@ -909,7 +902,7 @@ class LayoutObserver(RunObserver):
         for key, part in parts.items():
             if part[2] is None:  # info[key] pickles as the fingerprint: its content now
                 text = indented_text(info[key], part[3], 1, memo=False)
-                part[2] = "  " + json.dumps(key) + ": " + text
+                part[2] = "  " + _key_text(key) + ": " + text
         return ("{\n" + ",\n".join(part[2] for part in parts.values()) + "\n}").encode("utf-8")
 
     def _save_cout(self, captured_out: str | None) -> None:
