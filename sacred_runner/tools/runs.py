@@ -1,11 +1,13 @@
 """``sacred runs``: list the runs of a store as a table (paged), filtered and sorted.
 
-    sacred runs [--store S] [FILTER...] [--status S] [--experiment NAME] [--sweep ID]
+    sacred runs [--store S | STORE] [FILTER...] [--status S] [--experiment NAME] [--sweep ID]
                 [--since T] [--until T] [--comment TEXT] [--sort KEY] [--desc|--asc]
                 [--columns C,...] [--limit N] [--page N] [--json]
 
 FILTER words are joined into one filter expression (see ``sacred.runs.filters``),
-e.g. ``sacred runs "config.lr > 0.01 and status == 'COMPLETED'"``.
+e.g. ``sacred runs "config.lr > 0.01 and status == 'COMPLETED'"``. Without
+``--store``, a first word naming a folder or a store URL is the store
+(``sacred runs my_runs/``, ``sacred runs sqlite:///runs.db "status == 'FAILED'"``).
 """
 
 from __future__ import annotations
@@ -206,6 +208,38 @@ def _joined_sort(argv: list[str]) -> list[str]:
     return joined
 
 
+_COMPARISONS = ("==", "!=", "<", "<=", ">", ">=", "=~", "in", "not")
+
+
+def _store_from_first_word(args: Any) -> None:
+    """``sacred runs my_runs/ [FILTER]``: a first word naming a folder or a store URL is the store.
+
+    Only without ``--store``. A word that could also start a filter (a bare
+    name such as ``status``) counts as a store only when no comparison follows
+    it and a folder of that name opens as one; the words after the store stay
+    the filter.
+    """
+    import os
+
+    if args.store or not args.filter:
+        return
+    first = args.filter[0]
+    if "://" not in first and not os.path.isdir(first):
+        return
+    following = args.filter[1].split() if len(args.filter) > 1 else []
+    if following and (following[0] in _COMPARISONS or following[0][:1] in "=!<>"):
+        return
+    if first.isidentifier():
+        from sacred.runs import StoreError, open_store
+
+        try:
+            open_store(first)
+        except StoreError:
+            return
+    args.store = [first]
+    args.filter = args.filter[1:]
+
+
 def main(argv: list[str], stdout: TextIO) -> int:
     """Run ``sacred runs``."""
     from sacred.runs import FilterError, StoreError
@@ -215,6 +249,7 @@ def main(argv: list[str], stdout: TextIO) -> int:
         return 0
     if args.limit < 0 or args.page < 1:
         raise UsageError("--limit must be >= 0 and --page >= 1")
+    _store_from_first_word(args)
     stores = open_stores(args)
     filters = query_arguments(args)
     sort, descending = _sort(args)

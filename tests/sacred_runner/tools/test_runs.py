@@ -158,3 +158,50 @@ def test_a_project_folder_opens_its_configured_store(tmp_path: Path) -> None:
     play_runs(FileStorageObserver(str(project / "results" / "runs")), tmp_path / "w")
     store = open_store(project)
     assert store.description == f"embedded store {project / 'results' / 'runs'}" and store.count() == 5
+
+
+def test_a_first_word_naming_a_store_folder_is_the_store(file_store_dir, tmp_path: Path, monkeypatch) -> None:
+    # `sacred runs my_runs/` reads that folder, as `--store my_runs/` does; the words after it filter.
+    basedir, _ = file_store_dir
+    by_option = sacred("runs", "--store", str(basedir), "--columns", "id")
+    by_word = sacred("runs", str(basedir), "--columns", "id")
+    assert by_word.ret == 0, by_word.err
+    assert by_word.out == by_option.out and "of 5 runs in FileStorage" in by_word.out
+    filtered = sacred("runs", str(basedir), "id", "<=", "2", "--columns", "id")
+    assert filtered.ret == 0, filtered.err
+    assert "1-2 of 2 runs" in filtered.out
+    monkeypatch.chdir(basedir.parent)
+    relative = sacred("runs", basedir.name, "--columns", "id")
+    assert relative.ret == 0 and relative.out == by_option.out
+
+
+def test_a_folder_named_like_a_filter_field_stays_a_filter_unless_it_is_a_store(
+        tmp_path: Path, monkeypatch) -> None:
+    # a folder "status" that is no store must not swallow the filter `status == 'FAILED'`
+    from sacred.observers import FileStorageObserver
+    from tests.fixtures.run_stores import play_runs
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "sacred.ini").write_text("[sacred]\n")
+    (project / "status").mkdir()
+    play_runs(FileStorageObserver(str(project / ".sacred" / "runs")), tmp_path / "work")
+    monkeypatch.chdir(project)
+    result = sacred("runs", "status", "==", "'COMPLETED'", "--columns", "id,status")
+    assert result.ret == 0, result.err
+    assert "of 5 runs in FileStorage " + str(project / ".sacred" / "runs") not in result.out
+    assert "runs in FileStorage " + str(project / ".sacred" / "runs") in result.out
+    assert all("COMPLETED" in line for line in result.out.splitlines()[2:-1] if line.strip())
+
+
+def test_a_store_url_as_first_word(tmp_path: Path) -> None:
+    from sacred.observers import SqlObserver
+    from tests.fixtures.run_stores import play_runs
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    play_runs(SqlObserver(url), tmp_path / "work")
+    result = sacred("runs", url, "--columns", "id")
+    assert result.ret == 0, result.err
+    assert "of 5 runs" in result.out
+    missing = sacred("runs", f"sqlite:///{tmp_path / 'missing.db'}")
+    assert missing.ret == 4 and "the SQLite file" in missing.err
