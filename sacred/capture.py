@@ -17,14 +17,17 @@ API, as ``sacred/run.py`` uses it::
   ``sys.stderr`` (in ``fd`` mode also C stdio, ``fflush(NULL)``), so text that
   was printed before the call is part of its result. Each piece of output is
   returned exactly once, in the order it was written; stdout and stderr are
-  interleaved in one text.
+  interleaved in one text (in ``fd`` mode with the streams led to different
+  places: each stream in order, interleaved as the reader finds them).
 * ``no``: nothing is captured, ``read_new()`` returns ``""``.
 * ``sys``: ``sys.stdout`` and ``sys.stderr`` are replaced by tee streams that
   write to the original stream and into the capture (text and ``.buffer``
   bytes). Output of C code and child processes is not seen.
-* ``fd``: file descriptors 1 and 2 are pointed at one pipe; a reader thread
-  copies everything to the original stdout (so the terminal still shows it)
-  and decodes it as UTF-8 (``errors="replace"``) into the capture. C-level
+* ``fd``: file descriptors 1 and 2 are pointed at pipes; a reader thread
+  copies what each wrote to where it pointed before (so the terminal still
+  shows it, and ``2>/dev/null`` or ``> out.txt`` still split the streams) and
+  decodes it as UTF-8 (``errors="replace"``) into the capture. When both
+  led to the same place they share one pipe and their exact write order. C-level
   writes and child processes are captured too. On close, the descriptors are
   restored and the pipe is drained until end of file, waiting at most
   ``drain_timeout`` seconds for child processes that still hold it open.
@@ -264,12 +267,31 @@ _MAX_READS_PER_COLLECT = 64
 _ECHO_WAIT_SECONDS = 10.0
 
 
-class _FdCapture(CapturedOutput):
-    """``fd`` mode: descriptors 1 and 2 write into a pipe drained by a reader thread.
+class _Channel:
+    """One pipe of ``fd`` capture: what its descriptors wrote, echoed to where they pointed before."""
 
-    Reading the pipe (by the reader thread, or by ``read_new`` to pick up what
-    was just flushed) always happens under ``_read_lock``, together with the
-    echo to the terminal and the decoding, so the order of the output is kept.
+    __slots__ = ("read_fd", "echo_fd", "decoder", "at_eof")
+
+    def __init__(self, read_fd: int, echo_fd: int | None) -> None:
+        self.read_fd: int | None = read_fd
+        self.echo_fd = echo_fd
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.at_eof = False
+
+
+class _FdCapture(CapturedOutput):
+    """``fd`` mode: descriptors 1 and 2 write into pipes drained by a reader thread.
+
+    When stdout and stderr lead to the same place (one terminal, one file, as
+    with ``2>&1``), both descriptors share one pipe, so the capture keeps their
+    exact write order and the echo lands where both went anyway. When they lead
+    to different places (``2>/dev/null``, ``> out.txt``), each gets its own pipe
+    echoed to its own original descriptor, as 0.8.7 keeps them apart; their
+    pieces then enter the capture in the order the reader finds them.
+
+    Reading the pipes (by the reader thread, or by ``read_new`` to pick up
+    what was just flushed) always happens under ``_read_lock``, together with
+    the echo and the decoding, so the order of each stream is kept.
     """
 
     mode = "fd"
@@ -278,11 +300,8 @@ class _FdCapture(CapturedOutput):
         super().__init__()
         self._drain_timeout = drain_timeout
         self._read_lock = threading.Lock()
-        self._read_fd: int | None = None
+        self._channels: list[_Channel] = []
         self._saved_fds: dict[int, int | None] = {}
-        self._echo_fd: int | None = None
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._at_eof = False
         self._bytes_last_read = 0
         self._give_up_at: float | None = None
         self._notes: list[str] = []
@@ -296,21 +315,14 @@ class _FdCapture(CapturedOutput):
             raise ValueError("capture mode 'fd' needs select.poll(); use 'sys' on this platform")
         flush_standard_streams(c_level=True)
         self._saved_fds = {fd: _dup_if_open(fd) for fd in (1, 2)}
-        self._echo_fd = self._saved_fds[1]
-        read_fd, write_fd = (_move_above_standard_fds(fd) for fd in os.pipe())
-        _enlarge_pipe(write_fd)
-        os.set_blocking(read_fd, False)
         try:
-            os.dup2(write_fd, 1)
-            os.dup2(write_fd, 2)
+            for fds, echo_fd in _pipe_groups(self._saved_fds):
+                self._channels.append(_Channel(_redirect_into_pipe(fds), echo_fd))
         except OSError:
             self._restore_fds()
             self._close_saved_fds()
-            os.close(read_fd)
+            self._close_read_ends()
             raise
-        finally:
-            os.close(write_fd)
-        self._read_fd = read_fd
         self._pump_started = True
         _reader_threads().run(self._pump_job)
 
@@ -319,8 +331,8 @@ class _FdCapture(CapturedOutput):
             flush_standard_streams(c_level=True)
         finally:
             self._restore_fds()
-            # Nobody else holds the pipe in the common case: drain it to its end here
-            # rather than wait for the reader thread to be scheduled and find it.
+            # Nobody else holds the pipes in the common case: drain them to their end
+            # here rather than wait for the reader thread to be scheduled and find it.
             with self._read_lock:
                 drained = not self._read_available(_MAX_READS_PER_COLLECT)
             try:
@@ -337,13 +349,17 @@ class _FdCapture(CapturedOutput):
         finally:
             self._pump_done.set()
 
+    def _close_read_ends(self) -> None:
+        for channel in self._channels:
+            if channel.read_fd is not None:
+                os.close(channel.read_fd)
+                channel.read_fd = None
+            channel.echo_fd = None
+
     def _release_pipe(self, drained: bool = False) -> None:
-        """Close the read end and the saved descriptors; log what went wrong on the way."""
+        """Close the read ends and the saved descriptors; log what went wrong on the way."""
         with self._read_lock:
-            if self._read_fd is not None:
-                os.close(self._read_fd)
-                self._read_fd = None
-            self._echo_fd = None
+            self._close_read_ends()
             self._finish_decoding()
         self._close_saved_fds()
         if not drained and self._pump_started and not self._pump_done.is_set():
@@ -377,10 +393,12 @@ class _FdCapture(CapturedOutput):
         import select
 
         with self._read_lock:
-            if self._read_fd is None:
-                return
             poller = select.poll()
-            poller.register(self._read_fd, select.POLLIN)
+            for channel in self._channels:
+                if channel.read_fd is not None:
+                    poller.register(channel.read_fd, select.POLLIN)
+            if not any(channel.read_fd is not None for channel in self._channels):
+                return
         while self._pump_once(poller):
             pass
 
@@ -413,39 +431,76 @@ class _FdCapture(CapturedOutput):
         return True
 
     def _read_available(self, max_reads: int) -> bool:
-        """Read what the pipe holds now (lock held); False once end of file is reached."""
+        """Read what the pipes hold now (lock held); False once all reached end of file."""
         self._bytes_last_read = 0
-        if self._read_fd is None or self._at_eof:
+        open_left = False
+        for channel in self._channels:
+            if self._read_channel(channel, max_reads):
+                open_left = True
+        return open_left
+
+    def _read_channel(self, channel: _Channel, max_reads: int) -> bool:
+        """Read what one pipe holds now; False once it reached end of file."""
+        if channel.read_fd is None or channel.at_eof:
             return False
         for _ in range(max_reads):
             try:
-                data = os.read(self._read_fd, _READ_SIZE)
+                data = os.read(channel.read_fd, _READ_SIZE)
             except BlockingIOError:
                 return True
             if not data:
-                self._at_eof = True
+                channel.at_eof = True
                 return False
             self._bytes_last_read += len(data)
-            self._echo(data)
-            text = self._decoder.decode(data)
+            self._echo(channel, data)
+            text = channel.decoder.decode(data)
             if text:
                 self._pieces.append(text)
         return True
 
     def _finish_decoding(self) -> None:
-        tail = self._decoder.decode(b"", final=True)
-        if tail:
-            self._pieces.append(tail)
+        for channel in self._channels:
+            tail = channel.decoder.decode(b"", final=True)
+            if tail:
+                self._pieces.append(tail)
 
-    def _echo(self, data: bytes) -> None:
-        """Write ``data`` to the original stdout; stop echoing if it is gone."""
-        if self._echo_fd is None:
+    def _echo(self, channel: _Channel, data: bytes) -> None:
+        """Write ``data`` to the channel's original descriptor; stop echoing if it is gone."""
+        if channel.echo_fd is None:
             return
         try:
-            _write_all(self._echo_fd, data)
+            _write_all(channel.echo_fd, data)
         except OSError as err:
-            self._notes.append(f"stopped copying output to the original stdout: {err}")
-            self._echo_fd = None
+            self._notes.append(f"stopped copying output to the original descriptor: {err}")
+            channel.echo_fd = None
+
+
+def _pipe_groups(saved: dict[int, int | None]) -> list[tuple[tuple[int, ...], int | None]]:
+    """Which descriptors share a pipe, and where each pipe is echoed.
+
+    ``saved`` maps 1 and 2 to copies of what they pointed at (None: closed).
+    One pipe when both lead to the same file, terminal or pipe; else one each.
+    """
+    out, err = saved[1], saved[2]
+    if out is not None and err is not None and os.path.samestat(os.fstat(out), os.fstat(err)):
+        return [((1, 2), out)]
+    return [((1,), out), ((2,), err)]
+
+
+def _redirect_into_pipe(fds: tuple[int, ...]) -> int:
+    """Point ``fds`` at the write end of a new pipe; return its non-blocking read end."""
+    read_fd, write_fd = (_move_above_standard_fds(fd) for fd in os.pipe())
+    try:
+        _enlarge_pipe(write_fd)
+        os.set_blocking(read_fd, False)
+        for fd in fds:
+            os.dup2(write_fd, fd)
+    except OSError:
+        os.close(read_fd)
+        raise
+    finally:
+        os.close(write_fd)
+    return read_fd
 
 
 def _reader_threads() -> Any:

@@ -43,6 +43,18 @@ def python_streams_on_fds():
         sys.stdout, sys.stderr = saved
 
 
+@contextlib.contextmanager
+def stderr_joined_to_stdout():
+    """Point descriptor 2 where descriptor 1 points (``2>&1``) for the duration."""
+    saved = os.dup(2)
+    os.dup2(1, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
@@ -225,7 +237,7 @@ def test_nested_sys_captures_both_see_the_inner_output(monkeypatch):
 
 
 def test_fd_mode_captures_python_c_raw_and_child_process_output():
-    with python_streams_on_fds():
+    with stderr_joined_to_stdout(), python_streams_on_fds():
         libc = ctypes.CDLL(None)
 
         def body() -> None:
@@ -245,14 +257,108 @@ def test_fd_mode_captures_python_c_raw_and_child_process_output():
         )
 
 
-def test_fd_mode_keeps_the_write_order_of_stdout_and_stderr():
-    with python_streams_on_fds():
+def test_fd_mode_keeps_the_write_order_of_stdout_and_stderr_led_to_one_place():
+    with stderr_joined_to_stdout(), python_streams_on_fds():
 
         def body() -> None:
             for i in range(50):
                 os.write(1 if i % 2 else 2, f"{i};".encode())
 
         assert read_all_after_exit("fd", body) == "".join(f"{i};" for i in range(50))
+
+
+SPLIT_STREAMS_PROGRAM = textwrap.dedent(
+    """
+    import json, os, sys
+    from sacred.capture import capture_output
+
+    with capture_output("fd") as captured:
+        for i in range(200):
+            print(f"out {i}", flush=True)
+            print(f"err {i}", file=sys.stderr, flush=True)
+            if i % 50 == 0:
+                os.write(1, b"raw out\\n")
+                os.write(2, b"raw err\\n")
+    with open(sys.argv[1], "w", encoding="utf-8") as f:
+        json.dump(captured.read_new(), f)
+    """
+)
+
+
+def _run_split_streams_program(tmp_path: Path, stderr_to_stdout: bool) -> tuple[str, str, str]:
+    """Run the program with stdout and stderr in files; return (stdout, stderr, captured)."""
+    script = tmp_path / "split.py"
+    script.write_text(SPLIT_STREAMS_PROGRAM, encoding="utf-8")
+    result_path = tmp_path / "captured.json"
+    out_path, err_path = tmp_path / "out.txt", tmp_path / "err.txt"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.run(
+            [sys.executable, str(script), str(result_path)],
+            stdout=out,
+            stderr=subprocess.STDOUT if stderr_to_stdout else err,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 0, err_path.read_text()
+    captured = json.loads(result_path.read_text(encoding="utf-8"))
+    return out_path.read_text(), err_path.read_text(), captured
+
+
+def test_fd_mode_keeps_stdout_and_stderr_apart_when_they_lead_to_different_places(tmp_path):
+    # `python exp.py > out.txt 2> err.txt`: each stream still reaches its own file
+    # (sacred 0.8.7 keeps them apart too), and the capture holds both, each in order.
+    out, err, captured = _run_split_streams_program(tmp_path, stderr_to_stdout=False)
+    expected_out = [f"out {i}" for i in range(200)]
+    expected_err = [f"err {i}" for i in range(200)]
+    assert [line for line in out.splitlines() if line != "raw out"] == expected_out
+    assert [line for line in err.splitlines() if line != "raw err"] == expected_err
+    assert out.count("raw out") == 4 and "err" not in out
+    assert err.count("raw err") == 4 and "out" not in err
+    lines = captured.splitlines()
+    assert [line for line in lines if line.startswith("out ")] == expected_out
+    assert [line for line in lines if line.startswith("err ")] == expected_err
+    assert sorted(lines) == sorted(out.splitlines() + err.splitlines())
+
+
+def test_fd_mode_keeps_the_exact_order_when_stderr_is_joined_to_stdout(tmp_path):
+    # `python exp.py > log.txt 2>&1`: one destination, one pipe, the exact write order.
+    out, err, captured = _run_split_streams_program(tmp_path, stderr_to_stdout=True)
+    assert err == ""
+    assert captured == out
+    assert out.splitlines()[:4] == ["out 0", "err 0", "raw out", "raw err"]
+
+
+EXPERIMENT_LOGGING_TO_STDERR = textwrap.dedent(
+    """
+    from sacred import Experiment
+
+    ex = Experiment("streams")
+
+    @ex.automain
+    def main():
+        print("the result is 42")
+    """
+)
+
+
+def test_a_run_with_fd_capture_logs_to_stderr_and_prints_to_stdout(tmp_path):
+    # An observed run captures in fd mode; its log lines must still go to stderr,
+    # so `python exp.py > results.txt` keeps the log out of results.txt.
+    script = tmp_path / "streams_exp.py"
+    script.write_text(EXPERIMENT_LOGGING_TO_STDERR, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.run(
+        [sys.executable, str(script), "-F", str(tmp_path / "runs"), "--capture=fd"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "the result is 42\n"
+    assert "INFO - streams - Completed after" in proc.stderr
+    assert "the result is 42" not in proc.stderr
+    cout = (tmp_path / "runs" / "1" / "cout.txt").read_text()
+    assert "the result is 42\n" in cout and "Started run with ID" in cout
 
 
 def test_fd_mode_read_new_sees_what_was_printed_before_the_call():
@@ -366,7 +472,7 @@ def test_fd_mode_with_a_concurrent_reader_loses_nothing():
 
 
 def test_nested_fd_captures_both_see_the_inner_output():
-    with python_streams_on_fds():
+    with stderr_joined_to_stdout(), python_streams_on_fds():
         with capture_output("fd") as outer:
             os.write(1, b"outer only\n")
             with capture_output("fd") as inner:
