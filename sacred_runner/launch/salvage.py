@@ -41,7 +41,7 @@ def _unstored_points(stored: dict[str, int], spooled: dict | None) -> dict:
 
 def _salvage_layout(observer: Any, run_id: Any, status: str, reason: str, when: dt.datetime,
                     captured_out: str | None = None, metrics: dict | None = None) -> bool:
-    from sacred.observers.run_files._layout import COUT_TXT, METRICS_JOURNAL, RUN_JSON, read_metrics
+    from sacred.observers.run_files._layout import COUT_TXT, RUN_JSON
 
     run_dir = observer.backend.join(observer.basedir, str(run_id))
     data = observer.backend.read_bytes(observer.backend.join(run_dir, RUN_JSON))
@@ -52,10 +52,7 @@ def _salvage_layout(observer: Any, run_id: Any, status: str, reason: str, when: 
         return False
     observer.run_dir = run_dir
     observer.run_entry = entry
-    observer.metrics = read_metrics(observer.backend, run_dir)
-    if observer.backend.journal_read(observer.backend.join(run_dir, METRICS_JOURNAL)):
-        observer._metrics_dirty = True
-        observer._points_total = 1
+    observer.adopt_stored_metrics()
     info = entry.get("info") or {}
     added = _unstored_points({name: len(series.get("steps") or []) for name, series in observer.metrics.items()},
                              metrics)

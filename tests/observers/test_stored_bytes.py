@@ -229,11 +229,13 @@ def test_a_run_killed_at_random_moments_leaves_valid_files_and_loses_no_delivere
     run_dirs = sorted((d for d in runs.iterdir() if d.name.isdigit()), key=lambda d: int(d.name))
     assert len(run_dirs) == 6
     for run_dir, waited in zip(run_dirs, waits, strict=True):
-        for name in ("run.json", "config.json", "metrics.json"):
+        for name in ("run.json", "config.json"):
             json.loads((run_dir / name).read_text())  # old or new content, never torn
         if (run_dir / "info.json").exists():
             json.loads((run_dir / "info.json").read_text())
-        stored = json.loads((run_dir / "metrics.json").read_text())
+        # metrics.json comes with the first delivered points: a run killed before has none
+        metrics_json = run_dir / "metrics.json"
+        stored = json.loads(metrics_json.read_text()) if metrics_json.exists() else {}
         steps = stored.get("loss", {}).get("steps", [])
         assert steps == list(range(len(steps)))
         journaled = read_metrics(FileStorageObserver(runs).backend, str(run_dir)).get("loss", {})

@@ -148,6 +148,31 @@ def test_a_running_run_shows_its_journal_metrics(bucket, tmp_path) -> None:
         assert store.get(run.id).metric("acc").steps == [0, 1, 2, 3, 4]
 
 
+def test_a_bucket_run_gets_metrics_json_with_its_points_and_a_short_run_no_journal(bucket, tmp_path) -> None:
+    """No placeholder metrics.json while running (readers: no metrics yet); one delivery at the end
+    writes metrics.json and no journal object; a run without points ends with ``{}``."""
+    from tests.observers.layout_helpers import points, start, utcnow
+
+    observer = _observer(bucket.scheme, bucket.name)
+    start(observer, str(tmp_path / "src"))
+    observer.heartbeat_event({}, "working\n", utcnow(), None)
+    run_keys = sorted(k for k in bucket.objects() if k.startswith(f"{PREFIX}/1/"))
+    assert run_keys == [f"{PREFIX}/1/{name}" for name in ("config.json", "cout.txt", "run.json")]
+    with open_store(bucket.url()) as store:
+        record = store.get("1")
+        assert record.metric_names() == [] and record.metrics_error() is None
+        assert [r.final_metrics for r in store.query()] == [{}]
+    assert "BROKEN" not in sacred("show", "1", "--store", bucket.url()).out
+    observer.log_metrics(points("acc", 0, 3), {})
+    observer.completed_event(utcnow(), None)
+    start(observer, str(tmp_path / "src"))  # run 2: no points, fails
+    observer.failed_event(utcnow(), ["Traceback\n", "ValueError: boom\n"])
+    stored = bucket.objects()
+    assert not [k for k in stored if ".metrics.journal" in k]
+    assert json.loads(stored[f"{PREFIX}/1/metrics.json"])["acc"]["steps"] == [0, 1, 2]
+    assert stored[f"{PREFIX}/2/metrics.json"] == b"{}"
+
+
 def test_a_copied_file_storage_with_its_index(bucket, tmp_path) -> None:
     """A local FileStorage folder synced into the bucket: its runs index is used, and a stale line loses."""
     from sacred.observers import FileStorageObserver

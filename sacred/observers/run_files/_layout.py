@@ -12,6 +12,8 @@
         cout.txt              the captured output
         info.json             the info dict (only once it is non-empty)
         metrics.json          {name: {"steps": [...], "values": [...], "timestamps": [...]}}
+                              (written at the first delivery of points; a run
+                              that logged none gets ``{}`` at its end)
         <artifact names>      the artifacts, by name
       _sources/name_<md5>.py  source snapshots, stored once per content
       _resources/name_<md5>.x resources, stored once per content
@@ -40,16 +42,28 @@ Design, and why:
   except a heartbeat less than ``RUN_JSON_BEAT_GAP`` (1 s) after its last
   write: a short run's final beat is followed at once by its end, which
   writes run.json anyway.
-* **Metrics are linear in the number of points.** Each ``log_metrics`` call
-  appends its new points as one JSON line to a journal
-  (``.metrics.journal`` in the run folder); the journal holds every point
-  delivered, so a crash loses nothing. ``metrics.json`` itself, always valid
-  JSON, is rewritten only when the number of points has doubled since its
-  last rewrite, and once more when the run ends, after which the journal is
-  removed. With N points the rewrites cost at most about 2N + N point
-  writes, whatever the number of beats. While a run is alive (or after a
-  crash) :func:`read_metrics` gives the complete series by replaying the
-  journal.
+* **Files are created only when needed.** Creating a file costs the kernel
+  about a millisecond on a busy ext4 disk, more than writing its bytes, so
+  a run folder gets no placeholder files: during a run it holds
+  ``run.json``, ``config.json`` and ``cout.txt`` (as with sacred 0.8.7);
+  ``metrics.json`` appears with the first points (``{}`` at the end of a
+  run without any), ``info.json`` with a non-empty info dict. A missing
+  ``metrics.json`` in a live or crashed run means "no metrics yet".
+* **Metrics are linear in the number of points.** ``metrics.json``, always
+  valid JSON, is rewritten (atomically) only when the number of points has
+  doubled since its last rewrite, and once more when the run ends. A
+  delivery of points (``log_metrics``) that does not trigger a rewrite
+  appends its points as one JSON line to a journal (``.metrics.journal`` in
+  the run folder). The journal, when it exists, holds every delivered
+  point: the line that creates it is a seed record holding the whole series
+  so far (``metrics.json`` holds only the points of its last rewrite), each
+  later delivery appends its new points before any rewrite, and the journal
+  is removed at the run's end. A run whose deliveries all trigger a rewrite
+  (a short run: one delivery at its end) never creates a journal. With N
+  points the rewrites cost at most about 2N + N point writes and the
+  journal about 2N, whatever the number of beats. While a run is alive (or
+  after a crash) :func:`read_metrics` gives the complete series: the
+  journal replayed when it holds a complete record, else ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -501,13 +515,18 @@ def _journal_records(data: bytes) -> list[dict]:
 def read_metrics(backend: StorageBackend, run_dir: str) -> dict:
     """The complete metrics of a run, also while it runs or after a crash.
 
-    Replays the journal when one exists (it holds every delivered point),
-    otherwise reads the final ``metrics.json``.
+    Replays the journal when it holds a complete record (its first record
+    holds every point delivered before it, each later one the points of a
+    delivery), otherwise reads ``metrics.json``: a journal whose seed record
+    was cut short by a crash holds nothing ``metrics.json`` lacks. A run
+    without either file (alive or crashed before its first points) has no
+    metrics: ``{}``.
     """
     journal = backend.journal_read(backend.join(run_dir, METRICS_JOURNAL))
-    if journal:
+    records = _journal_records(journal) if journal else []
+    if records:
         merged: dict = {}
-        for record in _journal_records(journal):
+        for record in records:
             merge_metrics(merged, record)
         return merged
     data = backend.read_bytes(backend.join(run_dir, METRICS_JSON))
@@ -561,6 +580,8 @@ class LayoutObserver(RunObserver):
         self._points_total = 0
         self._points_at_rewrite = 0
         self._metrics_dirty = False
+        self._metrics_written = False  # metrics.json exists (written by this run)
+        self._journal_started = False  # the journal exists (its seed record was appended)
         self._encoded_static: dict[str, str] = {}
         self._run_json_written_at = -math.inf
 
@@ -791,7 +812,10 @@ class LayoutObserver(RunObserver):
         meta_info: dict,
         _id: Any,
     ) -> Any:
-        """Claim the run folder and write run.json, config.json, cout.txt, metrics.json."""
+        """Claim the run folder and write run.json, config.json and cout.txt.
+
+        ``metrics.json`` comes with the first points (or as ``{}`` at the end).
+        """
         with self._lock:
             self._reset()
             experiment = dict(ex_info)
@@ -815,7 +839,6 @@ class LayoutObserver(RunObserver):
             self.save_run_entry()
             self._write_json(CONFIG_JSON, config)
             self.backend.create_file(self._path(COUT_TXT), b"")
-            self.backend.create_file(self._path(METRICS_JSON), b"{}")
             self._index("RUNNING", start_time=start_time)
             return run_id
 
@@ -916,7 +939,8 @@ class LayoutObserver(RunObserver):
         self.cout = text
 
     def log_metrics(self, metrics_by_name: dict, info: dict) -> None:
-        """Journal the new points; rewrite metrics.json when the points have doubled."""
+        """Store the new points: metrics.json is rewritten when the points have doubled, the
+        journal gets them otherwise (see the module docstring)."""
         with self._lock:
             if self.run_dir is None or not metrics_by_name:
                 return
@@ -942,24 +966,65 @@ class LayoutObserver(RunObserver):
     log_metric_points.replaces = log_metrics  # type: ignore[attr-defined]
 
     def _journal_points(self, line: str, added: int) -> None:
+        """Store a delivery whose points are in the series already (``line``: their journal record).
+
+        Points doubled since the last rewrite: metrics.json is rewritten, and
+        without a journal that is all (the new file holds every point).
+        Otherwise the journal gets the line, and the line that creates the
+        journal is the whole series instead (the seed: metrics.json lacks the
+        points delivered since its last rewrite). Either way the journal, when
+        it exists, holds every delivered point, and one append writes them.
+        """
         if not line:
             return
-        self.backend.journal_append(self._path(METRICS_JOURNAL), line.encode("utf-8") + b"\n")
         self._points_total += added
         self._metrics_dirty = True
-        if self._points_total >= 2 * self._points_at_rewrite:
+        rewrite = self._points_total >= 2 * self._points_at_rewrite
+        if not self._journal_started:
+            if rewrite:
+                self._rewrite_metrics()
+                return
+            line = self._metric_series.compact()
+            self._journal_started = True
+        self.backend.journal_append(self._path(METRICS_JOURNAL), line.encode("utf-8") + b"\n")
+        if rewrite:
             self._rewrite_metrics()
 
     def _rewrite_metrics(self) -> None:
         self.backend.write_bytes_atomic(self._path(METRICS_JSON), self._metric_series.file_bytes())
         self._points_at_rewrite = self._points_total
         self._metrics_dirty = False
+        self._metrics_written = True
 
     def _finish_metrics(self) -> None:
-        if self._metrics_dirty:
+        """At the run's end: metrics.json holds every point (``{}`` for none); no journal remains."""
+        if self._metrics_dirty or not self._metrics_written:
             self._rewrite_metrics()
-        if self._points_total:
+        if self._journal_started:
             self.backend.journal_remove(self._path(METRICS_JOURNAL))
+            self._journal_started = False
+
+    def adopt_stored_metrics(self) -> None:
+        """Continue the metrics stored in the current run folder (``run_dir``).
+
+        For finishing a run another process started (``sacred_runner``'s
+        salvage of a dead worker's run): later points and the run's end build
+        on what is stored. A journal left behind is folded into
+        ``metrics.json`` (written atomically first, the journal removed
+        after), so its possibly torn last line is never appended to.
+        """
+        with self._lock:
+            assert self.run_dir is not None
+            self.metrics = read_metrics(self.backend, self.run_dir)
+            self._points_total = self._points_at_rewrite = self._metric_series.points
+            self._metrics_dirty = False
+            self._journal_started = False
+            journal = self._path(METRICS_JOURNAL)
+            if self.backend.journal_read(journal):
+                self._rewrite_metrics()
+                self.backend.journal_remove(journal)
+            else:
+                self._metrics_written = self.backend.exists(self._path(METRICS_JSON))
 
     def _end_run(self, status: str, stop_time: Any, **fields: Any) -> None:
         if self.run_dir is None:

@@ -100,3 +100,40 @@ def test_spooled_output_and_points_reach_an_sql_store_without_repeating_delivere
         points = connection.execute("SELECT step, value FROM metric WHERE name = 'loss' ORDER BY step").fetchall()
     assert status == "FAILED" and out == "first line\nsecond line\n"
     assert points == [(0, 1.5), (1, 0.5)]
+
+
+def _points(first: int, count: int) -> dict:
+    t = dt.datetime(2026, 1, 1)
+    steps = list(range(first, first + count))
+    return {"loss": {"name": "loss", "steps": steps, "values": [s * 0.5 for s in steps],
+                     "timestamps": [t + dt.timedelta(seconds=s) for s in steps]}}
+
+
+def test_a_run_that_died_before_any_point_gets_an_empty_metrics_json(tmp_path):
+    from sacred.observers import FileStorageObserver
+
+    run_id = start(FileStorageObserver(str(tmp_path / "fs")))
+    run_dir = tmp_path / "fs" / str(run_id)
+    assert not (run_dir / "metrics.json").exists()  # none before the first points (as in sacred 0.8.7)
+    assert record_lost_run((("file_storage", str(tmp_path / "fs")),), str(tmp_path), run_id, "died") == []
+    assert (run_dir / "metrics.json").read_bytes() == b"{}"
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "FAILED"
+
+
+def test_a_dead_runs_journal_with_a_torn_line_is_folded_in_and_spooled_points_added(tmp_path):
+    from sacred.observers import FileStorageObserver
+
+    observer = FileStorageObserver(str(tmp_path / "fs"))
+    run_id = start(observer)
+    for first, count in ((0, 4), (4, 4), (8, 3), (11, 2)):  # the last two are journaled (seed + line)
+        observer.log_metrics(_points(first, count), {})
+    run_dir = tmp_path / "fs" / str(run_id)
+    with open(run_dir / ".metrics.journal", "ab") as journal:
+        journal.write(b'{"loss":{"steps":[13,1')  # the worker died appending the next delivery
+    spooled = _points(0, 16)
+    assert record_lost_run((("file_storage", str(tmp_path / "fs")),), str(tmp_path), run_id, "died",
+                           metrics=spooled) == []
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["loss"]["steps"] == list(range(16))
+    assert metrics["loss"]["values"] == [s * 0.5 for s in range(16)]
+    assert not (run_dir / ".metrics.journal").exists()
