@@ -270,13 +270,14 @@ _ECHO_WAIT_SECONDS = 10.0
 class _Channel:
     """One pipe of ``fd`` capture: what its descriptors wrote, echoed to where they pointed before."""
 
-    __slots__ = ("read_fd", "echo_fd", "decoder", "at_eof")
+    __slots__ = ("read_fd", "echo_fd", "decoder", "at_eof", "partial_line")
 
     def __init__(self, read_fd: int, echo_fd: int | None) -> None:
         self.read_fd: int | None = read_fd
         self.echo_fd = echo_fd
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.at_eof = False
+        self.partial_line = ""  # with two pipes: the unfinished last line, held back
 
 
 class _FdCapture(CapturedOutput):
@@ -287,7 +288,9 @@ class _FdCapture(CapturedOutput):
     exact write order and the echo lands where both went anyway. When they lead
     to different places (``2>/dev/null``, ``> out.txt``), each gets its own pipe
     echoed to its own original descriptor, as 0.8.7 keeps them apart; their
-    pieces then enter the capture in the order the reader finds them.
+    lines then enter the capture in the order the reader finds them, each line
+    whole (``print`` without buffering writes the text and its newline
+    separately: an unfinished line waits for its end, or for ``read_new``).
 
     Reading the pipes (by the reader thread, or by ``read_new`` to pick up
     what was just flushed) always happens under ``_read_lock``, together with
@@ -371,6 +374,14 @@ class _FdCapture(CapturedOutput):
         flush_standard_streams(c_level=True)
         with self._read_lock:
             self._read_available(_MAX_READS_PER_COLLECT)
+            self._release_partial_lines()
+
+    def _release_partial_lines(self) -> None:
+        """Hand over the unfinished lines held back (lock held): everything written is asked for."""
+        for channel in self._channels:
+            if channel.partial_line:
+                self._pieces.append(channel.partial_line)
+                channel.partial_line = ""
 
     def _close_saved_fds(self) -> None:
         for saved in self._saved_fds.values():
@@ -453,16 +464,22 @@ class _FdCapture(CapturedOutput):
                 return False
             self._bytes_last_read += len(data)
             self._echo(channel, data)
-            text = channel.decoder.decode(data)
-            if text:
-                self._pieces.append(text)
+            self._add_text(channel, channel.decoder.decode(data))
         return True
+
+    def _add_text(self, channel: _Channel, text: str) -> None:
+        """Put decoded text into the capture; with two pipes, whole lines only."""
+        if len(self._channels) > 1:
+            text = channel.partial_line + text
+            end = text.rfind("\n") + 1
+            text, channel.partial_line = text[:end], text[end:]
+        if text:
+            self._pieces.append(text)
 
     def _finish_decoding(self) -> None:
         for channel in self._channels:
-            tail = channel.decoder.decode(b"", final=True)
-            if tail:
-                self._pieces.append(tail)
+            self._add_text(channel, channel.decoder.decode(b"", final=True))
+        self._release_partial_lines()
 
     def _echo(self, channel: _Channel, data: bytes) -> None:
         """Write ``data`` to the channel's original descriptor; stop echoing if it is gone."""

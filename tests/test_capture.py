@@ -285,13 +285,17 @@ SPLIT_STREAMS_PROGRAM = textwrap.dedent(
 )
 
 
-def _run_split_streams_program(tmp_path: Path, stderr_to_stdout: bool) -> tuple[str, str, str]:
+def _run_split_streams_program(tmp_path: Path, stderr_to_stdout: bool,
+                               unbuffered: bool = False) -> tuple[str, str, str]:
     """Run the program with stdout and stderr in files; return (stdout, stderr, captured)."""
     script = tmp_path / "split.py"
     script.write_text(SPLIT_STREAMS_PROGRAM, encoding="utf-8")
     result_path = tmp_path / "captured.json"
     out_path, err_path = tmp_path / "out.txt", tmp_path / "err.txt"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("PYTHONUNBUFFERED", None)
+    if unbuffered:  # print then writes its text and its newline in two writes
+        env["PYTHONUNBUFFERED"] = "1"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.run(
             [sys.executable, str(script), str(result_path)],
@@ -306,10 +310,13 @@ def _run_split_streams_program(tmp_path: Path, stderr_to_stdout: bool) -> tuple[
     return out_path.read_text(), err_path.read_text(), captured
 
 
-def test_fd_mode_keeps_stdout_and_stderr_apart_when_they_lead_to_different_places(tmp_path):
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
+def test_fd_mode_keeps_stdout_and_stderr_apart_when_they_lead_to_different_places(tmp_path, unbuffered):
     # `python exp.py > out.txt 2> err.txt`: each stream still reaches its own file
-    # (sacred 0.8.7 keeps them apart too), and the capture holds both, each in order.
-    out, err, captured = _run_split_streams_program(tmp_path, stderr_to_stdout=False)
+    # (sacred 0.8.7 keeps them apart too), and the capture holds both, each in order,
+    # every line whole (no stderr text inside a stdout line).
+    out, err, captured = _run_split_streams_program(tmp_path, stderr_to_stdout=False,
+                                                    unbuffered=unbuffered)
     expected_out = [f"out {i}" for i in range(200)]
     expected_err = [f"err {i}" for i in range(200)]
     assert [line for line in out.splitlines() if line != "raw out"] == expected_out
@@ -320,6 +327,17 @@ def test_fd_mode_keeps_stdout_and_stderr_apart_when_they_lead_to_different_place
     assert [line for line in lines if line.startswith("out ")] == expected_out
     assert [line for line in lines if line.startswith("err ")] == expected_err
     assert sorted(lines) == sorted(out.splitlines() + err.splitlines())
+
+
+def test_fd_mode_with_split_streams_hands_over_an_unfinished_line_when_asked():
+    # stdout and stderr lead to different places under pytest's capture: two pipes
+    with python_streams_on_fds(), capture_output("fd") as captured:
+        os.write(1, b"progress 50%")
+        os.write(2, b"a warning\n")
+        assert captured.read_new() == "a warning\nprogress 50%"  # asked for: nothing held back
+        os.write(1, b" done\n")
+        os.write(1, b"tail without newline")
+    assert captured.read_new() == " done\ntail without newline"
 
 
 def test_fd_mode_keeps_the_exact_order_when_stderr_is_joined_to_stdout(tmp_path):

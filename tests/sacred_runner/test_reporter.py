@@ -199,7 +199,23 @@ def test_live_rows_fit_the_width_and_never_cut_the_status(width, nodeids, metric
         assert len(text) <= width
         assert status.strip() == line["status"]
         assert elapsed.strip() == ("12.5s" if width >= MIN_WIDTH_WITH_ELAPSED else "")
-        assert nodeid.rstrip() == line["nodeid"] or nodeid.rstrip().endswith("…")
+        assert _shows(nodeid.rstrip(), line["nodeid"])
+
+
+def _shows(shown: str, nodeid: str) -> bool:
+    """``shown`` is ``nodeid``, or ``nodeid`` with parts left out at each ``…``.
+
+    The live display cuts the end (``exp.py::ex::fi…``), the beginning when ids
+    begin alike (``…:fit``) or the middle of a sweep point (``exp.py::ex::fit…[…steps=2]``).
+    """
+    import re
+
+    if shown == nodeid:
+        return True
+    if "…" not in shown:
+        return False
+    pattern = ".*".join(re.escape(part) for part in shown.split("…"))
+    return re.fullmatch(pattern, nodeid, flags=re.DOTALL) is not None
 
 
 def final_screen(output: str, columns: int) -> list[str]:
@@ -349,3 +365,14 @@ def test_ctrl_c_while_a_run_prints_gives_the_terminal_back_and_the_summary(sacre
     assert any(line.startswith("exp_long.py::long::main INTERRUPTED") for line in lines)
     assert "1 run never started: exp_other.py::exp_other::main" in lines
     assert re.fullmatch(r"=+ Interrupted: 1 interrupted, 1 not started in \d+\.\d\ds =+", lines[-1])
+
+
+def test_live_rows_cut_ids_that_begin_alike_at_their_beginning():
+    # found by hypothesis: two ids beginning alike in a narrow terminal show their ends
+    rows = live_row_texts(
+        [{"nodeid": nodeid, "status": "RUNNING", "begin": 0.0, "end": None, "metrics": {}}
+         for nodeid in ("_::", "_:_")], 15, now=12.5)
+    shown = [row[0].rstrip() for row in rows]
+    assert all(_shows(text, nodeid) for text, nodeid in zip(shown, ("_::", "_:_"), strict=True))
+    assert len(set(shown)) == 2  # still told apart
+    assert not _shows("…x", "_::") and not _shows("_::x", "_::")
