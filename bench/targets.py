@@ -154,11 +154,7 @@ def _flat(results, key: str) -> TargetOutcome:
     floor = entry.metrics.get("floor_growth")
     bare = floor.median("ours") if floor else None
     floor_text = f"; bare floor, interleaved {bare:.2f}x" if bare is not None else ""
-    cpu = entry.metrics.get("cpu_growth")
-    cpu_ours = cpu.median("ours") if cpu else None
-    cpu_text = f"; user CPU {cpu_ours:.2f}x" if cpu_ours is not None else ""
-    return TargetOutcome(name, goal,
-                         f"{first:.1f} -> {last:.1f} ms ({ours:.2f}x){peer_text}{floor_text}{cpu_text}",
+    return TargetOutcome(name, goal, f"{first:.1f} -> {last:.1f} ms ({ours:.2f}x){peer_text}{floor_text}",
                          ours <= 1.1)
 
 

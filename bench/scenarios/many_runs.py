@@ -10,9 +10,7 @@ run (the bytes of the warm-up run, written as per_run's floor writes them) into
 a second folder, so the floor and the package see the same disk over the same
 seconds (the disk's fsync latency drifts by more than 10% within a scenario;
 measured one after the other, whichever went second inherited the first's
-writeback). ``cpu_growth`` is the same ratio over the user CPU time of the
-process (``getrusage``): the package's own code, without the kernel's time in
-file creation and fsync.
+writeback).
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import resource
 import sqlite3
 
 from _bench import BareRunWriter, Result, WarningCounter, clock, parse_args, stored_files
@@ -115,7 +112,7 @@ def main_() -> None:
                       runs={"type": int, "required": True})
     result = Result()
     ex.observers.append(make_observer(args.backend, args.workdir))
-    durations, user_cpu, floor_durations = [], [], []
+    durations, floor_durations = [], []
     with WarningCounter() as warnings:
         ex.run()  # warm-up: one-time costs (host info, opening the store) are not per run
         floor = None
@@ -124,11 +121,9 @@ def main_() -> None:
             floor_dir = os.path.join(args.workdir, "floor")
             os.mkdir(floor_dir)
         for i in range(args.runs):
-            cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime
             start = clock()
             ex.run()
             durations.append(clock() - start)
-            user_cpu.append(resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu)
             if floor is not None:
                 start = clock()
                 floor.write(os.path.join(floor_dir, str(i + 1)))
@@ -140,8 +135,6 @@ def main_() -> None:
     result.metric("first_fifth", first, "ms/run")
     result.metric("last_fifth", last, "ms/run")
     result.metric("growth", last / first, "x")
-    cpu_first, cpu_last = fifths(user_cpu)
-    result.metric("cpu_growth", cpu_last / cpu_first, "x")
     if args.backend == "fs":
         gc.collect()  # the garbage the runs left is theirs: the listing is timed on its own
         start = clock()
