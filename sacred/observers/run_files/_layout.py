@@ -128,6 +128,25 @@ MAX_ID_ATTEMPTS = 100_000
 RELIST_EVERY = 64
 
 
+def utf8_bytes(text: str) -> bytes:
+    """``text`` as UTF-8; characters UTF-8 cannot hold do not lose the rest.
+
+    Captured output may hold lone surrogates: a stream with
+    ``errors="surrogateescape"`` (``PYTHONIOENCODING=utf-8:surrogateescape``)
+    passes undecodable bytes through as ``\\udc80``-``\\udcff``. Those are
+    written back as the bytes they stand for. When other lone surrogates
+    occur, every surrogate is written as its escape (``\\ud800``).
+    """
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace")
+
+
 class StorageBackend(ABC):
     """Where the layout's bytes go. Paths are backend paths built with :meth:`join`.
 
@@ -172,6 +191,10 @@ class StorageBackend(ABC):
     @abstractmethod
     def append_bytes(self, path: str, data: bytes) -> None:
         """Append ``data`` to file ``path`` (created when missing)."""
+
+    def append_text(self, path: str, text: str, start: int = 0) -> None:
+        """Append ``text[start:]`` to file ``path`` as UTF-8 (see :func:`utf8_bytes`)."""
+        self.append_bytes(path, utf8_bytes(text[start:]))
 
     @abstractmethod
     def upload_file(self, local_filename: str, path: str) -> None:
@@ -933,9 +956,9 @@ class LayoutObserver(RunObserver):
         if text == self.cout:
             return
         if text.startswith(self.cout):
-            self.backend.append_bytes(self._path(COUT_TXT), text[len(self.cout):].encode("utf-8"))
+            self.backend.append_text(self._path(COUT_TXT), text, len(self.cout))
         else:
-            self.backend.write_bytes_atomic(self._path(COUT_TXT), text.encode("utf-8"))
+            self.backend.write_bytes_atomic(self._path(COUT_TXT), utf8_bytes(text))
         self.cout = text
 
     def log_metrics(self, metrics_by_name: dict, info: dict) -> None:
