@@ -112,7 +112,6 @@ class Run:
         # the hot path: calls go straight to the metrics logger (same signature)
         self.log_scalar = self._metrics.log_scalar_metric  # type: ignore[method-assign]
         self._raw_output_parts: list[str] = []
-        self._raw_output_len = 0
         self._filtered_cache: tuple[int, str] = (-1, "")
         self._emit_lock = threading.RLock()
         self._bus: EventBus | None = None
@@ -430,13 +429,11 @@ class Run:
         if output is None:
             return
         try:
-            new = output.read_new()
+            new = output.read_new_pieces()
         except Exception:  # noqa: BLE001 - capture problems must not hide the run's end
             self.run_logger.debug("Could not read captured output", exc_info=True)
             return
-        if new:
-            self._raw_output_parts.append(new)
-            self._raw_output_len += len(new)
+        self._raw_output_parts.extend(new)  # joined once, with the rest, by _current_output
 
     def _current_output(self) -> str:
         if len(self._raw_output_parts) > 1:

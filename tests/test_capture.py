@@ -145,6 +145,26 @@ def test_sys_mode_read_new_returns_each_piece_once(monkeypatch):
     assert captured.read_new() == ""
 
 
+@pytest.mark.parametrize("mode", ["sys", "fd"])
+def test_read_new_pieces_are_the_new_text_unjoined(mode, monkeypatch):
+    """The run joins these with its output so far: one copy of a beat's new text, not two."""
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+
+    def write(text: str) -> None:  # fd mode captures the descriptor, sys mode the stream
+        sys.stdout.write(text) if mode == "sys" else os.write(1, text.encode())
+
+    with capture_output(mode) as captured:
+        write("a\n")
+        write("bc\n")
+        first = captured.read_new_pieces()
+        assert isinstance(first, list) and all(isinstance(piece, str) for piece in first)
+        assert "".join(first) == "a\nbc\n"
+        assert captured.read_new_pieces() == []
+        write("d\n")
+    assert "".join(captured.read_new_pieces()) == "d\n"
+    assert captured.read_new() == ""
+
+
 def test_sys_mode_restores_the_streams_when_the_body_raises(monkeypatch):
     fake_out, fake_err = io.StringIO(), io.StringIO()
     monkeypatch.setattr(sys, "stdout", fake_out)
