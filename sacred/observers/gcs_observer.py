@@ -182,7 +182,7 @@ class GoogleCloudStorageObserver(BucketObserver):
         from google.auth.exceptions import DefaultCredentialsError
 
         try:
-            return storage.Client()
+            client = storage.Client()
         except DefaultCredentialsError:
             where = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
             detail = (
@@ -193,6 +193,12 @@ class GoogleCloudStorageObserver(BucketObserver):
             raise PermissionError(
                 f"GoogleCloudStorageObserver found no Google credentials for bucket {bucket!r}: {detail}"
             ) from None
+        # google-cloud-storage 3.x fetches a bucket's metadata in a thread of its own on
+        # the first call naming it, for tracing attributes, tracing enabled or not: one
+        # more request per bucket, retried for minutes when the endpoint is down.
+        if getattr(client, "_bucket_metadata_cache", None) is not None:
+            client._bucket_metadata_cache = None
+        return client
 
     def prepare_bucket(self) -> None:
         """Check that the bucket exists (the observer does not create buckets)."""
