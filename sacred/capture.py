@@ -271,6 +271,7 @@ _BATCH_SECONDS = 0.002
 _BATCH_BELOW_BYTES = 1 << 15
 _MAX_READS_PER_COLLECT = 64
 _ECHO_WAIT_SECONDS = 10.0
+_COLLECT_WAIT_SECONDS = 0.1  # read_new waits this long for the reader thread, then takes what it has
 
 
 class _Channel:
@@ -378,9 +379,17 @@ class _FdCapture(CapturedOutput):
 
     def _collect_pending(self) -> None:
         flush_standard_streams(c_level=True)
-        with self._read_lock:
+        # The reader thread holds the lock while it reads and echoes. When the echo is
+        # stuck (the original stdout is a pipe nobody reads), waiting for the lock would
+        # stop the heartbeats, and with them metric deliveries and liveness, until the
+        # reader of that pipe goes on; what the reader thread reads it hands over itself.
+        if not self._read_lock.acquire(timeout=_COLLECT_WAIT_SECONDS):
+            return
+        try:
             self._read_available(_MAX_READS_PER_COLLECT)
             self._release_partial_lines()
+        finally:
+            self._read_lock.release()
 
     def _release_partial_lines(self) -> None:
         """Hand over the unfinished lines held back (lock held): everything written is asked for."""

@@ -399,6 +399,64 @@ def test_a_run_with_fd_capture_logs_to_stderr_and_prints_to_stdout(tmp_path):
     assert "the result is 42\n" in cout and "Started run with ID" in cout
 
 
+STALLED_STDOUT_EXPERIMENT = """
+import sys, time
+from sacred import Experiment
+from sacred.observers import FileStorageObserver
+
+ex = Experiment("stalled")
+ex.observers.append(FileStorageObserver(sys.argv[1]))
+
+
+@ex.main
+def main(_run):
+    print("started", flush=True)
+    print(("x" * 99 + "\\n") * 2_000, end="", flush=True)  # more than the reader's pipe holds
+    for step in range(3_000):  # 30 s at most; the test stops it long before
+        _run.log_scalar("loss", step)
+        time.sleep(0.01)
+
+
+ex.run(options={"--beat_interval": 0.05, "--capture": "fd"})
+"""
+
+
+def test_heartbeats_go_on_while_the_original_stdout_is_a_pipe_nobody_reads(tmp_path):
+    """The reader thread's echo blocks on the full pipe; metrics must still be delivered.
+
+    (The heartbeat used to wait for the capture's lock behind that echo: no
+    beat, no metric point and no liveness until the pipe was read again.)
+    """
+    script = tmp_path / "stalled.py"
+    script.write_text(STALLED_STDOUT_EXPERIMENT, encoding="utf-8")
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.Popen([sys.executable, str(script), str(runs)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env)
+    try:
+        while proc.stdout.readline().strip() not in (b"started", b""):
+            pass
+        # from here on nobody reads: the 200 kB line fills the pipe and the echo blocks
+        deadline = time.monotonic() + 60
+        steps: list = []
+        while time.monotonic() < deadline and len(steps) < 20:
+            metrics = runs / "1" / "metrics.json"
+            journal = runs / "1" / ".metrics.journal"
+            if metrics.exists() or journal.exists():
+                from sacred.observers import FileStorageObserver
+                from sacred.observers.run_files._layout import read_metrics
+
+                stored = read_metrics(FileStorageObserver(runs).backend, str(runs / "1"))
+                steps = stored.get("loss", {}).get("steps", [])
+            time.sleep(0.1)
+        assert proc.poll() is None, "the run ended instead of waiting for its stdout"
+        assert len(steps) >= 20, f"only {len(steps)} points delivered while stdout was stalled"
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
 def test_fd_mode_read_new_sees_what_was_printed_before_the_call():
     with python_streams_on_fds():
         with capture_output("fd") as captured:
