@@ -427,6 +427,9 @@ def test_heartbeats_go_on_while_the_original_stdout_is_a_pipe_nobody_reads(tmp_p
     (The heartbeat used to wait for the capture's lock behind that echo: no
     beat, no metric point and no liveness until the pipe was read again.)
     """
+    from sacred.observers import FileStorageObserver
+    from sacred.observers.run_files._layout import read_metrics
+
     script = tmp_path / "stalled.py"
     script.write_text(STALLED_STDOUT_EXPERIMENT, encoding="utf-8")
     runs = tmp_path / "runs"
@@ -443,9 +446,6 @@ def test_heartbeats_go_on_while_the_original_stdout_is_a_pipe_nobody_reads(tmp_p
             metrics = runs / "1" / "metrics.json"
             journal = runs / "1" / ".metrics.journal"
             if metrics.exists() or journal.exists():
-                from sacred.observers import FileStorageObserver
-                from sacred.observers.run_files._layout import read_metrics
-
                 stored = read_metrics(FileStorageObserver(runs).backend, str(runs / "1"))
                 steps = stored.get("loss", {}).get("steps", [])
             time.sleep(0.1)

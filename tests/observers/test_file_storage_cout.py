@@ -38,7 +38,8 @@ def test_appended_pieces_are_the_utf8_of_the_tail(tmp_path_factory, text, start,
 
 
 def test_a_failed_append_is_cut_back_so_the_next_beat_does_not_duplicate(tmp_path):
-    """A real write failure: the file size limit (RLIMIT_FSIZE) is hit in the third piece."""
+    """A real write failure: the file size limit (RLIMIT_FSIZE) is hit in the third piece
+    (and by a whole record appended as bytes)."""
     script = tmp_path / "append.py"
     script.write_text(textwrap.dedent(f"""
         import resource, signal, sys
@@ -59,12 +60,17 @@ def test_a_failed_append_is_cut_back_so_the_next_beat_does_not_duplicate(tmp_pat
             print("failed", err.errno, backend.bytes_written["cout.txt"])
         backend.append_text(path, "c" * 500)  # fits again once cut back
         print("then", backend.bytes_written["cout.txt"])
+        try:  # one journal record too large: cut back too, so the next one starts a line
+            backend.append_bytes(path, b"d" * 2000)
+        except OSError as err:
+            print("record failed", err.errno)
     """))
     target = tmp_path / "cout.txt"
     out = subprocess.run([sys.executable, str(script), str(target)], capture_output=True,
                          text=True, timeout=60, check=True).stdout.split("\n")
     assert out[0].startswith("failed 27 0"), out  # EFBIG; nothing counted as written
     assert out[1] == "then 500"
+    assert out[2] == "record failed 27"
     assert target.read_text() == "a" * 1000 + "c" * 500
 
 
