@@ -317,6 +317,8 @@ class _FdCapture(CapturedOutput):
         self._notes: list[str] = []
         self._pump_done = threading.Event()
         self._pump_started = False
+        self._pump_polling = False  # under _read_lock: the reader thread may still poll the read ends
+        self._fds_left_to_pump: list[int] = []
 
     def _start(self) -> None:
         import select
@@ -328,13 +330,14 @@ class _FdCapture(CapturedOutput):
         try:
             for fds, echo_fd in _pipe_groups(self._saved_fds):
                 self._channels.append(_Channel(_redirect_into_pipe(fds), echo_fd))
-        except OSError:
+            self._pump_started = self._pump_polling = True
+            _reader_threads().run(self._pump_job)
+        except BaseException:  # no pipe, or no thread to read it: leave the descriptors as they were
+            self._pump_started = self._pump_polling = False
             self._restore_fds()
             self._close_saved_fds()
             self._close_read_ends()
             raise
-        self._pump_started = True
-        _reader_threads().run(self._pump_job)
 
     def _stop(self) -> None:
         try:
@@ -347,6 +350,8 @@ class _FdCapture(CapturedOutput):
                 drained = not self._read_available(_MAX_READS_PER_COLLECT)
             try:
                 if not drained:  # a child process still writes: the reader waits for it
+                    logger.debug("fd capture: the pipe is still open at close; waiting up to %gs "
+                                 "for its end (a child process may hold it)", self._drain_timeout)
                     self._give_up_at = time.monotonic() + self._drain_timeout
                     if self._pump_started:
                         self._pump_done.wait(self._drain_timeout + _POLL_INTERVAL_MS / 1000 + 5)
@@ -357,12 +362,29 @@ class _FdCapture(CapturedOutput):
         try:
             self._pump()
         finally:
+            with self._read_lock:
+                self._pump_polling = False
+                for fd in self._fds_left_to_pump:
+                    os.close(fd)
+                self._fds_left_to_pump = []
             self._pump_done.set()
 
     def _close_read_ends(self) -> None:
+        """Stop reading and echoing (lock held); close the read ends the reader thread no longer polls.
+
+        While the reader thread may still poll them, it closes them itself when
+        it stops: closed here, their numbers could be taken at once by the
+        next capture's pipe, its write end even, and a poll that holds that
+        write end keeps the next pipe from reaching end of file until the poll
+        times out: the next run's close stalled 200 ms (one run in 25 of a
+        loop of short runs).
+        """
         for channel in self._channels:
             if channel.read_fd is not None:
-                os.close(channel.read_fd)
+                if self._pump_polling:
+                    self._fds_left_to_pump.append(channel.read_fd)
+                else:
+                    os.close(channel.read_fd)
                 channel.read_fd = None
             channel.echo_fd = None
 
