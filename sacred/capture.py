@@ -272,6 +272,7 @@ _BATCH_BELOW_BYTES = 1 << 15
 _MAX_READS_PER_COLLECT = 64
 _ECHO_WAIT_SECONDS = 10.0
 _COLLECT_WAIT_SECONDS = 0.1  # read_new waits this long for the reader thread, then takes what it has
+_FIRST_READ_DELAY = 0.005  # the reader thread's first look at the pipe (a shorter capture drains it at close)
 
 
 class _Channel:
@@ -316,6 +317,7 @@ class _FdCapture(CapturedOutput):
         self._give_up_at: float | None = None
         self._notes: list[str] = []
         self._pump_done = threading.Event()
+        self._closing = threading.Event()
         self._pump_started = False
         self._pump_polling = False  # under _read_lock: the reader thread may still poll the read ends
         self._fds_left_to_pump: list[int] = []
@@ -348,6 +350,7 @@ class _FdCapture(CapturedOutput):
             # here rather than wait for the reader thread to be scheduled and find it.
             with self._read_lock:
                 drained = not self._read_available(_MAX_READS_PER_COLLECT)
+            self._closing.set()
             try:
                 if not drained:  # a child process still writes: the reader waits for it
                     logger.debug("fd capture: the pipe is still open at close; waiting up to %gs "
@@ -440,6 +443,9 @@ class _FdCapture(CapturedOutput):
         """Reader thread: wait for data, copy it until end of file or the give-up time."""
         import select
 
+        # A short capture (a short run) is drained by its close: the reader thread
+        # then never takes the GIL from the run to read a line or two.
+        self._closing.wait(_FIRST_READ_DELAY)
         with self._read_lock:
             poller = select.poll()
             for channel in self._channels:
