@@ -11,6 +11,11 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 
+try:  # CPython's C module under ``signal``: the same calls without the enum conversion (5 us each)
+    import _signal as _raw_signal
+except ImportError:  # pragma: no cover - other interpreters
+    _raw_signal = signal  # type: ignore[assignment]
+
 from sacred.events import EventBus
 from sacred.masking import mask_secrets
 from sacred.metrics_logger import MetricsLogger
@@ -811,15 +816,15 @@ class _SignalGuard:
         if not install or threading.current_thread() is not threading.main_thread():
             return
         try:
-            term = signal.getsignal(signal.SIGTERM)
-            interrupt = signal.getsignal(signal.SIGINT)
+            term = _raw_signal.getsignal(signal.SIGTERM)
+            interrupt = _raw_signal.getsignal(signal.SIGINT)
         except (ValueError, AttributeError):
             return
         self.active = True
         if term in (signal.SIG_DFL, None):
             # otherwise somebody else (e.g. a scheduler integration) handles SIGTERM
             self.previous[signal.SIGTERM] = term
-            signal.signal(signal.SIGTERM, self._interrupt)
+            _raw_signal.signal(signal.SIGTERM, self._interrupt)
         if interrupt is signal.default_int_handler:
             self.previous[signal.SIGINT] = interrupt
 
@@ -835,7 +840,7 @@ class _SignalGuard:
         """From now on only remember SIGTERM and SIGINT."""
         if self.active:
             for signum in self.previous:
-                signal.signal(signum, self._remember)
+                _raw_signal.signal(signum, self._remember)
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -843,14 +848,14 @@ class _SignalGuard:
         if not self.active:
             yield
             return
-        current = {signum: signal.getsignal(signum) for signum in self.previous}
+        current = {signum: _raw_signal.getsignal(signum) for signum in self.previous}
         for signum in current:
-            signal.signal(signum, self._remember)
+            _raw_signal.signal(signum, self._remember)
         try:
             yield
         finally:
             for signum, handler in current.items():
-                signal.signal(signum, handler)
+                _raw_signal.signal(signum, handler)
             pending, self.pending = self.pending, []
             for signum in pending:
                 os.kill(os.getpid(), signum)
@@ -861,7 +866,7 @@ class _SignalGuard:
             return
         self.active = False
         for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
+            _raw_signal.signal(signum, handler)
         for signum in self.pending:
             os.kill(os.getpid(), signum)
 
