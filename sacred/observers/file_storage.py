@@ -253,13 +253,21 @@ class LocalBackend(StorageBackend):
             return None
 
     def flush_to_disk(self, paths: list[str]) -> None:
-        """fsync the given files and folders that exist, all at once (errors are only logged).
+        """fsync the given files and folders that exist (errors are only logged).
 
-        The fsyncs are issued concurrently (the calling thread and waiting
-        helper threads) and all of them have completed when this returns: the
-        file system commits them together (ext4: one journal commit instead of
-        one per file; measured 1.2-1.7 ms instead of 13-15 ms for a run's five
-        files and folder on a busy disk).
+        Every path is fsynced before this returns; how is chosen for the file
+        system to commit them together (ext4: one journal commit instead of
+        one per file; 13-15 ms for a run's five files and folder one after the
+        other on a busy disk, against about 1 ms together):
+
+        * where the system can be asked to start writing a file's data
+          (``posix_fadvise``, Linux), it is asked for every file first, the
+          folders are fsynced next (committing the journal once for all of
+          them, their data already on its way), then the files, which find
+          their data written and their changes committed: no helper thread,
+          0.8-0.9 ms against 1.0-1.25 ms concurrently (interleaved, 200 runs);
+        * elsewhere the fsyncs are issued concurrently, from the calling
+          thread and waiting helper threads.
         """
         opened = []
         for path in paths:
@@ -272,25 +280,10 @@ class LocalBackend(StorageBackend):
         try:
             if len(opened) == 1:
                 _fsync_logged(*opened[0])
-                return
-            done = threading.Event()
-            remaining = [len(opened) - 1]
-            lock = threading.Lock()
-
-            def sync(fd: int, path: str) -> None:
-                try:
-                    _fsync_logged(fd, path)
-                finally:
-                    with lock:
-                        remaining[0] -= 1
-                        if not remaining[0]:
-                            done.set()
-
-            threads = _sync_threads()
-            for fd, path in opened[1:]:
-                threads.run(functools.partial(sync, fd, path))
-            _fsync_logged(*opened[0])
-            done.wait()
+            elif _START_WRITEBACK is not None:
+                _fsync_after_writeback(opened)
+            else:
+                _fsync_concurrently(opened)
         finally:
             for fd, _path in opened:
                 os.close(fd)
@@ -324,6 +317,51 @@ def _refuse_untrusted_index(path: str, is_link: bool) -> None:
         problem = f"it is a symbolic link (to {os.path.realpath(path)})"
     if problem is not None:
         raise PermissionError(f"not appending to {path}: {problem} ({HOW_TO_ALLOW})")
+
+
+_START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None) if hasattr(os, "posix_fadvise") else None
+
+
+def _fsync_after_writeback(opened: list[tuple[int, str]]) -> None:
+    """Start every file's writeback, fsync the folders, then the files (see ``flush_to_disk``)."""
+    folders, files = [], []
+    for fd, path in opened:
+        try:
+            is_folder = stat.S_ISDIR(os.fstat(fd).st_mode)
+        except OSError:
+            is_folder = False
+        if is_folder:
+            folders.append((fd, path))
+            continue
+        files.append((fd, path))
+        try:  # a hint: it starts writing the dirty pages back and returns
+            os.posix_fadvise(fd, 0, 0, _START_WRITEBACK)
+        except OSError:
+            pass
+    for fd, path in folders + files:
+        _fsync_logged(fd, path)
+
+
+def _fsync_concurrently(opened: list[tuple[int, str]]) -> None:
+    """fsync from the calling thread and waiting helper threads; return when all are done."""
+    done = threading.Event()
+    remaining = [len(opened) - 1]
+    lock = threading.Lock()
+
+    def sync(fd: int, path: str) -> None:
+        try:
+            _fsync_logged(fd, path)
+        finally:
+            with lock:
+                remaining[0] -= 1
+                if not remaining[0]:
+                    done.set()
+
+    threads = _sync_threads()
+    for fd, path in opened[1:]:
+        threads.run(functools.partial(sync, fd, path))
+    _fsync_logged(*opened[0])
+    done.wait()
 
 
 def _fsync_logged(fd: int, path: str) -> None:
