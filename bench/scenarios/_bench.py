@@ -119,9 +119,12 @@ class BareRunWriter:
     """Stores the bytes of one run bare: the floor a FileStorage run cannot go below.
 
     ``write(folder)``: mkdir, per file open/write/rename of a temp file, then the
-    fsync of every file and the folder, issued concurrently so the file system
-    commits them together: the durability FileStorage documents (atomic replace
-    of each file, all of it fsynced before the run's end returns).
+    fsync of every file and the folder, arranged so the file system commits
+    them together: the durability FileStorage documents (atomic replace of each
+    file, all of it fsynced before the run's end returns). Where
+    ``posix_fadvise`` exists, the fastest arrangement measured: every file's
+    writeback started, the folder fsynced, then the files (as FileStorage does);
+    elsewhere all fsyncs at once from a thread pool.
     """
 
     def __init__(self, files: list[tuple[str, bytes]]) -> None:
@@ -140,7 +143,13 @@ class BareRunWriter:
             os.replace(target + ".tmp", target)
         fds = [os.open(os.path.join(folder, name), os.O_RDONLY) for name in [*(n for n, _ in self.files), "."]]
         try:
-            list(self.pool.map(os.fsync, fds))  # all at once, as FileStorage does: one journal commit
+            if hasattr(os, "posix_fadvise"):
+                for fd in fds[:-1]:
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # start the writeback
+                for fd in fds[-1:] + fds[:-1]:  # the folder's fsync commits the journal for all
+                    os.fsync(fd)
+            else:
+                list(self.pool.map(os.fsync, fds))  # all at once: one journal commit
         finally:
             for fd in fds:
                 os.close(fd)
