@@ -23,23 +23,33 @@ logger = logging.getLogger(__name__)
 _ALL: list[ParkedThreads] = []
 
 
+class _Slot:
+    """Where a waiting thread gets its next job; woken alone (not all waiting threads)."""
+
+    __slots__ = ("job", "wake")
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.job: Callable[[], None] | None = None
+        self.wake = threading.Condition(lock)
+
+
 class ParkedThreads:
     """Runs jobs in threads named ``name``: a waiting one when there is, else a new one."""
 
     def __init__(self, name: str, idle_exit: float = 1.0) -> None:
         self.name = name
         self.idle_exit = idle_exit
-        self._cond = threading.Condition(threading.Lock())
-        self._idle: list[list[Callable[[], None] | None]] = []  # job slot of each waiting thread
+        self._lock = threading.Lock()
+        self._idle: list[_Slot] = []  # the job slot of each waiting thread, last parked last
         _ALL.append(self)
 
     def run(self, job: Callable[[], None]) -> None:
         """Run ``job()`` in a waiting thread, or in a new daemon thread; do not wait for it."""
-        with self._cond:
+        with self._lock:
             if self._idle:
-                slot = self._idle.pop()
-                slot[0] = job
-                self._cond.notify_all()
+                slot = self._idle.pop()  # the one parked last: the others may time out and end
+                slot.job = job
+                slot.wake.notify()
                 return
         threading.Thread(target=self._work, args=(job,), name=self.name, daemon=True).start()
 
@@ -49,23 +59,21 @@ class ParkedThreads:
                 job()
             except Exception:  # noqa: BLE001 - jobs report their own problems; keep serving
                 logger.debug("%s job failed", self.name, exc_info=True)
-            slot: list[Callable[[], None] | None] = [None]
-            with self._cond:
+            slot = _Slot(self._lock)
+            with self._lock:
                 self._idle.append(slot)
                 deadline = time.monotonic() + self.idle_exit
-                while slot[0] is None:
+                while slot.job is None:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        # by identity: list.remove would take any equal ([None]) slot,
-                        # leaving this one to receive a job nobody runs
-                        self._idle[:] = [other for other in self._idle if other is not slot]
+                        self._idle.remove(slot)  # by identity: slots do not compare equal
                         break
-                    self._cond.wait(remaining)
-                job = slot[0]
+                    slot.wake.wait(remaining)
+                job = slot.job
 
     def _after_fork_in_child(self) -> None:
         # the child has none of the parent's threads, and the lock may have been held
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._idle = []
 
 

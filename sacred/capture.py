@@ -319,7 +319,7 @@ class _FdCapture(CapturedOutput):
         self._pump_done = threading.Event()
         self._closing = threading.Event()
         self._pump_started = False
-        self._pump_polling = False  # under _read_lock: the reader thread may still poll the read ends
+        self._pump_polling = False  # under _read_lock: the reader thread polls the read ends
         self._fds_left_to_pump: list[int] = []
 
     def _start(self) -> None:
@@ -332,7 +332,7 @@ class _FdCapture(CapturedOutput):
         try:
             for fds, echo_fd in _pipe_groups(self._saved_fds):
                 self._channels.append(_Channel(_redirect_into_pipe(fds), echo_fd))
-            self._pump_started = self._pump_polling = True
+            self._pump_started = True
             _reader_threads().run(self._pump_job)
         except BaseException:  # no pipe, or no thread to read it: leave the descriptors as they were
             self._pump_started = self._pump_polling = False
@@ -350,9 +350,9 @@ class _FdCapture(CapturedOutput):
             # here rather than wait for the reader thread to be scheduled and find it.
             with self._read_lock:
                 drained = not self._read_available(_MAX_READS_PER_COLLECT)
-            self._closing.set()
             try:
                 if not drained:  # a child process still writes: the reader waits for it
+                    self._closing.set()  # (a reader still waiting for its first look starts now)
                     logger.debug("fd capture: the pipe is still open at close; waiting up to %gs "
                                  "for its end (a child process may hold it)", self._drain_timeout)
                     self._give_up_at = time.monotonic() + self._drain_timeout
@@ -444,15 +444,17 @@ class _FdCapture(CapturedOutput):
         import select
 
         # A short capture (a short run) is drained by its close: the reader thread
-        # then never takes the GIL from the run to read a line or two.
+        # then never takes the GIL from the run to read a line or two, and is not
+        # woken by the close either (it finds the capture closed when it looks).
         self._closing.wait(_FIRST_READ_DELAY)
         with self._read_lock:
+            if not any(channel.read_fd is not None for channel in self._channels):
+                return  # closed before the first look: the close has read and closed the pipes
             poller = select.poll()
             for channel in self._channels:
                 if channel.read_fd is not None:
                     poller.register(channel.read_fd, select.POLLIN)
-            if not any(channel.read_fd is not None for channel in self._channels):
-                return
+            self._pump_polling = True  # from now on the read ends are closed by this thread
         while self._pump_once(poller):
             pass
 
