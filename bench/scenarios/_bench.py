@@ -122,9 +122,9 @@ class BareRunWriter:
     fsync of every file and the folder, arranged so the file system commits
     them together: the durability FileStorage documents (atomic replace of each
     file, all of it fsynced before the run's end returns). Where
-    ``posix_fadvise`` exists, the fastest arrangement measured: every file's
-    writeback started, the folder fsynced, then the files (as FileStorage does);
-    elsewhere all fsyncs at once from a thread pool.
+    ``sync_file_range`` exists (Linux), the fastest arrangement measured: every
+    file's writeback started, the folder fsynced, then the files (as FileStorage
+    does); elsewhere all fsyncs at once from a thread pool.
     """
 
     def __init__(self, files: list[tuple[str, bytes]]) -> None:
@@ -132,6 +132,13 @@ class BareRunWriter:
 
         self.files = files
         self.pool = ThreadPoolExecutor(len(files))
+        try:
+            import ctypes
+
+            self.start_writeback = ctypes.CDLL(None).sync_file_range
+            self.start_writeback.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+        except (OSError, AttributeError):  # not Linux
+            self.start_writeback = None
 
     def write(self, folder: str) -> None:
         """Store the files in the new folder ``folder``."""
@@ -143,9 +150,9 @@ class BareRunWriter:
             os.replace(target + ".tmp", target)
         fds = [os.open(os.path.join(folder, name), os.O_RDONLY) for name in [*(n for n, _ in self.files), "."]]
         try:
-            if hasattr(os, "posix_fadvise"):
+            if self.start_writeback is not None:
                 for fd in fds[:-1]:
-                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # start the writeback
+                    self.start_writeback(fd, 0, 0, 2)  # SYNC_FILE_RANGE_WRITE
                 for fd in fds[-1:] + fds[:-1]:  # the folder's fsync commits the journal for all
                     os.fsync(fd)
             else:

@@ -261,11 +261,11 @@ class LocalBackend(StorageBackend):
         other on a busy disk, against about 1 ms together):
 
         * where the system can be asked to start writing a file's data
-          (``posix_fadvise``, Linux), it is asked for every file first, the
+          (``sync_file_range``, Linux), it is asked for every file first, the
           folders are fsynced next (committing the journal once for all of
           them, their data already on its way), then the files, which find
           their data written and their changes committed: no helper thread,
-          0.8-0.9 ms against 1.0-1.25 ms concurrently (interleaved, 200 runs);
+          0.73-0.9 ms against 0.88-1.25 ms concurrently (interleaved, 200 runs);
         * elsewhere the fsyncs are issued concurrently, from the calling
           thread and waiting helper threads.
         """
@@ -278,10 +278,11 @@ class LocalBackend(StorageBackend):
         if not opened:
             return
         try:
+            start_writeback = _start_writeback() if len(opened) > 1 else None
             if len(opened) == 1:
                 _fsync_logged(*opened[0])
-            elif _START_WRITEBACK is not None:
-                _fsync_after_writeback(opened)
+            elif start_writeback is not None:
+                _fsync_after_writeback(opened, start_writeback)
             else:
                 _fsync_concurrently(opened)
         finally:
@@ -319,10 +320,35 @@ def _refuse_untrusted_index(path: str, is_link: bool) -> None:
         raise PermissionError(f"not appending to {path}: {problem} ({HOW_TO_ALLOW})")
 
 
-_START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None) if hasattr(os, "posix_fadvise") else None
+_SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>: start writeback of the dirty pages, do not wait
+_start_writeback_fn: Any = None
+_start_writeback_loaded = False
 
 
-def _fsync_after_writeback(opened: list[tuple[int, str]]) -> None:
+def _start_writeback() -> Any:
+    """libc's ``sync_file_range`` (Linux), or None where there is none.
+
+    It starts writing a file's dirty pages and returns, keeping them cached:
+    ``posix_fadvise(POSIX_FADV_DONTNEED)`` starts the writeback too but then
+    drops the pages, and reading the runs just stored (a listing that opens
+    each run.json) went to the disk: 65 ms instead of 7 for 500 runs.
+    """
+    global _start_writeback_fn, _start_writeback_loaded
+    if not _start_writeback_loaded:
+        _start_writeback_loaded = True
+        try:
+            import ctypes
+
+            fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+            fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+            fn.restype = ctypes.c_int
+            _start_writeback_fn = fn
+        except (OSError, AttributeError, ImportError):  # not Linux, or no ctypes
+            _start_writeback_fn = None
+    return _start_writeback_fn
+
+
+def _fsync_after_writeback(opened: list[tuple[int, str]], start_writeback: Any) -> None:
     """Start every file's writeback, fsync the folders, then the files (see ``flush_to_disk``)."""
     folders, files = [], []
     for fd, path in opened:
@@ -334,10 +360,7 @@ def _fsync_after_writeback(opened: list[tuple[int, str]]) -> None:
             folders.append((fd, path))
             continue
         files.append((fd, path))
-        try:  # a hint: it starts writing the dirty pages back and returns
-            os.posix_fadvise(fd, 0, 0, _START_WRITEBACK)
-        except OSError:
-            pass
+        start_writeback(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)  # a hint: a failure changes only the speed
     for fd, path in folders + files:
         _fsync_logged(fd, path)
 

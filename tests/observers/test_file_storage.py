@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -751,15 +750,15 @@ def test_local_backend_atomic_write_into_a_file_path_fails_clearly_and_leaves_no
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
-@pytest.mark.parametrize("writeback_hint", [True, False], ids=["fadvise", "concurrent"])
+@pytest.mark.parametrize("writeback_hint", [True, False], ids=["writeback-first", "concurrent"])
 def test_flush_to_disk_syncs_every_existing_path_before_returning(tmp_path, monkeypatch, writeback_hint):
     from sacred.observers import file_storage
     from sacred.observers.file_storage import LocalBackend
 
     if not writeback_hint:
-        monkeypatch.setattr(file_storage, "_START_WRITEBACK", None)  # as without posix_fadvise
-    elif file_storage._START_WRITEBACK is None:
-        pytest.skip("no posix_fadvise on this platform")
+        monkeypatch.setattr(file_storage, "_start_writeback", lambda: None)  # as without sync_file_range
+    elif file_storage._start_writeback() is None:
+        pytest.skip("no sync_file_range on this platform")
     paths = []
     for name in ("a.json", "b.txt", "c.json"):
         (tmp_path / name).write_text(name)
@@ -781,36 +780,82 @@ def test_flush_to_disk_syncs_every_existing_path_before_returning(tmp_path, monk
     assert len(os.listdir("/proc/self/fd")) == fds_before
 
 
-@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise on this platform")
 @pytest.mark.parametrize("hint_fails", [False, True], ids=["hint", "hint-fails"])
 def test_flush_to_disk_starts_every_files_writeback_then_syncs_the_folder_first(tmp_path, monkeypatch,
                                                                                hint_fails):
     """One journal commit for the run: the files' writeback is under way when the folder's
     fsync commits, and the files' own fsyncs then find it done. A failing hint changes
     nothing but the speed."""
+    from sacred.observers import file_storage
     from sacred.observers.file_storage import LocalBackend
 
+    real_start = file_storage._start_writeback()
+    if real_start is None:
+        pytest.skip("no sync_file_range on this platform")
     names = ("run.json", "config.json", "cout.txt")
     for name in names:
         (tmp_path / name).write_text(name)
     calls = []
-    real_fsync, real_fadvise = os.fsync, os.posix_fadvise
+    real_fsync = os.fsync
 
     def fsync(fd):
         calls.append(("fsync", os.fstat(fd).st_ino))
         real_fsync(fd)
 
-    def fadvise(fd, offset, length, advice):
+    def start_writeback(fd, offset, length, flags):
         calls.append(("hint", os.fstat(fd).st_ino))
-        if hint_fails:
-            raise OSError(errno.EINVAL, "not on this file system")
-        real_fadvise(fd, offset, length, advice)
+        return -1 if hint_fails else real_start(fd, offset, length, flags)
 
     monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(os, "posix_fadvise", fadvise)
+    monkeypatch.setattr(file_storage, "_start_writeback", lambda: start_writeback)
     threads_before = threading.active_count()
     LocalBackend().flush_to_disk([str(tmp_path / n) for n in names] + [str(tmp_path)])
     files = [(tmp_path / n).stat().st_ino for n in names]
     folder = tmp_path.stat().st_ino
     assert calls == [("hint", i) for i in files] + [("fsync", folder)] + [("fsync", i) for i in files]
     assert threading.active_count() == threads_before  # no helper thread
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="needs Linux")
+def test_the_final_fsync_keeps_the_stored_files_cached(tmp_path):
+    """Listing or showing the runs just stored reads them from memory, not from the disk.
+
+    posix_fadvise(DONTNEED), tried first to start the writeback, dropped each
+    run.json whose writeback was done already (its rename over the first
+    run.json starts it): 3 of 50 stayed cached; a bare listing of 500 runs
+    read the disk, 65 ms instead of 7.
+    """
+    from sacred import Experiment
+
+    ex = Experiment("cached")
+    ex.main(lambda: None)
+    ex.observers.append(FileStorageObserver(str(tmp_path)))
+    for _ in range(20):
+        ex.run(options={"--capture": "no"})
+    import mmap
+
+    files = [tmp_path / str(i) / name for i in range(1, 21) for name in ("run.json", "config.json")]
+    uncached = [f"{f.parent.name}/{f.name}" for f in files
+                if _cached_pages(f) < -(-f.stat().st_size // mmap.PAGESIZE)]
+    assert uncached == []
+
+
+def _cached_pages(path) -> int:
+    """Pages of ``path`` in the page cache (``mincore`` over a mapping of the file)."""
+    import ctypes
+    import mmap
+
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), size, access=mmap.ACCESS_COPY)  # never written: the file's pages
+    try:
+        anchor = ctypes.c_char.from_buffer(mapped)
+        vec = (ctypes.c_ubyte * -(-size // mmap.PAGESIZE))()
+        libc = ctypes.CDLL(None, use_errno=True)
+        result = libc.mincore(ctypes.c_void_p(ctypes.addressof(anchor)), ctypes.c_size_t(size), vec)
+        del anchor
+        if result != 0:
+            raise OSError(ctypes.get_errno(), "mincore failed")
+        return sum(b & 1 for b in vec)
+    finally:
+        mapped.close()
