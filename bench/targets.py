@@ -56,7 +56,8 @@ def _ratio_target(results, name, key, metric, bound, at_most=True,
         series = results[key].metrics[metric]
         ours, peer, bare = series.median("ours"), series.median("peer"), _median(results, key, floor)
         if ours is not None and peer is not None and bare is not None:
-            text += f" ({_fmt(ours)} vs {_fmt(peer)} {series.unit}; floor {_fmt(bare)})"
+            # the floor's own ratio: above the bound, no code of ours could meet it
+            text += f" ({_fmt(ours)} vs {_fmt(peer)} {series.unit}; floor {_fmt(bare)} = {bare / peer:.2g}x)"
     return TargetOutcome(name, goal, text, met)
 
 
