@@ -628,26 +628,13 @@ def _write_all(fd: int, data: bytes) -> None:
 
 # ------------------------------------------------------------------- flushing
 
-_libc_fflush: Any = None
-_libc_loaded = False
-
-
 def _flush_c_stdio() -> None:
     """Call ``fflush(NULL)`` so text buffered by C code reaches its descriptor."""
-    global _libc_fflush, _libc_loaded
-    if not _libc_loaded:
-        _libc_loaded = True
-        try:
-            import ctypes
+    from sacred._libc import libc_function
 
-            fflush = ctypes.CDLL(None).fflush
-            fflush.argtypes = [ctypes.c_void_p]
-            fflush.restype = ctypes.c_int
-            _libc_fflush = fflush
-        except (OSError, AttributeError, TypeError):
-            _libc_fflush = None
-    if _libc_fflush is not None:
-        _libc_fflush(None)
+    fflush = libc_function("fflush", ("c_void_p",))
+    if fflush is not None:
+        fflush(None)
 
 
 def flush_standard_streams(c_level: bool = False) -> None:

@@ -114,14 +114,13 @@ def _die_with_parent(parent_pid: int) -> None:
     """Ask Linux to SIGTERM this process when the runner ``parent_pid`` dies (never an orphaned run)."""
     if not sys.platform.startswith("linux"):
         return
-    try:
-        import ctypes
+    from sacred._libc import libc_function
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
-    except (OSError, AttributeError):
+    prctl = libc_function("prctl", ("c_int", "c_ulong", "c_ulong", "c_ulong", "c_ulong"))
+    if prctl is None:
         return
+    pr_set_pdeathsig = 1
+    prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
 

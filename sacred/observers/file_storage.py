@@ -278,10 +278,9 @@ class LocalBackend(StorageBackend):
         if not opened:
             return
         try:
-            start_writeback = _start_writeback() if len(opened) > 1 else None
             if len(opened) == 1:
                 _fsync_logged(*opened[0])
-            elif start_writeback is not None:
+            elif (start_writeback := _start_writeback()) is not None:
                 _fsync_after_writeback(opened, start_writeback)
             else:
                 _fsync_concurrently(opened)
@@ -321,8 +320,6 @@ def _refuse_untrusted_index(path: str, is_link: bool) -> None:
 
 
 _SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>: start writeback of the dirty pages, do not wait
-_start_writeback_fn: Any = None
-_start_writeback_loaded = False
 
 
 def _start_writeback() -> Any:
@@ -333,19 +330,9 @@ def _start_writeback() -> Any:
     drops the pages, and reading the runs just stored (a listing that opens
     each run.json) went to the disk: 65 ms instead of 7 for 500 runs.
     """
-    global _start_writeback_fn, _start_writeback_loaded
-    if not _start_writeback_loaded:
-        _start_writeback_loaded = True
-        try:
-            import ctypes
+    from sacred._libc import libc_function
 
-            fn = ctypes.CDLL(None, use_errno=True).sync_file_range
-            fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-            fn.restype = ctypes.c_int
-            _start_writeback_fn = fn
-        except (OSError, AttributeError, ImportError):  # not Linux, or no ctypes
-            _start_writeback_fn = None
-    return _start_writeback_fn
+    return libc_function("sync_file_range", ("c_int", "c_int64", "c_int64", "c_uint"))
 
 
 def _fsync_after_writeback(opened: list[tuple[int, str]], start_writeback: Any) -> None:
