@@ -272,7 +272,7 @@ _BATCH_BELOW_BYTES = 1 << 15
 _MAX_READS_PER_COLLECT = 64
 _ECHO_WAIT_SECONDS = 10.0
 _COLLECT_WAIT_SECONDS = 0.1  # read_new waits this long for the reader thread, then takes what it has
-_FIRST_READ_DELAY = 0.005  # the reader thread's first look at the pipe (a shorter capture drains it at close)
+_FIRST_READ_DELAY = 0.005  # the reader's first look at a single pipe (a shorter capture drains it at close)
 
 
 class _Channel:
@@ -443,10 +443,14 @@ class _FdCapture(CapturedOutput):
         """Reader thread: wait for data, copy it until end of file or the give-up time."""
         import select
 
-        # A short capture (a short run) is drained by its close: the reader thread
-        # then never takes the GIL from the run to read a line or two, and is not
-        # woken by the close either (it finds the capture closed when it looks).
-        self._closing.wait(_FIRST_READ_DELAY)
+        # With one pipe, a short capture (a short run) is drained by its close: the
+        # reader thread then never takes the GIL from the run to read a line or two,
+        # and is not woken by the close either (it finds the capture closed when it
+        # looks). With two pipes it reads at once: the order it finds lines in is the
+        # order the capture keeps across them, and a close drains one pipe, then the
+        # other (a short run's log lines on stderr all came after its prints).
+        if len(self._channels) == 1:
+            self._closing.wait(_FIRST_READ_DELAY)
         with self._read_lock:
             if not any(channel.read_fd is not None for channel in self._channels):
                 return  # closed before the first look: the close has read and closed the pipes

@@ -689,13 +689,31 @@ def test_a_short_fd_capture_is_read_by_its_close_not_by_the_reader_thread(monkey
         return original(self, max_reads)
 
     monkeypatch.setattr(capture._FdCapture, "_read_available", counting)
-    with python_streams_on_fds():
+    with python_streams_on_fds(), stderr_joined_to_stdout():  # one pipe
         for i in range(50):
             with capture_output("fd") as captured:
                 os.write(1, b"%d\n" % i)
                 time.sleep(0.001)  # a run of a millisecond: its reader thread used to read it
             assert captured.read_new() == f"{i}\n"
     assert len(reads_by_reader) <= 10  # 0 here; a busy machine may delay a close past the moment
+
+
+def test_with_two_pipes_the_reader_keeps_the_order_across_them_from_the_start(monkeypatch):
+    """With stdout and stderr led apart, a short run's stderr log line written before its
+    print comes first in the capture: the reader reads at once instead of leaving both
+    pipes to the close, which drains one and then the other."""
+    from sacred import capture
+
+    monkeypatch.setattr(capture, "_FIRST_READ_DELAY", 30.0)  # were it applied, the close would read
+    with python_streams_on_fds():
+        assert not os.path.samestat(os.fstat(1), os.fstat(2))  # pytest leads them apart
+        with capture_output("fd") as captured:
+            os.write(2, b"log line\n")
+            deadline = time.monotonic() + 10
+            while not captured._pieces and time.monotonic() < deadline:  # the reader took it
+                time.sleep(0.005)
+            os.write(1, b"print\n")
+        assert captured.read_new() == "log line\nprint\n"
 
 
 def test_nothing_is_left_behind_after_giving_up_on_a_child():
