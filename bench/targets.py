@@ -61,6 +61,19 @@ def _ratio_target(results, name, key, metric, bound, at_most=True,
     return TargetOutcome(name, goal, text, met)
 
 
+def _file_storage_per_run(results) -> TargetOutcome:
+    """Per run with FileStorage, with the device writes and flushes a run of ours and the floor made."""
+    outcome = _ratio_target(results, "per-run, FileStorage", "per_run", "file_storage", 0.3,
+                            floor="floor_file_storage")
+    io = {who: (_median(results, "per_run", f"{who}_flushes"), _median(results, "per_run", f"{who}_writes"))
+          for who in ("file_storage", "floor")}
+    if outcome.met is not None and None not in io["file_storage"] + io["floor"]:
+        (ours_flushes, ours_writes), (floor_flushes, floor_writes) = io["file_storage"], io["floor"]
+        outcome.measured += (f"; a run reached the disk in {ours_flushes:.3g} flushes and {ours_writes:.3g}"
+                             f" writes, the floor's in {floor_flushes:.3g} and {floor_writes:.3g}")
+    return outcome
+
+
 def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
@@ -184,8 +197,7 @@ def evaluate(results: dict[str, EntryResults], entries: list[Entry]) -> list[Tar
                          "import_to_exit", 40, "ms", scale=1000),
         _absolute_target(results, "first run in a process", "per_run", "first_run", 8, "ms"),
         _ratio_target(results, "per-run, no observer", "per_run", "no_observer", 0.25),
-        _ratio_target(results, "per-run, FileStorage", "per_run", "file_storage", 0.3,
-                      floor="floor_file_storage"),
+        _file_storage_per_run(results),
         _ratio_target(results, "log_scalar calls/s", "metrics", "calls_per_s", 5, at_most=False),
         _ratio_target(results, "metrics time to disk", "metrics", "time_to_disk", 0.2,
                       floor="floor_write"),

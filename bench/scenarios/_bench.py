@@ -104,6 +104,47 @@ class WarningCounter(logging.Handler):
                      f"{len(self.messages)} warnings/errors" + (f", first: {first}" if first else ""))
 
 
+def block_device_counts(path: str) -> dict[str, int] | None:
+    """Writes and cache flushes completed so far by the block device that holds ``path``.
+
+    Read from Linux's ``/sys/dev/block/MAJOR:MINOR/stat`` (fields 5 and 16);
+    None where there is no such file (not Linux, tmpfs, an old kernel). The
+    counts are the device's, so other processes' I/O lands in them too.
+    """
+    device = os.stat(path).st_dev
+    try:
+        with open(f"/sys/dev/block/{os.major(device)}:{os.minor(device)}/stat") as f:
+            fields = f.read().split()
+    except OSError:
+        return None
+    if len(fields) < 17:
+        return None
+    return {"writes": int(fields[4]), "flushes": int(fields[15])}
+
+
+class BlockDeviceIO:
+    """The block device's writes and flushes while the ``with`` body ran (None where unknown)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.counts: dict[str, int] | None = None
+
+    def __enter__(self) -> BlockDeviceIO:
+        self._before = block_device_counts(self.path)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        after = block_device_counts(self.path)
+        if self._before is not None and after is not None:
+            self.counts = {key: after[key] - self._before[key] for key in after}
+
+    def record(self, result: Result, prefix: str, runs: int) -> None:
+        """Add ``{prefix}_writes`` and ``{prefix}_flushes`` per run to ``result`` when known."""
+        if self.counts is not None:
+            for key, value in self.counts.items():
+                result.metric(f"{prefix}_{key}", value / runs, "/run")
+
+
 def stored_files(run_dir: str) -> list[tuple[str, bytes]]:
     """(name, bytes) of the files of a stored run folder, sorted by name."""
     files = []
