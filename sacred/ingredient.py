@@ -83,6 +83,8 @@ class Ingredient:
         self._added_sources: list[str] = []
         self._added_dependencies: list[tuple[str, str]] = []
         self._discovered: tuple | None = None
+        # uncommitted changes, taken once with the discovery (see initialize._record_git_patch)
+        self._git_patches: dict = {}
 
     # ------------------------------------------------------------------ decorators
 
@@ -202,14 +204,19 @@ class Ingredient:
         if not os.path.isfile(path):
             raise ValueError(f'Source file "{filename}" does not exist')
         self._added_sources.append(path)
-        self._discovered = None
+        self._forget_discovery()
 
     def add_package_dependency(self, package_name: str, version: str) -> None:
         """Add a package to the list of dependencies."""
         if not isinstance(package_name, str) or not package_name:
             raise ValueError("package_name must be a non-empty string")
         self._added_dependencies.append((package_name, str(version)))
+        self._forget_discovery()
+
+    def _forget_discovery(self) -> None:
+        """The next run discovers sources, dependencies, git state and patch afresh."""
         self._discovered = None
+        self._git_patches.clear()
 
     def _discover(self) -> tuple[set, set]:
         if self._discovered is None:
