@@ -97,10 +97,10 @@ class WarningCounter(logging.Handler):
     def __exit__(self, *exc_info) -> None:
         logging.getLogger().removeHandler(self)
 
-    def report(self, result: Result) -> None:
-        """Add a check to ``result`` that fails when anything was counted."""
+    def report(self, result: Result, name: str = "no warnings logged") -> None:
+        """Add a check ``name`` to ``result`` that fails when anything was counted."""
         first = self.messages[0][:200] if self.messages else ""
-        result.check("no warnings logged", not self.messages,
+        result.check(name, not self.messages,
                      f"{len(self.messages)} warnings/errors" + (f", first: {first}" if first else ""))
 
 
