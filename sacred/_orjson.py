@@ -9,7 +9,10 @@ both check that its result is what the standard library would give.
 from __future__ import annotations
 
 import os
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["accelerator"]
 

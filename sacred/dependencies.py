@@ -39,7 +39,6 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
-from typing import Any
 
 from sacred.packages import (
     PackageDependency,
@@ -59,6 +58,10 @@ from sacred.vcs import (
     get_commit_if_possible,
     parse_porcelain_v2_status,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "PEP440_VERSION_PATTERN",

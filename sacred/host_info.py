@@ -32,9 +32,12 @@ import logging
 import os
 import platform
 from collections.abc import Callable
-from typing import Any
 
 from sacred.settings import SETTINGS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "HostInfoGetter",

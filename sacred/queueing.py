@@ -27,7 +27,10 @@ when that stored run carries the same claim token (see :func:`claim_token`).
 from __future__ import annotations
 
 import os
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["QUEUE_FORMAT", "NOT_REPLAYED_OPTIONS", "queue_record", "record_from", "claim_token", "find_rootdir", "replayed_options"]
 

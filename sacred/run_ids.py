@@ -11,7 +11,10 @@ ASCII (``'²'.isdigit()`` is True but ``int('²')`` fails) and ids over 200 char
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["MAX_RUN_ID_LENGTH", "RESERVED_RUN_IDS", "check_run_id", "is_numeric_run_id"]
 

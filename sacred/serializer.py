@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["flatten", "restore", "dumps", "loads", "json_default"]
 

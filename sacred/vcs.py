@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from sacred.masking import mask_text
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from sacred.dependencies import Source
 
 __all__ = [

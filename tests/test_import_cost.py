@@ -111,7 +111,13 @@ NOT_IMPORTED_BY_A_RUN = ["inspect", "ast", "dis", "dataclasses", "typing", "json
 
 @pytest.mark.parametrize(
     "args, allowed",
-    [([], []), (["-l", "WARNING"], []), (["with", "a=1"], ["ast"])],  # ast.literal_eval for values
+    [
+        ([], []),
+        (["-l", "WARNING"], []),
+        (["with", "a=1"], ["ast"]),  # ast.literal_eval for values
+        # FileStorage writes JSON; the host info's platform string asks `uname -p` (subprocess)
+        (["-F", "runs"], ["json", "platform", "subprocess"]),
+    ],
 )
 def test_a_trivial_run_imports_no_inspect_ast_typing_or_json(tmp_path, args, allowed):
     """A hello world (config scope with docs, captured main, no observer) stays lean."""

@@ -30,8 +30,6 @@ import stat
 import threading
 import warnings
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
 from sacred.observers.run_files._layout import (
     LayoutObserver,
@@ -41,11 +39,15 @@ from sacred.observers.run_files._layout import (
 )
 from sacred.run_ids import RESERVED_RUN_IDS, is_numeric_run_id
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["FileStorageObserver", "LocalBackend", "list_runs", "template_problem"]
 
 logger = logging.getLogger("sacred.observers")
 
-PathLike = str | bytes | Path
+PathLike = str | bytes | os.PathLike  # a str, bytes or pathlib.Path path
 
 
 

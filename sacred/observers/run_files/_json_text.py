@@ -34,9 +34,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from json.encoder import c_make_encoder, encode_basestring_ascii
-from typing import Any
 
 from sacred._orjson import accelerator as _accelerator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "compact_text",

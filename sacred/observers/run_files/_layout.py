@@ -80,7 +80,6 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii
-from typing import Any
 
 from sacred.observers.base import RunObserver
 from sacred.observers.run_files._json_text import (
@@ -93,6 +92,10 @@ from sacred.observers.run_files._json_text import (
 from sacred.observers.run_files._metrics_store import INDENT_BELOW_BYTES, MetricSeries
 from sacred.run_ids import check_run_id, is_numeric_run_id
 from sacred.serializer import flatten
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "StorageBackend",

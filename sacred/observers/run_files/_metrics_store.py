@@ -27,9 +27,12 @@ import datetime as _dt
 import json
 from itertools import groupby, repeat
 from operator import mul, sub
-from typing import Any
 
 from sacred.metrics_logger import CheckedPoints
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MetricSeries", "iso_timestamps", "encode_list", "INDENT_BELOW_BYTES"]
 
