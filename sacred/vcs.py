@@ -1,8 +1,8 @@
 """Git state of an experiment's source files: repository url, HEAD commit, dirty flag.
 
 The state comes from the ``git`` executable (one ``git status`` and one
-``git config`` per repository root, shared by all sources of one discovery
-through :class:`GitStateCache`), which is much cheaper than importing
+``git config``, started together, per repository root, shared by all sources
+of one discovery through :class:`GitStateCache`), which is much cheaper than importing
 GitPython; GitPython itself needs the same executable for ``is_dirty()``, so
 it could not help where ``git`` is missing. Dirty means changes to tracked
 files, staged or not (untracked files do not count, as with GitPython's
@@ -74,20 +74,63 @@ def _git_executable() -> str | None:
     return os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or shutil.which("git")
 
 
-def _run_git(root: str, *args: str) -> Any:
+def _start_git(root: str, *args: str) -> Any:
+    """Start ``git -C root *args`` (output captured as text); returns the Popen."""
     import subprocess
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env["GIT_OPTIONAL_LOCKS"] = "0"  # never compete with the user's git for index.lock
     env["LC_ALL"] = "C"
-    return subprocess.run(
+    # in a process group of its own, so that stopping it stops what it started too
+    group = {"process_group": 0} if os.name == "posix" else {}
+    return subprocess.Popen(
         [_git_executable() or "git", "-C", root, *args],
-        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=GIT_TIMEOUT,
         env=env,
-        check=False,
+        **group,
     )
+
+
+def _stop(proc: Any) -> None:
+    """Kill a started git and everything in its process group, then reap it."""
+    if proc.poll() is None:
+        if os.name == "posix":
+            import signal
+
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        else:
+            proc.kill()
+    proc.communicate()
+
+
+def _run_git_together(root: str, *commands: tuple[str, ...]) -> list[Any]:
+    """Run the git ``commands`` in ``root`` at the same time; their CompletedProcesses, in order.
+
+    Each may take ``GIT_TIMEOUT`` seconds; on a timeout or any other error
+    every started git (and whatever it started) is killed and reaped before
+    the error propagates.
+    """
+    import subprocess
+
+    started: list[Any] = []
+    try:
+        for args in commands:
+            started.append(_start_git(root, *args))
+        done = []
+        for proc in started:
+            out, err = proc.communicate(timeout=GIT_TIMEOUT)
+            done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+        return done
+    except BaseException:
+        for proc in started:
+            _stop(proc)
+        raise
 
 
 _warned_no_git = False
@@ -106,8 +149,12 @@ def _query_repository(root: str) -> tuple[str | None, str | None, bool | None]:
         return None, None, None
     import subprocess
 
-    try:
-        status = _run_git(root, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
+    try:  # both at once: each git start costs a process start
+        status, remote = _run_git_together(
+            root,
+            ("status", "--porcelain=v2", "--branch", "--untracked-files=no"),
+            ("config", "--get", "remote.origin.url"),
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         logger.warning("git status failed in %s (%s); repository state not recorded", root, exc)
         return None, None, None
@@ -119,12 +166,7 @@ def _query_repository(root: str) -> tuple[str | None, str | None, bool | None]:
         )
         return None, None, None
     commit, dirty = parse_porcelain_v2_status(status.stdout)
-    try:
-        remote = _run_git(root, "config", "--get", "remote.origin.url")
-        url = remote.stdout.strip() if remote.returncode == 0 else ""
-    except (OSError, subprocess.SubprocessError) as exc:
-        logger.debug("git config failed in %s: %s", root, exc)
-        url = ""
+    url = remote.stdout.strip() if remote.returncode == 0 else ""
     # Without an origin, name the repository by its work tree as sacred 0.8.7 does.
     return mask_text(url) if url else "git:/" + root, commit, dirty
 
@@ -187,8 +229,9 @@ def uncommitted_patch(filename: str | os.PathLike, max_bytes: int) -> dict | Non
     if root is None or _git_executable() is None:
         return None
     try:
-        head = _run_git(root, "rev-parse", "HEAD")
-        diff = _run_git(root, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff")
+        head, diff = _run_git_together(
+            root, ("rev-parse", "HEAD"), ("diff", "HEAD", "--binary", "--no-color", "--no-ext-diff")
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         logger.debug("git diff failed in %s: %s", root, exc)
         return None

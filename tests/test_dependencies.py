@@ -536,7 +536,7 @@ def test_save_git_info_false_does_no_git_work(repo, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("git must not run when save_git_info is False")
 
-    monkeypatch.setattr(vcs, "_run_git", forbidden)
+    monkeypatch.setattr(vcs, "_start_git", forbidden)
     monkeypatch.setattr(vcs, "_find_repository_root", forbidden)
     assert get_commit_if_possible(repo / "exp.py", False) == (None, None, None)
     assert Source.create(repo / "exp.py", save_git_info=False).repo is None
@@ -554,8 +554,8 @@ def test_discovery_asks_git_once_per_repository_and_fills_every_source(
     git(repo, "commit", "-q", "-m", "package")
     exp = import_sandbox(repo, "exp")
     calls = []
-    real_run_git = vcs._run_git
-    monkeypatch.setattr(vcs, "_run_git", lambda *a: calls.append(a[1]) or real_run_git(*a))
+    real_start_git = vcs._start_git
+    monkeypatch.setattr(vcs, "_start_git", lambda *a: calls.append(a[1]) or real_start_git(*a))
     _, sources, _ = gather_sources_and_dependencies(vars(exp), True)
     assert relative_sources(sources, repo) == ["exp.py", "sub/__init__.py", "sub/tool.py"]
     assert {(s.repo, s.commit, s.is_dirty) for s in sources} == {

@@ -59,13 +59,13 @@ class _GitCalls:
         import sacred.vcs
 
         self.count = 0
-        real = sacred.vcs._run_git
+        real = sacred.vcs._start_git
 
         def counting(root, *args):
             self.count += 1
             return real(root, *args)
 
-        monkeypatch.setattr(sacred.vcs, "_run_git", counting)
+        monkeypatch.setattr(sacred.vcs, "_start_git", counting)
 
 
 def _recorded_patches(ex, runs: int) -> list[dict | None]:
