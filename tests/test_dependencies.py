@@ -33,6 +33,7 @@ from sacred.dependencies import (
     parse_porcelain_v2_status,
 )
 from sacred.settings import SETTINGS
+from tests.fixtures.git_repos import git
 
 HAVE_GIT = shutil.which("git") is not None
 needs_git = pytest.mark.skipif(not HAVE_GIT, reason="needs the git executable")
@@ -424,21 +425,6 @@ def test_objects_whose_attributes_raise_do_not_break_discovery(tmp_path):
 
 
 # ----------------------------------------------------------------------------- git
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | {
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "HOME": str(cwd),
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    }
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60, check=True
-    )
-    return result.stdout.strip()
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.git_repos import git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git executable")
 
@@ -24,13 +24,6 @@ def main():
 '''
 
 
-def _git(folder: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
-    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
-                          check=True, timeout=60, env=env).stdout.strip()
-
-
 @pytest.fixture
 def dirty_project(tmp_path: Path) -> Path:
     """A repository whose committed experiment file has an uncommitted change."""
@@ -38,9 +31,9 @@ def dirty_project(tmp_path: Path) -> Path:
     project.mkdir()
     path = project / "exp_patched.py"
     path.write_text(EXPERIMENT)
-    _git(project, "init", "-q")
-    _git(project, "add", "exp_patched.py")
-    _git(project, "commit", "-q", "-m", "first")
+    git(project, "init", "-q")
+    git(project, "add", "exp_patched.py")
+    git(project, "commit", "-q", "-m", "first")
     path.write_text(EXPERIMENT + "# change one\n")
     return path
 
@@ -106,7 +99,7 @@ def test_a_new_discovery_takes_a_new_snapshot(dirty_project, monkeypatch):
 
 
 def test_a_clean_repository_records_no_patch_and_starts_no_diff(dirty_project, monkeypatch):
-    _git(dirty_project.parent, "commit", "-q", "-am", "clean")
+    git(dirty_project.parent, "commit", "-q", "-am", "clean")
     ex = _load(dirty_project, "exp_patch_clean")
     calls = _GitCalls(monkeypatch)
     assert _recorded_patches(ex, 3) == [None, None, None]

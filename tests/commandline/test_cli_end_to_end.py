@@ -16,6 +16,7 @@ from tests.commandline.cli_helpers import (
     run_file,
     write_experiment,
 )
+from tests.fixtures.git_repos import git
 from tests.fixtures.mongo_server import mongo_db_name, mongo_server  # noqa: F401
 from tests.fixtures.moto_server import moto_server, s3_env  # noqa: F401
 
@@ -264,20 +265,10 @@ def test_enforce_clean_without_version_control_is_refused(exp, flag):
     refused(run_file(exp, flag), "No version control detected")
 
 
-def _git(tmp_path, *args):
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-
-
 def test_enforce_clean_in_clean_and_dirty_repository(exp, tmp_path):
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "add", "exp.py")
-    _git(tmp_path, "commit", "-q", "-m", "init")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "exp.py")
+    git(tmp_path, "commit", "-q", "-m", "init")
     assert ok(run_file(exp, "-e")).stdout == "a=1 foo=1\n"
     exp.write_text(exp.read_text() + "\n# changed\n")
     refused(run_file(exp, "-e"), "Uncommited changes")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sacred.runs import open_store
+from tests.fixtures.git_repos import git
 from tests.sacred_runner.tools.helpers import sacred
 
 EXPERIMENT = '''\
@@ -141,22 +142,15 @@ def test_a_changed_source_is_reported_and_from_sources_runs_the_stored_one(tmp_p
     assert gone.ret == 4 and "does not exist any more; --from-sources" in gone.err
 
 
-def _git(folder: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True,
-                          timeout=60, env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
-                                           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"})
-    return done.stdout.strip()
-
-
 def test_from_git_rebuilds_commit_plus_uncommitted_changes(tmp_path: Path) -> None:
     from sacred.observers import FileStorageObserver
 
     project = tmp_path / "project"
     path = write_experiment(project)
-    _git(project, "init", "-q")
-    _git(project, "add", "exp_seeded.py")
-    _git(project, "commit", "-q", "-m", "first")
-    commit = _git(project, "rev-parse", "HEAD")
+    git(project, "init", "-q")
+    git(project, "add", "exp_seeded.py")
+    git(project, "commit", "-q", "-m", "first")
+    commit = git(project, "rev-parse", "HEAD")
     path.write_text(EXPERIMENT.replace("total += value", "total += 2 * value"))  # uncommitted
     basedir = tmp_path / "runs"
     run_id = run_original(path, FileStorageObserver(str(basedir)))
@@ -165,13 +159,13 @@ def test_from_git_rebuilds_commit_plus_uncommitted_changes(tmp_path: Path) -> No
     assert patch["commit"] == commit and "total += 2 * value" in patch["patch"] and not patch["truncated"]
     # later work: committed and uncommitted changes that alter the result
     path.write_text(EXPERIMENT.replace("total += value", "total += 3 * value"))
-    _git(project, "commit", "-q", "-am", "second")
+    git(project, "commit", "-q", "-am", "second")
     now = sacred("rerun", run_id, "--store", str(basedir), "--check")
     assert now.ret == 1 and "git commit: " in now.out and "result:" in now.out
     rebuilt = sacred("rerun", run_id, "--store", str(basedir), "--from-git", "--check")
     assert rebuilt.ret == 0, rebuilt.out + rebuilt.err
     assert "from the recorded commit + patch" in rebuilt.out and "Reproduced" in rebuilt.out
-    assert _git(project, "worktree", "list").count("\n") == 0  # the temporary worktree is gone
+    assert git(project, "worktree", "list").count("\n") == 0  # the temporary worktree is gone
 
 
 def test_git_patch_setting_turns_it_off(tmp_path: Path) -> None:
@@ -180,9 +174,9 @@ def test_git_patch_setting_turns_it_off(tmp_path: Path) -> None:
 
     project = tmp_path / "project"
     path = write_experiment(project)
-    _git(project, "init", "-q")
-    _git(project, "add", "exp_seeded.py")
-    _git(project, "commit", "-q", "-m", "first")
+    git(project, "init", "-q")
+    git(project, "add", "exp_seeded.py")
+    git(project, "commit", "-q", "-m", "first")
     path.write_text(EXPERIMENT + "\n# changed\n")
     SETTINGS.GIT_PATCH.RECORD = False
     run_id = run_original(path, FileStorageObserver(str(tmp_path / "runs")))
@@ -198,9 +192,9 @@ def test_git_patch_over_the_cap_is_not_kept(tmp_path: Path) -> None:
 
     project = tmp_path / "project"
     path = write_experiment(project)
-    _git(project, "init", "-q")
-    _git(project, "add", "exp_seeded.py")
-    _git(project, "commit", "-q", "-m", "first")
+    git(project, "init", "-q")
+    git(project, "add", "exp_seeded.py")
+    git(project, "commit", "-q", "-m", "first")
     path.write_text(EXPERIMENT + "#" * 5000 + "\n")
     SETTINGS.GIT_PATCH.MAX_BYTES = 1000
     patch = uncommitted_patch(path, 1000)
